@@ -1,0 +1,330 @@
+"""The client plugins use: one interface over either transport (standard library only).
+
+    client = Launcher().connect()            # finds or starts the daemon
+    for ev in client.colorize(layer, prompt="blue car"):
+        if ev.kind == "progress": ...        # ev.step, ev.total
+        elif ev.kind == "preview": ...       # ev.layer (u8 RGBA, small)
+        elif ev.kind == "result": ...        # ev.layer (full resolution RGBA), ev.scale, ev.job
+    small = client.rescale(ev.job, 1.2, size=(800, 600))
+    full = client.apply(ev.job, 1.2)
+
+Replies are routed by request id, so several requests may be in flight on one
+connection (``enqueue_colorize`` + ``events``). Every wait is bounded by the
+heartbeat timeout: the daemon sends heartbeats while it holds work for us, so
+silence longer than that means it is gone (DaemonLost). After that, the next
+request reconnects through the launcher, which restarts the daemon if needed.
+Methods are safe to call from two threads (e.g. ``cancel`` from a UI thread
+while a worker thread iterates ``events``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .connection import ConnectionInfo
+from .constants import (
+    DEFAULT_HEARTBEAT_TIMEOUT,
+    E_BAD_HEADER,
+    E_CANCELLED,
+    OP_APPLY,
+    OP_CANCEL,
+    OP_COLORIZE,
+    OP_ECHO,
+    OP_HELLO,
+    OP_RESCALE,
+    OP_SHUTDOWN,
+    OP_STATUS,
+    REPLY_ERROR,
+    REPLY_HEARTBEAT,
+    REPLY_HELLO,
+    REPLY_OK,
+    REPLY_RESULT,
+    REPLY_STATUS,
+)
+from .errors import Cancelled, DaemonLost, ProtocolError, TinctError
+from .messages import decode_header, encode_header, make_request
+from .pixels import Layer, PixelFormat
+from .transport import open_transport
+
+if TYPE_CHECKING:
+    from .launcher import Launcher
+
+_FINAL = {REPLY_HELLO, REPLY_RESULT, REPLY_STATUS, REPLY_OK, REPLY_ERROR}
+_SLICE = 0.05  # seconds one thread holds the socket while waiting
+
+
+@dataclass
+class Event:
+    """One reply: ``kind`` is queued | progress | preview | result (errors raise)."""
+
+    kind: str
+    request_id: str
+    header: dict
+    layer: Layer | None = None
+
+    @property
+    def job(self) -> str | None:
+        return self.header.get("job")
+
+    @property
+    def step(self) -> int | None:
+        return self.header.get("step")
+
+    @property
+    def total(self) -> int | None:
+        return self.header.get("total")
+
+    @property
+    def scale(self) -> float | None:
+        return self.header.get("scale")
+
+
+@dataclass
+class _Inbox:
+    messages: deque = field(default_factory=deque)
+
+
+class Client:
+    def __init__(
+        self,
+        info: ConnectionInfo,
+        transport: str | None = None,
+        *,
+        heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT,
+        connect_timeout: float = 5.0,
+        launcher: Launcher | None = None,
+    ):
+        self.info = info
+        self.transport_name = transport
+        self.heartbeat_timeout = heartbeat_timeout
+        self.connect_timeout = connect_timeout
+        self.launcher = launcher
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1)
+        self._prefix = f"{os.getpid():x}-{id(self) & 0xFFFFFF:x}"
+        self._inboxes: dict[str, _Inbox] = {}
+        self._last_traffic = time.monotonic()
+        self._transport = None
+        self._lost: DaemonLost | None = None
+        self._open()
+
+    # --- connection --------------------------------------------------------
+    def _open(self) -> None:
+        try:
+            self._transport = open_transport(
+                self.info.host, self.info.port, self.transport_name, self.connect_timeout
+            )
+        except (OSError, TimeoutError) as exc:
+            raise DaemonLost(
+                f"cannot connect to the Tinct daemon on port {self.info.port}: {exc}"
+            ) from exc
+        self.transport_name = self._transport.name
+        self._lost = None
+        self._last_traffic = time.monotonic()
+
+    def _ensure_connected(self) -> None:
+        """After a lost daemon: reconnect through the launcher (which restarts it)."""
+        if self._lost is None:
+            return
+        if self.launcher is None:
+            raise self._lost
+        self._close_transport()
+        self._inboxes.clear()
+        self.info = self.launcher.ensure()
+        self._open()
+
+    def _mark_lost(self, message: str, rid: str | None) -> DaemonLost:
+        self._lost = DaemonLost(message, rid)
+        return self._lost
+
+    def _close_transport(self) -> None:
+        if self._transport is not None:
+            try:
+                self._transport.close()
+            except Exception:
+                pass
+            self._transport = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_transport()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- requests ----------------------------------------------------------
+    def _send(self, op: str, fields: dict, frames: list = ()) -> str:
+        with self._lock:
+            self._ensure_connected()
+            rid = f"{self._prefix}-{next(self._ids)}"
+            header = make_request(op, rid, self.info.token, **fields)
+            self._inboxes[rid] = _Inbox()
+            try:
+                self._transport.send([encode_header(header), *frames])
+            except (ConnectionError, OSError) as exc:
+                self._inboxes.pop(rid, None)
+                raise self._mark_lost(f"lost the Tinct daemon while sending: {exc}", rid) from exc
+            self._last_traffic = time.monotonic()
+            return rid
+
+    def _next(self, rid: str) -> tuple[dict, list]:
+        """The next reply for ``rid`` (heartbeats are consumed here, never returned)."""
+        while True:
+            with self._lock:
+                box = self._inboxes.get(rid)
+                if box is None:
+                    raise TinctError(
+                        E_BAD_HEADER, f"request {rid} is not pending on this client", rid
+                    )
+                if box.messages:
+                    return box.messages.popleft()
+                if self._lost is not None:
+                    raise DaemonLost(self._lost.message, rid)
+                try:
+                    frames = self._transport.recv(_SLICE)
+                except (ConnectionError, OSError) as exc:
+                    raise self._mark_lost(f"lost the Tinct daemon: {exc}", rid) from exc
+                now = time.monotonic()
+                if frames is None:
+                    if now - self._last_traffic > self.heartbeat_timeout:
+                        raise self._mark_lost(
+                            f"the Tinct daemon sent nothing for {self.heartbeat_timeout:.1f} s "
+                            "(crashed or stuck); the next request restarts it",
+                            rid,
+                        )
+                    continue
+                self._last_traffic = now
+                self._route(frames)
+
+    def _route(self, frames: list) -> None:
+        try:
+            header = decode_header(frames[0], max_bytes=1 << 24)
+        except ProtocolError:
+            return  # not from a Tinct daemon; any traffic still counted as liveness
+        if header.get("reply") == REPLY_HEARTBEAT:
+            return
+        box = self._inboxes.get(header.get("id"))
+        if box is not None:
+            box.messages.append((header, frames[1:]))
+
+    def _finish(self, rid: str) -> None:
+        with self._lock:
+            self._inboxes.pop(rid, None)
+
+    def _call(self, op: str, fields: dict | None = None, frames: list = ()) -> tuple[dict, list]:
+        """Send one request and wait for its final reply (interim replies skipped)."""
+        rid = self._send(op, fields or {}, frames)
+        try:
+            while True:
+                header, rest = self._next(rid)
+                if header.get("reply") in _FINAL:
+                    _raise_if_error(header, rid)
+                    return header, rest
+        finally:
+            self._finish(rid)
+
+    # --- public API ---------------------------------------------------------
+    def hello(self) -> dict:
+        return self._call(OP_HELLO)[0]
+
+    def status(self) -> dict:
+        return self._call(OP_STATUS)[0]
+
+    def shutdown(self) -> None:
+        self._call(OP_SHUTDOWN)
+
+    def enqueue_colorize(
+        self,
+        image: Layer,
+        *,
+        prompt: str = "",
+        hints: Layer | None = None,
+        steps: int | None = None,
+        guidance: float | None = None,
+        scale: float | str = "auto",
+        seed: int | None = None,
+        preview_side: int | None = None,
+    ) -> str:
+        """Send a colorize request; returns its request id for ``events``."""
+        fields = {
+            "image": image.format.to_json(),
+            "prompt": prompt,
+            "steps": steps,
+            "guidance": guidance,
+            "scale": scale,
+            "seed": seed,
+            "preview_side": preview_side,
+        }
+        frames = [image.data]
+        if hints is not None:
+            fields["hints"] = hints.format.to_json()
+            frames.append(hints.data)
+        return self._send(OP_COLORIZE, fields, frames)
+
+    def events(self, rid: str) -> Iterator[Event]:
+        """Replies to one request until its final one: queued, progress..., preview, result."""
+        try:
+            while True:
+                header, rest = self._next(rid)
+                _raise_if_error(header, rid)
+                kind = header.get("reply")
+                yield Event(kind, rid, header, _layer(header, rest))
+                if kind in _FINAL:
+                    return
+        finally:
+            self._finish(rid)
+
+    def colorize(self, image: Layer, **kwargs) -> Iterator[Event]:
+        return self.events(self.enqueue_colorize(image, **kwargs))
+
+    def rescale(
+        self, job: str, scale: float | str, size: tuple[int, int] | None = None, dtype: str = "u8"
+    ) -> Event:
+        """The job's color layer at ``scale``, resized to ``size`` = (width, height)."""
+        fields = {"job": job, "scale": scale, "size": list(size) if size else None, "dtype": dtype}
+        header, rest = self._call(OP_RESCALE, fields)
+        return Event(header["reply"], header["id"], header, _layer(header, rest))
+
+    def apply(self, job: str, scale: float | str) -> Event:
+        """The job's full-resolution color layer at ``scale`` (the source's dtype and order)."""
+        header, rest = self._call(OP_APPLY, {"job": job, "scale": scale})
+        return Event(header["reply"], header["id"], header, _layer(header, rest))
+
+    def cancel(self, job: str) -> None:
+        self._call(OP_CANCEL, {"job": job})
+
+    def echo(self, layer: Layer) -> Layer:
+        header, rest = self._call(OP_ECHO, {"image": layer.format.to_json()}, [layer.data])
+        return _layer(header, rest)
+
+
+def _raise_if_error(header: dict, rid: str) -> None:
+    if header.get("reply") != REPLY_ERROR:
+        return
+    code = str(header.get("code", "error"))
+    message = str(header.get("message", "the daemon reported an error"))
+    cls = Cancelled if code == E_CANCELLED else TinctError
+    raise cls(code, message, rid)
+
+
+def _layer(header: dict, frames: list) -> Layer | None:
+    desc = header.get("layer")
+    if desc is None:
+        return None
+    fmt = PixelFormat.from_json(desc, field="layer")
+    if len(frames) != 1:
+        raise ProtocolError(
+            E_BAD_HEADER, f"reply describes a layer but carries {len(frames)} frames"
+        )
+    fmt.check_frame(memoryview(frames[0]).nbytes, field="layer")
+    return Layer(fmt, frames[0])

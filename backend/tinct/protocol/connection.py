@@ -1,0 +1,149 @@
+"""The runtime directory and the daemon's connection file (standard library only).
+
+The daemon writes ``daemon.json`` = {port, token, pid, protocol, host} with mode
+0600 into the runtime directory; clients read it to find and authenticate to
+the daemon. ``daemon.lock`` is held (flock) by the live daemon for its lifetime,
+so a reader can tell a stale file from a live daemon without a round trip.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .constants import CONNECTION_FILE, ENV_RUNTIME_DIR, LOCK_FILE, PROTOCOL_VERSION
+
+try:  # POSIX
+    import fcntl
+except ImportError:  # Windows: fall back to the pid check
+    fcntl = None
+
+
+def runtime_dir(create: bool = True) -> Path:
+    """$TINCT_RUNTIME_DIR, else $XDG_RUNTIME_DIR/tinct, else a per-user temp dir."""
+    env = os.environ.get(ENV_RUNTIME_DIR)
+    if env:
+        path = Path(env)
+    elif os.environ.get("XDG_RUNTIME_DIR"):
+        path = Path(os.environ["XDG_RUNTIME_DIR"]) / "tinct"
+    else:
+        user = str(os.getuid()) if hasattr(os, "getuid") else (os.environ.get("USERNAME") or "user")
+        path = Path(tempfile.gettempdir()) / f"tinct-{user}"
+    if create:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if hasattr(os, "getuid"):
+            st = path.stat()
+            if st.st_uid != os.getuid():
+                raise PermissionError(f"runtime dir {path} belongs to uid {st.st_uid}, not to you")
+            if st.st_mode & 0o077:
+                os.chmod(path, 0o700)  # others must not read the token or swap the file
+    return path
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    port: int
+    token: str
+    pid: int
+    protocol: int = PROTOCOL_VERSION
+    host: str = "127.0.0.1"
+
+    def to_json(self) -> dict:
+        return {
+            "port": self.port,
+            "token": self.token,
+            "pid": self.pid,
+            "protocol": self.protocol,
+            "host": self.host,
+        }
+
+
+def connection_path(directory: Path | None = None) -> Path:
+    return (directory or runtime_dir()) / CONNECTION_FILE
+
+
+def lock_path(directory: Path | None = None) -> Path:
+    return (directory or runtime_dir()) / LOCK_FILE
+
+
+def write_connection_file(info: ConnectionInfo, directory: Path | None = None) -> Path:
+    """Atomically (re)place the connection file, created with mode 0600."""
+    path = connection_path(directory)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600) if hasattr(os, "fchmod") else None
+        os.write(fd, json.dumps(info.to_json()).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    return path
+
+
+def read_connection_file(directory: Path | None = None) -> ConnectionInfo | None:
+    """The connection file's contents, or None if missing or unreadable."""
+    try:
+        obj = json.loads(connection_path(directory).read_text())
+        return ConnectionInfo(
+            port=int(obj["port"]),
+            token=str(obj["token"]),
+            pid=int(obj["pid"]),
+            protocol=int(obj.get("protocol", 0)),
+            host=str(obj.get("host", "127.0.0.1")),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remove_connection_file(info: ConnectionInfo, directory: Path | None = None) -> None:
+    """Remove the file only if it is still ours (a newer daemon may have replaced it)."""
+    current = read_connection_file(directory)
+    if current is not None and current.pid == info.pid and current.token == info.token:
+        try:
+            connection_path(directory).unlink()
+        except FileNotFoundError:
+            pass
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno == errno.EPERM
+    return True
+
+
+def daemon_lock_held(directory: Path | None = None) -> bool | None:
+    """True if some process holds the daemon lock, False if free, None if unknown (no fcntl)."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(lock_path(directory), os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def live_connection(directory: Path | None = None) -> ConnectionInfo | None:
+    """The connection file if it plausibly belongs to a running daemon."""
+    info = read_connection_file(directory)
+    if info is None or info.protocol != PROTOCOL_VERSION or not pid_alive(info.pid):
+        return None
+    if daemon_lock_held(directory) is False:
+        return None
+    return info

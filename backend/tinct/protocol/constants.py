@@ -1,0 +1,90 @@
+"""Versioned constants of the Tinct wire protocol (see docs/protocol.md).
+
+Standard library only: plugins vendor this package into GIMP's and Krita's
+embedded Pythons, which cannot install compiled wheels.
+"""
+
+from __future__ import annotations
+
+# Bump on any incompatible change to headers, ops or frame layout.
+PROTOCOL_VERSION = 1
+
+# --- Requests: header field "op" ------------------------------------------
+OP_HELLO = "hello"
+OP_COLORIZE = "colorize"
+OP_RESCALE = "rescale"
+OP_APPLY = "apply"
+OP_CANCEL = "cancel"
+OP_STATUS = "status"
+OP_SHUTDOWN = "shutdown"
+OP_ECHO = "echo"  # diagnostic: returns its pixel frame (used to measure transport cost)
+OPS = (OP_HELLO, OP_COLORIZE, OP_RESCALE, OP_APPLY, OP_CANCEL, OP_STATUS, OP_SHUTDOWN, OP_ECHO)
+
+# --- Replies: header field "reply" -----------------------------------------
+# Interim replies: zero or more per request.
+REPLY_QUEUED = "queued"  # colorize accepted: carries the job id
+REPLY_PROGRESS = "progress"  # step / total
+REPLY_PREVIEW = "preview"  # a low-resolution look at the result (one pixel frame)
+REPLY_HEARTBEAT = "heartbeat"  # liveness while a client has work in the daemon
+# Final replies: exactly one per request.
+REPLY_HELLO = "hello"
+REPLY_RESULT = "result"  # colorize / rescale / apply / echo: one pixel frame
+REPLY_STATUS = "status"
+REPLY_OK = "ok"  # cancel, shutdown
+REPLY_ERROR = "error"  # code + human message
+INTERIM_REPLIES = (REPLY_QUEUED, REPLY_PROGRESS, REPLY_PREVIEW, REPLY_HEARTBEAT)
+FINAL_REPLIES = (REPLY_HELLO, REPLY_RESULT, REPLY_STATUS, REPLY_OK, REPLY_ERROR)
+
+# --- Error codes (reply "error", field "code") -----------------------------
+E_BAD_JSON = "bad_json"  # frame 0 is not a UTF-8 JSON object
+E_BAD_HEADER = "bad_header"  # a field is missing, of the wrong type or out of range
+E_UNKNOWN_OP = "unknown_op"
+E_UNAUTHORIZED = "unauthorized"  # missing or wrong token: nothing was done
+E_VERSION = "version_mismatch"
+E_BAD_FRAMES = "bad_frames"  # wrong number of frames for the op
+E_BAD_PIXELS = "bad_pixels"  # frame length does not match width/height/stride
+E_BAD_DTYPE = "bad_dtype"
+E_TOO_LARGE = "too_large"  # over max pixels / max frame bytes / max header bytes
+E_QUEUE_FULL = "queue_full"
+E_UNKNOWN_JOB = "unknown_job"  # never existed, or evicted from the latent cache
+E_CANCELLED = "cancelled"
+E_SHUTTING_DOWN = "shutting_down"
+E_INTERNAL = "internal"  # a bug or a model failure; the daemon keeps serving
+# Raised on the client only, never sent by the daemon:
+E_DAEMON_LOST = "daemon_lost"  # no traffic within the heartbeat timeout / connection closed
+E_LAUNCH_FAILED = "launch_failed"
+
+# --- Pixel frames -----------------------------------------------------------
+# dtype name -> bytes per sample. All multi-byte samples are little-endian.
+DTYPES = {"u8": 1, "u16": 2, "f32": 4}
+# Channel counts: 1 gray, 2 gray+alpha, 3 color, 4 color+alpha.
+CHANNELS = (1, 2, 3, 4)
+# Channel order of color frames: "rgb" = R,G,B(,A); "bgr" = B,G,R(,A) (Krita's u8/u16 layout).
+ORDERS = ("rgb", "bgr")
+
+# --- Defaults and limits (the daemon may announce tighter ones in hello) ----
+DEFAULT_MAX_PIXELS = 100_000_000
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+DEFAULT_MAX_FRAME_BYTES = DEFAULT_MAX_PIXELS * 4 * 4  # 100 MP of RGBA float32
+DEFAULT_MAX_QUEUE = 64  # jobs waiting in the daemon, all clients together
+DEFAULT_MAX_QUEUE_PER_CLIENT = 16
+DEFAULT_CACHE_BYTES = 1 << 30  # latents + sources of finished jobs
+DEFAULT_CACHE_JOBS = 32
+DEFAULT_HEARTBEAT_INTERVAL = 1.0  # seconds between daemon heartbeats to busy clients
+DEFAULT_HEARTBEAT_TIMEOUT = 5.0  # client gives up after this long without any traffic
+DEFAULT_IDLE_TIMEOUT = 1800.0  # daemon exits after this long without work (0 = never)
+DEFAULT_START_TIMEOUT = 120.0  # launcher waits this long for a fresh daemon's hello
+DEFAULT_PREVIEW_SIDE = 512  # longest side of the preview sent during colorize
+MAX_PROMPT_CHARS = 2000
+MAX_STEPS = 200
+MAX_PREVIEW_SIDE = 8192
+
+# --- Files and environment -------------------------------------------------
+CONNECTION_FILE = "daemon.json"
+LOCK_FILE = "daemon.lock"
+LOG_FILE = "daemon.log"
+ENV_RUNTIME_DIR = "TINCT_RUNTIME_DIR"
+ENV_TRANSPORT = "TINCT_TRANSPORT"  # "zmq" | "pure" | unset (zmq when importable)
+ENV_BACKEND_CMD = "TINCT_BACKEND_CMD"  # JSON list or a shell-style command line
+ENV_CONFIG = "TINCT_CONFIG"  # path of a JSON config file
+TRANSPORTS = ("zmq", "pure")

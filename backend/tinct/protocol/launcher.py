@@ -1,0 +1,215 @@
+"""Find the running daemon through its connection file, or start one (standard library only).
+
+The backend command comes from, in order: the ``backend_cmd`` argument,
+$TINCT_BACKEND_CMD (a JSON list, or a shell-style command line), the
+``backend_cmd`` key of the config file ($TINCT_CONFIG, else
+$XDG_CONFIG_HOME/tinct/config.json or ~/.config/tinct/config.json; the
+installer records the bundled backend there), else
+``[sys.executable, "-m", "tinct", "serve"]``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .connection import ConnectionInfo, live_connection, runtime_dir
+from .constants import (
+    DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_START_TIMEOUT,
+    ENV_BACKEND_CMD,
+    ENV_CONFIG,
+    ENV_RUNTIME_DIR,
+    LOG_FILE,
+)
+from .errors import LaunchError, TinctError
+
+# `tinct serve` exits with this code when another daemon already holds the lock.
+EXIT_ALREADY_RUNNING = 3
+
+
+def config_path() -> Path:
+    if os.environ.get(ENV_CONFIG):
+        return Path(os.environ[ENV_CONFIG])
+    if os.name == "nt" and os.environ.get("APPDATA"):
+        return Path(os.environ["APPDATA"]) / "tinct" / "config.json"
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "tinct" / "config.json"
+
+
+def load_config() -> dict:
+    try:
+        obj = json.loads(config_path().read_text())
+    except (OSError, ValueError):
+        return {}
+    return obj if isinstance(obj, dict) else {}
+
+
+def parse_command(value: object) -> list[str]:
+    if isinstance(value, list) and value and all(isinstance(x, str) for x in value):
+        return list(value)
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        if text.startswith("["):
+            return parse_command(json.loads(text))
+        return shlex.split(text, posix=os.name != "nt")
+    raise ValueError(
+        f"backend command must be a non-empty list of strings or a command line, got {value!r}"
+    )
+
+
+def backend_command(explicit: list[str] | str | None = None) -> list[str]:
+    if explicit:
+        return parse_command(explicit)
+    if os.environ.get(ENV_BACKEND_CMD):
+        return parse_command(os.environ[ENV_BACKEND_CMD])
+    configured = load_config().get("backend_cmd")
+    if configured:
+        return parse_command(configured)
+    return [sys.executable, "-m", "tinct", "serve"]
+
+
+class Launcher:
+    """Connects clients to the user's daemon, starting (or restarting) it when needed."""
+
+    def __init__(
+        self,
+        runtime_dir: str | Path | None = None,
+        backend_cmd: list[str] | str | None = None,
+        *,
+        transport: str | None = None,
+        start_timeout: float = DEFAULT_START_TIMEOUT,
+        probe_timeout: float = 3.0,
+        heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT,
+        env: dict | None = None,
+    ):
+        self.runtime_dir = Path(runtime_dir) if runtime_dir else None
+        self.backend_cmd = backend_command(backend_cmd)
+        self.transport = transport
+        self.start_timeout = start_timeout
+        self.probe_timeout = probe_timeout
+        self.heartbeat_timeout = heartbeat_timeout
+        self.env = env
+        self.processes: list[subprocess.Popen] = []  # daemons we started (reaped on relaunch)
+
+    def _dir(self) -> Path:
+        return self.runtime_dir or runtime_dir()
+
+    def connect(self):
+        """A Client for the live daemon; starts one if none answers."""
+        from .client import Client
+
+        info = self.ensure()
+        return Client(info, self.transport, heartbeat_timeout=self.heartbeat_timeout, launcher=self)
+
+    def find(self) -> ConnectionInfo | None:
+        """The live daemon's connection info if it answers hello, else None."""
+        info = live_connection(self._dir())
+        if info is None:
+            return None
+        return info if self._probe(info) else None
+
+    def ensure(self) -> ConnectionInfo:
+        self._reap()
+        return self.find() or self.start()
+
+    def _probe(self, info: ConnectionInfo) -> bool:
+        from .client import Client
+
+        try:
+            client = Client(
+                info,
+                self.transport,
+                heartbeat_timeout=self.probe_timeout,
+                connect_timeout=self.probe_timeout,
+            )
+        except TinctError:
+            return False
+        try:
+            client.hello()
+            return True
+        except TinctError:
+            return False
+        finally:
+            client.close()
+
+    def start(self) -> ConnectionInfo:
+        """Start the backend command and wait (bounded) until it answers hello."""
+        directory = self._dir()
+        env = dict(os.environ if self.env is None else self.env)
+        env[ENV_RUNTIME_DIR] = str(directory)
+        log_path = directory / LOG_FILE
+        kwargs: dict = {}
+        if os.name == "nt":
+            kwargs["creationflags"] = (
+                subprocess.CREATE_NEW_PROCESS_GROUP | 0x00000008
+            )  # DETACHED_PROCESS
+        else:
+            kwargs["start_new_session"] = (
+                True  # the daemon outlives the plugin; idle shutdown ends it
+            )
+        with open(log_path, "ab") as log:
+            try:
+                proc = subprocess.Popen(
+                    self.backend_cmd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    env=env,
+                    **kwargs,
+                )
+            except OSError as exc:
+                raise LaunchError(
+                    f"cannot start the Tinct backend {self.backend_cmd!r}: {exc}"
+                ) from exc
+        self.processes.append(proc)
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            info = live_connection(directory)
+            if info is not None and self._probe(info):
+                return info
+            code = proc.poll()
+            if code is not None and code != EXIT_ALREADY_RUNNING:
+                raise LaunchError(
+                    f"the Tinct backend exited with code {code} while starting; "
+                    f"last lines of {log_path}:\n{_tail(log_path)}"
+                )
+            time.sleep(0.05)
+        raise LaunchError(
+            f"the Tinct backend did not answer within {self.start_timeout:.0f} s; "
+            f"last lines of {log_path}:\n{_tail(log_path)}"
+        )
+
+    def _reap(self) -> None:
+        """Collect exit codes of daemons we started that have died (no zombies)."""
+        self.processes = [p for p in self.processes if p.poll() is None]
+
+    def stop_started(self, timeout: float = 5.0) -> None:
+        """Terminate every daemon this launcher started (used by tests and embedders)."""
+        for p in self.processes:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.processes:
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout)
+        self.processes = []
+
+
+def connect(transport: str | None = None, **kwargs):
+    """Shortcut: ``Launcher(**kwargs).connect()``."""
+    return Launcher(transport=transport, **kwargs).connect()
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -1,0 +1,312 @@
+"""Message headers: encode, decode and validate (standard library only).
+
+A message is a list of frames. Frame 0 is a UTF-8 JSON object (the header);
+frames 1.. are raw pixel buffers described by the header. The schema of every
+op lives here, used by the daemon to validate requests and by the clients to
+build them, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import math
+from dataclasses import dataclass, field
+
+from .constants import (
+    DEFAULT_MAX_FRAME_BYTES,
+    DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_MAX_PIXELS,
+    DTYPES,
+    E_BAD_FRAMES,
+    E_BAD_HEADER,
+    E_BAD_JSON,
+    E_TOO_LARGE,
+    E_UNAUTHORIZED,
+    E_UNKNOWN_OP,
+    E_VERSION,
+    MAX_PREVIEW_SIDE,
+    MAX_PROMPT_CHARS,
+    MAX_STEPS,
+    OP_APPLY,
+    OP_CANCEL,
+    OP_COLORIZE,
+    OP_ECHO,
+    OP_HELLO,
+    OP_RESCALE,
+    OP_SHUTDOWN,
+    OP_STATUS,
+    OPS,
+    PROTOCOL_VERSION,
+)
+from .errors import ProtocolError
+from .pixels import PixelFormat
+
+MAX_ID_CHARS = 128
+MAX_SCALE = 4.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+
+    def to_json(self) -> dict:
+        return {
+            "max_pixels": self.max_pixels,
+            "max_frame_bytes": self.max_frame_bytes,
+            "max_header_bytes": self.max_header_bytes,
+        }
+
+
+@dataclass
+class Request:
+    """A validated request: ``params`` holds the op's fields with defaults filled in."""
+
+    op: str
+    id: str
+    params: dict = field(default_factory=dict)
+    image: PixelFormat | None = None
+    hints: PixelFormat | None = None
+    frames: list = field(default_factory=list)  # pixel frames (frame 1..), unchanged
+
+
+def encode_header(header: dict) -> bytes:
+    return json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not allowed in a Tinct header")
+
+
+def decode_header(frame: object, max_bytes: int = DEFAULT_MAX_HEADER_BYTES) -> dict:
+    """Frame 0 -> dict, or ProtocolError(bad_json / too_large)."""
+    buf = memoryview(frame).cast("B")
+    if buf.nbytes > max_bytes:
+        raise ProtocolError(
+            E_TOO_LARGE, f"header is {buf.nbytes} bytes; at most {max_bytes} allowed"
+        )
+    try:
+        obj = json.loads(bytes(buf).decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProtocolError(
+            E_BAD_JSON, f"header frame is not UTF-8 JSON: {str(exc)[:120]}"
+        ) from None
+    if not isinstance(obj, dict):
+        raise ProtocolError(E_BAD_JSON, f"header must be a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def request_id_of(header: dict) -> str | None:
+    rid = header.get("id")
+    return rid if isinstance(rid, str) and len(rid) <= MAX_ID_CHARS else None
+
+
+def make_request(op: str, request_id: str, token: str, **fields) -> dict:
+    header = {"v": PROTOCOL_VERSION, "op": op, "id": request_id, "token": token}
+    header.update({k: v for k, v in fields.items() if v is not None})
+    return header
+
+
+def make_reply(kind: str, request_id: str | None, **fields) -> dict:
+    header = {"v": PROTOCOL_VERSION, "reply": kind, "id": request_id}
+    header.update(fields)
+    return header
+
+
+def error_reply(code: str, message: str, request_id: str | None, **fields) -> dict:
+    return make_reply("error", request_id, code=code, message=message, **fields)
+
+
+# --- Request validation ---------------------------------------------------
+
+
+def parse_request(frames: list, token: str, limits: Limits = Limits()) -> Request:
+    """Validate a request (frames without the ROUTER identity).
+
+    Order matters: the token is checked right after the header is decoded, so a
+    request without the right token costs nothing more than a JSON parse.
+    """
+    if not frames:
+        raise ProtocolError(E_BAD_FRAMES, "empty message: frame 0 must be a JSON header")
+    header = decode_header(frames[0], limits.max_header_bytes)
+    rid = request_id_of(header)
+    sent = header.get("token")
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), token.encode()):
+        raise ProtocolError(
+            E_UNAUTHORIZED, "missing or wrong token; read it from the connection file", rid
+        )
+    if header.get("v") != PROTOCOL_VERSION:
+        raise ProtocolError(
+            E_VERSION,
+            f"protocol version {header.get('v')!r} is not supported; this daemon speaks {PROTOCOL_VERSION}",
+            rid,
+        )
+    if rid is None:
+        raise ProtocolError(
+            E_BAD_HEADER, f"'id' must be a string of at most {MAX_ID_CHARS} characters"
+        )
+    op = header.get("op")
+    if op not in OPS:
+        raise ProtocolError(
+            E_UNKNOWN_OP, f"unknown op {op!r}; expected one of {', '.join(OPS)}", rid
+        )
+    for n, f in enumerate(frames[1:], start=1):
+        if memoryview(f).nbytes > limits.max_frame_bytes:
+            raise ProtocolError(
+                E_TOO_LARGE,
+                f"frame {n} exceeds the daemon's max frame size of {limits.max_frame_bytes} bytes",
+                rid,
+            )
+    try:
+        return _PARSERS[op](header, rid, frames[1:], limits)
+    except ProtocolError as exc:
+        exc.request_id = rid
+        raise
+
+
+def _expect_frames(op: str, pixel_frames: list, n: int, what: str) -> None:
+    if len(pixel_frames) != n:
+        raise ProtocolError(
+            E_BAD_FRAMES,
+            f"'{op}' expects {n} pixel frame(s) ({what}) after the header, got {len(pixel_frames)}",
+        )
+
+
+def _opt_number(header: dict, key: str, lo: float, hi: float) -> float | None:
+    v = header.get(key)
+    if v is None:
+        return None
+    if (
+        isinstance(v, bool)
+        or not isinstance(v, (int, float))
+        or not math.isfinite(v)
+        or not lo <= v <= hi
+    ):
+        raise ProtocolError(E_BAD_HEADER, f"'{key}' must be a number in [{lo}, {hi}], got {v!r}")
+    return float(v)
+
+
+def _opt_int(header: dict, key: str, lo: int, hi: int) -> int | None:
+    v = header.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise ProtocolError(E_BAD_HEADER, f"'{key}' must be an integer in [{lo}, {hi}], got {v!r}")
+    return v
+
+
+def _scale(header: dict, default: object = "auto") -> float | str:
+    v = header.get("scale", default)
+    if v == "auto":
+        return "auto"
+    s = _opt_number({"scale": v}, "scale", 0.0, MAX_SCALE)
+    if s is None:
+        raise ProtocolError(
+            E_BAD_HEADER, f"'scale' must be \"auto\" or a number in [0, {MAX_SCALE}]"
+        )
+    return s
+
+
+def _job(header: dict) -> str:
+    job = header.get("job")
+    if not isinstance(job, str) or not 0 < len(job) <= MAX_ID_CHARS:
+        raise ProtocolError(
+            E_BAD_HEADER, f"'job' must be the job id from a 'queued' or 'result' reply, got {job!r}"
+        )
+    return job
+
+
+def _size(header: dict) -> tuple[int, int] | None:
+    v = header.get("size")
+    if v is None:
+        return None
+    if (
+        not isinstance(v, list)
+        or len(v) != 2
+        or not all(
+            isinstance(x, int) and not isinstance(x, bool) and 0 < x <= MAX_PREVIEW_SIDE for x in v
+        )
+    ):
+        raise ProtocolError(
+            E_BAD_HEADER,
+            f"'size' must be [width, height] with each in 1..{MAX_PREVIEW_SIDE}, got {v!r}",
+        )
+    return v[0], v[1]
+
+
+def _parse_plain(header, rid, pixel_frames, limits):
+    _expect_frames(header["op"], pixel_frames, 0, "none")
+    return Request(header["op"], rid)
+
+
+def _parse_colorize(header, rid, pixel_frames, limits):
+    image = PixelFormat.from_json(header.get("image"), field="image", max_pixels=limits.max_pixels)
+    hints = None
+    if header.get("hints") is not None:
+        hints = PixelFormat.from_json(header["hints"], field="hints", max_pixels=limits.max_pixels)
+        if (hints.width, hints.height) != (image.width, image.height) or hints.channels != 4:
+            raise ProtocolError(
+                E_BAD_HEADER,
+                f"'hints' must be RGBA (4 channels) of the image's size {image.width}x{image.height}, "
+                f"got {hints.width}x{hints.height}x{hints.channels}",
+            )
+    _expect_frames(OP_COLORIZE, pixel_frames, 2 if hints else 1, "image, then hints if described")
+    image.check_frame(memoryview(pixel_frames[0]).nbytes, field="image")
+    if hints:
+        hints.check_frame(memoryview(pixel_frames[1]).nbytes, field="hints")
+    prompt = header.get("prompt", "")
+    if not isinstance(prompt, str) or len(prompt) > MAX_PROMPT_CHARS:
+        raise ProtocolError(
+            E_BAD_HEADER, f"'prompt' must be a string of at most {MAX_PROMPT_CHARS} characters"
+        )
+    params = {
+        "prompt": prompt,
+        "steps": _opt_int(header, "steps", 1, MAX_STEPS),
+        "guidance": _opt_number(header, "guidance", 0.0, 50.0),
+        "scale": _scale(header),
+        "seed": _opt_int(header, "seed", 0, 2**63 - 1),
+        "preview_side": _opt_int(header, "preview_side", 0, MAX_PREVIEW_SIDE),
+    }
+    return Request(OP_COLORIZE, rid, params, image, hints, list(pixel_frames))
+
+
+def _parse_rescale(header, rid, pixel_frames, limits):
+    _expect_frames(OP_RESCALE, pixel_frames, 0, "none")
+    dtype = header.get("dtype", "u8")
+    if dtype not in DTYPES:
+        raise ProtocolError(
+            E_BAD_HEADER, f"'dtype' is {dtype!r}; expected one of {', '.join(DTYPES)}"
+        )
+    params = {"job": _job(header), "scale": _scale(header), "size": _size(header), "dtype": dtype}
+    return Request(OP_RESCALE, rid, params)
+
+
+def _parse_apply(header, rid, pixel_frames, limits):
+    _expect_frames(OP_APPLY, pixel_frames, 0, "none")
+    return Request(OP_APPLY, rid, {"job": _job(header), "scale": _scale(header)})
+
+
+def _parse_cancel(header, rid, pixel_frames, limits):
+    _expect_frames(OP_CANCEL, pixel_frames, 0, "none")
+    return Request(OP_CANCEL, rid, {"job": _job(header)})
+
+
+def _parse_echo(header, rid, pixel_frames, limits):
+    image = PixelFormat.from_json(header.get("image"), field="image", max_pixels=limits.max_pixels)
+    _expect_frames(OP_ECHO, pixel_frames, 1, "image")
+    image.check_frame(memoryview(pixel_frames[0]).nbytes, field="image")
+    return Request(OP_ECHO, rid, {}, image, None, list(pixel_frames))
+
+
+_PARSERS = {
+    OP_HELLO: _parse_plain,
+    OP_STATUS: _parse_plain,
+    OP_SHUTDOWN: _parse_plain,
+    OP_COLORIZE: _parse_colorize,
+    OP_RESCALE: _parse_rescale,
+    OP_APPLY: _parse_apply,
+    OP_CANCEL: _parse_cancel,
+    OP_ECHO: _parse_echo,
+}

@@ -1,0 +1,96 @@
+"""Two transports behind one interface: pyzmq when importable, else stdlib ZMTP.
+
+``open_transport(endpoint)`` picks by $TINCT_TRANSPORT ("zmq" | "pure"); unset
+means pyzmq if it imports, else the pure-Python DEALER. Both send a message as
+a list of bytes-like frames and receive one as a list of buffers.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .constants import ENV_TRANSPORT, TRANSPORTS
+
+# pyzmq copies frames below this size; above it, zero-copy is cheaper.
+ZERO_COPY_MIN = 64 * 1024
+
+
+def zmq_available() -> bool:
+    try:
+        import zmq  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def choose_transport(name: str | None = None) -> str:
+    """Resolve a transport name: explicit > $TINCT_TRANSPORT > zmq if importable > pure."""
+    name = name or os.environ.get(ENV_TRANSPORT) or ""
+    if name:
+        if name not in TRANSPORTS:
+            raise ValueError(f"transport is {name!r}; expected one of {', '.join(TRANSPORTS)}")
+        if name == "zmq" and not zmq_available():
+            raise ValueError("transport 'zmq' was requested but pyzmq is not importable")
+        return name
+    return "zmq" if zmq_available() else "pure"
+
+
+class PureTransport:
+    name = "pure"
+
+    def __init__(self, host: str, port: int, connect_timeout: float = 5.0):
+        from .zmtp import ZmtpDealer
+
+        self._sock = ZmtpDealer(host, port, timeout=connect_timeout)
+
+    def send(self, frames: list) -> None:
+        self._sock.send_multipart(frames)
+
+    def recv(self, timeout: float) -> list | None:
+        return self._sock.recv_multipart(timeout)
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+class ZmqTransport:
+    name = "zmq"
+
+    def __init__(self, host: str, port: int, connect_timeout: float = 5.0):
+        import zmq
+
+        self._zmq = zmq
+        self._ctx = zmq.Context()
+        self._sock = self._ctx.socket(zmq.DEALER)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        # Do not reconnect behind our back to a new daemon on the same port:
+        # a lost daemon is reported, and the launcher makes a fresh connection.
+        self._sock.setsockopt(zmq.RECONNECT_IVL, -1)
+        self._sock.connect(f"tcp://{host}:{port}")
+        self._poller = zmq.Poller()
+        self._poller.register(self._sock, zmq.POLLIN)
+
+    def send(self, frames: list) -> None:
+        zmq = self._zmq
+        last = len(frames) - 1
+        for i, f in enumerate(frames):
+            big = memoryview(f).nbytes >= ZERO_COPY_MIN
+            self._sock.send(f, zmq.SNDMORE if i < last else 0, copy=not big)
+
+    def recv(self, timeout: float) -> list | None:
+        if not self._poller.poll(max(0, int(timeout * 1000))):
+            return None
+        return [
+            f.buffer if len(f) >= ZERO_COPY_MIN else f.bytes
+            for f in self._sock.recv_multipart(copy=False)
+        ]
+
+    def close(self) -> None:
+        self._sock.close(0)
+        self._ctx.term()
+
+
+def open_transport(host: str, port: int, name: str | None = None, connect_timeout: float = 5.0):
+    kind = choose_transport(name)
+    cls = ZmqTransport if kind == "zmq" else PureTransport
+    return cls(host, port, connect_timeout)
