@@ -1,0 +1,399 @@
+"""`tinct serve` and `tinct client ...`: argparse sub-commands for the daemon and its client.
+
+Wire into cli.py with::
+
+    from tinct.cli_serve import add_client_parser, add_serve_parser
+    add_serve_parser(subparsers)
+    add_client_parser(subparsers)
+    ...
+    args = parser.parse_args(argv)
+    return args.func(args)          # each sub-command sets func; returns an exit code
+
+The client commands run exactly the code the plugins use (tinct.protocol).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from tinct.protocol import constants as C
+
+
+def add_serve_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "serve",
+        help="run the colorizer daemon (ZeroMQ on 127.0.0.1; plugins start it themselves)",
+        description="Run the Tinct daemon: one per user, found by plugins through "
+        f"{C.CONNECTION_FILE} in the runtime dir. Exits {3} if one is already running.",
+    )
+    p.add_argument("--model", default=None, help="model folder (default: the bundled model)")
+    p.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
+    p.add_argument(
+        "--runtime-dir",
+        type=Path,
+        default=None,
+        help=f"default: ${C.ENV_RUNTIME_DIR}, else $XDG_RUNTIME_DIR/tinct, else a per-user temp dir",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=C.DEFAULT_IDLE_TIMEOUT,
+        help="seconds without work before exiting; 0 = never (default %(default)s)",
+    )
+    p.add_argument(
+        "--heartbeat",
+        type=float,
+        default=C.DEFAULT_HEARTBEAT_INTERVAL,
+        help="seconds between heartbeats to busy clients (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-pixels",
+        type=int,
+        default=C.DEFAULT_MAX_PIXELS,
+        help="largest image accepted (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-frame-bytes",
+        type=int,
+        default=None,
+        help="largest frame accepted (default: max pixels of RGBA float32)",
+    )
+    p.add_argument(
+        "--max-queue",
+        type=int,
+        default=C.DEFAULT_MAX_QUEUE,
+        help="jobs waiting, all clients (default %(default)s)",
+    )
+    p.add_argument("--max-queue-per-client", type=int, default=C.DEFAULT_MAX_QUEUE_PER_CLIENT)
+    p.add_argument(
+        "--cache-mb",
+        type=float,
+        default=C.DEFAULT_CACHE_BYTES / 2**20,
+        help="latent cache budget in MiB (default %(default)s)",
+    )
+    p.add_argument("--cache-jobs", type=int, default=C.DEFAULT_CACHE_JOBS)
+    p.add_argument("--steps", type=int, default=4, help="default sampling steps")
+    p.add_argument("--guidance", type=float, default=1.5, help="default guidance scale")
+    p.add_argument(
+        "--preview-side", type=int, default=C.DEFAULT_PREVIEW_SIDE, help="longest side of previews"
+    )
+    p.add_argument("--log-level", default="INFO")
+    p.set_defaults(func=run_serve)
+    return p
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from tinct.protocol.messages import Limits
+    from tinct.server import ServerConfig, serve
+    from tinct.server_worker import Defaults
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    max_frame = args.max_frame_bytes or args.max_pixels * 16
+    config = ServerConfig(
+        model=args.model,
+        device=args.device,
+        runtime_dir=args.runtime_dir,
+        idle_timeout=args.idle_timeout,
+        heartbeat_interval=args.heartbeat,
+        limits=Limits(max_pixels=args.max_pixels, max_frame_bytes=max_frame),
+        max_queue=args.max_queue,
+        max_queue_per_client=args.max_queue_per_client,
+        cache_bytes=int(args.cache_mb * 2**20),
+        cache_jobs=args.cache_jobs,
+        defaults=Defaults(steps=args.steps, guidance=args.guidance, preview_side=args.preview_side),
+    )
+    return serve(config)
+
+
+# --- client -----------------------------------------------------------------
+
+
+def add_client_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "client",
+        help="talk to the daemon like a plugin does (starts it if needed)",
+        description="The command-line face of tinct.protocol: the same client, launcher and transports the plugins use.",
+    )
+    sub = p.add_subparsers(dest="client_command", required=True)
+
+    def common(sp):
+        sp.add_argument(
+            "--transport",
+            choices=C.TRANSPORTS,
+            default=None,
+            help=f"default: ${C.ENV_TRANSPORT}, else zmq if importable",
+        )
+        sp.add_argument("--runtime-dir", type=Path, default=None)
+        sp.add_argument(
+            "--timeout",
+            type=float,
+            default=C.DEFAULT_HEARTBEAT_TIMEOUT,
+            help="heartbeat timeout in seconds",
+        )
+        sp.add_argument("--start-timeout", type=float, default=C.DEFAULT_START_TIMEOUT)
+        sp.add_argument("-q", "--quiet", action="store_true")
+
+    c = sub.add_parser("colorize", help="colorize an image; prints the job id and scale as JSON")
+    c.add_argument(
+        "input", type=Path, help="PNG/JPEG/TIFF (8-bit) or .npy (H x W x C, uint8/uint16/float32)"
+    )
+    c.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="the color layer (RGBA); .npy keeps 16-bit/float",
+    )
+    c.add_argument("--prompt", default="")
+    c.add_argument(
+        "--hints",
+        type=Path,
+        default=None,
+        help="RGBA image of the same size: color where painted, alpha = where",
+    )
+    c.add_argument("--scale", default="auto", help='"auto" or a number (colorfulness)')
+    c.add_argument("--steps", type=int, default=None)
+    c.add_argument("--guidance", type=float, default=None)
+    c.add_argument("--seed", type=int, default=None)
+    c.add_argument("--preview", type=Path, default=None, help="also save the preview here")
+    common(c)
+    c.set_defaults(func=run_client_colorize)
+
+    r = sub.add_parser(
+        "rescale",
+        help="a finished job's color layer at another scale and size (from cached latents)",
+    )
+    r.add_argument("job")
+    r.add_argument("-o", "--output", type=Path, required=True)
+    r.add_argument("--scale", default="auto")
+    r.add_argument("--size", default=None, help="WIDTHxHEIGHT (default: preview size)")
+    r.add_argument("--dtype", choices=list(C.DTYPES), default="u8")
+    common(r)
+    r.set_defaults(func=run_client_rescale)
+
+    a = sub.add_parser("apply", help="a finished job's full-resolution color layer at a scale")
+    a.add_argument("job")
+    a.add_argument("-o", "--output", type=Path, required=True)
+    a.add_argument("--scale", default="auto")
+    common(a)
+    a.set_defaults(func=run_client_apply)
+
+    for name, helptext in (
+        ("status", "print the daemon's status"),
+        ("shutdown", "stop the daemon"),
+    ):
+        s = sub.add_parser(name, help=helptext)
+        common(s)
+        s.set_defaults(func=run_client_simple, client_command=name)
+    x = sub.add_parser("cancel", help="cancel a job")
+    x.add_argument("job")
+    common(x)
+    x.set_defaults(func=run_client_simple, client_command="cancel")
+    return p
+
+
+def _connect(args):
+    from tinct.protocol import Launcher
+
+    launcher = Launcher(
+        args.runtime_dir,
+        transport=args.transport,
+        start_timeout=args.start_timeout,
+        heartbeat_timeout=args.timeout,
+    )
+    return launcher.connect()
+
+
+def _scale(text: str):
+    return "auto" if text == "auto" else float(text)
+
+
+def _fail(exc: Exception) -> int:
+    print(f"tinct client: {exc}", file=sys.stderr)
+    return 1
+
+
+def run_client_colorize(args: argparse.Namespace) -> int:
+    from tinct.protocol import TinctError
+
+    image = read_layer(args.input)
+    hints = read_layer(args.hints) if args.hints else None
+    try:
+        with _connect(args) as client:
+            result = None
+            for ev in client.colorize(
+                image,
+                prompt=args.prompt,
+                hints=hints,
+                steps=args.steps,
+                guidance=args.guidance,
+                scale=_scale(args.scale),
+                seed=args.seed,
+            ):
+                if ev.kind == "progress" and not args.quiet:
+                    print(f"step {ev.step}/{ev.total}", file=sys.stderr)
+                elif ev.kind == "preview" and args.preview:
+                    write_layer(args.preview, ev.layer)
+                elif ev.kind == "result":
+                    result = ev
+            write_layer(args.output, result.layer)
+            print(
+                json.dumps(
+                    {
+                        "job": result.job,
+                        "scale": result.scale,
+                        "auto_scale": result.header.get("auto_scale"),
+                        "output": str(args.output),
+                    }
+                )
+            )
+            return 0
+    except (TinctError, OSError, ValueError) as exc:
+        return _fail(exc)
+
+
+def run_client_rescale(args: argparse.Namespace) -> int:
+    from tinct.protocol import TinctError
+
+    size = None
+    if args.size:
+        w, h = args.size.lower().split("x")
+        size = (int(w), int(h))
+    try:
+        with _connect(args) as client:
+            ev = client.rescale(args.job, _scale(args.scale), size=size, dtype=args.dtype)
+            write_layer(args.output, ev.layer)
+            print(
+                json.dumps(
+                    {
+                        "job": ev.job,
+                        "scale": ev.scale,
+                        "size": [ev.layer.width, ev.layer.height],
+                        "output": str(args.output),
+                    }
+                )
+            )
+            return 0
+    except (TinctError, OSError, ValueError) as exc:
+        return _fail(exc)
+
+
+def run_client_apply(args: argparse.Namespace) -> int:
+    from tinct.protocol import TinctError
+
+    try:
+        with _connect(args) as client:
+            ev = client.apply(args.job, _scale(args.scale))
+            write_layer(args.output, ev.layer)
+            print(json.dumps({"job": ev.job, "scale": ev.scale, "output": str(args.output)}))
+            return 0
+    except (TinctError, OSError, ValueError) as exc:
+        return _fail(exc)
+
+
+def run_client_simple(args: argparse.Namespace) -> int:
+    from tinct.protocol import TinctError
+
+    try:
+        with _connect(args) as client:
+            if args.client_command == "status":
+                print(json.dumps(client.status(), indent=2))
+            elif args.client_command == "shutdown":
+                client.shutdown()
+            else:
+                client.cancel(args.job)
+            return 0
+    except (TinctError, OSError, ValueError) as exc:
+        return _fail(exc)
+
+
+# --- image files <-> layers ---------------------------------------------------
+
+_NP_TO_WIRE = {"uint8": "u8", "uint16": "u16", "float32": "f32"}
+
+
+def read_layer(path: Path):
+    """An image file as a protocol Layer at its native precision."""
+    import numpy as np
+    from tinct.protocol import Layer
+
+    if path.suffix.lower() == ".npy":
+        arr = np.load(path)
+    else:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            if im.mode in ("I;16", "I;16L", "I;16B"):
+                arr = np.asarray(im, dtype=np.uint16)
+            elif im.mode == "F":
+                arr = np.asarray(im, dtype=np.float32)
+            elif im.mode in ("L", "LA", "RGB", "RGBA"):
+                arr = np.asarray(im)
+            else:
+                arr = np.asarray(
+                    im.convert(
+                        "RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB"
+                    )
+                )
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[2] not in C.CHANNELS:
+        raise ValueError(f"{path}: expected H x W x 1-4 pixels, got shape {arr.shape}")
+    wire = _NP_TO_WIRE.get(arr.dtype.name)
+    if wire is None:
+        raise ValueError(
+            f"{path}: dtype {arr.dtype} is not supported; use uint8, uint16 or float32"
+        )
+    arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
+    h, w, c = arr.shape
+    return Layer.from_buffer(arr, w, h, c, wire)
+
+
+def layer_array(layer):
+    """A Layer as an (H, W, C) numpy array in R, G, B(, A) order."""
+    import numpy as np
+
+    fmt = layer.format
+    dt = {"u8": "<u1", "u16": "<u2", "f32": "<f4"}[fmt.dtype]
+    flat = np.frombuffer(layer.data, np.uint8)
+    rows = np.lib.stride_tricks.as_strided(flat, (fmt.height, fmt.row_bytes), (fmt.stride, 1))
+    arr = np.ascontiguousarray(rows).view(dt).reshape(fmt.height, fmt.width, fmt.channels)
+    if fmt.order == "bgr" and fmt.channels >= 3:
+        arr = arr[..., [2, 1, 0, *range(3, fmt.channels)]]
+    return arr
+
+
+def write_layer(path: Path, layer) -> None:
+    import numpy as np
+
+    arr = layer_array(layer)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".npy":
+        np.save(path, arr)
+        return
+    from PIL import Image
+
+    if arr.dtype != np.uint8:  # PIL cannot write 16-bit or float RGBA: save 8-bit
+        scale = 65535.0 if arr.dtype == np.uint16 else 1.0
+        arr = (np.clip(arr.astype(np.float32) / scale, 0, 1) * 255 + 0.5).astype(np.uint8)
+    Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).save(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone entry (`python -m tinct.cli_serve serve|client ...`), for use before cli.py wires it."""
+    parser = argparse.ArgumentParser(prog="tinct")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_serve_parser(sub)
+    add_client_parser(sub)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

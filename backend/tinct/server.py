@@ -1,0 +1,454 @@
+"""The Tinct daemon: a ZeroMQ ROUTER on 127.0.0.1 serving the protocol in docs/protocol.md.
+
+One thread runs the socket loop (validate, authenticate, queue, heartbeat,
+forward replies); worker threads run the model (see server_worker.py). The
+loop never computes, so it answers hello/status/cancel and sends heartbeats
+while a 24 MP job runs.
+
+Lanes: "colorize" jobs and "interactive" jobs (rescale, apply) have separate
+queues and threads, so the scale slider stays live while another colorize runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import zmq
+from tinct.protocol.connection import ConnectionInfo, runtime_dir
+from tinct.protocol.constants import (
+    DEFAULT_CACHE_BYTES,
+    DEFAULT_CACHE_JOBS,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_QUEUE,
+    DEFAULT_MAX_QUEUE_PER_CLIENT,
+    E_BAD_FRAMES,
+    E_CANCELLED,
+    E_INTERNAL,
+    E_QUEUE_FULL,
+    E_SHUTTING_DOWN,
+    E_UNKNOWN_JOB,
+    OP_APPLY,
+    OP_CANCEL,
+    OP_COLORIZE,
+    OP_ECHO,
+    OP_HELLO,
+    OP_RESCALE,
+    OP_SHUTDOWN,
+    OP_STATUS,
+    OPS,
+    PROTOCOL_VERSION,
+    REPLY_HEARTBEAT,
+    REPLY_HELLO,
+    REPLY_OK,
+    REPLY_QUEUED,
+    REPLY_RESULT,
+    REPLY_STATUS,
+)
+from tinct.protocol.errors import ProtocolError
+from tinct.protocol.messages import (
+    Limits,
+    Request,
+    encode_header,
+    error_reply,
+    make_reply,
+    parse_request,
+)
+from tinct.server_cache import JobCache
+from tinct.server_jobs import FairQueue, Job, QueueFull
+from tinct.server_runtime import AlreadyRunning, ConnectionFile, DaemonLock
+from tinct.server_worker import Compute, Defaults, Worker
+
+log = logging.getLogger("tinct.server")
+
+EVENTS_ENDPOINT = "inproc://tinct-events"
+EXIT_ALREADY_RUNNING = 3  # same value as tinct.protocol.launcher.EXIT_ALREADY_RUNNING
+MAX_BATCH = 64  # messages handled per socket per loop turn, so neither side starves
+
+
+@dataclass
+class ServerConfig:
+    model: str | None = None
+    device: str | None = None
+    runtime_dir: Path | None = None
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT  # 0 = never
+    heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
+    limits: Limits = field(default_factory=Limits)
+    max_queue: int = DEFAULT_MAX_QUEUE
+    max_queue_per_client: int = DEFAULT_MAX_QUEUE_PER_CLIENT
+    cache_bytes: int = DEFAULT_CACHE_BYTES
+    cache_jobs: int = DEFAULT_CACHE_JOBS
+    defaults: Defaults = field(default_factory=Defaults)
+
+
+class Server:
+    def __init__(self, config: ServerConfig, pipe, model_name: str = "", device: str = "cpu"):
+        self.config = config
+        self.pipe = pipe
+        self.model_name = model_name
+        self.device = device
+        self.token = secrets.token_urlsafe(24)
+        self.cache = JobCache(config.cache_bytes, config.cache_jobs)
+        self.queues = {
+            "colorize": FairQueue(config.max_queue, config.max_queue_per_client),
+            "interactive": FairQueue(config.max_queue, config.max_queue_per_client),
+        }
+        self.compute = Compute(pipe, self.cache, config.defaults)
+        self.stopping = threading.Event()
+        self.started = time.monotonic()
+        self.last_activity = time.monotonic()
+        self.counters = {"requests": 0, "errors": 0, "dropped": 0, "jobs": 0}
+        self.ctx = zmq.Context()
+        self.router = self.ctx.socket(zmq.ROUTER)
+        self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self.router.setsockopt(zmq.LINGER, 0)
+        # libzmq drops a connection that sends a frame larger than this, before we see it.
+        self.router.setsockopt(
+            zmq.MAXMSGSIZE, max(config.limits.max_frame_bytes, config.limits.max_header_bytes)
+        )
+        self.router.bind("tcp://127.0.0.1:0")  # loopback only, a free port
+        self.endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
+        self.port = int(self.endpoint.rsplit(":", 1)[1])
+        self.events = self.ctx.socket(zmq.PULL)
+        self.events.bind(EVENTS_ENDPOINT)
+        self.workers = [
+            Worker(f"tinct-{lane}", q, self.compute, self.ctx, EVENTS_ENDPOINT)
+            for lane, q in self.queues.items()
+        ]
+
+    # --- lifecycle ------------------------------------------------------------
+    def connection_info(self) -> ConnectionInfo:
+        return ConnectionInfo(
+            port=self.port, token=self.token, pid=os.getpid(), protocol=PROTOCOL_VERSION
+        )
+
+    def run(self) -> None:
+        for w in self.workers:
+            w.start()
+        poller = zmq.Poller()
+        poller.register(self.router, zmq.POLLIN)
+        poller.register(self.events, zmq.POLLIN)
+        next_beat = time.monotonic()
+        tick = min(0.1, self.config.heartbeat_interval)
+        try:
+            while not self.stopping.is_set():
+                ready = dict(poller.poll(int(tick * 1000)))
+                if self.events in ready:
+                    self._forward_events()
+                if self.router in ready:
+                    self._serve_requests()
+                now = time.monotonic()
+                if now >= next_beat:
+                    self._heartbeat()
+                    next_beat = now + self.config.heartbeat_interval
+                if self._busy():
+                    self.last_activity = now
+                elif (
+                    self.config.idle_timeout and now - self.last_activity > self.config.idle_timeout
+                ):
+                    log.info("idle for %.0f s: shutting down", self.config.idle_timeout)
+                    self.stopping.set()
+        finally:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        for q in self.queues.values():
+            for job in q.close():
+                self._send(
+                    job.client,
+                    error_reply(
+                        E_SHUTTING_DOWN, "the daemon is shutting down", job.request_id, job=job.id
+                    ),
+                )
+        for w in self.workers:
+            w.stopping.set()
+            if w.current is not None:
+                w.current.cancelled.set()
+        for w in self.workers:
+            w.join(timeout=10)
+        self._forward_events()  # last replies (cancelled) before closing
+        self.events.close(0)
+        self.router.close(0)
+        self.ctx.term()
+
+    def _busy(self) -> bool:
+        return any(len(q) for q in self.queues.values()) or any(
+            w.current is not None for w in self.workers
+        )
+
+    # --- sending --------------------------------------------------------------
+    def _send(self, client: bytes, header: dict, frames: tuple = ()) -> bool:
+        """Send a reply; False (and the client's jobs cancelled) if the client is gone."""
+        parts = [client, encode_header(header), *frames]
+        try:
+            self.router.send_multipart(parts, zmq.NOBLOCK, copy=len(frames) == 0)
+            return True
+        except zmq.Again:  # the client stopped reading (high-water mark): drop this reply
+            self.counters["dropped"] += 1
+            return False
+        except zmq.ZMQError as exc:
+            if exc.errno == zmq.EHOSTUNREACH:
+                self.counters["dropped"] += 1
+                self._client_gone(client)
+                return False
+            raise
+
+    def _client_gone(self, client: bytes) -> None:
+        """Nobody will read these results: drop the client's queued jobs, stop its running ones."""
+        for q in self.queues.values():
+            q.remove_client(client)
+        for w in self.workers:
+            job = w.current
+            if job is not None and job.client == client:
+                job.cancelled.set()
+
+    def _forward_events(self) -> None:
+        for _ in range(MAX_BATCH):
+            try:
+                parts = self.events.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            client = parts[0].bytes
+            try:
+                self.router.send_multipart(parts, zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                self.counters["dropped"] += 1
+            except zmq.ZMQError as exc:
+                if exc.errno != zmq.EHOSTUNREACH:
+                    raise
+                self.counters["dropped"] += 1
+                self._client_gone(client)
+
+    def _heartbeat(self) -> None:
+        clients: dict[bytes, int] = {}
+        for q in self.queues.values():
+            for c in q.clients():
+                clients[c] = clients.get(c, 0) + 1
+        for w in self.workers:
+            job = w.current
+            if job is not None:
+                clients[job.client] = clients.get(job.client, 0) + 1
+        for c in clients:
+            self._send(c, make_reply(REPLY_HEARTBEAT, None, busy=True))
+
+    # --- requests -------------------------------------------------------------
+    def _serve_requests(self) -> None:
+        for _ in range(MAX_BATCH):
+            try:
+                parts = self.router.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            self.counters["requests"] += 1
+            client = parts[0].bytes
+            try:
+                req = parse_request(parts[1:], self.token, self.config.limits)
+            except ProtocolError as exc:
+                self.counters["errors"] += 1
+                self._send(client, error_reply(exc.code, exc.message, exc.request_id))
+                continue
+            self.last_activity = time.monotonic()
+            try:
+                self._dispatch(client, req)
+            except Exception as exc:  # a bug here must not take the daemon down
+                log.exception("handling %s failed", req.op)
+                self.counters["errors"] += 1
+                self._send(
+                    client,
+                    error_reply(
+                        E_INTERNAL, f"{req.op} failed: {type(exc).__name__}: {exc}", req.id
+                    ),
+                )
+
+    def _dispatch(self, client: bytes, req: Request) -> None:
+        if req.op == OP_HELLO:
+            self._send(client, make_reply(REPLY_HELLO, req.id, **self._hello()))
+        elif req.op == OP_STATUS:
+            self._send(client, make_reply(REPLY_STATUS, req.id, **self._status()))
+        elif req.op == OP_SHUTDOWN:
+            self._send(client, make_reply(REPLY_OK, req.id))
+            self.stopping.set()
+        elif req.op == OP_ECHO:
+            self._send(
+                client,
+                make_reply(REPLY_RESULT, req.id, layer=req.image.to_json()),
+                tuple(req.frames),
+            )
+        elif req.op == OP_CANCEL:
+            self._cancel(client, req)
+        elif req.op == OP_COLORIZE:
+            self._enqueue(client, req, "colorize")
+        elif req.op in (OP_RESCALE, OP_APPLY):
+            if req.params["job"] not in self.cache:
+                self._send(
+                    client,
+                    error_reply(
+                        E_UNKNOWN_JOB,
+                        f"job {req.params['job']!r} is not in the daemon's cache (unknown, or evicted); colorize again",
+                        req.id,
+                    ),
+                )
+                return
+            self._enqueue(client, req, "interactive")
+        else:  # parse_request only lets known ops through
+            self._send(client, error_reply(E_BAD_FRAMES, f"op {req.op!r} is not served", req.id))
+
+    def _enqueue(self, client: bytes, req: Request, lane: str) -> None:
+        job = Job(client, req)
+        try:
+            ahead = self.queues[lane].put(job)
+        except QueueFull as exc:
+            self._send(client, error_reply(E_QUEUE_FULL, str(exc), req.id))
+            return
+        self.counters["jobs"] += 1
+        if lane == "colorize":
+            self._send(client, make_reply(REPLY_QUEUED, req.id, job=job.id, ahead=ahead))
+
+    def _cancel(self, client: bytes, req: Request) -> None:
+        job_id = req.params["job"]
+        for q in self.queues.values():
+            job = q.remove(job_id)
+            if job is not None:
+                self._send(
+                    job.client,
+                    error_reply(
+                        E_CANCELLED,
+                        f"job {job_id} was cancelled before it started",
+                        job.request_id,
+                        job=job_id,
+                    ),
+                )
+                self._send(client, make_reply(REPLY_OK, req.id, job=job_id, state="cancelled"))
+                return
+        for w in self.workers:
+            job = w.current
+            if job is not None and job.id == job_id:
+                job.cancelled.set()
+                self._send(client, make_reply(REPLY_OK, req.id, job=job_id, state="cancelling"))
+                return
+        if job_id in self.cache:
+            self._send(client, make_reply(REPLY_OK, req.id, job=job_id, state="finished"))
+            return
+        self._send(
+            client,
+            error_reply(E_UNKNOWN_JOB, f"no queued, running or finished job {job_id!r}", req.id),
+        )
+
+    def _hello(self) -> dict:
+        from tinct.protocol import constants
+
+        return {
+            "protocol": PROTOCOL_VERSION,
+            "server": _version(),
+            "pid": os.getpid(),
+            "device": self.device,
+            "model": self.model_name,
+            "ops": list(OPS),
+            "limits": {**self.config.limits.to_json(), "max_queue": self.config.max_queue},
+            "heartbeat_interval": self.config.heartbeat_interval,
+            "defaults": {
+                "steps": self.config.defaults.steps,
+                "guidance": self.config.defaults.guidance,
+                "preview_side": self.config.defaults.preview_side,
+                "scale": "auto",
+            },
+            "dtypes": list(constants.DTYPES),
+        }
+
+    def _status(self) -> dict:
+        rss, peak = _rss()
+        return {
+            "pid": os.getpid(),
+            "uptime": round(time.monotonic() - self.started, 3),
+            "queued": {lane: len(q) for lane, q in self.queues.items()},
+            "running": [
+                {"job": w.current.id, "op": w.current.op}
+                for w in self.workers
+                if w.current is not None
+            ],
+            "cache": self.cache.stats(),
+            "rss_bytes": rss,
+            "peak_rss_bytes": peak,
+            **self.counters,
+        }
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("tinct")
+    except Exception:
+        return "0+unknown"
+
+
+def _rss() -> tuple[int, int]:
+    """(current, peak) resident set size in bytes (Linux /proc; else peak only)."""
+    try:
+        fields = dict(
+            line.split(":", 1)
+            for line in Path("/proc/self/status").read_text().splitlines()
+            if ":" in line
+        )
+        return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (
+            1 if sys.platform == "darwin" else 1024
+        )
+        return peak, peak
+
+
+def serve(config: ServerConfig) -> int:
+    """`tinct serve`: lock, load the model once, bind, publish the connection file, loop."""
+    directory = Path(config.runtime_dir) if config.runtime_dir else runtime_dir()
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    lock = DaemonLock(directory)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        log.error("%s; not starting a second one", exc)
+        return EXIT_ALREADY_RUNNING
+    conn = None
+    try:
+        from tinct.pipeline import load_pipeline
+
+        t0 = time.monotonic()
+        pipe = load_pipeline(config.model, device=config.device)
+        device = str(getattr(pipe, "device", config.device or "cpu"))
+        log.info(
+            "model %s loaded on %s in %.1f s",
+            config.model or "default",
+            device,
+            time.monotonic() - t0,
+        )
+        server = Server(config, pipe, model_name=str(config.model or "default"), device=device)
+
+        def on_signal(signum, frame):
+            server.stopping.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        conn = ConnectionFile(directory, server.connection_info())
+        log.info(
+            "serving protocol %d on %s (pid %d); connection file %s",
+            PROTOCOL_VERSION,
+            server.endpoint,
+            os.getpid(),
+            conn.path,
+        )
+        server.run()
+        return 0
+    finally:
+        if conn is not None:
+            conn.remove()
+        lock.release()
+        log.info("stopped")

@@ -1,0 +1,85 @@
+"""A bounded LRU cache of finished jobs: latents plus what rescale/apply need of the source.
+
+Bounded both in entries and in bytes; the entry being inserted is kept even if
+it alone exceeds the byte budget (evicting everything else), so the job that
+just finished can always be rescaled.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from tinct.protocol.pixels import PixelFormat
+
+
+@dataclass
+class CachedJob:
+    job_id: str
+    latents: object  # the pipeline's ColorLatents
+    auto_scale: float
+    source: object  # the received image frame (bytes-like), kept without copying
+    source_format: PixelFormat
+    latents_bytes: int = 0
+    # Downsized float sources for rescale, keyed by (width, height): (rgb, alpha or None)
+    small: dict = field(default_factory=dict)
+
+    @property
+    def nbytes(self) -> int:
+        small = sum(rgb.nbytes + (0 if a is None else a.nbytes) for rgb, a in self.small.values())
+        return self.source_format.nbytes + self.latents_bytes + small
+
+
+class JobCache:
+    def __init__(self, max_bytes: int, max_jobs: int):
+        self.max_bytes = max_bytes
+        self.max_jobs = max_jobs
+        self._items: OrderedDict[str, CachedJob] = OrderedDict()
+        self._lock = threading.Lock()
+        self.evictions = 0
+
+    def put(self, entry: CachedJob) -> None:
+        with self._lock:
+            self._items[entry.job_id] = entry
+            self._items.move_to_end(entry.job_id)
+            self._trim(keep=entry.job_id)
+
+    def get(self, job_id: str) -> CachedJob | None:
+        with self._lock:
+            entry = self._items.get(job_id)
+            if entry is not None:
+                self._items.move_to_end(job_id)
+            return entry
+
+    def __contains__(self, job_id: str) -> bool:
+        with self._lock:
+            return job_id in self._items
+
+    def touch_small(self, entry: CachedJob, key: tuple[int, int], value: tuple) -> None:
+        """Remember one downsized source per job (the latest size asked for)."""
+        with self._lock:
+            entry.small.clear()
+            entry.small[key] = value
+            self._trim(keep=entry.job_id)
+
+    def _trim(self, keep: str) -> None:
+        while len(self._items) > 1 and (
+            len(self._items) > self.max_jobs or self._total() > self.max_bytes
+        ):
+            victim = next(k for k in self._items if k != keep)
+            del self._items[victim]
+            self.evictions += 1
+
+    def _total(self) -> int:
+        return sum(e.nbytes for e in self._items.values())
+
+    def stats(self) -> dict:
+        with self._lock:
+            return {
+                "jobs": len(self._items),
+                "bytes": self._total(),
+                "max_bytes": self.max_bytes,
+                "max_jobs": self.max_jobs,
+                "evictions": self.evictions,
+            }

@@ -1,0 +1,341 @@
+"""The daemon's compute side: worker threads and the colorize / rescale / apply jobs.
+
+Workers never touch the ROUTER socket (zmq sockets are not thread-safe): each
+sends its replies over its own inproc PUSH socket to the socket loop, which
+forwards them. Big pixel frames travel zero-copy all the way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+import zmq
+from tinct import color
+from tinct.protocol.constants import (
+    E_CANCELLED,
+    E_INTERNAL,
+    E_UNKNOWN_JOB,
+    OP_APPLY,
+    OP_COLORIZE,
+    OP_RESCALE,
+    REPLY_PREVIEW,
+    REPLY_PROGRESS,
+    REPLY_RESULT,
+)
+from tinct.protocol.messages import encode_header, error_reply, make_reply
+from tinct.protocol.transport import ZERO_COPY_MIN
+from tinct.server_cache import CachedJob, JobCache
+from tinct.server_jobs import FairQueue, Job, JobCancelled
+from tinct.server_pixels import (
+    NP_DTYPES,
+    alpha_channel,
+    compose_layer,
+    downsize,
+    fit_size,
+    frame_array,
+    to_rgb_float,
+    to_rgba_float,
+)
+
+log = logging.getLogger("tinct.server")
+
+
+class JobFailed(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Defaults:
+    steps: int = 4
+    guidance: float = 1.5
+    preview_side: int = 512
+
+
+class Emitter:
+    """Sends one job's replies to the socket loop (one per worker thread)."""
+
+    def __init__(self, ctx: zmq.Context, endpoint: str):
+        self.sock = ctx.socket(zmq.PUSH)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.connect(endpoint)
+
+    def __call__(self, job: Job, header: dict, frames: tuple = ()) -> None:
+        parts = [job.client, encode_header(header), *frames]
+        last = len(parts) - 1
+        for i, p in enumerate(parts):
+            big = isinstance(p, np.ndarray) or memoryview(p).nbytes >= ZERO_COPY_MIN
+            self.sock.send(p, zmq.SNDMORE if i < last else 0, copy=not big)
+
+    def close(self) -> None:
+        self.sock.close(0)
+
+
+class Compute:
+    """Runs jobs on the loaded pipeline; one instance shared by the worker threads."""
+
+    def __init__(self, pipe, cache: JobCache, defaults: Defaults):
+        self.pipe = pipe
+        self.cache = cache
+        self.defaults = defaults
+        self.finished = 0
+
+    def run(self, job: Job, emit) -> None:
+        handler = {OP_COLORIZE: self.colorize, OP_RESCALE: self.rescale, OP_APPLY: self.apply}[
+            job.op
+        ]
+        handler(job, emit)
+
+    # --- colorize ----------------------------------------------------------
+    def colorize(self, job: Job, emit) -> None:
+        import torch
+
+        req, p = job.request, job.request.params
+        fmt, frame = req.image, req.frames[0]
+        steps = p["steps"] or self.defaults.steps
+        guidance = self.defaults.guidance if p["guidance"] is None else p["guidance"]
+        side = self.defaults.preview_side if p["preview_side"] is None else p["preview_side"]
+
+        # 1. Pixels in: float RGB for the model; the alpha plane stays in its own dtype.
+        image = to_rgb_float(frame, fmt)
+        hints = to_rgba_float(req.frames[1], req.hints) if req.hints is not None else None
+        generator = torch.Generator().manual_seed(p["seed"]) if p["seed"] is not None else None
+
+        # 2. Denoise, reporting every step; cancel by raising from the callback.
+        def on_step(step: int, total: int) -> None:
+            if job.cancelled.is_set():
+                raise JobCancelled()
+            emit(
+                job, make_reply(REPLY_PROGRESS, job.request_id, job=job.id, step=step, total=total)
+            )
+
+        latents = self.pipe.predict(
+            image,
+            prompt=p["prompt"],
+            hints=hints,
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+            generator=generator,
+            callback=on_step,
+        )
+        del hints
+        self._check(job)
+
+        # 3. Scale: the ranker's pick unless the request fixed one.
+        auto_scale = float(self.pipe.pick_scale(latents))
+        scale = auto_scale if p["scale"] == "auto" else float(p["scale"])
+
+        # 4. Preview: the same render at low resolution (keeps the input's luma), sent first.
+        small = None
+        src_alpha = alpha_channel(frame_array(frame, fmt), fmt)
+        if side > 0:
+            pw, ph = fit_size(fmt.width, fmt.height, side)
+            small = (
+                downsize(image, pw, ph),
+                None if src_alpha is None else downsize(color.to_float(src_alpha), pw, ph),
+            )
+            layer, lfmt = self._render_small(latents, small, scale, "u8", fmt.order)
+            emit(
+                job,
+                make_reply(
+                    REPLY_PREVIEW, job.request_id, job=job.id, scale=scale, layer=lfmt.to_json()
+                ),
+                (layer,),
+            )
+            del layer
+        self._check(job)
+
+        # 5. Full resolution: the input's luma with the model's chroma, the input's alpha.
+        rgb = self.pipe.render(image, latents, scale)
+        del image
+        out, ofmt = compose_layer(rgb, src_alpha, fmt.dtype, fmt.order)
+        del rgb
+        self._check(job)
+
+        # 6. Cache what rescale/apply need, then answer.
+        entry = CachedJob(job.id, latents, auto_scale, frame, fmt, _nbytes(latents))
+        if small is not None:
+            entry.small[(small[0].shape[1], small[0].shape[0])] = small
+        self.cache.put(entry)
+        self.finished += 1
+        emit(
+            job,
+            make_reply(
+                REPLY_RESULT,
+                job.request_id,
+                job=job.id,
+                scale=scale,
+                auto_scale=auto_scale,
+                steps=steps,
+                layer=ofmt.to_json(),
+                seconds=round(time.monotonic() - (job.started_at or job.queued_at), 4),
+                seq=self.finished,
+            ),
+            (out,),
+        )
+
+    # --- rescale / apply -----------------------------------------------------
+    def _entry(self, job: Job) -> CachedJob:
+        entry = self.cache.get(job.request.params["job"])
+        if entry is None:
+            raise JobFailed(
+                E_UNKNOWN_JOB,
+                f"job {job.request.params['job']!r} is not in the daemon's cache (unknown, or evicted); "
+                "colorize again",
+            )
+        return entry
+
+    def rescale(self, job: Job, emit) -> None:
+        p = job.request.params
+        entry = self._entry(job)
+        fmt = entry.source_format
+        scale = entry.auto_scale if p["scale"] == "auto" else float(p["scale"])
+        size = (
+            tuple(p["size"])
+            if p["size"]
+            else fit_size(fmt.width, fmt.height, self.defaults.preview_side)
+        )
+        small = entry.small.get(size)
+        if small is None:
+            arr = frame_array(entry.source, fmt)
+            image = to_rgb_float(entry.source, fmt)
+            a = alpha_channel(arr, fmt)
+            small = (
+                downsize(image, *size),
+                None if a is None else downsize(color.to_float(a), *size),
+            )
+            del image
+            self.cache.touch_small(entry, size, small)
+        layer, lfmt = self._render_small(entry.latents, small, scale, p["dtype"], fmt.order)
+        emit(
+            job,
+            make_reply(
+                REPLY_RESULT,
+                job.request_id,
+                job=entry.job_id,
+                scale=scale,
+                auto_scale=entry.auto_scale,
+                layer=lfmt.to_json(),
+            ),
+            (layer,),
+        )
+
+    def apply(self, job: Job, emit) -> None:
+        p = job.request.params
+        entry = self._entry(job)
+        fmt = entry.source_format
+        scale = entry.auto_scale if p["scale"] == "auto" else float(p["scale"])
+        image = to_rgb_float(entry.source, fmt)
+        rgb = self.pipe.render(image, entry.latents, scale)
+        del image
+        out, ofmt = compose_layer(
+            rgb, alpha_channel(frame_array(entry.source, fmt), fmt), fmt.dtype, fmt.order
+        )
+        del rgb
+        emit(
+            job,
+            make_reply(
+                REPLY_RESULT,
+                job.request_id,
+                job=entry.job_id,
+                scale=scale,
+                auto_scale=entry.auto_scale,
+                layer=ofmt.to_json(),
+            ),
+            (out,),
+        )
+
+    def _render_small(self, latents, small, scale: float, dtype: str, order: str):
+        rgb_small, alpha_small = small
+        rgb = self.pipe.render(rgb_small, latents, scale)
+        alpha = None if alpha_small is None else color.from_float(alpha_small, NP_DTYPES[dtype])
+        return compose_layer(rgb, alpha, dtype, order)
+
+    @staticmethod
+    def _check(job: Job) -> None:
+        if job.cancelled.is_set():
+            raise JobCancelled()
+
+
+class Worker(threading.Thread):
+    """Takes jobs from one FairQueue and runs them; ``current`` is the running job."""
+
+    def __init__(
+        self, name: str, queue: FairQueue, compute: Compute, ctx: zmq.Context, endpoint: str
+    ):
+        super().__init__(name=name, daemon=True)
+        self.queue = queue
+        self.compute = compute
+        self.ctx = ctx
+        self.endpoint = endpoint
+        self.stopping = threading.Event()
+        self.current: Job | None = None
+
+    def run(self) -> None:
+        import torch
+
+        emit = Emitter(self.ctx, self.endpoint)
+        try:
+            with torch.inference_mode():  # grad mode is per thread
+                while not self.stopping.is_set():
+                    job = self.queue.get(timeout=0.2)
+                    if job is None:
+                        continue
+                    self.current = job
+                    job.started_at = time.monotonic()
+                    try:
+                        if job.cancelled.is_set():
+                            raise JobCancelled()
+                        self.compute.run(job, emit)
+                    except JobCancelled:
+                        emit(
+                            job,
+                            error_reply(
+                                E_CANCELLED,
+                                f"job {job.id} was cancelled",
+                                job.request_id,
+                                job=job.id,
+                            ),
+                        )
+                    except JobFailed as exc:
+                        emit(job, error_reply(exc.code, exc.message, job.request_id, job=job.id))
+                    except Exception as exc:  # the daemon must survive any job
+                        log.error("job %s (%s) failed:\n%s", job.id, job.op, traceback.format_exc())
+                        emit(
+                            job,
+                            error_reply(
+                                E_INTERNAL,
+                                f"{job.op} failed: {type(exc).__name__}: {exc}",
+                                job.request_id,
+                                job=job.id,
+                            ),
+                        )
+                    finally:
+                        self.current = None
+                        del job
+        finally:
+            emit.close()
+
+
+def _nbytes(obj: object, _depth: int = 0) -> int:
+    """Bytes held by the tensors/arrays inside a ColorLatents-like object."""
+    if _depth > 3 or obj is None:
+        return 0
+    if hasattr(obj, "element_size") and hasattr(obj, "nelement"):
+        return int(obj.element_size() * obj.nelement())
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes)
+    if isinstance(obj, (list, tuple)):
+        return sum(_nbytes(x, _depth + 1) for x in obj)
+    if isinstance(obj, dict):
+        return sum(_nbytes(x, _depth + 1) for x in obj.values())
+    if hasattr(obj, "__dict__"):
+        return sum(_nbytes(x, _depth + 1) for x in vars(obj).values())
+    return 0
