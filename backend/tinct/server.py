@@ -31,6 +31,7 @@ from tinct.protocol.constants import (
     DEFAULT_MAX_QUEUE,
     DEFAULT_MAX_QUEUE_PER_CLIENT,
     E_BAD_FRAMES,
+    E_BAD_HEADER,
     E_CANCELLED,
     E_INTERNAL,
     E_QUEUE_FULL,
@@ -253,6 +254,14 @@ class Server:
             except ProtocolError as exc:
                 self.counters["errors"] += 1
                 self._send(client, error_reply(exc.code, exc.message, exc.request_id))
+                continue
+            except Exception as exc:  # a validator bug must not take the daemon down
+                log.exception("validating a request failed")
+                self.counters["errors"] += 1
+                self._send(
+                    client,
+                    error_reply(E_BAD_HEADER, f"malformed request ({type(exc).__name__})", None),
+                )
                 continue
             self.last_activity = time.monotonic()
             try:

@@ -275,7 +275,7 @@ def _parse_colorize(header, rid, pixel_frames, limits):
 def _parse_rescale(header, rid, pixel_frames, limits):
     _expect_frames(OP_RESCALE, pixel_frames, 0, "none")
     dtype = header.get("dtype", "u8")
-    if dtype not in DTYPES:
+    if not isinstance(dtype, str) or dtype not in DTYPES:
         raise ProtocolError(
             E_BAD_HEADER, f"'dtype' is {dtype!r}; expected one of {', '.join(DTYPES)}"
         )

@@ -78,7 +78,7 @@ class PixelFormat:
                 E_BAD_HEADER, f"'{field}' must be an object, got {type(obj).__name__}"
             )
         dtype = obj.get("dtype")
-        if dtype not in DTYPES:
+        if not isinstance(dtype, str) or dtype not in DTYPES:
             raise ProtocolError(
                 E_BAD_DTYPE, f"'{field}.dtype' is {dtype!r}; expected one of {', '.join(DTYPES)}"
             )
@@ -95,7 +95,7 @@ class PixelFormat:
                 E_BAD_HEADER, f"'{field}.channels' is {vals['channels']}; expected 1, 2, 3 or 4"
             )
         order = obj.get("order", "rgb")
-        if order not in ORDERS:
+        if not isinstance(order, str) or order not in ORDERS:
             raise ProtocolError(
                 E_BAD_HEADER, f"'{field}.order' is {order!r}; expected 'rgb' or 'bgr'"
             )
