@@ -22,9 +22,9 @@ def _colorize(w=4, h=3, channels=4, dtype="u8", stride=None, frame_len=None, **e
     return [encode_header(header), b"\0" * (fmt.nbytes if frame_len is None else frame_len)]
 
 
-def _code(frames, limits=Limits()):
+def _code(frames, limits=None):
     with pytest.raises(ProtocolError) as info:
-        parse_request(frames, TOKEN, limits)
+        parse_request(frames, TOKEN, limits or Limits())
     return info.value.code
 
 
