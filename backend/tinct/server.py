@@ -418,8 +418,7 @@ def _rss() -> tuple[int, int]:
 
 def serve(config: ServerConfig) -> int:
     """`tinct serve`: lock, load the model once, bind, publish the connection file, loop."""
-    directory = Path(config.runtime_dir) if config.runtime_dir else runtime_dir()
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory = runtime_dir(explicit=config.runtime_dir)
     lock = DaemonLock(directory)
     try:
         lock.acquire()

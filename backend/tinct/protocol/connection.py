@@ -23,10 +23,15 @@ except ImportError:  # Windows: fall back to the pid check
     fcntl = None
 
 
-def runtime_dir(create: bool = True) -> Path:
-    """$TINCT_RUNTIME_DIR, else $XDG_RUNTIME_DIR/tinct, else a per-user temp dir."""
+def runtime_dir(create: bool = True, explicit: str | Path | None = None) -> Path:
+    """``explicit``, else $TINCT_RUNTIME_DIR, else $XDG_RUNTIME_DIR/tinct, else a per-user temp dir.
+
+    Created mode 0700; refused if another user owns it.
+    """
     env = os.environ.get(ENV_RUNTIME_DIR)
-    if env:
+    if explicit:
+        path = Path(explicit)
+    elif env:
         path = Path(env)
     elif os.environ.get("XDG_RUNTIME_DIR"):
         path = Path(os.environ["XDG_RUNTIME_DIR"]) / "tinct"

@@ -98,7 +98,7 @@ class Launcher:
         self.processes: list[subprocess.Popen] = []  # daemons we started (reaped on relaunch)
 
     def _dir(self) -> Path:
-        return self.runtime_dir or runtime_dir()
+        return runtime_dir(explicit=self.runtime_dir)
 
     def connect(self):
         """A Client for the live daemon; starts one if none answers."""
@@ -170,6 +170,7 @@ class Launcher:
         self.processes.append(proc)
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
+            self._reap()  # a daemon that just died (e.g. the one we replace) must not linger as a zombie
             info = live_connection(directory)
             if info is not None and self._probe(info):
                 return info

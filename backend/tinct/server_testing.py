@@ -1,0 +1,199 @@
+"""Helpers to run a real `tinct serve` process in tests and benchmarks.
+
+Not used by the daemon itself. Everything here works on real processes and
+sockets: a tiny seeded model saved to disk, a daemon started through the same
+Launcher the plugins use, and a teardown that leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import tinct
+from tinct import color
+from tinct.protocol import Launcher, Layer
+from tinct.protocol.connection import read_connection_file
+
+BACKEND_DIR = Path(next(iter(tinct.__path__))).resolve().parent
+
+
+def save_tiny_model(directory: Path, seed: int = 0) -> Path:
+    from tinct.pipeline.tiny import build_tiny_pipeline
+
+    directory.mkdir(parents=True, exist_ok=True)
+    build_tiny_pipeline(seed=seed).save_pretrained(str(directory))
+    return directory
+
+
+def serve_command(model_dir: Path | None, *flags: str) -> list[str]:
+    """`python -m tinct serve ...` once cli.py wires the serve parser; until then the standalone entry."""
+    cli = BACKEND_DIR / "tinct" / "cli.py"
+    wired = cli.exists() and "add_serve_parser" in cli.read_text()
+    module = "tinct" if wired else "tinct.cli_serve"
+    cmd = [sys.executable, "-m", module, "serve"]
+    if model_dir is not None:
+        cmd += ["--model", str(model_dir)]
+    return cmd + list(flags)
+
+
+def daemon_env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(BACKEND_DIR), *filter(None, [env.get("PYTHONPATH")])])
+    env.setdefault("OMP_NUM_THREADS", "2")
+    return env
+
+
+class DaemonHarness:
+    """A daemon in its own runtime dir, started by a Launcher; ``close`` kills whatever it started."""
+
+    def __init__(
+        self,
+        runtime_dir: Path,
+        command: list[str],
+        *,
+        heartbeat_timeout: float = 3.0,
+        start_timeout: float = 90.0,
+    ):
+        self.runtime_dir = runtime_dir
+        self.launchers: list[Launcher] = []
+        self.command = command
+        self.heartbeat_timeout = heartbeat_timeout
+        self.start_timeout = start_timeout
+        self.seen_pids: set[int] = set()
+
+    def launcher(self, transport: str | None = None) -> Launcher:
+        la = Launcher(
+            self.runtime_dir,
+            self.command,
+            transport=transport,
+            start_timeout=self.start_timeout,
+            heartbeat_timeout=self.heartbeat_timeout,
+            env=daemon_env(),
+        )
+        self.launchers.append(la)
+        return la
+
+    def connect(self, transport: str | None = None):
+        client = self.launcher(transport).connect()
+        self.seen_pids.add(client.info.pid)
+        return client
+
+    @property
+    def info(self):
+        return read_connection_file(self.runtime_dir)
+
+    def close(self) -> None:
+        info = self.info
+        if info is not None:
+            self.seen_pids.add(info.pid)
+        for la in self.launchers:
+            self.seen_pids.update(p.pid for p in la.processes)
+            la.stop_started(timeout=10)
+        for pid in self.seen_pids:  # daemons started by someone else in this dir (e.g. a CLI run)
+            if pid_running(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        deadline = time.monotonic() + 10
+        while any(pid_running(p) for p in self.seen_pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def pid_running(pid: int) -> bool:
+    """True if the process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def rss_bytes(pid: int) -> tuple[int, int]:
+    """(current, peak) resident set size of a process, from /proc."""
+    fields = dict(
+        line.split(":", 1)
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if ":" in line
+    )
+    return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
+
+
+# --- images -------------------------------------------------------------------
+
+_NP = {"u8": np.uint8, "u16": np.uint16, "f32": np.float32}
+
+
+def make_image(
+    width: int, height: int, channels: int = 4, dtype: str = "u8", seed: int = 0
+) -> np.ndarray:
+    """A smooth colourful test picture with a varying alpha, as (H, W, C) in ``dtype``."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    rgb = np.stack(
+        [
+            0.5 + 0.4 * np.sin(x / max(width, 1) * 6.0 + rng.uniform(0, 3)),
+            0.5 + 0.4 * np.cos(y / max(height, 1) * 5.0 + rng.uniform(0, 3)),
+            0.5 + 0.4 * np.sin((x + y) / max(width + height, 1) * 7.0),
+        ],
+        axis=-1,
+    )
+    alpha = (x + y) / max(width + height - 2, 1)
+    f = np.concatenate([rgb, alpha[..., None]], axis=-1)
+    if channels == 1:
+        f = color.gray(rgb)[..., :1]
+    elif channels == 2:
+        f = np.concatenate([color.gray(rgb)[..., :1], alpha[..., None]], axis=-1)
+    elif channels == 3:
+        f = rgb
+    return np.ascontiguousarray(color.from_float(f, _NP[dtype]))
+
+
+def as_layer(arr: np.ndarray, order: str = "rgb") -> Layer:
+    wire = {"uint8": "u8", "uint16": "u16", "float32": "f32"}[arr.dtype.name]
+    h, w, c = arr.shape
+    return Layer.from_buffer(np.ascontiguousarray(arr), w, h, c, wire, order=order)
+
+
+def layer_to_array(layer: Layer) -> np.ndarray:
+    from tinct.cli_serve import layer_array
+
+    return layer_array(layer)
+
+
+def lstar(arr: np.ndarray) -> np.ndarray:
+    rgb, _ = color.split_alpha(color.to_float(arr))
+    return color.luminance_lstar(rgb)
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def run_cli(
+    args: list[str], runtime_dir: Path, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    env = daemon_env()
+    env["TINCT_RUNTIME_DIR"] = str(runtime_dir)
+    cli = BACKEND_DIR / "tinct" / "cli.py"
+    module = (
+        "tinct" if cli.exists() and "add_client_parser" in cli.read_text() else "tinct.cli_serve"
+    )
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

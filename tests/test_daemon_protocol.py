@@ -1,0 +1,176 @@
+"""One protocol suite, run over both transports against a real `tinct serve` with a tiny model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tinct.protocol import Cancelled, Layer, TinctError
+from tinct.protocol import constants as C
+from tinct.server_testing import (
+    DaemonHarness,
+    as_layer,
+    layer_to_array,
+    lstar,
+    make_image,
+    save_tiny_model,
+    serve_command,
+)
+
+TRANSPORTS = ["zmq", "pure"]
+MAX_L_ERR = {"u8": 1.5, "u16": 0.2, "f32": 0.2}  # L* units; u8 rounding of RGB costs up to ~1
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    model = save_tiny_model(tmp_path_factory.mktemp("model"))
+    rt = tmp_path_factory.mktemp("rt")
+    harness = DaemonHarness(
+        rt, serve_command(model, "--heartbeat", "0.25", "--idle-timeout", "0", "--steps", "2")
+    )
+    harness.connect().close()  # start it once for the module
+    yield harness
+    harness.close()
+
+
+@pytest.fixture(params=TRANSPORTS)
+def client(request, daemon):
+    c = daemon.connect(request.param)
+    assert c.transport_name == request.param
+    yield c
+    c.close()
+
+
+def _check_color_layer(src: np.ndarray, layer: Layer, dtype: str) -> np.ndarray:
+    out = layer_to_array(layer)
+    h, w = src.shape[:2]
+    assert out.shape == (h, w, 4) and layer.format.dtype == dtype
+    if src.shape[2] in (2, 4):
+        assert np.array_equal(out[..., 3], src[..., -1]), "alpha must come back bit for bit"
+    else:
+        assert (out[..., 3] == {"u8": 255, "u16": 65535, "f32": 1.0}[dtype]).all()
+    err = np.abs(lstar(out[..., :3]) - lstar(src[..., :3] if src.shape[2] >= 3 else src[..., :1]))
+    assert err.mean() < MAX_L_ERR[dtype] / 3 and np.percentile(err, 99) < MAX_L_ERR[dtype], (
+        err.mean(),
+        err.max(),
+    )
+    return out
+
+
+def test_hello(client):
+    hello = client.hello()
+    assert hello["protocol"] == C.PROTOCOL_VERSION
+    assert set(hello["ops"]) >= {
+        "hello",
+        "colorize",
+        "rescale",
+        "apply",
+        "cancel",
+        "status",
+        "shutdown",
+    }
+    assert hello["limits"]["max_pixels"] == C.DEFAULT_MAX_PIXELS
+
+
+def test_colorize_streams_progress_preview_result(client):
+    src = make_image(96, 64, 4, "u8")
+    events = list(client.colorize(as_layer(src), prompt="a red house", steps=3, seed=1))
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "queued" and kinds[-1] == "result"
+    progress = [e for e in events if e.kind == "progress"]
+    assert [(e.step, e.total) for e in progress] == [(1, 3), (2, 3), (3, 3)]
+    previews = [e for e in events if e.kind == "preview"]
+    assert len(previews) == 1 and kinds.index("preview") < kinds.index("result")
+    assert previews[0].layer.format.dtype == "u8" and previews[0].layer.format.channels == 4
+    result = events[-1]
+    assert result.job == events[0].job and isinstance(result.scale, float)
+    assert result.scale == result.header["auto_scale"]
+    _check_color_layer(src, result.layer, "u8")
+
+
+@pytest.mark.parametrize("dtype", ["u8", "u16", "f32"])
+def test_dtypes_keep_alpha_and_luma(client, dtype):
+    src = make_image(80, 48, 4, dtype, seed=3)
+    result = list(client.colorize(as_layer(src), steps=1, scale=1.0))[-1]
+    assert result.scale == 1.0
+    _check_color_layer(src, result.layer, dtype)
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3])
+def test_gray_and_alpha_less_inputs(client, channels):
+    src = make_image(40, 30, channels, "u8", seed=channels)
+    result = list(client.colorize(as_layer(src), steps=1))[-1]
+    _check_color_layer(src, result.layer, "u8")
+
+
+def test_bgr_order_and_padded_stride(client):
+    src = make_image(50, 20, 4, "u16", seed=5)
+    bgr = src[..., [2, 1, 0, 3]]
+    padded = np.zeros((20, 50 * 4 + 6), np.uint16)  # 12 bytes of padding per row
+    padded[:, : 50 * 4] = bgr.reshape(20, -1)
+    layer = Layer.from_buffer(padded, 50, 20, 4, "u16", stride=padded.shape[1] * 2, order="bgr")
+    result = list(client.colorize(layer, steps=1))[-1]
+    assert result.layer.format.order == "bgr"
+    _check_color_layer(src, result.layer, "u16")  # layer_to_array swaps back to RGB
+
+
+def test_colorize_with_hint_frame_changes_the_colors(client):
+    src = make_image(64, 64, 4, "u8", seed=7)
+    hints = np.zeros((64, 64, 4), np.uint8)
+    hints[10:30, 10:30] = (255, 0, 0, 255)  # a red stroke
+    hints[40:60, 35:60] = (0, 0, 255, 255)  # a blue one
+    plain = list(client.colorize(as_layer(src), steps=2, seed=3, scale=1.0))[-1]
+    hinted = list(
+        client.colorize(as_layer(src), hints=as_layer(hints), steps=2, seed=3, scale=1.0)
+    )[-1]
+    a, b = layer_to_array(plain.layer), _check_color_layer(src, hinted.layer, "u8")
+    assert not np.array_equal(a[..., :3], b[..., :3]), "hints had no effect"
+
+
+def test_rescale_and_apply_from_cached_latents(client):
+    src = make_image(120, 80, 4, "u16", seed=11)
+    result = list(client.colorize(as_layer(src), steps=2, preview_side=60))[-1]
+    small = client.rescale(result.job, 1.3, size=(60, 40))
+    assert small.scale == 1.3 and small.job == result.job
+    s = layer_to_array(small.layer)
+    assert s.shape == (40, 60, 4) and s.dtype == np.uint8
+    zero = layer_to_array(client.rescale(result.job, 0.0, size=(60, 40)).layer)
+    # scale 0 = no chroma: the layer is gray
+    rgb = zero[..., :3].astype(int)
+    assert np.abs(rgb - rgb.mean(axis=2, keepdims=True)).max() <= 2
+    auto = client.rescale(result.job, "auto", size=(30, 20), dtype="f32")
+    assert auto.scale == result.scale and auto.layer.format.dtype == "f32"
+    full = client.apply(result.job, 0.7)
+    assert full.scale == 0.7
+    _check_color_layer(src, full.layer, "u16")
+    again = client.apply(result.job, result.scale)
+    assert np.array_equal(layer_to_array(again.layer), layer_to_array(result.layer))
+
+
+def test_rescale_unknown_job_is_an_error(client):
+    with pytest.raises(TinctError) as info:
+        client.rescale("no-such-job", 1.0)
+    assert info.value.code == C.E_UNKNOWN_JOB
+
+
+def test_cancel_mid_job(client):
+    src = make_image(256, 256, 4, "u8")
+    rid = client.enqueue_colorize(as_layer(src), steps=60)
+    events = client.events(rid)
+    job = next(events).job  # queued
+    first = next(events)
+    assert first.kind == "progress"
+    client.cancel(job)
+    with pytest.raises(Cancelled) as info:
+        for _ in events:
+            pass
+    assert info.value.code == C.E_CANCELLED
+    status = client.status()
+    assert status["running"] == [] or all(r["job"] != job for r in status["running"])
+    # and the daemon goes on serving
+    assert list(client.colorize(as_layer(make_image(16, 16)), steps=1))[-1].kind == "result"
+
+
+def test_echo_round_trip_is_exact(client):
+    data = np.random.default_rng(0).integers(0, 255, (33, 17, 3), dtype=np.uint8)
+    back = client.echo(as_layer(data))
+    assert np.array_equal(layer_to_array(back), data)
