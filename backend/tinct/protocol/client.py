@@ -128,6 +128,7 @@ class Client:
         self.transport_name = self._transport.name
         self._lost = None
         self._last_traffic = time.monotonic()
+        self._activity = 0
 
     def _ensure_connected(self) -> None:
         """After a lost daemon: reconnect through the launcher (which restarts it)."""
@@ -196,7 +197,10 @@ class Client:
                     raise self._mark_lost(f"lost the Tinct daemon: {exc}", rid) from exc
                 now = time.monotonic()
                 if frames is None:
-                    if now - self._last_traffic > self.heartbeat_timeout:
+                    seen = self._transport.activity()
+                    if seen != self._activity:  # part of a big message arrived: alive
+                        self._activity, self._last_traffic = seen, now
+                    elif now - self._last_traffic > self.heartbeat_timeout:
                         raise self._mark_lost(
                             f"the Tinct daemon sent nothing for {self.heartbeat_timeout:.1f} s "
                             "(crashed or stuck); the next request restarts it",

@@ -49,6 +49,10 @@ class PureTransport:
     def recv(self, timeout: float) -> list | None:
         return self._sock.recv_multipart(timeout)
 
+    def activity(self) -> int:
+        """Bytes received so far, including a message still arriving."""
+        return self._sock.bytes_in
+
     def close(self) -> None:
         self._sock.close()
 
@@ -84,6 +88,9 @@ class ZmqTransport:
             f.buffer if len(f) >= ZERO_COPY_MIN else f.bytes
             for f in self._sock.recv_multipart(copy=False)
         ]
+
+    def activity(self) -> int:
+        return 0  # libzmq hands over whole messages only
 
     def close(self) -> None:
         self._sock.close(0)

@@ -83,6 +83,7 @@ class FrameReader:
         self._body: bytearray | None = None
         self._filled = 0
         self._flags = 0
+        self.bytes_in = 0  # progress counter: a long frame arriving is liveness too
 
     def feed(self, sock: socket.socket) -> tuple[int, bytearray] | None:
         """Read what is available; return (flags, body) when a whole frame is in, else None.
@@ -94,6 +95,7 @@ class FrameReader:
             chunk = sock.recv(need - len(self._head))
             if not chunk:
                 raise ConnectionError("ZMTP: connection closed by the daemon")
+            self.bytes_in += len(chunk)
             self._head += chunk
             if len(self._head) == 2 and self._head[0] & FLAG_LONG:
                 return None  # need the rest of the 8-byte size
@@ -127,6 +129,7 @@ class FrameReader:
             if n == 0:
                 raise ConnectionError("ZMTP: connection closed by the daemon")
             self._filled += n
+            self.bytes_in += n
         return self._take()
 
     def _take(self) -> tuple[int, bytearray]:
@@ -274,6 +277,10 @@ class ZmtpDealer:
                 f"ZMTP: peer sent ERROR: {bytes(data[1:]).decode(errors='replace')}"
             )
         # Other commands (PONG, SUBSCRIBE...) carry nothing for a DEALER.
+
+    @property
+    def bytes_in(self) -> int:
+        return self._reader.bytes_in
 
     def close(self) -> None:
         try:
