@@ -36,8 +36,13 @@ def alpha_channel(arr: np.ndarray, fmt: PixelFormat) -> np.ndarray | None:
 
 
 def to_rgb_float(frame: object, fmt: PixelFormat) -> np.ndarray:
-    """Frame -> (H, W, 3) float32 sRGB in [0, 1]."""
-    return color.to_float(color_channels(frame_array(frame, fmt), fmt))
+    """Frame -> (H, W, 3) float32 sRGB in [0, 1], converted in bands (no full-size temporaries)."""
+    arr = frame_array(frame, fmt)
+    out = np.empty((fmt.height, fmt.width, 3), np.float32)
+    band = max(1, (1 << 22) // fmt.width)
+    for r in range(0, fmt.height, band):
+        out[r : r + band] = color.to_float(color_channels(arr[r : r + band], fmt))
+    return out
 
 
 def to_rgba_float(frame: object, fmt: PixelFormat) -> np.ndarray:
@@ -62,9 +67,10 @@ def compose_layer(
     """
     h, w = rgb.shape[:2]
     out = np.empty((h, w, 4), NP_DTYPES[dtype])
-    q = color.from_float(rgb, NP_DTYPES[dtype])
-    out[..., :3] = q[..., ::-1] if order == "bgr" else q
-    del q
+    band = max(1, (1 << 22) // max(1, w))  # ~4 M pixels at a time: no full-size temporaries
+    for r in range(0, h, band):
+        q = color.from_float(rgb[r : r + band], NP_DTYPES[dtype])
+        out[r : r + band, :, :3] = q[..., ::-1] if order == "bgr" else q
     out[..., 3] = opaque(dtype) if alpha is None else alpha
     return out, PixelFormat.packed(w, h, 4, dtype, order)
 
