@@ -24,7 +24,7 @@ BACKEND_DIR = Path(next(iter(tinct.__path__))).resolve().parent
 
 
 def save_tiny_model(directory: Path, seed: int = 0) -> Path:
-    from tinct.pipeline.tiny import build_tiny_pipeline
+    from tinct.pipeline.components import build_tiny_pipeline
 
     directory.mkdir(parents=True, exist_ok=True)
     build_tiny_pipeline(seed=seed).save_pretrained(str(directory))

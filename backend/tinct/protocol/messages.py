@@ -44,6 +44,7 @@ from .pixels import PixelFormat
 
 MAX_ID_CHARS = 128
 MAX_SCALE = 4.0
+MAX_GUIDANCE = 20.0
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,7 @@ def _parse_colorize(header, rid, pixel_frames, limits):
     params = {
         "prompt": prompt,
         "steps": _opt_int(header, "steps", 1, MAX_STEPS),
-        "guidance": _opt_number(header, "guidance", 0.0, 50.0),
+        "guidance": _opt_number(header, "guidance", 0.0, MAX_GUIDANCE),
         "scale": _scale(header),
         "seed": _opt_int(header, "seed", 0, 2**63 - 1),
         "preview_side": _opt_int(header, "preview_side", 0, MAX_PREVIEW_SIDE),

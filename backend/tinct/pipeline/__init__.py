@@ -1,0 +1,11 @@
+"""The colouriser: cold-diffusion scheduler, ranker and TinctPipeline."""
+
+from tinct.pipeline.loading import DEFAULT_MODEL_DIR, load_minilm, load_pipeline
+from tinct.pipeline.pipeline_tinct import ColorLatents, TinctPipeline, TinctPipelineOutput
+from tinct.pipeline.ranker import TinctRanker
+from tinct.pipeline.scheduler import ColdDiffusionScheduler
+
+__all__ = [
+    "DEFAULT_MODEL_DIR", "ColdDiffusionScheduler", "ColorLatents", "TinctPipeline",
+    "TinctPipelineOutput", "TinctRanker", "load_minilm", "load_pipeline",
+]

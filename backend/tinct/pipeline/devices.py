@@ -1,0 +1,35 @@
+"""Device and dtype choice: CUDA > MPS > CPU unless told otherwise."""
+
+from __future__ import annotations
+
+import torch
+
+_DTYPES = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16,
+           "fp16": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
+
+
+def pick_device(requested: str | None = None) -> torch.device:
+    if requested and requested != "auto":
+        dev = torch.device(requested)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {requested!r} requested but CUDA is not available")
+        if dev.type == "mps" and not torch.backends.mps.is_available():
+            raise ValueError(f"device {requested!r} requested but MPS is not available")
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def pick_dtype(device: torch.device, requested: str | torch.dtype | None = None) -> torch.dtype:
+    if isinstance(requested, torch.dtype):
+        return requested
+    if requested and requested != "auto":
+        if requested not in _DTYPES:
+            raise ValueError(f"unknown dtype {requested!r}; use one of {sorted(_DTYPES)}")
+        return _DTYPES[requested]
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32

@@ -1,0 +1,312 @@
+"""TinctPipeline: latent cold-diffusion colourisation ("Diffusing Colors").
+
+Notation: E/D = VAE encoder/decoder, g = the input's gray, z_g = E(g), delta =
+the colour latent. The U-Net sees concat(z_t, z_g, hints) and predicts delta.
+The result keeps z_g and delta_hat, so any colourfulness scale s is one decode
+of z_g + s * delta_hat: the slider never runs the U-Net again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from diffusers import AutoencoderKL, AutoencoderTiny, DiffusionPipeline, UNet2DConditionModel
+from diffusers.utils import BaseOutput
+
+from tinct import color
+from tinct.pipeline.ranker import TinctRanker
+from tinct.pipeline.scheduler import ColdDiffusionScheduler
+
+DEFAULT_SCALE_GRID = tuple(float(s) for s in np.linspace(0.6, 1.4, 9))
+
+
+@dataclass
+class ColorLatents:
+    """Everything a rescale needs, at model (work) resolution."""
+
+    gray_latent: torch.Tensor  # (1, C, h, w)
+    color_latent: torch.Tensor  # (1, C, h, w): delta_hat, so z = z_g + s * delta_hat
+    work_lightness: np.ndarray  # (H_w, W_w) L* of the input at work resolution
+    hint_ab: np.ndarray | None = None  # (H_w, W_w, 2) painted hint chroma
+    hint_alpha: np.ndarray | None = None  # (H_w, W_w) where hints were painted
+    prompt: str = ""
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def work_size(self) -> tuple[int, int]:
+        return self.work_lightness.shape  # type: ignore[return-value]
+
+
+@dataclass
+class TinctPipelineOutput(BaseOutput):
+    images: list[np.ndarray]  # full-resolution sRGB float32 (H, W, 3)
+    scale: float
+    latents: ColorLatents
+
+
+class TinctPipeline(DiffusionPipeline):
+    model_cpu_offload_seq = "text_encoder->unet->vae"
+
+    def __init__(
+        self,
+        vae: AutoencoderKL | AutoencoderTiny,
+        unet: UNet2DConditionModel,
+        text_encoder,
+        tokenizer,
+        scheduler: ColdDiffusionScheduler,
+        ranker: TinctRanker,
+        work_pixels: int = 640 * 400,
+    ):
+        super().__init__()
+        self.register_modules(
+            vae=vae, unet=unet, text_encoder=text_encoder, tokenizer=tokenizer,
+            scheduler=scheduler, ranker=ranker,
+        )
+        self.register_to_config(work_pixels=work_pixels)
+        blocks = getattr(vae.config, "block_out_channels", None) or vae.config.encoder_block_out_channels
+        self.vae_scale_factor = 2 ** (len(blocks) - 1)
+        self.latent_channels = int(vae.config.latent_channels)
+        lc = self.latent_channels
+        if unet.config.in_channels not in (2 * lc, 3 * lc + 1):
+            raise ValueError(
+                f"unet.in_channels={unet.config.in_channels} does not fit latent_channels={lc}: "
+                f"expected {2 * lc} (z_t, z_g) or {3 * lc + 1} (z_t, z_g, hint latent, hint mask)"
+            )
+        if unet.config.out_channels != lc:
+            raise ValueError(f"unet.out_channels={unet.config.out_channels} must equal {lc}")
+
+    # ----------------------------------------------------------- helpers ---
+
+    @property
+    def accepts_hints(self) -> bool:
+        return self.unet.config.in_channels == 3 * self.latent_channels + 1
+
+    @property
+    def size_multiple(self) -> int:
+        return self.vae_scale_factor * 2 ** (len(self.unet.config.block_out_channels) - 1)
+
+    def work_size_for(self, height: int, width: int) -> tuple[int, int]:
+        """The model's working size: about `work_pixels`, aspect kept, multiples of
+        the U-Net's total stride. Never larger than needed for small images."""
+        m = self.size_multiple
+        budget = self.config.work_pixels
+        f = min(1.0, math.sqrt(budget / float(height * width)))
+        h = max(m, int(round(height * f / m)) * m)
+        w = max(m, int(round(width * f / m)) * m)
+        return h, w
+
+    def _to_tensor(self, rgb: np.ndarray) -> torch.Tensor:
+        t = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+        return (t * 2.0 - 1.0).to(self._execution_device, self.vae.dtype)
+
+    def encode_image(self, rgb: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """sRGB float (H, W, 3) in [0, 1] (or a (B, 3, H, W) tensor in [-1, 1]) -> latent."""
+        x = self._to_tensor(rgb) if isinstance(rgb, np.ndarray) else rgb
+        out = self.vae.encode(x)
+        if hasattr(out, "latent_dist"):
+            z = out.latent_dist.mean
+        else:
+            z = out.latents
+        return z * self.vae.config.scaling_factor
+
+    def decode_latent(self, z: torch.Tensor) -> torch.Tensor:
+        """latent -> (B, 3, H, W) sRGB tensor in [0, 1]."""
+        x = self.vae.decode(z / self.vae.config.scaling_factor).sample
+        return ((x.float() + 1.0) * 0.5).clamp(0.0, 1.0)
+
+    # ------------------------------------------------------------ checks ---
+
+    def check_inputs(self, image, prompt, hints, num_inference_steps, guidance_scale, scale):
+        if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
+            got = getattr(image, "shape", type(image).__name__)
+            raise ValueError(f"image must be a (H, W, 3) float32 array in [0, 1], got {got}")
+        if image.dtype != np.float32:
+            raise ValueError(f"image must be float32 in [0, 1] (see tinct.color.to_float), got {image.dtype}")
+        if min(image.shape[:2]) < 1:
+            raise ValueError(f"image is empty: {image.shape}")
+        if not isinstance(prompt, str):
+            raise ValueError(f"prompt must be a string, got {type(prompt).__name__}")
+        if hints is not None:
+            if not isinstance(hints, np.ndarray) or hints.shape != image.shape[:2] + (4,):
+                raise ValueError(
+                    f"hints must be an RGBA float32 array of shape {image.shape[:2] + (4,)}, "
+                    f"got {getattr(hints, 'shape', type(hints).__name__)}"
+                )
+        if not isinstance(num_inference_steps, int) or not 1 <= num_inference_steps <= 200:
+            raise ValueError(f"num_inference_steps must be an integer in 1..200, got {num_inference_steps!r}")
+        if not isinstance(guidance_scale, (int, float)) or not 0.0 <= guidance_scale <= 20.0:
+            raise ValueError(f"guidance_scale must be a number in 0..20, got {guidance_scale!r}")
+        if scale != "auto" and (not isinstance(scale, (int, float)) or not 0.0 <= scale <= 4.0):
+            raise ValueError(f"scale must be a number in 0..4 or 'auto', got {scale!r}")
+
+    # ----------------------------------------------------------- prompts ---
+
+    @torch.no_grad()
+    def encode_prompt(self, prompts: Sequence[str]) -> torch.Tensor:
+        max_len = min(int(getattr(self.tokenizer, "model_max_length", 77) or 77), 77)
+        tok = self.tokenizer(
+            list(prompts), padding="max_length", truncation=True, max_length=max_len,
+            return_tensors="pt",
+        )
+        device = self._execution_device
+        out = self.text_encoder(
+            input_ids=tok.input_ids.to(device), attention_mask=tok.attention_mask.to(device)
+        )
+        return out.last_hidden_state.to(self.unet.dtype)
+
+    # ------------------------------------------------------------- hints ---
+
+    def prepare_hints(
+        self, hints: np.ndarray | None, lightness: np.ndarray, gray_latent: torch.Tensor
+    ) -> tuple[torch.Tensor | None, np.ndarray | None, np.ndarray | None]:
+        """RGBA hints at full resolution -> U-Net hint channels (colour latent of the
+        propagated hint field + confidence), plus the painted chroma for paste-back."""
+        if not self.accepts_hints:
+            return None, None, None
+        lc, (hl, wl) = self.latent_channels, gray_latent.shape[-2:]
+        zeros = torch.zeros((1, lc + 1, hl, wl), device=gray_latent.device, dtype=gray_latent.dtype)
+        if hints is None or float(hints[..., 3].max()) <= 0.0:
+            return zeros, None, None
+        h, w = lightness.shape
+        alpha = color.resize_area(hints[..., 3], h, w)
+        premult = color.resize_area(hints[..., :3] * hints[..., 3:4], h, w)
+        rgb = premult / np.maximum(alpha, 1e-6)[..., None]
+        ab = color.rgb_to_lab(np.clip(rgb, 0.0, 1.0))[..., 1:]
+        ab[alpha <= 0] = 0.0
+        mask = np.clip(alpha, 0.0, 1.0)
+        field_ab, conf = color.propagate_hints(lightness, ab, mask)
+        hint_rgb = color.merge_luma(lightness, field_ab * conf[..., None])
+        z_hint = self.encode_image(hint_rgb) - gray_latent
+        conf_t = torch.from_numpy(color.resize_area(conf, hl, wl).copy())[None, None].to(z_hint)
+        return torch.cat([z_hint, conf_t], dim=1), ab, mask
+
+    # ---------------------------------------------------------- predict ---
+
+    @torch.no_grad()
+    def predict(
+        self,
+        image: np.ndarray,
+        prompt: str = "",
+        hints: np.ndarray | None = None,
+        num_inference_steps: int = 4,
+        guidance_scale: float = 1.5,
+        generator: torch.Generator | None = None,
+        callback: Callable[[int, int], None] | None = None,
+    ) -> ColorLatents:
+        """Run the denoiser; returns the latents from which any scale renders."""
+        # 1. Check inputs
+        self.check_inputs(image, prompt, hints, num_inference_steps, guidance_scale, 1.0)
+        # 2. Bring the input to the working size; keep only its lightness
+        h, w = self.work_size_for(*image.shape[:2])
+        small = color.resize_area(image, h, w)
+        lightness = color.luminance_lstar(small)
+        gray = color.gray(small)
+        # 3. Encode the gray image: z_g, the fully degraded (t = T) sample
+        gray_latent = self.encode_image(gray).to(self.unet.dtype)
+        # 4. Encode the prompt (and the empty prompt for classifier-free guidance)
+        do_cfg = guidance_scale != 1.0 and prompt.strip() != ""
+        cond = self.encode_prompt([prompt, ""] if do_cfg else [prompt])
+        # 5. Hints: propagated field as a colour latent + confidence
+        hint_input, hint_ab, hint_alpha = self.prepare_hints(hints, lightness, gray_latent)
+        # 6. Denoising loop (cold diffusion, Algorithm 2), from t = T down
+        self.scheduler.set_timesteps(num_inference_steps, device=gray_latent.device)
+        z = gray_latent.clone()
+        total = len(self.scheduler.timesteps)
+        for i, t in enumerate(self.scheduler.timesteps):
+            parts = [z, gray_latent] + ([hint_input] if hint_input is not None else [])
+            x_in = torch.cat(parts, dim=1)
+            if do_cfg:
+                x_in = x_in.expand(2, -1, -1, -1)
+            delta = self.unet(x_in, t, encoder_hidden_states=cond).sample
+            if do_cfg:
+                delta_c, delta_u = delta.chunk(2)
+                delta = delta_u + guidance_scale * (delta_c - delta_u)
+            z = self.scheduler.step(delta, t, z, gray_latent=gray_latent).prev_sample
+            if callback is not None:
+                callback(i + 1, total)
+        # 7. Keep z_g and the final colour latent: rescaling is one decode from here
+        return ColorLatents(
+            gray_latent=gray_latent, color_latent=z - gray_latent, work_lightness=lightness,
+            hint_ab=hint_ab, hint_alpha=hint_alpha, prompt=prompt,
+        )
+
+    # ------------------------------------------------------ scale + render ---
+
+    @torch.no_grad()
+    def preview(
+        self, latents: ColorLatents, scale: float, size: tuple[int, int] | None = None
+    ) -> np.ndarray:
+        """D(z_g + s * delta_hat) at work resolution (or resized to `size`), sRGB float32."""
+        z = latents.gray_latent + float(scale) * latents.color_latent
+        rgb = self.decode_latent(z.to(self.vae.dtype))[0].permute(1, 2, 0).cpu().numpy()
+        if size is not None and tuple(size) != rgb.shape[:2]:
+            rgb = color.resize_linear(rgb, *size)
+        return np.ascontiguousarray(rgb, dtype=np.float32)
+
+    @torch.no_grad()
+    def pick_scale(self, latents: ColorLatents, grid: Sequence[float] = DEFAULT_SCALE_GRID) -> float:
+        """The ranker's choice of colourfulness among `grid` (1.0 if no ranker)."""
+        if self.ranker is None:
+            return 1.0
+        z = latents.gray_latent + torch.tensor(list(grid), device=latents.gray_latent.device,
+                                               dtype=latents.gray_latent.dtype)[:, None, None, None] * latents.color_latent
+        z = ranker_latents(z)
+        images = self.decode_latent(z.to(self.vae.dtype)) * 2.0 - 1.0
+        pred = self.ranker(images.to(self.ranker.dtype)).float().abs()
+        return float(grid[int(pred.argmin())])
+
+    def chroma_at_work(self, latents: ColorLatents, scale: float) -> np.ndarray:
+        """a*b* of the decoded colour at work resolution, hints pasted back."""
+        ab = color.rgb_to_lab(self.preview(latents, scale))[..., 1:]
+        if latents.hint_ab is not None and latents.hint_alpha is not None:
+            a = latents.hint_alpha[..., None]
+            ab = ab * (1.0 - a) + latents.hint_ab * a
+        return ab
+
+    def render(self, image: np.ndarray, latents: ColorLatents, scale: float) -> np.ndarray:
+        """Full-resolution colour: the input's own L*, the model's a*b* upsampled
+        edge-aware (guided by the full-resolution lightness)."""
+        lightness = color.luminance_lstar(image)
+        ab = self.chroma_at_work(latents, scale)
+        if ab.shape[:2] != lightness.shape:
+            ab = color.guided_upsample(
+                ab, latents.work_lightness / 100.0, lightness / 100.0, radius=2, eps=1e-3
+            )
+        return color.merge_luma(lightness, ab)
+
+    # ------------------------------------------------------------- call ---
+
+    def __call__(
+        self,
+        image: np.ndarray,
+        prompt: str = "",
+        hints: np.ndarray | None = None,
+        num_inference_steps: int = 4,
+        guidance_scale: float = 1.5,
+        scale: float | str = "auto",
+        generator: torch.Generator | None = None,
+        callback: Callable[[int, int], None] | None = None,
+    ) -> TinctPipelineOutput:
+        # 1. Check inputs
+        self.check_inputs(image, prompt, hints, num_inference_steps, guidance_scale, scale)
+        # 2. Predict the colour latent
+        latents = self.predict(
+            image, prompt, hints, num_inference_steps, guidance_scale, generator, callback
+        )
+        # 3. Choose the scale and render at full resolution with the input's luma
+        s = self.pick_scale(latents) if scale == "auto" else float(scale)
+        return TinctPipelineOutput(images=[self.render(image, latents, s)], scale=s, latents=latents)
+
+
+def ranker_latents(z: torch.Tensor, max_side: int = 16) -> torch.Tensor:
+    """Latents shrunk for the ranker's cheap decode (the ranker sees ~96-128 px)."""
+    h, w = z.shape[-2:]
+    f = max_side / max(h, w)
+    if f >= 1.0:
+        return z
+    size = (max(2, round(h * f)), max(2, round(w * f)))
+    return torch.nn.functional.interpolate(z, size=size, mode="area")
