@@ -160,7 +160,7 @@ def _hostile_messages(token: str, rng: random.Random) -> list[tuple[str, list[by
 
 def _run_legit_job(client, src, box):
     try:
-        box["events"] = list(client.colorize(as_layer(src), steps=40, seed=1))
+        box["events"] = list(client.colorize(as_layer(src), steps=120, seed=1))
     except Exception as exc:  # reported by the test thread
         box["error"] = exc
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 import tinct
 from tinct import color
 from tinct.protocol import Launcher, Layer
