@@ -5,8 +5,8 @@
 Starts a real `tinct serve` in a temporary runtime dir (through the same
 Launcher the plugins use), prints one table of numbers measured in this run,
 and stops the daemon. The model is --model, else backend/tinct/models/default
-if it holds a model, else a tiny random model (then colorize times say little
-about the real one; transport, rescale and memory numbers still do).
+if it holds a model, else the default architecture with random weights (same
+compute as a trained one; the colors are meaningless, the timings are not).
 """
 
 from __future__ import annotations
@@ -58,6 +58,12 @@ def main() -> int:
     ap.add_argument(
         "--steps", type=int, default=None, help="sampling steps (default: the daemon's)"
     )
+    ap.add_argument(
+        "--tiny", action="store_true", help="use the tiny test model (fast, not representative)"
+    )
+    ap.add_argument(
+        "--threads", type=int, default=None, help="torch threads in the daemon (default: torch's)"
+    )
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="tinct-bench-"))
@@ -65,15 +71,22 @@ def main() -> int:
     default = ROOT / "backend" / "tinct" / "models" / "default"
     if model is None and (default / "model_index.json").exists():
         model, model_note = default, "bundled default"
-    if model is None:
+    if args.tiny:
         model, model_note = (
             save_tiny_model(tmp / "tiny"),
-            "TINY RANDOM (no default model found; pass --model)",
+            "tiny random test model (not representative)",
         )
+    elif model is None:
+        # No trained model yet: the default architecture with random weights costs the same compute.
+        from tinct.pipeline.components import build_default_pipeline
+
+        model = tmp / "random-default"
+        build_default_pipeline(seed=0).save_pretrained(str(model))
+        model_note = "default architecture, RANDOM weights (no trained model found; pass --model)"
 
     harness = DaemonHarness(
         tmp / "rt",
-        serve_command(model, "--idle-timeout", "0"),
+        serve_command(model, "--idle-timeout", "0", threads=args.threads),
         heartbeat_timeout=60,
         start_timeout=300,
     )

@@ -81,6 +81,12 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--preview-side", type=int, default=C.DEFAULT_PREVIEW_SIDE, help="longest side of previews"
     )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: torch's choice; 1 is far faster on a busy machine)",
+    )
     p.add_argument("--log-level", default="INFO")
     p.set_defaults(func=run_serve)
     return p
@@ -106,6 +112,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_queue_per_client=args.max_queue_per_client,
         cache_bytes=int(args.cache_mb * 2**20),
         cache_jobs=args.cache_jobs,
+        threads=args.threads,
         defaults=Defaults(steps=args.steps, guidance=args.guidance, preview_side=args.preview_side),
     )
     return serve(config)
@@ -321,6 +328,7 @@ _NP_TO_WIRE = {"uint8": "u8", "uint16": "u16", "float32": "f32"}
 def read_layer(path: Path):
     """An image file as a protocol Layer at its native precision."""
     import numpy as np
+
     from tinct.protocol import Layer
 
     if path.suffix.lower() == ".npy":

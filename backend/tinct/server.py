@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import zmq
+
 from tinct.protocol.connection import ConnectionInfo, runtime_dir
 from tinct.protocol.constants import (
     DEFAULT_CACHE_BYTES,
@@ -87,6 +88,7 @@ class ServerConfig:
     max_queue_per_client: int = DEFAULT_MAX_QUEUE_PER_CLIENT
     cache_bytes: int = DEFAULT_CACHE_BYTES
     cache_jobs: int = DEFAULT_CACHE_JOBS
+    threads: int | None = None  # torch intra-op threads; None = torch's default
     defaults: Defaults = field(default_factory=Defaults)
 
 
@@ -427,8 +429,12 @@ def serve(config: ServerConfig) -> int:
         return EXIT_ALREADY_RUNNING
     conn = None
     try:
+        import torch
+
         from tinct.pipeline import load_pipeline
 
+        if config.threads:
+            torch.set_num_threads(config.threads)
         t0 = time.monotonic()
         pipe = load_pipeline(config.model, device=config.device)
         device = str(getattr(pipe, "device", config.device or "cpu"))

@@ -32,21 +32,26 @@ def save_tiny_model(directory: Path, seed: int = 0) -> Path:
     return directory
 
 
-def serve_command(model_dir: Path | None, *flags: str) -> list[str]:
-    """`python -m tinct serve ...` once cli.py wires the serve parser; until then the standalone entry."""
+def serve_command(model_dir: Path | None, *flags: str, threads: int | None = 1) -> list[str]:
+    """`python -m tinct serve ...` once cli.py wires the serve parser; until then the standalone entry.
+
+    Tests default to one torch thread: on a 2-core machine that is also training,
+    two OpenMP threads made the tiny model's many small ops ~50x slower.
+    """
     cli = BACKEND_DIR / "tinct" / "cli.py"
     wired = cli.exists() and "add_serve_parser" in cli.read_text()
     module = "tinct" if wired else "tinct.cli_serve"
     cmd = [sys.executable, "-m", module, "serve"]
     if model_dir is not None:
         cmd += ["--model", str(model_dir)]
+    if threads:
+        cmd += ["--threads", str(threads)]
     return cmd + list(flags)
 
 
 def daemon_env() -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(BACKEND_DIR), *filter(None, [env.get("PYTHONPATH")])])
-    env.setdefault("OMP_NUM_THREADS", "2")
     return env
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import zmq
+
 from tinct import color
 from tinct.protocol.constants import (
     E_CANCELLED,
@@ -116,6 +117,7 @@ class Compute:
                 job, make_reply(REPLY_PROGRESS, job.request_id, job=job.id, step=step, total=total)
             )
 
+        marks = {"start": time.perf_counter()}
         latents = self.pipe.predict(
             image,
             prompt=p["prompt"],
@@ -129,7 +131,9 @@ class Compute:
         self._check(job)
 
         # 3. Scale: the ranker's pick unless the request fixed one.
+        marks["predict"] = time.perf_counter()
         auto_scale = float(self.pipe.pick_scale(latents))
+        marks["pick_scale"] = time.perf_counter()
         scale = auto_scale if p["scale"] == "auto" else float(p["scale"])
 
         # 4. Preview: the same render at low resolution (keeps the input's luma), sent first.
@@ -153,11 +157,17 @@ class Compute:
         self._check(job)
 
         # 5. Full resolution: the input's luma with the model's chroma, the input's alpha.
+        marks["preview"] = time.perf_counter()
         rgb = self.pipe.render(image, latents, scale)
+        marks["render"] = time.perf_counter()
         del image
         out, ofmt = compose_layer(rgb, src_alpha, fmt.dtype, fmt.order)
         del rgb
         self._check(job)
+
+        marks["compose"] = time.perf_counter()
+        names = list(marks)
+        timings = {b: round(marks[b] - marks[a], 4) for a, b in zip(names, names[1:], strict=False)}
 
         # 6. Cache what rescale/apply need, then answer.
         entry = CachedJob(job.id, latents, auto_scale, frame, fmt, _nbytes(latents))
@@ -176,6 +186,7 @@ class Compute:
                 steps=steps,
                 layer=ofmt.to_json(),
                 seconds=round(time.monotonic() - (job.started_at or job.queued_at), 4),
+                timings=timings,
                 seq=self.finished,
             ),
             (out,),
