@@ -20,7 +20,7 @@ def default_vae() -> AutoencoderKL:
         in_channels=3, out_channels=3, latent_channels=4,
         down_block_types=("DownEncoderBlock2D",) * 4,
         up_block_types=("UpDecoderBlock2D",) * 4,
-        block_out_channels=(24, 48, 64, 96), layers_per_block=1, norm_num_groups=8,
+        block_out_channels=(16, 32, 64, 64), layers_per_block=1, norm_num_groups=8,
         mid_block_add_attention=False, scaling_factor=1.0,
     )
 
@@ -31,7 +31,7 @@ def default_unet(cross_attention_dim: int = 384, latent_channels: int = 4) -> UN
         in_channels=3 * latent_channels + 1, out_channels=latent_channels,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-        block_out_channels=(64, 128, 192), layers_per_block=1, norm_num_groups=16,
+        block_out_channels=(48, 96, 160), layers_per_block=1, norm_num_groups=16,
         cross_attention_dim=cross_attention_dim, attention_head_dim=8,
     )
 

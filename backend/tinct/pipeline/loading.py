@@ -33,7 +33,10 @@ def load_minilm(dtype: torch.dtype = torch.float32):
 
     path = minilm_dir()
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    encoder = BertModel.from_pretrained(path, local_files_only=True, torch_dtype=dtype, add_pooling_layer=False)
+    from transformers.utils import logging as tlog
+
+    tlog.disable_progress_bar()
+    encoder = BertModel.from_pretrained(path, local_files_only=True, dtype=dtype, add_pooling_layer=False)
     return encoder.eval(), tokenizer
 
 
@@ -56,6 +59,9 @@ def load_pipeline(
     if not (path / "text_encoder").is_dir():
         encoder, tokenizer = load_minilm(torch_dtype)
         extra = {"text_encoder": encoder, "tokenizer": tokenizer}
-    pipe = TinctPipeline.from_pretrained(path, torch_dtype=torch_dtype, local_files_only=True, **extra)
+    from diffusers.utils import logging as dlog
+
+    dlog.disable_progress_bar()
+    pipe = TinctPipeline.from_pretrained(path, dtype=torch_dtype, local_files_only=True, **extra)
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(dev)

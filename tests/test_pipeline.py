@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tinct import color
+from tinct.pipeline import TinctPipeline, load_pipeline
+from tinct.pipeline.components import build_tiny_pipeline
+from tinct.pipeline.devices import pick_device, pick_dtype
+
+
+def test_output_keeps_size_and_the_inputs_lightness(tiny_pipe, photo):
+    out = tiny_pipe(photo, num_inference_steps=2, scale=1.0)
+    img = out.images[0]
+    assert img.shape == photo.shape and img.dtype == np.float32
+    dl = np.abs(color.luminance_lstar(img) - color.luminance_lstar(photo))
+    assert dl.mean() <= 0.5 and np.percentile(dl, 99) <= 2.0
+
+
+def test_save_load_round_trip_gives_identical_output(tiny_pipe, photo, tmp_path):
+    a = tiny_pipe(photo, prompt="a red ball", num_inference_steps=3, scale="auto")
+    tiny_pipe.save_pretrained(tmp_path)
+    loaded = load_pipeline(tmp_path, device="cpu")
+    assert isinstance(loaded, TinctPipeline) and loaded.config.work_pixels == tiny_pipe.config.work_pixels
+    b = loaded(photo, prompt="a red ball", num_inference_steps=3, scale="auto")
+    assert a.scale == b.scale
+    assert np.array_equal(a.images[0], b.images[0])
+
+
+def test_classifier_free_guidance_extrapolates_from_the_empty_prompt(tiny_pipe, photo):
+    # One step: z_0 = z_g + delta_hat, so the colour latent IS the guided prediction.
+    cond = tiny_pipe.predict(photo, prompt="blue sky", num_inference_steps=1, guidance_scale=1.0)
+    uncond = tiny_pipe.predict(photo, prompt="", num_inference_steps=1)
+    guided = tiny_pipe.predict(photo, prompt="blue sky", num_inference_steps=1, guidance_scale=3.0)
+    expected = uncond.color_latent + 3.0 * (cond.color_latent - uncond.color_latent)
+    assert not torch.allclose(cond.color_latent, uncond.color_latent)
+    assert torch.allclose(guided.color_latent, expected, atol=1e-4)
+
+
+def test_scale_zero_decodes_the_gray_latent_and_one_the_prediction(tiny_pipe, photo):
+    lat = tiny_pipe.predict(photo, num_inference_steps=2)
+    with torch.no_grad():
+        gray = tiny_pipe.decode_latent(lat.gray_latent)[0].permute(1, 2, 0).numpy()
+        full = tiny_pipe.decode_latent(lat.gray_latent + lat.color_latent)[0].permute(1, 2, 0).numpy()
+    assert np.allclose(tiny_pipe.preview(lat, 0.0), gray, atol=1e-6)
+    assert np.allclose(tiny_pipe.preview(lat, 1.0), full, atol=1e-6)
+    assert not np.allclose(gray, full)
+    small = tiny_pipe.preview(lat, 0.5, size=(20, 30))
+    assert small.shape == (20, 30, 3)
+
+
+def test_rescale_needs_no_unet(tiny_pipe, photo):
+    lat = tiny_pipe.predict(photo, num_inference_steps=2)
+    calls = []
+    handle = tiny_pipe.unet.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        for s in (0.3, 1.0, 1.7):
+            tiny_pipe.render(photo, lat, s)
+        tiny_pipe.pick_scale(lat)
+    finally:
+        handle.remove()
+    assert calls == []
+
+
+def test_hints_change_the_output_where_painted_and_follow_their_colour(tiny_pipe, photo):
+    hints = np.zeros(photo.shape[:2] + (4,), np.float32)
+    hints[50:66, 60:80] = [0.1, 0.8, 0.2, 1.0]  # green patch on a bluish area
+    plain = tiny_pipe(photo, num_inference_steps=2, scale=1.0).images[0]
+    hinted = tiny_pipe(photo, hints=hints, num_inference_steps=2, scale=1.0).images[0]
+    region = (slice(52, 64), slice(62, 78))
+    want = color.rgb_to_lab(hints[region][..., :3])[..., 1:].mean(axis=(0, 1))
+    got = color.rgb_to_lab(hinted[region])[..., 1:].mean(axis=(0, 1))
+    before = color.rgb_to_lab(plain[region])[..., 1:].mean(axis=(0, 1))
+    assert np.linalg.norm(got - want) < 0.5 * np.linalg.norm(before - want)
+    assert got[0] < -15  # green: negative a*
+    # lightness is still the input's
+    assert np.abs(color.luminance_lstar(hinted) - color.luminance_lstar(photo)).mean() <= 0.5
+
+
+def test_pipeline_without_hint_channels_ignores_hints(photo):
+    pipe = build_tiny_pipeline(seed=1, hints=False)
+    assert not pipe.accepts_hints
+    hints = np.zeros(photo.shape[:2] + (4,), np.float32)
+    assert pipe(photo, hints=hints, num_inference_steps=1, scale=1.0).images[0].shape == photo.shape
+
+
+def test_autoencoder_tiny_works_too(photo):
+    pipe = build_tiny_pipeline(seed=2, kind="tiny")
+    out = pipe(photo, prompt="green", num_inference_steps=2, scale="auto")
+    assert out.images[0].shape == photo.shape and 0.6 <= out.scale <= 1.4
+
+
+def test_progress_callback_counts_steps_and_can_cancel(tiny_pipe, photo):
+    seen = []
+    tiny_pipe.predict(photo, num_inference_steps=3, callback=lambda i, n: seen.append((i, n)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+
+    class Cancelled(Exception):
+        pass
+
+    def stop(i, n):
+        raise Cancelled
+
+    with pytest.raises(Cancelled):
+        tiny_pipe.predict(photo, num_inference_steps=3, callback=stop)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"image": np.zeros((4, 4), np.float32)}, "image must be a"),
+        ({"image": np.zeros((4, 4, 3), np.uint8)}, "must be float32"),
+        ({"num_inference_steps": 0}, "num_inference_steps"),
+        ({"guidance_scale": -1.0}, "guidance_scale"),
+        ({"scale": "loud"}, "scale must be"),
+        ({"hints": np.zeros((3, 3, 4), np.float32)}, "hints must be"),
+        ({"prompt": 5}, "prompt must be a string"),
+    ],
+)
+def test_bad_arguments_name_the_argument(tiny_pipe, photo, kwargs, message):
+    args = {"image": photo, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        tiny_pipe(**args)
+
+
+def test_work_size_is_bounded_and_aligned(tiny_pipe):
+    m = tiny_pipe.size_multiple
+    for h, w in [(1600, 2560), (10, 10), (4000, 6000), (33, 1000)]:
+        wh, ww = tiny_pipe.work_size_for(h, w)
+        assert wh % m == 0 and ww % m == 0
+        assert wh * ww <= 2 * tiny_pipe.config.work_pixels + 4 * m * m
+
+
+def test_device_choice():
+    assert pick_device("cpu").type == "cpu"
+    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
+    assert pick_device(None).type == expected
+    assert pick_dtype(torch.device("cpu")) == torch.float32
+    assert pick_dtype(torch.device("cpu"), "bf16") == torch.bfloat16
+    with pytest.raises(ValueError, match="unknown dtype"):
+        pick_dtype(torch.device("cpu"), "float7")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            pick_device("cuda")
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="model_index.json not found"):
+        load_pipeline(tmp_path)
