@@ -42,6 +42,7 @@ from tinct.server_pixels import (
     to_rgb_float,
     to_rgba_float,
 )
+from tinct.server_render import render_layer
 
 log = logging.getLogger("tinct.server")
 
@@ -138,9 +139,9 @@ class Compute:
 
         # 4. Preview: the same render at low resolution (keeps the input's luma), sent first.
         small = None
-        src_alpha = alpha_channel(frame_array(frame, fmt), fmt)
         if side > 0:
             pw, ph = fit_size(fmt.width, fmt.height, side)
+            src_alpha = alpha_channel(frame_array(frame, fmt), fmt)
             small = (
                 downsize(image, pw, ph),
                 None if src_alpha is None else downsize(color.to_float(src_alpha), pw, ph),
@@ -154,15 +155,15 @@ class Compute:
                 (layer,),
             )
             del layer
+        del image  # the full-resolution render reads the frame band by band
         self._check(job)
 
         # 5. Full resolution: the input's luma with the model's chroma, the input's alpha.
         marks["preview"] = time.perf_counter()
-        rgb = self.pipe.render(image, latents, scale)
+        out, ofmt = render_layer(
+            self.pipe, frame, fmt, latents, scale, check=lambda: self._check(job)
+        )
         marks["render"] = time.perf_counter()
-        del image
-        out, ofmt = compose_layer(rgb, src_alpha, fmt.dtype, fmt.order)
-        del rgb
         self._check(job)
 
         marks["compose"] = time.perf_counter()
@@ -243,13 +244,9 @@ class Compute:
         entry = self._entry(job)
         fmt = entry.source_format
         scale = entry.auto_scale if p["scale"] == "auto" else float(p["scale"])
-        image = to_rgb_float(entry.source, fmt)
-        rgb = self.pipe.render(image, entry.latents, scale)
-        del image
-        out, ofmt = compose_layer(
-            rgb, alpha_channel(frame_array(entry.source, fmt), fmt), fmt.dtype, fmt.order
+        out, ofmt = render_layer(
+            self.pipe, entry.source, fmt, entry.latents, scale, check=lambda: self._check(job)
         )
-        del rgb
         emit(
             job,
             make_reply(

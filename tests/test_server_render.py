@@ -1,0 +1,59 @@
+"""The daemon's banded full-resolution render equals TinctPipeline.render (tiny model, in process)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from tinct import color
+from tinct.protocol import PixelFormat
+from tinct.server_pixels import NP_DTYPES, frame_array, to_rgb_float
+from tinct.server_render import render_layer
+from tinct.server_testing import make_image
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    from tinct.pipeline.components import build_tiny_pipeline
+
+    # One thread: on a busy 2-core machine, OpenMP threads make tiny ops far slower.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield build_tiny_pipeline(seed=0)
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("dtype", ["u8", "u16", "f32"])
+@pytest.mark.parametrize("order", ["rgb", "bgr"])
+def test_banded_render_matches_pipeline_render(pipe, dtype, order):
+    src = make_image(150, 97, 4, dtype, seed=4)
+    wire = src[..., [2, 1, 0, 3]] if order == "bgr" else src
+    fmt = PixelFormat.packed(150, 97, 4, dtype, order)
+    frame = np.ascontiguousarray(wire).tobytes()
+    image = to_rgb_float(frame, fmt)
+    with torch.inference_mode():
+        latents = pipe.predict(image, num_inference_steps=1)
+        expected = pipe.render(image, latents, 1.2)
+        out, ofmt = render_layer(
+            pipe, frame, fmt, latents, 1.2, band_pixels=150 * 13
+        )  # 13-row bands
+    assert ofmt == PixelFormat.packed(150, 97, 4, dtype, order)
+    got = frame_array(out.tobytes(), ofmt)
+    if order == "bgr":
+        got = got[..., [2, 1, 0, 3]]
+    assert np.array_equal(got[..., 3], src[..., 3])
+    want = color.from_float(expected, NP_DTYPES[dtype])
+    diff = np.abs(got[..., :3].astype(np.float64) - want.astype(np.float64))
+    tol = {"u8": 1, "u16": 2, "f32": 1e-4}[dtype]  # one quantisation step from float reassociation
+    assert diff.max() <= tol, diff.max()
+    assert (diff > 0).mean() < 0.01
+
+
+def test_gray_source_without_alpha(pipe):
+    src = make_image(64, 40, 1, "u16", seed=2)
+    fmt = PixelFormat.packed(64, 40, 1, "u16")
+    with torch.inference_mode():
+        image = to_rgb_float(src.tobytes(), fmt)
+        latents = pipe.predict(image, num_inference_steps=1)
+        out, _ = render_layer(pipe, src.tobytes(), fmt, latents, 1.0, dtype="u8")
+    assert out.dtype == np.uint8 and (out[..., 3] == 255).all()
