@@ -45,6 +45,13 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise FileNotFoundError(f"input not found: {path}")
     if path.is_dir():
         raise ImageReadError(f"{path} is a directory, not an image")
+    head = path.open("rb").read(32)
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 26 and head[24] == 16:
+        return _read_png16(path)
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        arr = _read_tiff(path)
+        if arr is not None:
+            return arr
     try:
         with Image.open(path) as im:
             im.load()
@@ -68,6 +75,37 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise ImageReadError(f"cannot read {path}: {exc}") from exc
     if arr.ndim == 2:
         arr = arr[..., None]
+    return arr
+
+
+def _read_png16(path: Path) -> np.ndarray:
+    """16-bit PNG at full depth (Pillow would reduce colour ones to 8 bits)."""
+    import png
+
+    try:
+        width, height, rows, info = png.Reader(filename=str(path)).asDirect()
+        arr = np.vstack([np.asarray(row, dtype=np.uint16) for row in rows])
+    except (png.Error, ValueError, OSError) as exc:
+        raise ImageReadError(f"cannot read {path}: {exc}") from exc
+    return arr.reshape(height, width, info["planes"])
+
+
+def _read_tiff(path: Path) -> np.ndarray | None:
+    """TIFF at its own depth; None lets Pillow try (e.g. palette or compressed kinds)."""
+    import tifffile
+
+    try:
+        arr = tifffile.imread(str(path))
+    except Exception:  # noqa: BLE001 - anything tifffile cannot decode goes to Pillow
+        return None
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[2] > 4:
+        return None
+    if arr.dtype in (np.float64, np.float16):
+        arr = arr.astype(np.float32)
+    if arr.dtype not in (np.uint8, np.uint16, np.float32):
+        return None
     return arr
 
 

@@ -49,11 +49,11 @@ def load_pipeline(
     best device. A folder without text_encoder/ uses all-MiniLM-L6-v2."""
     from tinct.pipeline.pipeline_tinct import TinctPipeline
 
+    dev = pick_device(device)
     path = Path(model) if model is not None else DEFAULT_MODEL_DIR
     if not (path / "model_index.json").exists():
         hint = " (the bundled model is missing: reinstall tinct)" if model is None else ""
         raise FileNotFoundError(f"no Tinct model in {path}: model_index.json not found{hint}")
-    dev = pick_device(device)
     torch_dtype = pick_dtype(dev, dtype)
     extra = {}
     if not (path / "text_encoder").is_dir():
