@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "backend"))
 
 import numpy as np  # noqa: E402
+
 from tinct.server_testing import (  # noqa: E402
     DaemonHarness,
     as_layer,

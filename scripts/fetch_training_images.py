@@ -55,7 +55,7 @@ def looks_like_photo(rgb: np.ndarray, mask: np.ndarray | None = None) -> bool:
             return False
     if colorfulness(pix[None].astype(np.float64)) < 12:
         return False
-    q = (pix // 8)
+    q = pix // 8
     keys = q[:, 0] * 1024 + q[:, 1] * 32 + q[:, 2]
     uniq, counts = np.unique(keys, return_counts=True)
     return len(uniq) > 0.08 * len(pix) and counts.max() < 0.35 * len(pix)
@@ -64,7 +64,9 @@ def looks_like_photo(rgb: np.ndarray, mask: np.ndarray | None = None) -> bool:
 def fit(img: Image.Image) -> Image.Image:
     f = MAX_SIDE / max(img.size)
     if f < 1:
-        img = img.resize((max(1, round(img.width * f)), max(1, round(img.height * f))), Image.LANCZOS)
+        img = img.resize(
+            (max(1, round(img.width * f)), max(1, round(img.height * f))), Image.LANCZOS
+        )
     return img
 
 
@@ -102,7 +104,12 @@ def library_images():
 
     for name in ("astronaut", "chelsea", "coffee", "rocket"):
         try:
-            yield f"skimage_{name}", np.asarray(getattr(skd, name)())[..., :3], "", "scikit-image (BSD-3-Clause)"
+            yield (
+                f"skimage_{name}",
+                np.asarray(getattr(skd, name)())[..., :3],
+                "",
+                "scikit-image (BSD-3-Clause)",
+            )
         except Exception as exc:  # noqa: BLE001 - some need a download; skip those
             print(f"  skip skimage {name}: {exc}", file=sys.stderr)
     for i, im in enumerate(load_sample_images().images):
@@ -111,7 +118,12 @@ def library_images():
     for p in sorted(mpl.rglob("*")):
         if p.suffix.lower() in (".jpg", ".png"):
             try:
-                yield f"mpl_{p.stem}", np.asarray(Image.open(p).convert("RGB")), "", "matplotlib sample data"
+                yield (
+                    f"mpl_{p.stem}",
+                    np.asarray(Image.open(p).convert("RGB")),
+                    "",
+                    "matplotlib sample data",
+                )
             except OSError:
                 pass
 
@@ -119,7 +131,12 @@ def library_images():
 def debian_images(root: Path, rng: np.random.Generator):
     for p in sorted((root / "usr/share/backgrounds").rglob("*")):
         if p.suffix.lower() in (".jpg", ".png", ".jpeg"):
-            yield f"mate_{p.stem}", np.asarray(fit(Image.open(p).convert("RGB"))), "", "mate-backgrounds"
+            yield (
+                f"mate_{p.stem}",
+                np.asarray(fit(Image.open(p).convert("RGB"))),
+                "",
+                "mate-backgrounds",
+            )
     for p in sorted((root / "usr/share/doc/opencv-doc").rglob("*")):
         if p.suffix.lower() in (".jpg", ".png", ".jpeg") and "/html/" not in str(p):
             try:
@@ -137,7 +154,12 @@ def debian_images(root: Path, rng: np.random.Generator):
         if not looks_like_photo(rgb, alpha):
             continue
         cap = caption_of(p.with_suffix(".txt")) or p.stem.replace("_", " ")
-        yield f"tux_{p.parent.name}_{p.stem}", on_background(im, rng), cap, "tuxpaint-stamps-default"
+        yield (
+            f"tux_{p.parent.name}_{p.stem}",
+            on_background(im, rng),
+            cap,
+            "tuxpaint-stamps-default",
+        )
     for p in sorted((root / "usr/share/stellarium/landscapes").rglob("*.png")):
         if p.parent.name not in EARTH_LANDSCAPES:
             continue
@@ -149,7 +171,9 @@ def debian_images(root: Path, rng: np.random.Generator):
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("dest", type=Path)
     ap.add_argument("--debs", type=Path, default=None, help="reuse an extracted package tree")
     args = ap.parse_args()
@@ -173,7 +197,9 @@ def main() -> int:
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
         digest = int(hashlib.sha1(safe.encode()).hexdigest(), 16) % 100
         split = "heldout" if digest < HELDOUT_PERCENT else "train"
-        Image.fromarray(np.asarray(fit(Image.fromarray(rgb)))).save(args.dest / split / f"{safe}.png")
+        Image.fromarray(np.asarray(fit(Image.fromarray(rgb)))).save(
+            args.dest / split / f"{safe}.png"
+        )
         if cap:
             (args.dest / split / f"{safe}.txt").write_text(cap + "\n")
         sources[safe] = source

@@ -25,30 +25,63 @@ def gray16(tmp_path):
 
 @pytest.fixture()
 def rgba8(tmp_path, photo):
-    rgba = np.concatenate([photo, np.linspace(0, 1, photo.shape[1], dtype=np.float32)[None, :, None]
-                           .repeat(photo.shape[0], 0)], axis=-1)
+    rgba = np.concatenate(
+        [
+            photo,
+            np.linspace(0, 1, photo.shape[1], dtype=np.float32)[None, :, None].repeat(
+                photo.shape[0], 0
+            ),
+        ],
+        axis=-1,
+    )
     path = tmp_path / "layer.png"
     Image.fromarray(color.from_float(rgba, np.uint8), "RGBA").save(path)
     return path
 
 
 def _dl(a, b):
-    return np.abs(color.luminance_lstar(color.to_float(a[..., :3])) - color.luminance_lstar(color.to_float(b[..., :3])))
+    return np.abs(
+        color.luminance_lstar(color.to_float(a[..., :3]))
+        - color.luminance_lstar(color.to_float(b[..., :3]))
+    )
 
 
-def test_16bit_grayscale_in_gives_16bit_colour_of_the_same_lightness(gray16, tiny_model_dir, tmp_path):
+def test_16bit_grayscale_in_gives_16bit_colour_of_the_same_lightness(
+    gray16, tiny_model_dir, tmp_path
+):
     out = tmp_path / "out.png"
-    assert main(["colorize", str(gray16), "-o", str(out), "--model", str(tiny_model_dir), "--quiet"]) == 0
+    assert (
+        main(["colorize", str(gray16), "-o", str(out), "--model", str(tiny_model_dir), "--quiet"])
+        == 0
+    )
     src, res = read_image(gray16), read_image(out)
     assert res.dtype == np.uint16 and res.shape == (60, 80, 3)
     dl = _dl(np.repeat(src, 3, axis=2), res)
     assert dl.mean() <= 0.5 and np.percentile(dl, 99) <= 2.0
 
 
-def test_rgba_alpha_passes_through_and_colour_input_is_recoloured_from_its_luma(rgba8, tiny_model_dir, tmp_path):
+def test_rgba_alpha_passes_through_and_colour_input_is_recoloured_from_its_luma(
+    rgba8, tiny_model_dir, tmp_path
+):
     out = tmp_path / "out.png"
-    assert main(["colorize", str(rgba8), "-o", str(out), "--model", str(tiny_model_dir),
-                 "--scale", "1.3", "--prompt", "red", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "colorize",
+                str(rgba8),
+                "-o",
+                str(out),
+                "--model",
+                str(tiny_model_dir),
+                "--scale",
+                "1.3",
+                "--prompt",
+                "red",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     src, res = read_image(rgba8), read_image(out)
     assert res.shape == src.shape and np.array_equal(res[..., 3], src[..., 3])
     assert _dl(src, res).mean() <= 0.5
@@ -56,7 +89,21 @@ def test_rgba_alpha_passes_through_and_colour_input_is_recoloured_from_its_luma(
 
 def test_several_inputs_go_to_a_directory_with_png_names(gray16, rgba8, tiny_model_dir, tmp_path):
     outdir = tmp_path / "results"
-    assert main(["colorize", str(gray16), str(rgba8), "-o", str(outdir), "--model", str(tiny_model_dir), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "colorize",
+                str(gray16),
+                str(rgba8),
+                "-o",
+                str(outdir),
+                "--model",
+                str(tiny_model_dir),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in outdir.iterdir()) == ["layer.png", "scan16.png"]
 
 
@@ -66,8 +113,24 @@ def test_hints_file_steers_the_hinted_area(rgba8, tiny_model_dir, tmp_path):
     hint_path = tmp_path / "hints.png"
     Image.fromarray(hints, "RGBA").save(hint_path)
     out = tmp_path / "out.png"
-    assert main(["colorize", str(rgba8), "-o", str(out), "--hints", str(hint_path),
-                 "--model", str(tiny_model_dir), "--scale", "1", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "colorize",
+                str(rgba8),
+                "-o",
+                str(out),
+                "--hints",
+                str(hint_path),
+                "--model",
+                str(tiny_model_dir),
+                "--scale",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     a = color.rgb_to_lab(color.to_float(read_image(out)[42:58, 62:88, :3]))[..., 1]
     assert a.mean() < -15
 
@@ -76,7 +139,9 @@ def test_float_tiff_input_is_written_as_16bit_png(tmp_path, tiny_model_dir):
     src = tmp_path / "float.tif"
     Image.fromarray(np.random.default_rng(0).random((40, 50), dtype=np.float32), "F").save(src)
     out = tmp_path / "out.png"
-    assert main(["colorize", str(src), "-o", str(out), "--model", str(tiny_model_dir), "--quiet"]) == 0
+    assert (
+        main(["colorize", str(src), "-o", str(out), "--model", str(tiny_model_dir), "--quiet"]) == 0
+    )
     assert read_image(out).dtype == np.uint16
 
 
@@ -89,7 +154,10 @@ def test_float_tiff_input_is_written_as_16bit_png(tmp_path, tiny_model_dir):
         (["colorize", "{gray16}", "-o", "{tmp}/noext"], "no file extension"),
         (["colorize", "{gray16}", "{gray16}", "-o", "{tmp}/d"], "overwrite each other"),
         (["colorize", "{gray16}", "-o", "{tmp}/o.png", "--hints", "{gray16}"], "no alpha channel"),
-        (["colorize", "{gray16}", "-o", "{tmp}/o.png", "--model", "{tmp}"], "model_index.json not found"),
+        (
+            ["colorize", "{gray16}", "-o", "{tmp}/o.png", "--model", "{tmp}"],
+            "model_index.json not found",
+        ),
         (["colorize", "{gray16}", "-o", "{tmp}/o.png", "--device", "cuda:7"], "not available"),
     ],
 )
@@ -111,16 +179,29 @@ def test_hints_of_another_size_fail_that_input_only(gray16, tiny_model_dir, tmp_
     hint_path = tmp_path / "small.png"
     Image.fromarray(np.zeros((5, 5, 4), np.uint8), "RGBA").save(hint_path)
     out = tmp_path / "o.png"
-    rc = main(["colorize", str(gray16), "-o", str(out), "--hints", str(hint_path),
-               "--model", str(tiny_model_dir), "--quiet"])
+    rc = main(
+        [
+            "colorize",
+            str(gray16),
+            "-o",
+            str(out),
+            "--hints",
+            str(hint_path),
+            "--model",
+            str(tiny_model_dir),
+            "--quiet",
+        ]
+    )
     assert rc == 1 and not out.exists()
     assert "must match" in capsys.readouterr().err
 
 
 def test_bad_option_values_exit_2_with_usage():
-    for argv in (["colorize", "x.png", "-o", "y.png", "--scale", "vivid"],
-                 ["colorize", "x.png", "-o", "y.png", "--steps", "0"],
-                 ["colorize", "x.png"]):
+    for argv in (
+        ["colorize", "x.png", "-o", "y.png", "--scale", "vivid"],
+        ["colorize", "x.png", "-o", "y.png", "--steps", "0"],
+        ["colorize", "x.png"],
+    ):
         with pytest.raises(SystemExit) as exc:
             main(argv)
         assert exc.value.code == 2
@@ -129,11 +210,30 @@ def test_bad_option_values_exit_2_with_usage():
 def test_console_script_runs_as_a_real_process(gray16, tiny_model_dir, tmp_path):
     out = tmp_path / "proc.png"
     proc = subprocess.run(
-        [sys.executable, "-m", "tinct", "colorize", str(gray16), "-o", str(out), "--model", str(tiny_model_dir)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "tinct",
+            "colorize",
+            str(gray16),
+            "-o",
+            str(out),
+            "--model",
+            str(tiny_model_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert read_image(out).shape == (60, 80, 3)
-    bad = subprocess.run([sys.executable, "-m", "tinct", "colorize", str(tmp_path / "x.png"), "-o", str(out)],
-                         capture_output=True, text=True, timeout=300)
-    assert bad.returncode == 2 and bad.stderr.strip() == f"tinct: error: input not found: {tmp_path / 'x.png'}"
+    bad = subprocess.run(
+        [sys.executable, "-m", "tinct", "colorize", str(tmp_path / "x.png"), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (
+        bad.returncode == 2
+        and bad.stderr.strip() == f"tinct: error: input not found: {tmp_path / 'x.png'}"
+    )

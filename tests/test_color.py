@@ -70,7 +70,9 @@ def test_merging_any_in_gamut_chroma_keeps_lightness(rgb, donor):
 
 
 @settings(max_examples=30, deadline=None)
-@given(rgb=arrays(np.float32, (5, 5, 3), elements=unit), a=st.floats(-128, 127), b=st.floats(-128, 127))
+@given(
+    rgb=arrays(np.float32, (5, 5, 3), elements=unit), a=st.floats(-128, 127), b=st.floats(-128, 127)
+)
 def test_merge_luma_shrinks_out_of_gamut_chroma_instead_of_lightness(rgb, a, b):
     lightness = color.luminance_lstar(rgb)
     ab = np.broadcast_to(np.array([a, b], np.float32), (5, 5, 2))

@@ -10,6 +10,7 @@ import threading
 
 import numpy as np
 import pytest
+
 from tinct.protocol import constants as C
 from tinct.protocol.messages import encode_header
 from tinct.protocol.zmtp import (

@@ -7,6 +7,7 @@ import signal
 import time
 
 import pytest
+
 from tinct.protocol import DaemonLost
 from tinct.protocol.connection import read_connection_file
 from tinct.server_testing import (

@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+
 from tinct.server_testing import (
     DaemonHarness,
     as_layer,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from tinct.protocol import Cancelled, Layer, TinctError
 from tinct.protocol import constants as C
 from tinct.server_testing import (

@@ -10,6 +10,7 @@ import subprocess
 import time
 
 import pytest
+
 from tinct.protocol import TinctError
 from tinct.protocol import constants as C
 from tinct.protocol.connection import read_connection_file

@@ -22,7 +22,10 @@ def test_save_load_round_trip_gives_identical_output(tiny_pipe, photo, tmp_path)
     a = tiny_pipe(photo, prompt="a red ball", num_inference_steps=3, scale="auto")
     tiny_pipe.save_pretrained(tmp_path)
     loaded = load_pipeline(tmp_path, device="cpu")
-    assert isinstance(loaded, TinctPipeline) and loaded.config.work_pixels == tiny_pipe.config.work_pixels
+    assert (
+        isinstance(loaded, TinctPipeline)
+        and loaded.config.work_pixels == tiny_pipe.config.work_pixels
+    )
     b = loaded(photo, prompt="a red ball", num_inference_steps=3, scale="auto")
     assert a.scale == b.scale
     assert np.array_equal(a.images[0], b.images[0])
@@ -42,7 +45,9 @@ def test_scale_zero_decodes_the_gray_latent_and_one_the_prediction(tiny_pipe, ph
     lat = tiny_pipe.predict(photo, num_inference_steps=2)
     with torch.no_grad():
         gray = tiny_pipe.decode_latent(lat.gray_latent)[0].permute(1, 2, 0).numpy()
-        full = tiny_pipe.decode_latent(lat.gray_latent + lat.color_latent)[0].permute(1, 2, 0).numpy()
+        full = (
+            tiny_pipe.decode_latent(lat.gray_latent + lat.color_latent)[0].permute(1, 2, 0).numpy()
+        )
     assert np.allclose(tiny_pipe.preview(lat, 0.0), gray, atol=1e-6)
     assert np.allclose(tiny_pipe.preview(lat, 1.0), full, atol=1e-6)
     assert not np.allclose(gray, full)
@@ -134,7 +139,11 @@ def test_work_size_is_bounded_and_aligned(tiny_pipe):
 
 def test_device_choice():
     assert pick_device("cpu").type == "cpu"
-    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
+    expected = (
+        "cuda"
+        if torch.cuda.is_available()
+        else ("mps" if torch.backends.mps.is_available() else "cpu")
+    )
     assert pick_device(None).type == expected
     assert pick_dtype(torch.device("cpu")) == torch.float32
     assert pick_dtype(torch.device("cpu"), "bf16") == torch.bfloat16

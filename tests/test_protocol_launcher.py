@@ -8,6 +8,7 @@ import stat
 import sys
 
 import pytest
+
 from tinct.protocol import constants as C
 from tinct.protocol.connection import (
     ConnectionInfo,

@@ -7,6 +7,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from tinct.protocol import Limits, PixelFormat, ProtocolError, parse_request
 from tinct.protocol import constants as C
 from tinct.protocol.messages import encode_header, make_request

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from tinct.protocol import PixelFormat, Request
 from tinct.server_cache import CachedJob, JobCache
 from tinct.server_jobs import FairQueue, Job, QueueFull

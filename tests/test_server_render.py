@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
 from tinct import color
 from tinct.protocol import PixelFormat
 from tinct.server_pixels import NP_DTYPES, frame_array, to_rgb_float

@@ -48,17 +48,29 @@ def _guidance(text: str) -> float:
 
 def add_colorize_parser(subparsers) -> None:
     p = subparsers.add_parser(
-        "colorize", help="colorize images (black-and-white, faded or colour) with the local model",
+        "colorize",
+        help="colorize images (black-and-white, faded or colour) with the local model",
         description="Colorize images. The result keeps each input's own lightness (L*) and "
         "alpha; only the colour is new. OUT is a file for one input, a directory for several.",
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="images Pillow can read (16-bit PNG/TIFF too)")
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="images Pillow can read (16-bit PNG/TIFF too)"
+    )
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file or directory")
     p.add_argument("--prompt", default="", help='text to steer colours, e.g. "red car, blue sky"')
-    p.add_argument("--hints", metavar="RGBA_IMAGE", help="colour hints: painted colour where alpha > 0")
-    p.add_argument("--scale", type=_scale, default="auto", help="colourfulness, a number (1 = as predicted) or 'auto' (default)")
+    p.add_argument(
+        "--hints", metavar="RGBA_IMAGE", help="colour hints: painted colour where alpha > 0"
+    )
+    p.add_argument(
+        "--scale",
+        type=_scale,
+        default="auto",
+        help="colourfulness, a number (1 = as predicted) or 'auto' (default)",
+    )
     p.add_argument("--steps", type=_steps, default=4, help="sampling steps (default 4)")
-    p.add_argument("--guidance", type=_guidance, default=1.5, help="prompt guidance weight (default 1.5)")
+    p.add_argument(
+        "--guidance", type=_guidance, default=1.5, help="prompt guidance weight (default 1.5)"
+    )
     p.add_argument("--model", help="model folder (default: the bundled model)")
     p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: best available)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -97,8 +109,14 @@ def colorize_file(pipe, src: Path, dst: Path, args, hints) -> float:
             f"hints image is {hints.shape[1]}x{hints.shape[0]} but {src.name} is "
             f"{image.shape[1]}x{image.shape[0]}; they must match"
         )
-    out = pipe(image, prompt=args.prompt, hints=hints, num_inference_steps=args.steps,
-               guidance_scale=args.guidance, scale=args.scale)
+    out = pipe(
+        image,
+        prompt=args.prompt,
+        hints=hints,
+        num_inference_steps=args.steps,
+        guidance_scale=args.guidance,
+        scale=args.scale,
+    )
     dtype = pixels.dtype if pixels.dtype != np.float32 else np.dtype(np.uint16)
     if dtype == np.uint16 and dst.suffix.lower() != ".png":
         dtype = np.dtype(np.uint8)
@@ -129,7 +147,9 @@ def run_colorize(args) -> int:
 
         h = read_image(args.hints)
         if h.shape[2] != 4:
-            raise CliError(f"hints image {args.hints} has no alpha channel; paint hints on a transparent layer")
+            raise CliError(
+                f"hints image {args.hints} has no alpha channel; paint hints on a transparent layer"
+            )
         hints = color.to_float(h)
     import torch
 
@@ -145,7 +165,11 @@ def run_colorize(args) -> int:
     from tqdm import tqdm
 
     failures = 0
-    bar = tqdm(list(zip(inputs, outputs)), disable=args.quiet or len(inputs) == 1, unit="image")
+    bar = tqdm(
+        list(zip(inputs, outputs, strict=True)),
+        disable=args.quiet or len(inputs) == 1,
+        unit="image",
+    )
     for src, dst in bar:
         try:
             s = colorize_file(pipe, src, dst, args, hints)
@@ -158,7 +182,9 @@ def run_colorize(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tinct", description="Tinct: AI colorization on your own machine.")
+    parser = argparse.ArgumentParser(
+        prog="tinct", description="Tinct: AI colorization on your own machine."
+    )
     parser.add_argument("--version", action="version", version=f"tinct {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_colorize_parser(sub)

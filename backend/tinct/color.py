@@ -38,9 +38,7 @@ def to_float(pixels: np.ndarray) -> np.ndarray:
         return pixels.astype(np.float32) * np.float32(1.0 / 65535.0)
     if pixels.dtype in (np.float32, np.float64, np.float16):
         return np.clip(pixels.astype(np.float32, copy=False), 0.0, 1.0)
-    raise ValueError(
-        f"unsupported pixel dtype {pixels.dtype}; expected uint8, uint16 or float32"
-    )
+    raise ValueError(f"unsupported pixel dtype {pixels.dtype}; expected uint8, uint16 or float32")
 
 
 def from_float(values: np.ndarray, dtype: type | np.dtype) -> np.ndarray:
@@ -73,16 +71,14 @@ def split_alpha(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
     rgb = np.asarray(rgb, dtype=np.float32)
-    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).astype(
-        np.float32
-    )
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
 
 
 def linear_to_srgb(lin: np.ndarray) -> np.ndarray:
     lin = np.clip(np.asarray(lin, dtype=np.float32), 0.0, None)
-    return np.where(
-        lin <= 0.0031308, lin * 12.92, 1.055 * np.power(lin, 1.0 / 2.4) - 0.055
-    ).astype(np.float32)
+    return np.where(lin <= 0.0031308, lin * 12.92, 1.055 * np.power(lin, 1.0 / 2.4) - 0.055).astype(
+        np.float32
+    )
 
 
 # ------------------------------------------------------------------ Lab ---
@@ -148,7 +144,9 @@ def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
 
 
 def ycbcr_to_rgb(ycc: np.ndarray) -> np.ndarray:
-    m = np.array([[1.0, 0.0, 1.402], [1.0, -0.344136, -0.714136], [1.0, 1.772, 0.0]], dtype=np.float32)
+    m = np.array(
+        [[1.0, 0.0, 1.402], [1.0, -0.344136, -0.714136], [1.0, 1.772, 0.0]], dtype=np.float32
+    )
     return np.asarray(ycc, dtype=np.float32) @ m.T
 
 
@@ -233,7 +231,11 @@ def _box(img: np.ndarray, r: int) -> np.ndarray:
 
 
 def guided_upsample(
-    chroma: np.ndarray, guide_low: np.ndarray, guide_full: np.ndarray, radius: int = 2, eps: float = 1e-3
+    chroma: np.ndarray,
+    guide_low: np.ndarray,
+    guide_full: np.ndarray,
+    radius: int = 2,
+    eps: float = 1e-3,
 ) -> np.ndarray:
     """Fast guided filter (He & Sun 2015) used as an upsampler.
 
@@ -274,9 +276,9 @@ def propagate_hints(
     m = np.clip(hint_mask.astype(np.float32), 0.0, 1.0)
     if m.max() <= 0:
         return np.zeros((h, w, 2), np.float32), np.zeros((h, w), np.float32)
-    field = np.broadcast_to(
-        (hint_ab * m[..., None]).sum(axis=(0, 1)) / m.sum(), (h, w, 2)
-    ).astype(np.float32)
+    field = np.broadcast_to((hint_ab * m[..., None]).sum(axis=(0, 1)) / m.sum(), (h, w, 2)).astype(
+        np.float32
+    )
     conf = np.zeros((h, w), np.float32)
     r = max(h, w) // 2
     while r >= 1:

@@ -116,10 +116,17 @@ def _png16(pixels: np.ndarray) -> bytes:
     raw = np.concatenate([np.zeros((h, 1), np.uint8), rows], axis=1).tobytes()
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", w, h, 16, color_type, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 3)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 3))
+        + chunk(b"IEND", b"")
+    )
 
 
 def write_image(path: str | os.PathLike, pixels: np.ndarray) -> None:
@@ -127,7 +134,9 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray) -> None:
     path = Path(path)
     suffix = path.suffix.lower()
     if pixels.dtype == np.uint16 and suffix != ".png":
-        raise ValueError(f"16-bit results are written as PNG; use a .png name instead of {path.name}")
+        raise ValueError(
+            f"16-bit results are written as PNG; use a .png name instead of {path.name}"
+        )
     fd, tmp = tempfile.mkstemp(prefix=".tinct-", suffix=suffix or ".png", dir=path.parent or ".")
     os.close(fd)
     try:
@@ -135,12 +144,16 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray) -> None:
             Path(tmp).write_bytes(_png16(pixels))
         else:
             mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[pixels.shape[2]]
-            im = Image.fromarray(np.ascontiguousarray(pixels if pixels.shape[2] > 1 else pixels[..., 0]), mode)
+            im = Image.fromarray(
+                np.ascontiguousarray(pixels if pixels.shape[2] > 1 else pixels[..., 0]), mode
+            )
             if suffix in (".jpg", ".jpeg") and mode in ("RGBA", "LA"):
                 im = im.convert("RGB")
             fmt = Image.registered_extensions().get(suffix)
             if fmt is None:
-                raise ValueError(f"unknown output format {suffix!r} for {path.name}; use .png, .tif or .jpg")
+                raise ValueError(
+                    f"unknown output format {suffix!r} for {path.name}; use .png, .tif or .jpg"
+                )
             im.save(tmp, format=fmt, **({"compress_level": 1} if fmt == "PNG" else {}))
         os.replace(tmp, path)
     except BaseException:

@@ -6,6 +6,12 @@ from tinct.pipeline.ranker import TinctRanker
 from tinct.pipeline.scheduler import ColdDiffusionScheduler
 
 __all__ = [
-    "DEFAULT_MODEL_DIR", "ColdDiffusionScheduler", "ColorLatents", "TinctPipeline",
-    "TinctPipelineOutput", "TinctRanker", "load_minilm", "load_pipeline",
+    "DEFAULT_MODEL_DIR",
+    "ColdDiffusionScheduler",
+    "ColorLatents",
+    "TinctPipeline",
+    "TinctPipelineOutput",
+    "TinctRanker",
+    "load_minilm",
+    "load_pipeline",
 ]

@@ -17,22 +17,31 @@ from tinct.pipeline.scheduler import ColdDiffusionScheduler
 def default_vae() -> AutoencoderKL:
     """~1M parameters, 4 latent channels, 8x down: only chroma is kept downstream."""
     return AutoencoderKL(
-        in_channels=3, out_channels=3, latent_channels=4,
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
         down_block_types=("DownEncoderBlock2D",) * 4,
         up_block_types=("UpDecoderBlock2D",) * 4,
-        block_out_channels=(16, 32, 64, 64), layers_per_block=1, norm_num_groups=8,
-        mid_block_add_attention=False, scaling_factor=1.0,
+        block_out_channels=(16, 32, 64, 64),
+        layers_per_block=1,
+        norm_num_groups=8,
+        mid_block_add_attention=False,
+        scaling_factor=1.0,
     )
 
 
 def default_unet(cross_attention_dim: int = 384, latent_channels: int = 4) -> UNet2DConditionModel:
     """Inputs: z_t, z_g, hint colour latent, hint confidence. Output: delta_hat."""
     return UNet2DConditionModel(
-        in_channels=3 * latent_channels + 1, out_channels=latent_channels,
+        in_channels=3 * latent_channels + 1,
+        out_channels=latent_channels,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-        block_out_channels=(48, 96, 160), layers_per_block=1, norm_num_groups=16,
-        cross_attention_dim=cross_attention_dim, attention_head_dim=8,
+        block_out_channels=(48, 96, 160),
+        layers_per_block=1,
+        norm_num_groups=16,
+        cross_attention_dim=cross_attention_dim,
+        attention_head_dim=8,
     )
 
 
@@ -44,9 +53,12 @@ def build_default_pipeline(seed: int = 0, text_encoder=None, tokenizer=None) -> 
     if text_encoder is None:
         text_encoder, tokenizer = load_minilm()
     return TinctPipeline(
-        vae=default_vae(), unet=default_unet(text_encoder.config.hidden_size),
-        text_encoder=text_encoder, tokenizer=tokenizer,
-        scheduler=ColdDiffusionScheduler(), ranker=TinctRanker(),
+        vae=default_vae(),
+        unet=default_unet(text_encoder.config.hidden_size),
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        scheduler=ColdDiffusionScheduler(),
+        ranker=TinctRanker(),
     )
 
 
@@ -64,34 +76,58 @@ def build_tiny_pipeline(seed: int = 0, hints: bool = True, kind: str = "kl") -> 
     torch.manual_seed(seed)
     if kind == "kl":
         vae = AutoencoderKL(
-            in_channels=3, out_channels=3, latent_channels=4,
-            down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
-            block_out_channels=(8, 16), layers_per_block=1, norm_num_groups=4,
+            in_channels=3,
+            out_channels=3,
+            latent_channels=4,
+            down_block_types=("DownEncoderBlock2D",) * 2,
+            up_block_types=("UpDecoderBlock2D",) * 2,
+            block_out_channels=(8, 16),
+            layers_per_block=1,
+            norm_num_groups=4,
             mid_block_add_attention=False,
         )
     elif kind == "tiny":
         vae = AutoencoderTiny(
-            in_channels=3, out_channels=3, latent_channels=4,
-            encoder_block_out_channels=(8, 8), decoder_block_out_channels=(8, 8),
-            num_encoder_blocks=(1, 1), num_decoder_blocks=(1, 1), upsampling_scaling_factor=2,
+            in_channels=3,
+            out_channels=3,
+            latent_channels=4,
+            encoder_block_out_channels=(8, 8),
+            decoder_block_out_channels=(8, 8),
+            num_encoder_blocks=(1, 1),
+            num_decoder_blocks=(1, 1),
+            upsampling_scaling_factor=2,
         )
     else:
         raise ValueError(f"kind must be 'kl' or 'tiny', got {kind!r}")
     text_encoder = BertModel(
-        BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                   intermediate_size=37, max_position_embeddings=128),
+        BertConfig(
+            vocab_size=30522,
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=37,
+            max_position_embeddings=128,
+        ),
         add_pooling_layer=False,
     ).eval()
     tokenizer = AutoTokenizer.from_pretrained(minilm_dir(), local_files_only=True)
     unet = UNet2DConditionModel(
-        in_channels=13 if hints else 8, out_channels=4,
+        in_channels=13 if hints else 8,
+        out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        block_out_channels=(16, 32), layers_per_block=1, norm_num_groups=8,
-        cross_attention_dim=32, attention_head_dim=4,
+        block_out_channels=(16, 32),
+        layers_per_block=1,
+        norm_num_groups=8,
+        cross_attention_dim=32,
+        attention_head_dim=4,
     )
     return TinctPipeline(
-        vae=vae, unet=unet, text_encoder=text_encoder, tokenizer=tokenizer,
-        scheduler=ColdDiffusionScheduler(), ranker=TinctRanker(channels=(8, 8), input_size=32),
+        vae=vae,
+        unet=unet,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        scheduler=ColdDiffusionScheduler(),
+        ranker=TinctRanker(channels=(8, 8), input_size=32),
         work_pixels=64 * 48,
     )

@@ -36,7 +36,9 @@ def load_minilm(dtype: torch.dtype = torch.float32):
     from transformers.utils import logging as tlog
 
     tlog.disable_progress_bar()
-    encoder = BertModel.from_pretrained(path, local_files_only=True, dtype=dtype, add_pooling_layer=False)
+    encoder = BertModel.from_pretrained(
+        path, local_files_only=True, dtype=dtype, add_pooling_layer=False
+    )
     return encoder.eval(), tokenizer
 
 

@@ -63,11 +63,17 @@ class TinctPipeline(DiffusionPipeline):
     ):
         super().__init__()
         self.register_modules(
-            vae=vae, unet=unet, text_encoder=text_encoder, tokenizer=tokenizer,
-            scheduler=scheduler, ranker=ranker,
+            vae=vae,
+            unet=unet,
+            text_encoder=text_encoder,
+            tokenizer=tokenizer,
+            scheduler=scheduler,
+            ranker=ranker,
         )
         self.register_to_config(work_pixels=work_pixels)
-        blocks = getattr(vae.config, "block_out_channels", None) or vae.config.encoder_block_out_channels
+        blocks = (
+            getattr(vae.config, "block_out_channels", None) or vae.config.encoder_block_out_channels
+        )
         self.vae_scale_factor = 2 ** (len(blocks) - 1)
         self.latent_channels = int(vae.config.latent_channels)
         lc = self.latent_channels
@@ -125,7 +131,9 @@ class TinctPipeline(DiffusionPipeline):
             got = getattr(image, "shape", type(image).__name__)
             raise ValueError(f"image must be a (H, W, 3) float32 array in [0, 1], got {got}")
         if image.dtype != np.float32:
-            raise ValueError(f"image must be float32 in [0, 1] (see tinct.color.to_float), got {image.dtype}")
+            raise ValueError(
+                f"image must be float32 in [0, 1] (see tinct.color.to_float), got {image.dtype}"
+            )
         if min(image.shape[:2]) < 1:
             raise ValueError(f"image is empty: {image.shape}")
         if not isinstance(prompt, str):
@@ -137,7 +145,9 @@ class TinctPipeline(DiffusionPipeline):
                     f"got {getattr(hints, 'shape', type(hints).__name__)}"
                 )
         if not isinstance(num_inference_steps, int) or not 1 <= num_inference_steps <= 200:
-            raise ValueError(f"num_inference_steps must be an integer in 1..200, got {num_inference_steps!r}")
+            raise ValueError(
+                f"num_inference_steps must be an integer in 1..200, got {num_inference_steps!r}"
+            )
         if not isinstance(guidance_scale, (int, float)) or not 0.0 <= guidance_scale <= 20.0:
             raise ValueError(f"guidance_scale must be a number in 0..20, got {guidance_scale!r}")
         if scale != "auto" and (not isinstance(scale, (int, float)) or not 0.0 <= scale <= 4.0):
@@ -149,7 +159,10 @@ class TinctPipeline(DiffusionPipeline):
     def encode_prompt(self, prompts: Sequence[str]) -> torch.Tensor:
         max_len = min(int(getattr(self.tokenizer, "model_max_length", 77) or 77), 77)
         tok = self.tokenizer(
-            list(prompts), padding="max_length", truncation=True, max_length=max_len,
+            list(prompts),
+            padding="max_length",
+            truncation=True,
+            max_length=max_len,
             return_tensors="pt",
         )
         device = self._execution_device
@@ -230,8 +243,12 @@ class TinctPipeline(DiffusionPipeline):
                 callback(i + 1, total)
         # 7. Keep z_g and the final colour latent: rescaling is one decode from here
         return ColorLatents(
-            gray_latent=gray_latent, color_latent=z - gray_latent, work_lightness=lightness,
-            hint_ab=hint_ab, hint_alpha=hint_alpha, prompt=prompt,
+            gray_latent=gray_latent,
+            color_latent=z - gray_latent,
+            work_lightness=lightness,
+            hint_ab=hint_ab,
+            hint_alpha=hint_alpha,
+            prompt=prompt,
         )
 
     # ------------------------------------------------------ scale + render ---
@@ -248,12 +265,19 @@ class TinctPipeline(DiffusionPipeline):
         return np.ascontiguousarray(rgb, dtype=np.float32)
 
     @torch.no_grad()
-    def pick_scale(self, latents: ColorLatents, grid: Sequence[float] = DEFAULT_SCALE_GRID) -> float:
+    def pick_scale(
+        self, latents: ColorLatents, grid: Sequence[float] = DEFAULT_SCALE_GRID
+    ) -> float:
         """The ranker's choice of colourfulness among `grid` (1.0 if no ranker)."""
         if self.ranker is None:
             return 1.0
-        z = latents.gray_latent + torch.tensor(list(grid), device=latents.gray_latent.device,
-                                               dtype=latents.gray_latent.dtype)[:, None, None, None] * latents.color_latent
+        z = (
+            latents.gray_latent
+            + torch.tensor(
+                list(grid), device=latents.gray_latent.device, dtype=latents.gray_latent.dtype
+            )[:, None, None, None]
+            * latents.color_latent
+        )
         z = ranker_latents(z)
         images = self.decode_latent(z.to(self.vae.dtype)) * 2.0 - 1.0
         pred = self.ranker(images.to(self.ranker.dtype)).float().abs()
@@ -299,7 +323,9 @@ class TinctPipeline(DiffusionPipeline):
         )
         # 3. Choose the scale and render at full resolution with the input's luma
         s = self.pick_scale(latents) if scale == "auto" else float(scale)
-        return TinctPipelineOutput(images=[self.render(image, latents, s)], scale=s, latents=latents)
+        return TinctPipelineOutput(
+            images=[self.render(image, latents, s)], scale=s, latents=latents
+        )
 
 
 def ranker_latents(z: torch.Tensor, max_side: int = 16) -> torch.Tensor:

@@ -49,7 +49,9 @@ class ColdDiffusionScheduler(SchedulerMixin, ConfigMixin):
             )
         T = self.config.num_train_timesteps
         if num_inference_steps > T:
-            raise ValueError(f"num_inference_steps={num_inference_steps} exceeds the {T} training steps")
+            raise ValueError(
+                f"num_inference_steps={num_inference_steps} exceeds the {T} training steps"
+            )
         steps = torch.linspace(T, T / num_inference_steps, num_inference_steps)
         self.timesteps = steps.round().long().to(device)
         self.num_inference_steps = num_inference_steps
@@ -66,7 +68,9 @@ class ColdDiffusionScheduler(SchedulerMixin, ConfigMixin):
     def _prev_timestep(self, timestep: int) -> int:
         idx = (self.timesteps == timestep).nonzero()
         if len(idx) == 0 or self.num_inference_steps is None:
-            raise ValueError(f"timestep {timestep} is not in the schedule; call set_timesteps first")
+            raise ValueError(
+                f"timestep {timestep} is not in the schedule; call set_timesteps first"
+            )
         i = int(idx[0])
         return int(self.timesteps[i + 1]) if i + 1 < len(self.timesteps) else 0
 
@@ -88,7 +92,9 @@ class ColdDiffusionScheduler(SchedulerMixin, ConfigMixin):
         pred_original = base + model_output
         if not return_dict:
             return (prev_sample, pred_original)
-        return ColdDiffusionSchedulerOutput(prev_sample=prev_sample, pred_original_sample=pred_original)
+        return ColdDiffusionSchedulerOutput(
+            prev_sample=prev_sample, pred_original_sample=pred_original
+        )
 
     def __len__(self) -> int:
         return self.config.num_train_timesteps

@@ -54,7 +54,9 @@ def _cosine(opt, step: int, total_guess: int, base: float) -> None:
 # --------------------------------------------------------------- VAE ---
 
 
-def train_vae(pipe: TinctPipeline, photos: list[Photo], minutes: float, rng, log, batch=8, size=160):
+def train_vae(
+    pipe: TinctPipeline, photos: list[Photo], minutes: float, rng, log, batch=8, size=160
+):
     vae = pipe.vae.train()
     opt = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=1e-4)
     t0, step, budget = time.time(), 0, minutes * 60
@@ -194,7 +196,9 @@ def train_ranker(pipe: TinctPipeline, items, minutes: float, rng, log, batch=24,
                 _, z_x, z_g, _ = _latent_crop(items[rng.integers(len(items))], lsize, rng)
                 s = float(np.exp(rng.uniform(np.log(0.25), np.log(2.5))))
                 z = ranker_latents((z_g + s * (z_x - z_g))[None])
-                imgs.append(F.interpolate(pipe.decode_latent(z) * 2 - 1, size=(96, 96), mode="bilinear")[0])
+                imgs.append(
+                    F.interpolate(pipe.decode_latent(z) * 2 - 1, size=(96, 96), mode="bilinear")[0]
+                )
                 targets.append(math.log(s))
         pred = ranker(torch.stack(imgs))
         loss = F.smooth_l1_loss(pred, torch.tensor(targets), beta=0.1)

@@ -5,8 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def simulate_hints(rgb: np.ndarray, rng: np.random.Generator, max_hints: int = 30,
-                   count: int | None = None, radius: int | None = None) -> np.ndarray:
+def simulate_hints(
+    rgb: np.ndarray,
+    rng: np.random.Generator,
+    max_hints: int = 30,
+    count: int | None = None,
+    radius: int | None = None,
+) -> np.ndarray:
     """rgb (H, W, 3) in [0, 1] -> RGBA hints (H, W, 4): true colour where painted."""
     h, w = rgb.shape[:2]
     hints = np.zeros((h, w, 4), np.float32)
