@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # torch==2.13.0 is the lean CPU build; an unpinned torch would pull a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test lint install install-test bundle clean
+.PHONY: demo test lint hosts install install-test bundle clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check backend tests benchmarks scripts
 	$(BIN)/ruff format --check backend tests benchmarks scripts
 
-test: lint
+# Real GIMP 3 and Krita for the host tests (apt; needs root, as CI has).
+hosts:
+	bash scripts/install_hosts.sh
+
+test: lint hosts
 	$(BIN)/python -m pytest -q -ra
 
 clean:
