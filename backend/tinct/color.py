@@ -153,7 +153,7 @@ def ycbcr_to_rgb(ycc: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------- luma merge ---
 
 
-def merge_luma(lightness: np.ndarray, ab: np.ndarray, iterations: int = 10) -> np.ndarray:
+def merge_luma(lightness: np.ndarray, ab: np.ndarray, iterations: int = 7) -> np.ndarray:
     """Pair L* (H, W) with chroma a*b* (H, W, 2) and return sRGB in [0, 1].
 
     Where the pair is out of the sRGB gamut, the chroma is shrunk towards
