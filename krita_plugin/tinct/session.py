@@ -1,0 +1,131 @@
+"""Talking to the daemon from worker threads (host-free: no krita, no Qt).
+
+``Session`` owns one client, created on first use through the vendored
+Launcher (which finds the running daemon or starts it). ``Latest`` runs a
+function on a background thread for the newest submitted value only, so a
+slider dragged faster than the daemon answers never builds a queue.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import threading
+from collections.abc import Callable
+
+from .tinct_protocol import Launcher, Layer, LaunchError
+from .tinct_protocol.constants import ENV_BACKEND_CMD
+from .tinct_protocol.launcher import load_config
+
+
+def default_backend_cmd() -> list[str] | None:
+    """None = let the Launcher decide (env or config set); else an explicit command.
+
+    Inside Krita ``sys.executable`` may be Krita itself, so the Launcher's last
+    resort (``python -m tinct serve``) is only used when it really is a Python.
+    """
+    if os.environ.get(ENV_BACKEND_CMD) or load_config().get("backend_cmd"):
+        return None
+    exe = shutil.which("tinct")
+    if exe:
+        return [exe, "serve"]
+    if "python" in os.path.basename(sys.executable or "").lower():
+        return None
+    raise LaunchError(
+        "no Tinct backend configured: run `tinct install`, or set TINCT_BACKEND_CMD "
+        "to the command that starts `tinct serve`"
+    )
+
+
+class Session:
+    def __init__(self, launcher_factory: Callable[[], Launcher] | None = None):
+        self._factory = launcher_factory or (lambda: Launcher(backend_cmd=default_backend_cmd()))
+        self._client = None
+        self._lock = threading.Lock()
+
+    def client(self):
+        with self._lock:
+            if self._client is None:
+                self._client = self._factory().connect()
+            return self._client
+
+    def colorize(
+        self,
+        image: Layer,
+        hints: Layer | None,
+        *,
+        prompt: str,
+        steps: int,
+        scale: float | str,
+        seed: int | None,
+        on_event: Callable,
+    ):
+        """Run one colorize; every event goes to ``on_event``; returns the result event."""
+        client = self.client()
+        rid = client.enqueue_colorize(
+            image, prompt=prompt, hints=hints, steps=steps, scale=scale, seed=seed,
+            preview_side=0,
+        )  # fmt: skip
+        result = None
+        for ev in client.events(rid):
+            on_event(ev)
+            if ev.kind == "result":
+                result = ev
+        return result
+
+    def rescale(self, job: str, scale: float, size: tuple[int, int], dtype: str):
+        return self.client().rescale(job, scale, size=size, dtype=dtype)
+
+    def apply(self, job: str, scale: float):
+        return self.client().apply(job, scale)
+
+    def cancel(self, job: str) -> None:
+        self.client().cancel(job)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+
+class Latest:
+    """Run ``fn(value)`` on one background thread, always for the newest value only."""
+
+    def __init__(self, fn: Callable[[object], None]):
+        self._fn = fn
+        self._cond = threading.Condition()
+        self._pending: list = []
+        self._busy = False
+        self._thread: threading.Thread | None = None
+
+    def submit(self, value: object) -> None:
+        with self._cond:
+            self._pending = [value]  # replaces anything not yet started
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, daemon=True, name="tinct-latest")
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._pending:
+                    if not self._cond.wait(timeout=5.0) and not self._pending:
+                        self._thread = None
+                        return
+                    continue
+                value = self._pending.pop()
+                self._busy = True
+            try:
+                self._fn(value)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def idle(self, timeout: float = 10.0) -> bool:
+        """Wait until nothing is pending or running (for tests)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)

@@ -1,0 +1,215 @@
+"""The Krita plugin's host-free modules (pixels, state, session), tested without Krita.
+
+The plugin is staged with stage_krita (as the installer does) and imported
+under another name, so its relative import of the vendored protocol is real.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import struct
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from tinct.stage_krita import enable_in_kritarc, stage_krita
+
+
+@pytest.fixture(scope="module")
+def plugin(tmp_path_factory):
+    pykrita = tmp_path_factory.mktemp("pykrita")
+    written = stage_krita(pykrita)
+    assert [p.name for p in written] == ["tinct.desktop", "tinct"]
+    pkg = pykrita / "tinct"
+    assert (pkg / "tinct_protocol" / "client.py").exists()
+    spec = importlib.util.spec_from_file_location(
+        "tinct_krita", pkg / "__init__.py", submodule_search_locations=[str(pkg)]
+    )
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["tinct_krita"] = mod
+    spec.loader.exec_module(mod)  # outside Krita: registers nothing
+    import tinct_krita.pixels
+    import tinct_krita.session
+    import tinct_krita.state
+
+    yield mod
+    for name in [n for n in sys.modules if n == "tinct_krita" or n.startswith("tinct_krita.")]:
+        del sys.modules[name]
+
+
+def test_staging_is_repeatable_and_enables(tmp_path):
+    stage_krita(tmp_path)
+    stage_krita(tmp_path)  # replaces, never nests
+    assert not (tmp_path / "tinct" / "tinct" ).exists()
+    assert "X-KDE-Library=tinct" in (tmp_path / "tinct.desktop").read_text()
+    rc = enable_in_kritarc(tmp_path / "cfg")
+    enable_in_kritarc(tmp_path / "cfg")
+    assert rc.read_text().count("enable_tinct=true") == 1
+
+
+def test_no_host_import(plugin):
+    for name in ("pixels", "state", "session"):
+        src = (sys.modules[f"tinct_krita.{name}"].__file__)
+        text = open(src).read()
+        assert "import krita" not in text and "PyQt5" not in text
+
+
+_NP = {"u8": np.uint8, "u16": np.dtype("<u2"), "f32": np.dtype("<f4")}
+
+
+@pytest.mark.parametrize("dtype", ["u8", "u16", "f32"])
+def test_swap_red_blue(plugin, dtype):
+    px = plugin.pixels
+    a = (np.arange(6 * 4).reshape(6, 4) * 7).astype(_NP[dtype])
+    out = np.frombuffer(bytes(px.swap_red_blue(a.tobytes(), dtype)), _NP[dtype]).reshape(6, 4)
+    assert np.array_equal(out, a[:, [2, 1, 0, 3]])
+
+
+def test_wire_format(plugin):
+    px = plugin.pixels
+    assert px.wire_format("RGBA", "U8") == ("u8", "bgr")
+    assert px.wire_format("RGBA", "U16") == ("u16", "bgr")
+    assert px.wire_format("RGBA", "F32") == ("f32", "rgb")
+    with pytest.raises(px.UnsupportedLayer, match="CMYK"):
+        px.wire_format("CMYKA", "U8")
+    with pytest.raises(px.UnsupportedLayer, match="F16"):
+        px.wire_format("RGBA", "F16")
+
+
+def test_convert_depth(plugin):
+    px = plugin.pixels
+    u8 = bytes([0, 1, 128, 255])
+    u16 = px.convert_depth(u8, "u8", "u16")
+    assert struct.unpack("<4H", u16) == (0, 257, 128 * 257, 65535)
+    assert bytes(px.convert_depth(u16, "u16", "u8")) == u8
+    f = px.convert_depth(u8, "u8", "f32")
+    assert np.allclose(np.frombuffer(bytes(f), "<f4"), np.array([0, 1, 128, 255]) / 255)
+    assert bytes(px.convert_depth(struct.pack("<3f", -1.0, 0.5, 2.0), "f32", "u8")) == bytes(
+        [0, 128, 255]
+    )
+
+
+def test_selection_bounds(plugin):
+    px = plugin.pixels
+    m = np.zeros((10, 12), np.uint8)
+    m[3:6, 4:9] = 255
+    m[7, 2] = 10
+    assert px.selection_bounds(m.tobytes(), 12, 10) == px.Rect(2, 3, 7, 5)
+    assert px.selection_bounds(bytes(120), 12, 10).empty
+    assert px.Rect(0, 0, 10, 10).intersect(px.Rect(5, -3, 10, 6)) == px.Rect(5, 0, 5, 3)
+
+
+@pytest.mark.parametrize("dtype", ["u8", "u16", "f32"])
+def test_mask_alpha(plugin, dtype):
+    px = plugin.pixels
+    rng = np.random.default_rng(0)
+    h, w = 7, 9
+    if dtype == "f32":
+        a = rng.uniform(0, 1, (h, w, 4)).astype("<f4")
+    else:
+        top = 255 if dtype == "u8" else 65535
+        a = rng.integers(0, top + 1, (h, w, 4)).astype(_NP[dtype])
+    mask = rng.choice([0, 255, 0, 255, 77, 200], size=(h, w)).astype(np.uint8)
+    out = np.frombuffer(bytes(px.mask_alpha(a.tobytes(), dtype, mask.tobytes())), a.dtype)
+    out = out.reshape(h, w, 4)
+    assert np.array_equal(out[..., :3], a[..., :3]), "color untouched"
+    if dtype == "f32":
+        expect = a[..., 3] * mask / 255.0
+        assert np.allclose(out[..., 3], expect, atol=1e-6)
+    else:
+        expect = (a[..., 3].astype(np.int64) * mask + 127) // 255
+        assert np.array_equal(out[..., 3], expect)
+
+
+def test_upscale_and_alpha(plugin):
+    px = plugin.pixels
+    small = np.arange(3 * 2 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    big = np.frombuffer(bytes(px.upscale_nearest(small.tobytes(), 3, 2, 7, 5, 4)), np.uint8)
+    big = big.reshape(5, 7, 4)
+    ys = np.arange(5) * 2 // 5
+    xs = np.arange(7) * 3 // 7
+    assert np.array_equal(big, small[ys][:, xs])
+    alpha_src = np.full((5, 7, 4), 9, np.uint8)
+    out = px.copy_alpha(bytearray(big.tobytes()), alpha_src.tobytes(), "u8")
+    out = np.frombuffer(bytes(out), np.uint8).reshape(5, 7, 4)
+    assert (out[..., 3] == 9).all() and np.array_equal(out[..., :3], big[..., :3])
+    assert px.preview_size(6000, 4000, 384) == (384, 256)
+    assert px.preview_size(100, 50, 384) == (100, 50)
+
+
+def test_big_layer_passes_are_fast(plugin):
+    """A 6000x4000 u8 layer: masking and preview upscaling stay well under a second or two."""
+    px = plugin.pixels
+    w, h = 6000, 4000
+    data = bytes(w * h * 4)
+    mask = bytearray(w * h)
+    mask[: w * h // 2] = b"\xff" * (w * h // 2)
+    t0 = time.perf_counter()
+    out = px.mask_alpha(data, "u8", bytes(mask))
+    t_mask = time.perf_counter() - t0
+    assert len(out) == len(data)
+    small = bytes(384 * 256 * 4)
+    t0 = time.perf_counter()
+    big = px.upscale_nearest(small, 384, 256, w, h, 4)
+    px.copy_alpha(big, out, "u8")
+    t_up = time.perf_counter() - t0
+    print(f"6000x4000 u8: mask {t_mask:.2f} s, preview upscale+alpha {t_up:.2f} s")
+    assert t_mask < 5 and t_up < 5
+
+
+def test_state_machine(plugin):
+    st = plugin.state
+    s = st.DockerState()
+    assert s.controls() == st.Controls(colorize=True, cancel=False, slider=False, progress_visible=False)
+    assert s.slider_moved(120, released=False) is None  # nothing to adjust yet
+    assert s.colorize_clicked() and not s.colorize_clicked()  # no double start
+    s.on_started("j1")
+    assert s.controls().cancel and not s.controls().colorize
+    s.on_progress(2, 4)
+    assert "2 of 4" in s.status
+    s.on_result("j1", 0.9, 0.9)
+    assert s.phase == st.READY and s.controls().slider and "auto 0.90" in s.status
+    assert s.slider_moved(150, released=False) == "preview"
+    assert s.slider_moved(150, released=True) == "apply" and s.scale == 1.5
+    s.on_adjusted(1.5, final=True)
+    assert s.phase == st.READY
+    # a second run that fails keeps the first result adjustable
+    assert s.colorize_clicked()
+    s.on_started("j2")
+    assert s.cancel_clicked() == "j2" and s.phase == st.CANCELLING
+    s.on_cancelled()
+    assert s.phase == st.READY and s.job == "j1"
+    assert s.colorize_clicked()
+    s.on_error("the daemon is gone")
+    assert s.status == "Error: the daemon is gone" and s.job == "j1"
+    req = st.ColorizeRequest(prompt="red car", auto=False, scale=5.0)
+    assert req.wire_scale() == 2.0 and st.ColorizeRequest().wire_scale() == "auto"
+    assert st.slider_to_scale(10) == 0.3 and st.scale_to_slider(1.234) == 123
+
+
+def test_latest_runs_only_the_newest(plugin):
+    seen = []
+
+    def slow(v):
+        time.sleep(0.05)
+        seen.append(v)
+
+    latest = plugin.session.Latest(slow)
+    for i in range(20):
+        latest.submit(i)
+    assert latest.idle(5)
+    assert seen[-1] == 19 and len(seen) < 20
+
+
+def test_backend_cmd_inside_a_host(plugin, monkeypatch, tmp_path):
+    sess = plugin.session
+    monkeypatch.delenv("TINCT_BACKEND_CMD", raising=False)
+    monkeypatch.setenv("TINCT_CONFIG", str(tmp_path / "none.json"))
+    monkeypatch.setattr(sess.shutil, "which", lambda name: None)
+    monkeypatch.setattr(sess.sys, "executable", "/usr/bin/krita")
+    with pytest.raises(sess.LaunchError, match="TINCT_BACKEND_CMD"):
+        sess.default_backend_cmd()
+    monkeypatch.setenv("TINCT_BACKEND_CMD", "tinct serve")
+    assert sess.default_backend_cmd() is None
