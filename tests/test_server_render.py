@@ -58,3 +58,35 @@ def test_gray_source_without_alpha(pipe):
         latents = pipe.predict(image, num_inference_steps=1)
         out, _ = render_layer(pipe, src.tobytes(), fmt, latents, 1.0, dtype="u8")
     assert out.dtype == np.uint8 and (out[..., 3] == 255).all()
+
+
+def test_parallel_bands_and_float_sources_agree(pipe):
+    """Bands rendered by 2 threads = 1 thread; a float32 RGBA source (the rescale path) works too."""
+    src = make_image(90, 70, 4, "f32", seed=8)
+    fmt = PixelFormat.packed(90, 70, 4, "f32")
+    with torch.inference_mode():
+        image = to_rgb_float(src.tobytes(), fmt)
+        latents = pipe.predict(image, num_inference_steps=1)
+        one, _ = render_layer(pipe, src, fmt, latents, 0.8, dtype="u8", band_pixels=90 * 9)
+        two, ofmt = render_layer(
+            pipe, src, fmt, latents, 0.8, dtype="u8", band_pixels=90 * 9, workers=2
+        )
+    assert np.array_equal(one, two) and ofmt.dtype == "u8"
+    assert np.array_equal(two[..., 3], color.from_float(src[..., 3], np.uint8))
+
+
+def test_check_stops_a_render(pipe):
+    src = make_image(40, 40, 3, "u8")
+    fmt = PixelFormat.packed(40, 40, 3, "u8")
+    calls = []
+
+    def check():
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # stands in for JobCancelled
+
+    with torch.inference_mode():
+        latents = pipe.predict(to_rgb_float(src.tobytes(), fmt), num_inference_steps=1)
+        with pytest.raises(KeyboardInterrupt):
+            render_layer(pipe, src.tobytes(), fmt, latents, 1.0, band_pixels=40 * 4, check=check)
+    assert len(calls) == 3

@@ -1,6 +1,6 @@
 """`tinct serve` and `tinct client ...`: argparse sub-commands for the daemon and its client.
 
-Wire into cli.py with::
+Wired into cli.py (``tinct serve``, ``tinct client ...``) with::
 
     from tinct.cli_serve import add_client_parser, add_serve_parser
     add_serve_parser(subparsers)
@@ -326,7 +326,7 @@ _NP_TO_WIRE = {"uint8": "u8", "uint16": "u16", "float32": "f32"}
 
 
 def read_layer(path: Path):
-    """An image file as a protocol Layer at its native precision."""
+    """An image file (PNG/TIFF at 8 or 16 bits, JPEG, ... or .npy) as a protocol Layer."""
     import numpy as np
 
     from tinct.protocol import Layer
@@ -334,21 +334,9 @@ def read_layer(path: Path):
     if path.suffix.lower() == ".npy":
         arr = np.load(path)
     else:
-        from PIL import Image
+        from tinct.imageio import read_image
 
-        with Image.open(path) as im:
-            if im.mode in ("I;16", "I;16L", "I;16B"):
-                arr = np.asarray(im, dtype=np.uint16)
-            elif im.mode == "F":
-                arr = np.asarray(im, dtype=np.float32)
-            elif im.mode in ("L", "LA", "RGB", "RGBA"):
-                arr = np.asarray(im)
-            else:
-                arr = np.asarray(
-                    im.convert(
-                        "RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB"
-                    )
-                )
+        arr = read_image(path)
     if arr.ndim == 2:
         arr = arr[..., None]
     if arr.ndim != 3 or arr.shape[2] not in C.CHANNELS:
@@ -378,30 +366,19 @@ def layer_array(layer):
 
 
 def write_layer(path: Path, layer) -> None:
+    """.npy keeps the layer's dtype; PNG keeps 8 or 16 bits (float is written as 16-bit PNG)."""
     import numpy as np
+
+    from tinct import color
+    from tinct.imageio import write_image
 
     arr = layer_array(layer)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".npy":
         np.save(path, arr)
         return
-    from PIL import Image
-
-    if arr.dtype != np.uint8:  # PIL cannot write 16-bit or float RGBA: save 8-bit
-        scale = 65535.0 if arr.dtype == np.uint16 else 1.0
-        arr = (np.clip(arr.astype(np.float32) / scale, 0, 1) * 255 + 0.5).astype(np.uint8)
-    Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).save(path)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry (`python -m tinct.cli_serve serve|client ...`), for use before cli.py wires it."""
-    parser = argparse.ArgumentParser(prog="tinct")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_serve_parser(sub)
-    add_client_parser(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    if arr.dtype == np.float32:
+        arr = color.from_float(arr, np.uint16 if path.suffix.lower() == ".png" else np.uint8)
+    elif arr.dtype == np.uint16 and path.suffix.lower() != ".png":
+        arr = color.from_float(color.to_float(arr), np.uint8)
+    write_image(path, arr)

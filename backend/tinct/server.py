@@ -104,7 +104,8 @@ class Server:
             "colorize": FairQueue(config.max_queue, config.max_queue_per_client),
             "interactive": FairQueue(config.max_queue, config.max_queue_per_client),
         }
-        self.compute = Compute(pipe, self.cache, config.defaults)
+        render_workers = config.threads or min(4, os.cpu_count() or 1)
+        self.compute = Compute(pipe, self.cache, config.defaults, workers=render_workers)
         self.stopping = threading.Event()
         self.started = time.monotonic()
         self.last_activity = time.monotonic()

@@ -22,12 +22,12 @@ class CachedJob:
     source: object  # the received image frame (bytes-like), kept without copying
     source_format: PixelFormat
     latents_bytes: int = 0
-    # Downsized float sources for rescale, keyed by (width, height): (rgb, alpha or None)
+    # Downsized float32 sources for rescale, keyed by (width, height): (array, PixelFormat)
     small: dict = field(default_factory=dict)
 
     @property
     def nbytes(self) -> int:
-        small = sum(rgb.nbytes + (0 if a is None else a.nbytes) for rgb, a in self.small.values())
+        small = sum(arr.nbytes for arr, _ in self.small.values())
         return self.source_format.nbytes + self.latents_bytes + small
 
 

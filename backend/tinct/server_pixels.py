@@ -59,23 +59,6 @@ def opaque(dtype: str) -> float | int:
     return {"u8": 255, "u16": 65535, "f32": 1.0}[dtype]
 
 
-def compose_layer(
-    rgb: np.ndarray, alpha: np.ndarray | None, dtype: str, order: str
-) -> tuple[np.ndarray, PixelFormat]:
-    """(H, W, 3) float RGB + alpha plane (already in ``dtype``, or None = opaque) -> RGBA frame.
-
-    Alpha is copied as is, so the input's alpha comes back bit for bit.
-    """
-    h, w = rgb.shape[:2]
-    out = np.empty((h, w, 4), NP_DTYPES[dtype])
-    band = max(1, (1 << 22) // max(1, w))  # ~4 M pixels at a time: no full-size temporaries
-    for r in range(0, h, band):
-        q = color.from_float(rgb[r : r + band], NP_DTYPES[dtype])
-        out[r : r + band, :, :3] = q[..., ::-1] if order == "bgr" else q
-    out[..., 3] = opaque(dtype) if alpha is None else alpha
-    return out, PixelFormat.packed(w, h, 4, dtype, order)
-
-
 def fit_size(width: int, height: int, side: int) -> tuple[int, int]:
     """(w, h) scaled down (never up) so the longer side is at most ``side``."""
     s = min(1.0, side / max(width, height))
@@ -88,3 +71,18 @@ def downsize(img: np.ndarray, width: int, height: int) -> np.ndarray:
     if width <= img.shape[1] and height <= img.shape[0]:
         return color.resize_area(img.astype(np.float32, copy=False), height, width)
     return color.resize_linear(img.astype(np.float32, copy=False), height, width)
+
+
+def small_source(
+    frame: object, fmt: PixelFormat, width: int, height: int, image: np.ndarray | None = None
+) -> tuple[np.ndarray, PixelFormat]:
+    """A downsized float32 copy of a frame (RGB or RGBA, R-G-B order) and its format.
+
+    ``image`` is the frame's full-resolution float RGB if the caller has it already.
+    """
+    rgb = downsize(to_rgb_float(frame, fmt) if image is None else image, width, height)
+    a = alpha_channel(frame_array(frame, fmt), fmt)
+    if a is not None:
+        rgb = np.concatenate([rgb, downsize(color.to_float(a), width, height)[..., None]], axis=2)
+    arr = np.ascontiguousarray(rgb, dtype=np.float32)
+    return arr, PixelFormat.packed(width, height, arr.shape[2], "f32")

@@ -12,6 +12,7 @@ version; tests/test_server_render.py checks the two agree.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -33,19 +34,24 @@ def render_layer(
     scale: float,
     *,
     dtype: str | None = None,
+    order: str | None = None,
     band_pixels: int = BAND_PIXELS,
+    workers: int = 1,
     check: Callable[[], None] | None = None,
 ) -> tuple[np.ndarray, PixelFormat]:
-    """The color layer (RGBA, ``dtype`` = the source's by default, the source's order) of a frame.
+    """The color layer (RGBA, ``dtype`` and ``order`` = the source's by default) of a frame.
 
-    ``check`` runs between bands (e.g. to raise on cancel).
+    Bands are independent, so ``workers`` threads render them at once (numpy
+    releases the GIL). ``check`` runs before each band (e.g. to raise on cancel).
     """
     dtype = dtype or fmt.dtype
+    order = order or fmt.order
     H, W = fmt.height, fmt.width
     arr = frame_array(source, fmt)
     ab_work = pipe.chroma_at_work(latents, scale)
     h_low, w_low = ab_work.shape[:2]
     upsample = (h_low, w_low) != (H, W)
+    a_rows = b_rows = None
     if upsample:
         # Coefficients of the guided filter's local linear model chroma = a * guide + b,
         # upsampled along rows only: guided_upsample with a constant guide returns b (guide 0)
@@ -65,7 +71,8 @@ def render_layer(
     out = np.empty((H, W, 4), NP_DTYPES[dtype])
     alpha = alpha_channel(arr, fmt)
     band = max(1, band_pixels // max(1, W))
-    for r0 in range(0, H, band):
+
+    def render_band(r0: int) -> None:
         if check is not None:
             check()
         r1 = min(H, r0 + band)
@@ -79,11 +86,20 @@ def render_layer(
             ab = ab_work[r0:r1]
         rgb = color.merge_luma(lightness, ab)
         q = color.from_float(rgb, NP_DTYPES[dtype])
-        out[r0:r1, :, :3] = q[..., ::-1] if fmt.order == "bgr" else q
+        out[r0:r1, :, :3] = q[..., ::-1] if order == "bgr" else q
         if alpha is None:
             out[r0:r1, :, 3] = opaque(dtype)
         elif dtype == fmt.dtype:
             out[r0:r1, :, 3] = alpha[r0:r1]  # bit for bit
         else:
             out[r0:r1, :, 3] = color.from_float(color.to_float(alpha[r0:r1]), NP_DTYPES[dtype])
-    return out, PixelFormat.packed(W, H, 4, dtype, fmt.order)
+
+    starts = range(0, H, band)
+    if workers <= 1 or len(starts) == 1:
+        for r0 in starts:
+            render_band(r0)
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tinct-band") as pool:
+            for f in [pool.submit(render_band, r0) for r0 in starts]:
+                f.result()  # re-raises a band's exception (e.g. JobCancelled)
+    return out, PixelFormat.packed(W, H, 4, dtype, order)

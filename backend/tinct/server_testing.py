@@ -33,15 +33,12 @@ def save_tiny_model(directory: Path, seed: int = 0) -> Path:
 
 
 def serve_command(model_dir: Path | None, *flags: str, threads: int | None = 1) -> list[str]:
-    """`python -m tinct serve ...` once cli.py wires the serve parser; until then the standalone entry.
+    """`python -m tinct serve [--model DIR] [--threads N] FLAGS...`.
 
     Tests default to one torch thread: on a 2-core machine that is also training,
     two OpenMP threads made the tiny model's many small ops ~50x slower.
     """
-    cli = BACKEND_DIR / "tinct" / "cli.py"
-    wired = cli.exists() and "add_serve_parser" in cli.read_text()
-    module = "tinct" if wired else "tinct.cli_serve"
-    cmd = [sys.executable, "-m", module, "serve"]
+    cmd = [sys.executable, "-m", "tinct", "serve"]
     if model_dir is not None:
         cmd += ["--model", str(model_dir)]
     if threads:
@@ -192,12 +189,8 @@ def run_cli(
 ) -> subprocess.CompletedProcess:
     env = daemon_env()
     env["TINCT_RUNTIME_DIR"] = str(runtime_dir)
-    cli = BACKEND_DIR / "tinct" / "cli.py"
-    module = (
-        "tinct" if cli.exists() and "add_client_parser" in cli.read_text() else "tinct.cli_serve"
-    )
     return subprocess.run(
-        [sys.executable, "-m", module, *args],
+        [sys.executable, "-m", "tinct", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 import zmq
 
-from tinct import color
 from tinct.protocol.constants import (
     E_CANCELLED,
     E_INTERNAL,
@@ -32,16 +31,7 @@ from tinct.protocol.messages import encode_header, error_reply, make_reply
 from tinct.protocol.transport import ZERO_COPY_MIN
 from tinct.server_cache import CachedJob, JobCache
 from tinct.server_jobs import FairQueue, Job, JobCancelled
-from tinct.server_pixels import (
-    NP_DTYPES,
-    alpha_channel,
-    compose_layer,
-    downsize,
-    fit_size,
-    frame_array,
-    to_rgb_float,
-    to_rgba_float,
-)
+from tinct.server_pixels import fit_size, small_source, to_rgb_float, to_rgba_float
 from tinct.server_render import render_layer
 
 log = logging.getLogger("tinct.server")
@@ -83,8 +73,9 @@ class Emitter:
 class Compute:
     """Runs jobs on the loaded pipeline; one instance shared by the worker threads."""
 
-    def __init__(self, pipe, cache: JobCache, defaults: Defaults):
+    def __init__(self, pipe, cache: JobCache, defaults: Defaults, workers: int = 1):
         self.pipe = pipe
+        self.workers = workers  # threads per render (row bands in parallel)
         self.cache = cache
         self.defaults = defaults
         self.finished = 0
@@ -140,12 +131,7 @@ class Compute:
         # 4. Preview: the same render at low resolution (keeps the input's luma), sent first.
         small = None
         if side > 0:
-            pw, ph = fit_size(fmt.width, fmt.height, side)
-            src_alpha = alpha_channel(frame_array(frame, fmt), fmt)
-            small = (
-                downsize(image, pw, ph),
-                None if src_alpha is None else downsize(color.to_float(src_alpha), pw, ph),
-            )
+            small = small_source(frame, fmt, *fit_size(fmt.width, fmt.height, side), image=image)
             layer, lfmt = self._render_small(latents, small, scale, "u8", fmt.order)
             emit(
                 job,
@@ -173,7 +159,7 @@ class Compute:
         # 6. Cache what rescale/apply need, then answer.
         entry = CachedJob(job.id, latents, auto_scale, frame, fmt, _nbytes(latents))
         if small is not None:
-            entry.small[(small[0].shape[1], small[0].shape[0])] = small
+            entry.small[(small[1].width, small[1].height)] = small
         self.cache.put(entry)
         self.finished += 1
         emit(
@@ -216,14 +202,7 @@ class Compute:
         )
         small = entry.small.get(size)
         if small is None:
-            arr = frame_array(entry.source, fmt)
-            image = to_rgb_float(entry.source, fmt)
-            a = alpha_channel(arr, fmt)
-            small = (
-                downsize(image, *size),
-                None if a is None else downsize(color.to_float(a), *size),
-            )
-            del image
+            small = small_source(entry.source, fmt, *size)
             self.cache.touch_small(entry, size, small)
         layer, lfmt = self._render_small(entry.latents, small, scale, p["dtype"], fmt.order)
         emit(
@@ -245,7 +224,13 @@ class Compute:
         fmt = entry.source_format
         scale = entry.auto_scale if p["scale"] == "auto" else float(p["scale"])
         out, ofmt = render_layer(
-            self.pipe, entry.source, fmt, entry.latents, scale, check=lambda: self._check(job)
+            self.pipe,
+            entry.source,
+            fmt,
+            entry.latents,
+            scale,
+            workers=self.workers,
+            check=lambda: self._check(job),
         )
         emit(
             job,
@@ -261,10 +246,10 @@ class Compute:
         )
 
     def _render_small(self, latents, small, scale: float, dtype: str, order: str):
-        rgb_small, alpha_small = small
-        rgb = self.pipe.render(rgb_small, latents, scale)
-        alpha = None if alpha_small is None else color.from_float(alpha_small, NP_DTYPES[dtype])
-        return compose_layer(rgb, alpha, dtype, order)
+        arr, sfmt = small
+        return render_layer(
+            self.pipe, arr, sfmt, latents, scale, dtype=dtype, order=order, workers=self.workers
+        )
 
     @staticmethod
     def _check(job: Job) -> None:
