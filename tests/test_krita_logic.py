@@ -30,9 +30,8 @@ def plugin(tmp_path_factory):
     mod = importlib.util.module_from_spec(spec)
     sys.modules["tinct_krita"] = mod
     spec.loader.exec_module(mod)  # outside Krita: registers nothing
-    import tinct_krita.pixels
-    import tinct_krita.session
-    import tinct_krita.state
+    for name in ("pixels", "state", "session"):
+        importlib.import_module(f"tinct_krita.{name}")
 
     yield mod
     for name in [n for n in sys.modules if n == "tinct_krita" or n.startswith("tinct_krita.")]:
@@ -42,7 +41,7 @@ def plugin(tmp_path_factory):
 def test_staging_is_repeatable_and_enables(tmp_path):
     stage_krita(tmp_path)
     stage_krita(tmp_path)  # replaces, never nests
-    assert not (tmp_path / "tinct" / "tinct" ).exists()
+    assert not (tmp_path / "tinct" / "tinct").exists()
     assert "X-KDE-Library=tinct" in (tmp_path / "tinct.desktop").read_text()
     rc = enable_in_kritarc(tmp_path / "cfg")
     enable_in_kritarc(tmp_path / "cfg")
@@ -51,7 +50,7 @@ def test_staging_is_repeatable_and_enables(tmp_path):
 
 def test_no_host_import(plugin):
     for name in ("pixels", "state", "session"):
-        src = (sys.modules[f"tinct_krita.{name}"].__file__)
+        src = sys.modules[f"tinct_krita.{name}"].__file__
         text = open(src).read()
         assert "import krita" not in text and "PyQt5" not in text
 
@@ -162,7 +161,9 @@ def test_big_layer_passes_are_fast(plugin):
 def test_state_machine(plugin):
     st = plugin.state
     s = st.DockerState()
-    assert s.controls() == st.Controls(colorize=True, cancel=False, slider=False, progress_visible=False)
+    assert s.controls() == st.Controls(
+        colorize=True, cancel=False, slider=False, progress_visible=False
+    )
     assert s.slider_moved(120, released=False) is None  # nothing to adjust yet
     assert s.colorize_clicked() and not s.colorize_clicked()  # no double start
     s.on_started("j1")

@@ -13,8 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .pixels import Pixels, Rect, UnsupportedLayer, alpha_is_empty, convert_depth, mask_alpha
-from .pixels import to_order, wire_format
+from .pixels import (
+    Pixels,
+    Rect,
+    UnsupportedLayer,
+    alpha_is_empty,
+    convert_depth,
+    mask_alpha,
+    to_order,
+    wire_format,
+)
 
 COLOR_LAYER_NAME = "Tinct color"
 HINT_LAYER_NAME = "Tinct hints"
@@ -33,9 +41,7 @@ def read_source(document, node) -> Source:
     if node is None:
         raise UnsupportedLayer("select a paint layer to colorize")
     if node.type() != "paintlayer":
-        raise UnsupportedLayer(
-            f"Tinct colorizes paint layers; '{node.name()}' is a {node.type()}"
-        )
+        raise UnsupportedLayer(f"Tinct colorizes paint layers; '{node.name()}' is a {node.type()}")
     dtype, order = wire_format(node.colorModel(), node.colorDepth())
     rect = Rect(0, 0, document.width(), document.height())
     mask = None

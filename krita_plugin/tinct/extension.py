@@ -6,6 +6,7 @@ window exists (used by the GUI host test; nothing happens without it).
 
 from __future__ import annotations
 
+import json
 import os
 import traceback
 
@@ -54,7 +55,7 @@ class TinctExtension(Extension):
             out = os.environ.get("TINCT_KRITA_RESULT")
             if out:
                 with open(out, "w") as f:
-                    f.write('{"ok": false, "error": %r}' % traceback.format_exc())
+                    json.dump({"ok": False, "error": traceback.format_exc()}, f)
 
 
 def register() -> None:

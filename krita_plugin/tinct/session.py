@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from .tinct_protocol import Launcher, Layer, LaunchError
+from .tinct_protocol import Launcher, LaunchError, Layer
 from .tinct_protocol.constants import ENV_BACKEND_CMD
 from .tinct_protocol.launcher import load_config
 
