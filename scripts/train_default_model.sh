@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Reproduce the bundled default model on a CPU machine (about an hour on 2 cores).
+#   bash scripts/train_default_model.sh [OUT_DIR]
+# Needs: `pip install -e '.[train]'`, apt (for `apt-get download`), and dpkg.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-backend/tinct/models/default}"
+python=".venv/bin/python"
+[ -x "$python" ] || python=python3
+[ -d data/images/train ] || "$python" scripts/fetch_training_images.py data/images
+"$python" -m tinct.train.default_recipe data/images/train -o "$out" \
+    --vae-minutes 8 --unet-minutes 40 --ranker-minutes 4 --seed 0
+"$python" -m tinct.evaluate data/images/heldout --model "$out" -o "$out/heldout_metrics.json"
