@@ -1,0 +1,40 @@
+"""Install the GIMP 3 plug-in into a plug-ins folder (used by the installer and the host tests).
+
+GIMP 3 loads ``<plug-ins>/tinct-colorize/tinct-colorize.py`` (folder and file of the
+same name, the file executable). The plug-in runs in GIMP's own Python, so it
+carries its host-free helpers (``tinct_gimp/``) and a vendored copy of the
+protocol (``tinct_protocol/``, see tinct.stage_protocol).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import tinct
+from tinct.stage_protocol import copy_protocol
+
+PLUGIN_NAME = "tinct-colorize"
+# backend/tinct/__init__.py -> the repository root (checkout or editable install).
+REPO_ROOT = Path(tinct.__file__).resolve().parents[2]
+PLUGIN_SOURCE = REPO_ROOT / "gimp_plugin" / PLUGIN_NAME
+
+
+def stage_gimp(plug_ins_dir: str | Path, source: str | Path = PLUGIN_SOURCE) -> list[Path]:
+    """Copy the plug-in to PLUG_INS_DIR/tinct-colorize/ (replacing an old copy).
+
+    Returns the files written. Caches (``__pycache__``) are not copied.
+    """
+    source = Path(source)
+    entry = source / f"{PLUGIN_NAME}.py"
+    if not entry.is_file():
+        raise FileNotFoundError(f"GIMP plug-in source {entry} is missing")
+    dest = Path(plug_ins_dir) / PLUGIN_NAME
+    if dest.is_symlink() or dest.is_file():
+        dest.unlink()
+    elif dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (dest / entry.name).chmod(0o755)
+    copy_protocol(dest)
+    return sorted(p for p in dest.rglob("*") if p.is_file())

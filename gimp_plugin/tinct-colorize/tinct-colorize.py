@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""Tinct colorize for GIMP 3: Filters > Colors > Tinct Colorize…
+
+The only module of the plug-in that imports GIMP. It reads the source layer at its
+own precision through a Gegl buffer, sends it to the local Tinct daemon (through the
+vendored standard-library client, `tinct_protocol`), and puts the returned color
+layer above the source as "Tinct color" in LCh Color mode, masked by the selection.
+The source layer is never written to. Validation, format mapping and the mask
+decision live in the host-free `tinct_gimp` package next to this file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("Gegl", "0.4")
+from gi.repository import Gegl, Gimp, GLib, GObject  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from tinct_gimp import formats, request, selection  # noqa: E402
+from tinct_protocol import Launcher, Layer, TinctError  # noqa: E402
+
+PREVIEW_SIDE = 0  # the dialog previews on the real layer, not a thumbnail
+
+
+class UserError(Exception):
+    """Bad input or a refused image: returned as a procedure error, never a traceback."""
+
+
+# --- GIMP adapters: everything below turns GIMP objects into plain values ------------
+
+
+def _offsets(drawable) -> tuple[int, int]:
+    res = drawable.get_offsets()
+    return (res[1], res[2]) if len(res) == 3 else (res[0], res[1])
+
+
+def _rect(drawable) -> selection.Rect:
+    x, y = _offsets(drawable)
+    return selection.Rect(x, y, drawable.get_width(), drawable.get_height())
+
+
+def _selection_bounds(image) -> selection.Rect | None:
+    if Gimp.Selection.is_empty(image):
+        return None
+    res = Gimp.Selection.bounds(image)
+    _, non_empty, x1, y1, x2, y2 = res
+    if not non_empty:
+        return None
+    return selection.Rect(x1, y1, x2 - x1, y2 - y1)
+
+
+def _all_layers(layers) -> list:
+    out = []
+    for layer in layers:
+        out.append(layer)
+        if layer.is_group():
+            out.extend(_all_layers(layer.get_children()))
+    return out
+
+
+def read_pixels(drawable, fmt: formats.PixelFormat, rect=None, abyss=None) -> bytes:
+    """Bulk read through the drawable's Gegl buffer (``rect`` in drawable coordinates)."""
+    w, h = drawable.get_width(), drawable.get_height()
+    rect = rect or Gegl.Rectangle.new(0, 0, w, h)
+    buffer = drawable.get_buffer()
+    data = buffer.get(rect, 1.0, fmt.babl, abyss or Gegl.AbyssPolicy.CLAMP)
+    formats.check_pixels(len(data), rect.width, rect.height, fmt, f"layer {drawable.get_name()!r}")
+    return data
+
+
+def write_pixels(drawable, fmt: formats.PixelFormat, result: Layer) -> None:
+    """Write a daemon layer into ``drawable`` via its shadow buffer, then merge (one undo step)."""
+    w, h = drawable.get_width(), drawable.get_height()
+    if (result.width, result.height) != (w, h) or result.format.channels != 4:
+        raise UserError(
+            f"the daemon returned a {result.width}x{result.height}x{result.format.channels} "
+            f"layer for a {w}x{h} RGBA layer"
+        )
+    if result.format.dtype != fmt.dtype or result.format.order != "rgb":
+        raise UserError(
+            f"the daemon returned {result.format.dtype}/{result.format.order} pixels; "
+            f"{fmt.dtype}/rgb were sent"
+        )
+    data = formats.packed(result.data, w, h, result.format.stride, fmt)
+    shadow = drawable.get_shadow_buffer()
+    shadow.set(Gegl.Rectangle.new(0, 0, w, h), fmt.babl, data)
+    shadow.flush()
+    drawable.merge_shadow(True)
+    drawable.update(0, 0, w, h)
+
+
+def _error(procedure, message: str):
+    return procedure.new_return_values(
+        Gimp.PDBStatusType.EXECUTION_ERROR,
+        GLib.Error.new_literal(Gimp.PlugIn.error_quark(), f"Tinct: {message}", 0),
+    )
+
+
+# --- the procedure -----------------------------------------------------------------
+
+
+class Colorizer:
+    """One run: source pixels in, the "Tinct color" layer out."""
+
+    def __init__(self, image, source, req: request.ColorizeRequest, hint_layer):
+        self.image = image
+        self.source = source
+        self.req = req
+        self.hint_layer = hint_layer
+        self.fmt = formats.format_for_precision(image.get_precision().value_name)
+        self.client = None
+        self.job: str | None = None
+        self.layer = None
+        self.scale: float | None = None
+
+    def _hints(self) -> Layer | None:
+        if self.hint_layer is None:
+            return None
+        # The hint layer may be any size and anywhere: read it over the source's
+        # rectangle in its own coordinates; outside it, the abyss is transparent (= no hint).
+        sx, sy = _offsets(self.source)
+        hx, hy = _offsets(self.hint_layer)
+        w, h = self.source.get_width(), self.source.get_height()
+        rect = Gegl.Rectangle.new(sx - hx, sy - hy, w, h)
+        data = read_pixels(self.hint_layer, formats.HINT_FORMAT, rect, Gegl.AbyssPolicy.NONE)
+        return Layer.from_buffer(data, w, h, 4, formats.HINT_FORMAT.dtype)
+
+    def colorize(self) -> None:
+        w, h = self.source.get_width(), self.source.get_height()
+        # 1. Read the source (and the hints) at the image's precision.
+        src = Layer.from_buffer(read_pixels(self.source, self.fmt), w, h, 4, self.fmt.dtype)
+        hints = self._hints()
+        # 2. Colorize through the daemon, with progress.
+        Gimp.progress_init("Tinct: colorizing")
+        self.client = Launcher().connect()
+        result = None
+        for ev in self.client.colorize(
+            src, hints=hints, preview_side=PREVIEW_SIDE, **self.req.colorize_kwargs()
+        ):
+            if ev.kind == "queued":
+                Gimp.progress_set_text("Tinct: waiting for the daemon")
+            elif ev.kind == "progress" and ev.total:
+                Gimp.progress_update(0.9 * ev.step / ev.total)
+            elif ev.kind == "result":
+                result = ev
+        if result is None or result.layer is None:
+            raise UserError("the daemon finished without returning a layer")
+        self.job, self.scale = result.job, result.scale
+        # 3. The new layer, above the source, same size and place, LCh Color mode.
+        self.layer = Gimp.Layer.new(
+            self.image,
+            request.NEW_LAYER_NAME,
+            w,
+            h,
+            Gimp.ImageType.RGBA_IMAGE,
+            100.0,
+            Gimp.LayerMode.LCH_COLOR,
+        )
+        parent = self.source.get_parent()
+        self.image.insert_layer(self.layer, parent, self.image.get_item_position(self.source))
+        self.layer.set_offsets(*_offsets(self.source))
+        write_pixels(self.layer, self.fmt, result.layer)
+        Gimp.progress_update(0.95)
+        # 4. The selection becomes the layer's mask (GIMP builds it at the image's precision).
+        plan = selection.mask_plan(
+            _selection_bounds(self.image), _rect(self.source), self.source.get_name()
+        )
+        if plan == "selection":
+            self.layer.add_mask(self.layer.create_mask(Gimp.AddMaskType.SELECTION))
+        Gimp.progress_update(1.0)
+
+    def apply_scale(self, scale: float) -> None:
+        """Re-render the new layer at another strength (from the daemon's cached latents)."""
+        ev = self.client.apply(self.job, scale)
+        write_pixels(self.layer, self.fmt, ev.layer)
+        self.scale = ev.scale
+        Gimp.displays_flush()
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+
+
+def _check_inputs(image, drawables, config) -> tuple:
+    if len(drawables) != 1:
+        raise UserError(f"select exactly one layer to colorize ({len(drawables)} are selected)")
+    source = drawables[0]
+    if not isinstance(source, Gimp.Layer) or source.is_group():
+        raise UserError(f"{source.get_name()!r} is not a pixel layer; select the layer to colorize")
+    if image.get_base_type() != Gimp.ImageBaseType.RGB:
+        raise UserError(
+            "the image is grayscale or indexed, which cannot hold color; "
+            "convert it with Image > Mode > RGB and run Tinct Colorize again"
+        )
+    chosen = config.get_property("hint-layer")
+    names = [layer.get_name() for layer in _all_layers(image.get_layers())]
+    hint_name = request.pick_hint_layer(
+        chosen.get_name() if chosen is not None else None, names, source.get_name()
+    )
+    hint_layer = chosen
+    if hint_layer is None and hint_name is not None:
+        hint_layer = image.get_layer_by_name(hint_name)
+    req = request.check_arguments(
+        config.get_property("prompt"),
+        config.get_property("auto"),
+        config.get_property("scale"),
+        config.get_property("steps"),
+        config.get_property("seed"),
+        hint_name,
+    )
+    return source, req, hint_layer
+
+
+def _strength_dialog(procedure, config, colorizer: Colorizer) -> bool:
+    """Second dialog: the strength slider re-renders the new layer live. False = cancelled."""
+    from gi.repository import GimpUi
+
+    config.set_property("auto", False)
+    config.set_property("scale", colorizer.scale)
+    dialog = GimpUi.ProcedureDialog(
+        procedure=procedure, config=config, title="Tinct: color strength"
+    )
+    dialog.fill(["scale"])
+
+    def on_scale(cfg, _pspec):
+        try:
+            colorizer.apply_scale(cfg.get_property("scale"))
+        except TinctError as exc:
+            Gimp.message(f"Tinct: {exc}")
+
+    handler = config.connect("notify::scale", on_scale)
+    try:
+        return bool(dialog.run())
+    finally:
+        config.disconnect(handler)
+        dialog.destroy()
+
+
+def run(procedure, run_mode, image, drawables, config, data):
+    if run_mode == Gimp.RunMode.INTERACTIVE:
+        from gi.repository import GimpUi
+
+        GimpUi.init(request.PROCEDURE)
+        dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config)
+        dialog.fill(None)
+        ok = dialog.run()
+        dialog.destroy()
+        if not ok:
+            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+
+    try:
+        source, req, hint_layer = _check_inputs(image, drawables, config)
+    except (UserError, ValueError) as exc:
+        return _error(procedure, str(exc))
+
+    colorizer = Colorizer(image, source, req, hint_layer)
+    Gimp.context_push()
+    image.undo_group_start()
+    try:
+        colorizer.colorize()
+        if run_mode == Gimp.RunMode.INTERACTIVE:
+            first = colorizer.scale
+            Gimp.displays_flush()
+            if not _strength_dialog(procedure, config, colorizer) and colorizer.scale != first:
+                colorizer.apply_scale(first)
+    except (UserError, ValueError, TinctError) as exc:
+        _discard(image, colorizer)
+        return _error(procedure, str(exc))
+    except Exception as exc:  # a bug: still a readable error, with the traceback on stderr
+        traceback.print_exc()
+        _discard(image, colorizer)
+        return _error(procedure, f"internal error ({type(exc).__name__}: {exc})")
+    finally:
+        Gimp.progress_end()
+        colorizer.close()
+        image.undo_group_end()
+        Gimp.context_pop()
+    Gimp.displays_flush()
+    return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
+
+
+def _discard(image, colorizer: Colorizer) -> None:
+    """A failed run leaves no half-made layer behind."""
+    if colorizer.layer is not None:
+        try:
+            image.remove_layer(colorizer.layer)
+        except Exception:
+            pass
+        colorizer.layer = None
+
+
+class TinctColorize(Gimp.PlugIn):
+    def do_query_procedures(self):
+        return [request.PROCEDURE]
+
+    def do_set_i18n(self, name):
+        return False
+
+    def do_create_procedure(self, name):
+        procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run, None)
+        procedure.set_image_types("RGB*, GRAY*")  # gray is refused with a message, not hidden
+        procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
+        procedure.set_menu_label("_Tinct Colorize…")
+        procedure.add_menu_path("<Image>/Filters/Colors")
+        procedure.set_documentation(
+            "Colorize a black-and-white layer with the local Tinct model",
+            "Adds a 'Tinct color' layer in LCh Color mode above the selected layer "
+            "(masked by the selection); the layer itself is not changed. Needs the Tinct "
+            "daemon, which is started on demand.",
+            name,
+        )
+        procedure.set_attribution("Tinct", "Tinct", "2026")
+        flags = GObject.ParamFlags.READWRITE
+        for arg in request.ARGUMENTS:
+            if arg.kind == "string":
+                procedure.add_string_argument(arg.name, arg.nick, arg.blurb, arg.default, flags)
+            elif arg.kind == "boolean":
+                procedure.add_boolean_argument(arg.name, arg.nick, arg.blurb, arg.default, flags)
+            elif arg.kind == "double":
+                procedure.add_double_argument(
+                    arg.name, arg.nick, arg.blurb, arg.minimum, arg.maximum, arg.default, flags
+                )
+            elif arg.kind == "int":
+                procedure.add_int_argument(
+                    arg.name, arg.nick, arg.blurb, arg.minimum, arg.maximum, arg.default, flags
+                )
+            elif arg.kind == "layer":
+                procedure.add_layer_argument(arg.name, arg.nick, arg.blurb, True, flags)
+            else:
+                raise ValueError(f"argument {arg.name!r} has unknown kind {arg.kind!r}")
+        return procedure
+
+
+if __name__ == "__main__":
+    Gimp.main(TinctColorize.__gtype__, sys.argv)

@@ -1,0 +1,366 @@
+"""The GIMP 3 plug-in in real GIMP 3 (batch mode) against a real daemon with the tiny model.
+
+GIMP 3 is native on Debian 13; on Debian 12 it lives in the trixie chroot that
+scripts/install_host_gimp.sh builds. Inside the chroot GIMP reaches the host's
+daemon on 127.0.0.1 (shared network); the plug-in, its HOME and the daemon's
+runtime dir sit in a temp dir under the chroot's /tmp, so the host and GIMP see
+the same files without bind mounts. /proc and /dev/shm are mounted in a private
+mount namespace (unshare), so they disappear with GIMP, even if it is killed.
+
+One GIMP run executes every case (tests/gimp/run_cases.py records, pytest checks).
+A missing GIMP is a skip locally and a failure when CI=true.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinct import color
+from tinct.server_testing import DaemonHarness, lstar, make_image, save_tiny_model, serve_command
+from tinct.stage_gimp import stage_gimp
+
+pytestmark = [pytest.mark.host, pytest.mark.slow]
+
+CHROOT = Path(os.environ.get("TINCT_GIMP_CHROOT", "/var/cache/tinct/gimp-chroot"))
+CASES_SCRIPT = Path(__file__).parent / "gimp" / "run_cases.py"
+GIMP_TIMEOUT = 240  # seconds for the whole batch run (first start in a fresh HOME ~8 s)
+MAX_PIXELS = 20_000  # the daemon's limit, so one case can trip a backend error
+NP = {"u8": np.uint8, "u16": np.uint16, "f32": np.float32}
+# Flattened L* vs the source's: LCh Color keeps the backdrop's L*, up to rounding and
+# gamut clipping of the new chroma.
+MAX_L_MEAN = {"u8": 1.0, "u16": 0.5, "f32": 0.5}
+MAX_L_P99 = {"u8": 3.0, "u16": 2.0, "f32": 2.0}
+
+
+def find_gimp() -> tuple[str, Path | None] | None:
+    if shutil.which("gimp-console-3.0"):
+        return "native", None
+    if (
+        (CHROOT / "usr/bin/gimp-console-3.0").exists()
+        and os.geteuid() == 0
+        and shutil.which("unshare")
+    ):
+        return "chroot", CHROOT
+    return None
+
+
+def gray_source(width: int, height: int, dtype: str, seed: int) -> np.ndarray:
+    """An opaque black-and-white picture stored as RGBA (what a scanned photo looks like)."""
+    g = color.to_float(make_image(width, height, 1, "f32", seed=seed))[..., 0]
+    f = np.stack([g, g, g, np.ones_like(g)], axis=-1)
+    return np.ascontiguousarray(color.from_float(f, NP[dtype]))
+
+
+def hint_strokes(width: int, height: int) -> np.ndarray:
+    h = np.zeros((height, width, 4), np.uint8)
+    h[2:12, 2:14] = (255, 0, 0, 255)
+    h[14:22, 10:24] = (0, 0, 255, 255)
+    return h
+
+
+CASES = {
+    # name: (width, height, dtype, selection [x, y, w, h], hints rect, args)
+    "u8": (64, 48, "u8", None, None, {"steps": 2, "seed": 5, "auto": False, "scale": 1.0}),
+    "u8_sel": (64, 48, "u8", [8, 6, 30, 20], None, {"steps": 2, "seed": 5}),
+    "u16": (56, 40, "u16", None, None, {"steps": 2, "seed": 2}),
+    "u16_sel": (56, 40, "u16", [20, 4, 30, 30], None, {"steps": 2, "seed": 2, "prompt": "a car"}),
+    "f32": (48, 40, "f32", None, None, {"steps": 2, "seed": 3, "auto": False, "scale": 1.5}),
+    "f32_sel": (48, 40, "f32", [0, 10, 48, 12], None, {"steps": 2, "seed": 3}),
+    # hint layer "Tinct hints" (picked by name), smaller than the image and offset
+    "u8_hints": (
+        64,
+        48,
+        "u8",
+        None,
+        [10, 8, 30, 24],
+        {"steps": 2, "seed": 5, "auto": False, "scale": 1.0},
+    ),
+    # a source smaller than the image, offset, with a selection partly outside it
+    "u8_offset": (64, 48, "u8", [4, 20, 30, 40], None, {"steps": 2, "seed": 1}),
+    # refused in the plug-in: a grayscale image cannot hold color
+    "gray": (32, 24, "u8", None, None, {"steps": 1}),
+    # refused by the daemon (over --max-pixels): a backend error as a procedure error
+    "too_large": (160, 160, "u8", None, None, {"steps": 1}),
+}
+
+
+# Source layer rectangles [x, y, width, height] other than the whole image.
+LAYER_RECTS = {"u8_offset": [12, 10, 40, 30]}
+
+
+def geometry(name: str) -> tuple[int, int, str, list[int] | None]:
+    """The source layer's width, height, dtype and the selection in layer coordinates."""
+    w, h, dtype, sel = CASES[name][:4]
+    lx, ly, lw, lh = LAYER_RECTS.get(name, [0, 0, w, h])
+    if sel is not None:
+        x0, y0 = max(sel[0] - lx, 0), max(sel[1] - ly, 0)
+        x1, y1 = min(sel[0] + sel[2] - lx, lw), min(sel[1] + sel[3] - ly, lh)
+        sel = [x0, y0, x1 - x0, y1 - y0]
+    return lw, lh, dtype, sel
+
+
+@pytest.fixture(scope="module")
+def gimp_run(tmp_path_factory):
+    host = find_gimp()
+    if host is None:
+        msg = (
+            "GIMP 3 is not available (no gimp-console-3.0, no chroot at "
+            f"{CHROOT}); run `bash scripts/install_host_gimp.sh` as root"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    kind, root = host
+    if root is not None:
+        work = Path(tempfile.mkdtemp(prefix="tinct-gimp-", dir=root / "tmp"))
+        inner = Path("/") / work.relative_to(root)
+    else:
+        work = Path(tempfile.mkdtemp(prefix="tinct-gimp-"))
+        inner = work
+    harness = None
+    try:
+        # 1. A daemon with the tiny model; its runtime dir is visible to GIMP.
+        model = save_tiny_model(tmp_path_factory.mktemp("model"))
+        rt = work / "rt"
+        harness = DaemonHarness(
+            rt,
+            serve_command(
+                model,
+                "--idle-timeout",
+                "0",
+                "--heartbeat",
+                "0.25",
+                "--max-pixels",
+                str(MAX_PIXELS),
+            ),
+        )
+        harness.connect().close()
+        # 2. The plug-in, installed the way users get it, into a throwaway HOME.
+        home = work / "home"
+        (work / "tmp").mkdir()
+        staged = stage_gimp(home / ".config/GIMP/3.0/plug-ins")
+        # 3. The cases' inputs.
+        cases, inputs = [], {}
+        for name, (w, h, dtype, sel, hints, args) in CASES.items():
+            out = work / "cases" / name
+            out.mkdir(parents=True)
+            lw, lh = geometry(name)[:2]
+            src = gray_source(lw, lh, dtype, seed=len(name))
+            (out / "src.raw").write_bytes(src.tobytes())
+            case = {
+                "name": name,
+                "width": w,
+                "height": h,
+                "dtype": dtype,
+                "src": str(inner / "cases" / name / "src.raw"),
+                "out": str(inner / "cases" / name),
+                "selection": sel,
+                "layer": LAYER_RECTS.get(name),
+                "gray": name == "gray",
+                "args": args,
+            }
+            if hints:
+                (out / "hints.raw").write_bytes(hint_strokes(hints[2], hints[3]).tobytes())
+                case["hints"] = {"rect": hints, "path": str(inner / "cases" / name / "hints.raw")}
+            cases.append(case)
+            inputs[name] = src
+        (work / "cases.json").write_text(json.dumps(cases))
+        # 4. One GIMP batch run for all cases.
+        (work / "run_cases.py").write_text(CASES_SCRIPT.read_text())
+        env = {
+            "HOME": str(inner / "home"),
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "TMPDIR": str(inner / "tmp"),  # GIMP's temp files go away with the work dir
+            "TINCT_RUNTIME_DIR": str(inner / "rt"),
+            "TINCT_GIMP_CASES": str(inner / "cases.json"),
+            # never start a backend from inside GIMP: the test's daemon must be found
+            "TINCT_BACKEND_CMD": '["/bin/false"]',
+        }
+        gimp = [
+            "gimp-console-3.0",
+            "-i",
+            "-n",
+            "--batch-interpreter",
+            "python-fu-eval",
+            "-b",
+            f"exec(open({str(inner / 'run_cases.py')!r}).read())",
+            "--quit",
+        ]
+        env_args = ["env", "-i", *(f"{k}={v}" for k, v in env.items())]
+        if root is not None:
+            cmd = [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                'mount -t proc proc "$0/proc" && mount -t tmpfs tmpfs "$0/dev/shm" '
+                '&& exec chroot "$0" "$@"',
+                str(root),
+                *env_args,
+                *gimp,
+            ]
+        else:
+            cmd = [*env_args, *gimp]
+        cmd = ["timeout", "-k", "5", str(GIMP_TIMEOUT), *cmd]
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            log, _ = proc.communicate(timeout=GIMP_TIMEOUT + 15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            log, _ = proc.communicate()
+        log = log.decode(errors="replace")
+        results = {}
+        for name in CASES:
+            out = work / "cases" / name
+            if (out / "crash.txt").exists():
+                results[name] = {"crash": (out / "crash.txt").read_text()}
+                continue
+            if not (out / "result.json").exists():
+                continue
+            record = json.loads((out / "result.json").read_text())
+            for f in ("source_after", "color", "flat", "mask"):
+                if (out / f"{f}.raw").exists():
+                    record[f] = (out / f"{f}.raw").read_bytes()
+            results[name] = record
+        yield {
+            "kind": kind,
+            "returncode": proc.returncode,
+            "log": log,
+            "results": results,
+            "inputs": inputs,
+            "staged": staged,
+        }
+    finally:
+        if harness is not None:
+            harness.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _case(gimp_run, name):
+    record = gimp_run["results"].get(name)
+    assert record is not None, f"case {name} left no result; GIMP said:\n{gimp_run['log'][-3000:]}"
+    assert "crash" not in record, record.get("crash")
+    return record
+
+
+def _pixels(data: bytes, name: str) -> np.ndarray:
+    w, h, dtype, _ = geometry(name)
+    return np.frombuffer(data, NP[dtype]).reshape(h, w, 4)
+
+
+def test_gimp_batch_run_exits_cleanly(gimp_run):
+    assert gimp_run["returncode"] == 0, gimp_run["log"][-3000:]
+    assert set(gimp_run["results"]) == set(CASES)
+    mount_points = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    left = [m for m in mount_points if m == str(CHROOT) or m.startswith(f"{CHROOT}/")]
+    assert not left, f"mounts into the GIMP chroot were left behind: {left}"
+
+
+@pytest.mark.parametrize(
+    "name", ["u8", "u8_sel", "u16", "u16_sel", "f32", "f32_sel", "u8_hints", "u8_offset"]
+)
+def test_colorize_adds_lch_color_layer_above_untouched_source(gimp_run, name):
+    record = _case(gimp_run, name)
+    assert record["status"] == "GIMP_PDB_SUCCESS", record["error"]
+    names = [layer["name"] for layer in record["layers"]]
+    expected = ["Above", "Tinct color", "Source"]
+    if name == "u8_hints":
+        expected = ["Tinct hints", *expected]
+    assert names == expected
+    new = record["layers"][names.index("Tinct color")]
+    src_info = record["layers"][names.index("Source")]
+    assert new["mode"] == "GIMP_LAYER_MODE_LCH_COLOR"
+    assert new["position"] == src_info["position"] - 1
+    assert new["offsets"] == src_info["offsets"] and new["size"] == src_info["size"]
+    # The source is untouched, bit for bit.
+    assert record["source_unchanged"]
+    src = gimp_run["inputs"][name]
+    assert record["source_after"] == src.tobytes()
+    # The flattened picture keeps the source's lightness and gains color.
+    flat = _pixels(record["flat"], name)
+    err = np.abs(lstar(flat[..., :3]) - lstar(src[..., :3]))
+    dtype = geometry(name)[2]
+    assert err.mean() < MAX_L_MEAN[dtype] and np.percentile(err, 99) < MAX_L_P99[dtype], (
+        name,
+        float(err.mean()),
+        float(np.percentile(err, 99)),
+        float(err.max()),
+    )
+    rgb = color.to_float(flat)[..., :3]
+    chroma = rgb.max(axis=-1) - rgb.min(axis=-1)
+    sel = geometry(name)[3]
+    inside = np.ones(chroma.shape, bool)
+    if sel is not None:
+        x, y, w, h = sel
+        inside[:] = False
+        inside[y : y + h, x : x + w] = True
+        # Outside the selection the mask hides the color layer completely (float
+        # compositing goes through linear light: a last-bit round trip is allowed).
+        if dtype == "f32":
+            np.testing.assert_allclose(flat[~inside], src[~inside], rtol=0, atol=1e-5)
+        else:
+            assert np.array_equal(flat[~inside], src[~inside])
+    assert chroma[inside].max() > 0.02, "the color layer added no color"
+    print(
+        f"{name}: flattened L* error mean {err.mean():.3f} p99 {np.percentile(err, 99):.3f} "
+        f"max {err.max():.3f}; max chroma {chroma[inside].max():.3f}"
+    )
+
+
+@pytest.mark.parametrize("name", ["u8_sel", "u16_sel", "f32_sel", "u8_offset"])
+def test_selection_becomes_the_mask(gimp_run, name):
+    record = _case(gimp_run, name)
+    names = [layer["name"] for layer in record["layers"]]
+    assert record["layers"][names.index("Tinct color")]["has_mask"]
+    w, h, _, (x, y, sw, sh) = geometry(name)
+    mask = np.frombuffer(record["mask"], np.uint8).reshape(h, w)
+    expected = np.zeros((h, w), np.uint8)
+    expected[y : y + sh, x : x + sw] = 255
+    assert np.array_equal(mask, expected)
+
+
+def test_no_selection_means_no_mask(gimp_run):
+    for name in ("u8", "u16", "f32", "u8_hints"):
+        record = _case(gimp_run, name)
+        assert not any(layer["has_mask"] for layer in record["layers"]), name
+
+
+def test_hint_layer_changes_the_colors(gimp_run):
+    plain, hinted = _case(gimp_run, "u8"), _case(gimp_run, "u8_hints")
+    a, b = _pixels(plain["color"], "u8"), _pixels(hinted["color"], "u8_hints")
+    assert not np.array_equal(a[..., :3], b[..., :3]), "the 'Tinct hints' layer had no effect"
+
+
+def test_grayscale_image_is_refused_with_a_clear_message(gimp_run):
+    record = _case(gimp_run, "gray")
+    assert record["status"] == "GIMP_PDB_EXECUTION_ERROR"
+    assert "Image > Mode > RGB" in record["error"]
+    assert [layer["name"] for layer in record["layers"]] == record["layers_before"]
+
+
+def test_backend_error_is_a_readable_procedure_error(gimp_run):
+    record = _case(gimp_run, "too_large")
+    assert record["status"] == "GIMP_PDB_EXECUTION_ERROR"
+    assert record["error"].startswith("Tinct:") and "pixels" in record["error"]
+    assert "Traceback" not in record["error"]
+    assert [layer["name"] for layer in record["layers"]] == record["layers_before"]
+    assert record["source_unchanged"]
+
+
+def test_stage_gimp_vendors_the_protocol(gimp_run):
+    staged = {p.name for p in gimp_run["staged"]}
+    assert {"tinct-colorize.py", "client.py", "zmtp.py", "request.py"} <= staged

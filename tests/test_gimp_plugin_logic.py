@@ -1,0 +1,161 @@
+"""The GIMP plug-in's host-free modules and its staging, without GIMP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tinct.stage_gimp import PLUGIN_NAME, PLUGIN_SOURCE, stage_gimp
+
+sys.path.insert(0, str(PLUGIN_SOURCE))
+from tinct_gimp import formats, request, selection  # noqa: E402
+
+Rect = selection.Rect
+
+
+# --- formats ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("precision", "babl", "dtype"),
+    [
+        ("U8_NON_LINEAR", "R'G'B'A u8", "u8"),
+        ("GIMP_PRECISION_U8_LINEAR", "R'G'B'A u8", "u8"),
+        ("U8_PERCEPTUAL", "R'G'B'A u8", "u8"),
+        ("GIMP_PRECISION_U16_NON_LINEAR", "R'G'B'A u16", "u16"),
+        ("U16_LINEAR", "R'G'B'A u16", "u16"),
+        ("U32_LINEAR", "R'G'B'A float", "f32"),
+        ("HALF_NON_LINEAR", "R'G'B'A float", "f32"),
+        ("FLOAT_LINEAR", "R'G'B'A float", "f32"),
+        ("gimp_precision_double_perceptual", "R'G'B'A float", "f32"),
+    ],
+)
+def test_precision_maps_to_babl_format_and_wire_dtype(precision, babl, dtype):
+    fmt = formats.format_for_precision(precision)
+    assert (fmt.babl, fmt.dtype) == (babl, dtype)
+
+
+def test_unknown_precision_is_named():
+    with pytest.raises(ValueError, match="'U64_LINEAR'"):
+        formats.format_for_precision("U64_LINEAR")
+
+
+def test_check_pixels():
+    formats.check_pixels(3 * 2 * 4 * 2, 3, 2, formats.U16, "x")
+    with pytest.raises(ValueError, match="3x2 R'G'B'A u16 needs 48"):
+        formats.check_pixels(47, 3, 2, formats.U16, "layer 'a'")
+
+
+def test_packed_strips_row_padding():
+    w, h, stride = 2, 3, 2 * 4 + 4
+    rows = [bytes([y] * 8) + b"PADD" for y in range(h)]
+    assert formats.packed(b"".join(rows), w, h, stride, formats.U8) == b"".join(
+        bytes([y] * 8) for y in range(h)
+    )
+    data = bytes(range(24))
+    assert formats.packed(memoryview(data), w, h, 8, formats.U8) == data
+    with pytest.raises(ValueError, match="3 rows of stride 8"):
+        formats.packed(data[:-1], w, h, 8, formats.U8)
+
+
+# --- selection ------------------------------------------------------------------
+
+
+def test_mask_plan():
+    layer = Rect(10, 10, 100, 50)
+    assert selection.mask_plan(None, layer, "L") == "none"
+    assert selection.mask_plan(Rect(0, 0, 0, 5), layer, "L") == "none"
+    assert selection.mask_plan(Rect(0, 0, 11, 11), layer, "L") == "selection"
+    with pytest.raises(ValueError, match="does not touch layer 'Photo'"):
+        selection.mask_plan(Rect(0, 0, 10, 10), layer, "Photo")  # touches only the corner
+
+
+def test_rect_intersection():
+    assert Rect(0, 0, 10, 10).intersect(Rect(5, 5, 10, 10)) == Rect(5, 5, 5, 5)
+    assert Rect(0, 0, 10, 10).intersect(Rect(20, 0, 5, 5)).empty
+
+
+# --- arguments ------------------------------------------------------------------
+
+
+def test_arguments_declared_once_with_defaults_in_range():
+    names = [a.name for a in request.ARGUMENTS]
+    assert names == ["prompt", "auto", "scale", "steps", "seed", "hint-layer"]
+    for arg in request.ARGUMENTS:
+        if arg.minimum is not None:
+            assert arg.minimum <= arg.default <= arg.maximum, arg.name
+
+
+def test_check_arguments_auto_and_fixed_scale():
+    req = request.check_arguments("  a red car ", True, 3.9, 20, -1)
+    assert req.colorize_kwargs() == {
+        "prompt": "a red car",
+        "scale": "auto",
+        "steps": 20,
+        "seed": None,
+    }
+    req = request.check_arguments(None, False, 2, 1, 7, "Tinct hints")
+    assert (
+        req.scale == 2.0 and req.seed == 7 and req.prompt == "" and req.hint_layer == "Tinct hints"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("x" * 2001, True, 1.0, 20), "shorten it to at most 2000"),
+        ((5, True, 1.0, 20), "prompt must be text"),
+        (("", True, 1.0, 0), "steps is 0; choose 1 to 200"),
+        (("", True, 1.0, 201), "steps is 201"),
+        (("", True, 1.0, 2.5), "steps must be a whole number"),
+        (("", False, 4.5, 20), "strength \\(scale\\) is 4.5; choose 0 to 4"),
+        (("", False, float("nan"), 20), "must be a number"),
+        (("", False, 1.0, 20, -2), "seed is -2"),
+    ],
+)
+def test_check_arguments_errors_name_the_value_and_the_fix(args, message):
+    with pytest.raises(ValueError, match=message):
+        request.check_arguments(*args)
+
+
+def test_pick_hint_layer():
+    names = ["Photo", "Tinct hints", "Background"]
+    assert request.pick_hint_layer(None, names, "Photo") == "Tinct hints"
+    assert request.pick_hint_layer(None, ["Photo"], "Photo") is None
+    assert request.pick_hint_layer("Strokes", names, "Photo") == "Strokes"
+    assert request.pick_hint_layer(None, names, "Tinct hints") is None
+    with pytest.raises(ValueError, match="is the layer being colorized"):
+        request.pick_hint_layer("Photo", names, "Photo")
+
+
+# --- staging --------------------------------------------------------------------
+
+
+def test_stage_gimp_installs_an_executable_plugin_with_the_protocol(tmp_path):
+    plug_ins = tmp_path / ".config" / "GIMP" / "3.0" / "plug-ins"
+    (plug_ins / PLUGIN_NAME).mkdir(parents=True)
+    (plug_ins / PLUGIN_NAME / "stale.py").write_text("old")
+    files = stage_gimp(plug_ins)
+    dest = plug_ins / PLUGIN_NAME
+    entry = dest / f"{PLUGIN_NAME}.py"
+    assert entry in files and os.access(entry, os.X_OK)
+    assert not (dest / "stale.py").exists()
+    assert (dest / "tinct_protocol" / "client.py").is_file()
+    assert (dest / "tinct_gimp" / "request.py").is_file()
+    assert not any("__pycache__" in p.parts for p in files)
+    # The staged helpers import with no tinct, no numpy, no zmq: only the standard library.
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "import tinct_gimp.formats, tinct_gimp.request, tinct_gimp.selection, tinct_protocol; "
+        "bad = [m for m in ('tinct', 'numpy', 'zmq') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-S", "-c", code, str(dest)], check=True, cwd=tmp_path)
+
+
+def test_plugin_source_is_where_stage_gimp_looks():
+    assert (Path(PLUGIN_SOURCE) / f"{PLUGIN_NAME}.py").is_file()
