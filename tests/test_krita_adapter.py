@@ -1,0 +1,167 @@
+"""Real Krita (kritarunner): the plugin's adapter on real U8, U16 and F32 documents.
+
+One kritarunner run (throwaway HOME, staged plugin on PYTHONPATH, a real
+daemon with the tiny model found through TINCT_RUNTIME_DIR) colorizes every
+case and writes a JSON result file; the tests below read it (kritarunner
+exits 0 even after a Python traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tinct.server_testing import DaemonHarness, save_tiny_model, serve_command
+from tinct.stage_krita import stage_krita
+
+pytestmark = [pytest.mark.host, pytest.mark.slow]
+HERE = Path(__file__).resolve().parent
+
+# Krita's "color" blend is HSY: the result takes the color layer's hue and
+# saturation and the source's Rec.601 luma. The color layer's luma already
+# equals the source's (the daemon's luma, not HSY's), so what is left is
+# HSY's own clipping into gamut plus rounding. Measured here (Krita 5.1.5,
+# tiny random model at scale 1.8, the documents' default profiles): max |dY|
+# was U8 0.00196 (half a code value), U16 7.7e-6, F32 1.3e-7 (0..1 units).
+# Tolerances are ~3x that; a saturated trained model may clip more in HSY.
+LUMA_MAX = {"U8": 1.5 / 255, "U16": 3e-5, "F32": 1e-6}
+
+SEL = [20, 12, 50, 36]
+CASES = [
+    {"name": "u8", "depth": "U8", "width": 96, "height": 64},
+    {"name": "u8_sel", "depth": "U8", "width": 96, "height": 64, "selection": SEL},
+    {"name": "u16", "depth": "U16", "width": 96, "height": 64},
+    {"name": "u16_sel", "depth": "U16", "width": 96, "height": 64, "selection": SEL},
+    {"name": "f32", "depth": "F32", "width": 96, "height": 64},
+    {"name": "f32_sel", "depth": "F32", "width": 96, "height": 64, "selection": SEL},
+    {"name": "u8_hints", "depth": "U8", "width": 96, "height": 64, "hints": True},
+    {"name": "u16_sel_hints", "depth": "U16", "width": 96, "height": 64, "hints": True,
+     "selection": SEL},
+    {"name": "big", "depth": "U8", "width": 6000, "height": 4000, "big": True},
+]  # fmt: skip
+
+
+def require(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        msg = f"{tool} is not installed (scripts/install_host_krita.sh installs it)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)  # in CI a missing host is a failure, never a skip
+        pytest.skip(msg)
+    return path
+
+
+def kill_krita_in(home: Path) -> None:
+    """Kill Krita processes we started (recognised by their private HOME)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            env = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if f"HOME={home}".encode() + b"\0" in env:
+            try:
+                os.kill(int(proc.name), 9)
+            except OSError:
+                pass
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    runner = require("kritarunner")
+    tmp = tmp_path_factory.mktemp("krita-adapter")
+    home = tmp / "home"
+    home.mkdir()
+    pykrita = tmp / "pykrita"
+    stage_krita(pykrita)
+    rt = tmp / "rt"
+    harness = DaemonHarness(
+        rt, serve_command(save_tiny_model(tmp / "model"), "--idle-timeout", "0")
+    )
+    try:
+        harness.connect().close()
+        cases = tmp / "cases.json"
+        cases.write_text(json.dumps(CASES))
+        out = tmp / "result.json"
+        env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+        env.update(
+            HOME=str(home),
+            XDG_CONFIG_HOME=str(home / ".config"),
+            XDG_DATA_HOME=str(home / ".local/share"),
+            XDG_RUNTIME_DIR=str(tmp),
+            QT_QPA_PLATFORM="offscreen",
+            PYTHONPATH=os.pathsep.join([str(pykrita), str(HERE / "krita")]),
+            TINCT_RUNTIME_DIR=str(rt),
+            TINCT_BACKEND_CMD=json.dumps(harness.command),
+            TINCT_TRANSPORT="pure",  # Krita's Python has no pyzmq
+        )
+        t0 = time.monotonic()
+        proc = subprocess.run(
+            ["timeout", "-k", "5", "240", runner, "-s", "adapter_check", "-f", "main",
+             str(out), str(cases)],
+            env=env, capture_output=True, text=True, cwd=tmp,
+        )  # fmt: skip
+        elapsed = time.monotonic() - t0
+        assert out.exists(), f"no result file (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+        data = json.loads(out.read_text())
+        data["elapsed"] = elapsed
+        print(f"\nkritarunner {data['version']}: {elapsed:.1f} s for {len(CASES)} cases")
+        for name, case in data["cases"].items():
+            print(
+                name,
+                {
+                    k: case.get(k)
+                    for k in ("luma_max", "luma_mean", "chroma_moved", "hint_region_rgb", "seconds")
+                },
+            )
+        yield data
+    finally:
+        kill_krita_in(home)
+        harness.close()
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.get("big")], ids=lambda c: c["name"])
+def test_color_layer_on_real_document(results, case):
+    r = results["cases"][case["name"]]
+    assert "error" not in r, r.get("error")
+    # a paint layer "Tinct color" directly above the source, in Krita's Color mode
+    names = r["names"]
+    assert names.index("Tinct color") == names.index("photo") + 1, names
+    assert r["blend"] == "color"
+    assert r["color_layer_depth"] == ["RGBA", case["depth"]]
+    assert r["source_unchanged"], "the source layer's bytes must not change"
+    assert r["luma_max"] <= LUMA_MAX[case["depth"]], (r["luma_max"], r["luma_mean"])
+    assert r["chroma_moved"] > 0, "the color layer changed nothing"
+    assert r["inside_alpha_min"] > 0
+    if case.get("selection"):
+        assert r["rect"] == case["selection"]
+        assert r["outside_max_diff"] == 0, "pixels outside the selection changed"
+    else:
+        assert r["rect"] == [0, 0, case["width"], case["height"]]
+    assert r["hints_sent"] == bool(case.get("hints"))
+
+
+def test_hint_layer_steers_the_color(results):
+    """Where a red stroke was painted on "Tinct hints", the composite is clearly redder."""
+
+    def redness(name):
+        rgb = results["cases"][name]["hint_region_rgb"]
+        return rgb[0] - (rgb[1] + rgb[2]) / 2
+
+    assert redness("u8_hints") > redness("u8") + 0.1, (redness("u8_hints"), redness("u8"))
+    assert redness("u16_sel_hints") > redness("u16_sel") + 0.1
+
+
+def test_big_document(results):
+    r = results["cases"]["big"]
+    assert "error" not in r, r.get("error")
+    assert r["source_unchanged"] and r["names"][-1] == "Tinct color"
+    assert r["layer_bytes"] == 6000 * 4000 * 4
+    print("6000x4000 U8 seconds:", r["seconds"])

@@ -1,0 +1,91 @@
+"""Real Krita GUI under Xvfb: the installed plugin's docker colorizes through a real daemon.
+
+The plugin is installed with stage_krita into a throwaway HOME and enabled in
+its kritarc; $TINCT_KRITA_SELFTEST makes it run tests/krita/gui_selftest.py
+once the window exists (Colorize, then a slider drag), which writes a JSON
+result and the color layer's bytes. Here we check them against the daemon.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_krita_adapter import kill_krita_in, require  # noqa: I001 (sibling test module)
+
+from tinct.server_testing import DaemonHarness, save_tiny_model, serve_command
+from tinct.stage_krita import enable_in_kritarc, stage_krita
+
+pytestmark = [pytest.mark.host, pytest.mark.slow]
+HERE = Path(__file__).resolve().parent
+
+
+def test_docker_colorizes_and_slider_updates_layer(tmp_path):
+    krita = require("krita")
+    xvfb = require("xvfb-run")
+    require("xauth")
+    home = tmp_path / "home"
+    stage_krita(home / ".local/share/krita/pykrita")
+    enable_in_kritarc(home / ".config")
+    rt = tmp_path / "rt"
+    harness = DaemonHarness(
+        rt, serve_command(save_tiny_model(tmp_path / "model"), "--idle-timeout", "0")
+    )
+    out = tmp_path / "result.json"
+    try:
+        harness.connect().close()
+        env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+        env.pop("QT_QPA_PLATFORM", None)  # Krita refuses offscreen; Xvfb gives it a display
+        env.update(
+            HOME=str(home),
+            XDG_CONFIG_HOME=str(home / ".config"),
+            XDG_DATA_HOME=str(home / ".local/share"),
+            XDG_RUNTIME_DIR=str(tmp_path),
+            TINCT_RUNTIME_DIR=str(rt),
+            TINCT_BACKEND_CMD=json.dumps(harness.command),
+            TINCT_KRITA_SELFTEST=str(HERE / "krita" / "gui_selftest.py"),
+            TINCT_KRITA_RESULT=str(out),
+        )
+        t0 = time.monotonic()
+        proc = subprocess.run(
+            ["timeout", "-k", "5", "150", xvfb, "-a", "-s", "-screen 0 1280x1024x24",
+             krita, "--nosplash"],
+            env=env, capture_output=True, text=True, cwd=tmp_path,
+        )  # fmt: skip
+        elapsed = time.monotonic() - t0
+        assert out.exists(), (
+            f"no result file (exit {proc.returncode}); the plugin did not load or the "
+            f"self-test never ran:\n{proc.stderr[-3000:]}"
+        )
+        r = json.loads(out.read_text())
+        print(f"\nkrita GUI run {elapsed:.1f} s (exit {proc.returncode}):",
+              {k: v for k, v in r.items() if k not in ("photo_before",)})  # fmt: skip
+        assert r["ok"], r.get("error")
+        assert r["hint_default"] == "Tinct hints"
+        assert r["names"].index("Tinct color") == r["names"].index("photo") + 1
+        assert r["blend"] == "color" and r["photo_unchanged"]
+        assert r["progress_seen"], "the progress bar never moved"
+        assert any("step" in s for s in r["status_seen"]), r["status_seen"]
+        # auto picked a scale; the drag to 1.9 changed the layer live, then at full resolution
+        assert r["auto_scale"] is not None and r["scale_final"] == pytest.approx(1.9)
+        assert r["preview_changed"] and r["final_changed"]  # preview: 384x256 upscaled
+        assert r["chroma_final"] > r["chroma0"], (r["chroma0"], r["chroma_final"])
+        # the layer now holds exactly what the daemon renders for that job at 1.9
+        client = harness.connect("pure")
+        try:
+            ev = client.apply(r["job"], 1.9)
+        finally:
+            client.close()
+        expected = np.frombuffer(ev.layer.tobytes(), np.uint8)
+        got = np.frombuffer(Path(str(out) + ".layer").read_bytes(), np.uint8)
+        assert np.array_equal(expected, got)
+        assert "Tinct colorizes paint layers" in r["error_status"]
+        assert r["colorize_enabled_after_error"]
+    finally:
+        kill_krita_in(home)
+        harness.close()
