@@ -80,14 +80,15 @@ class Compute:
         self.defaults = defaults
         self.finished = 0
 
-    def run(self, job: Job, emit) -> None:
+    def run(self, job: Job, emit) -> tuple[dict, tuple]:
+        """Run a job; interim replies go through ``emit``, the final one is returned."""
         handler = {OP_COLORIZE: self.colorize, OP_RESCALE: self.rescale, OP_APPLY: self.apply}[
             job.op
         ]
-        handler(job, emit)
+        return handler(job, emit)
 
     # --- colorize ----------------------------------------------------------
-    def colorize(self, job: Job, emit) -> None:
+    def colorize(self, job: Job, emit) -> tuple[dict, tuple]:
         import torch
 
         req, p = job.request, job.request.params
@@ -97,6 +98,7 @@ class Compute:
         side = self.defaults.preview_side if p["preview_side"] is None else p["preview_side"]
 
         # 1. Pixels in: float RGB for the model; the alpha plane stays in its own dtype.
+        marks = {"start": time.perf_counter()}
         image = to_rgb_float(frame, fmt)
         hints = to_rgba_float(req.frames[1], req.hints) if req.hints is not None else None
         generator = torch.Generator().manual_seed(p["seed"]) if p["seed"] is not None else None
@@ -109,7 +111,7 @@ class Compute:
                 job, make_reply(REPLY_PROGRESS, job.request_id, job=job.id, step=step, total=total)
             )
 
-        marks = {"start": time.perf_counter()}
+        marks["pixels_in"] = time.perf_counter()
         latents = self.pipe.predict(
             image,
             prompt=p["prompt"],
@@ -162,8 +164,7 @@ class Compute:
             entry.small[(small[1].width, small[1].height)] = small
         self.cache.put(entry)
         self.finished += 1
-        emit(
-            job,
+        return (
             make_reply(
                 REPLY_RESULT,
                 job.request_id,
@@ -190,7 +191,7 @@ class Compute:
             )
         return entry
 
-    def rescale(self, job: Job, emit) -> None:
+    def rescale(self, job: Job, emit) -> tuple[dict, tuple]:
         p = job.request.params
         entry = self._entry(job)
         fmt = entry.source_format
@@ -205,8 +206,7 @@ class Compute:
             small = small_source(entry.source, fmt, *size)
             self.cache.touch_small(entry, size, small)
         layer, lfmt = self._render_small(entry.latents, small, scale, p["dtype"], fmt.order)
-        emit(
-            job,
+        return (
             make_reply(
                 REPLY_RESULT,
                 job.request_id,
@@ -218,7 +218,7 @@ class Compute:
             (layer,),
         )
 
-    def apply(self, job: Job, emit) -> None:
+    def apply(self, job: Job, emit) -> tuple[dict, tuple]:
         p = job.request.params
         entry = self._entry(job)
         fmt = entry.source_format
@@ -232,8 +232,7 @@ class Compute:
             workers=self.workers,
             check=lambda: self._check(job),
         )
-        emit(
-            job,
+        return (
             make_reply(
                 REPLY_RESULT,
                 job.request_id,
@@ -283,36 +282,24 @@ class Worker(threading.Thread):
                         continue
                     self.current = job
                     job.started_at = time.monotonic()
+                    final: tuple[dict, tuple]
                     try:
                         if job.cancelled.is_set():
                             raise JobCancelled()
-                        self.compute.run(job, emit)
+                        final = self.compute.run(job, emit)
                     except JobCancelled:
-                        emit(
-                            job,
-                            error_reply(
-                                E_CANCELLED,
-                                f"job {job.id} was cancelled",
-                                job.request_id,
-                                job=job.id,
-                            ),
-                        )
+                        msg = f"job {job.id} was cancelled"
+                        final = (error_reply(E_CANCELLED, msg, job.request_id, job=job.id), ())
                     except JobFailed as exc:
-                        emit(job, error_reply(exc.code, exc.message, job.request_id, job=job.id))
+                        final = (error_reply(exc.code, exc.message, job.request_id, job=job.id), ())
                     except Exception as exc:  # the daemon must survive any job
                         log.error("job %s (%s) failed:\n%s", job.id, job.op, traceback.format_exc())
-                        emit(
-                            job,
-                            error_reply(
-                                E_INTERNAL,
-                                f"{job.op} failed: {type(exc).__name__}: {exc}",
-                                job.request_id,
-                                job=job.id,
-                            ),
-                        )
-                    finally:
-                        self.current = None
-                        del job
+                        msg = f"{job.op} failed: {type(exc).__name__}: {exc}"
+                        final = (error_reply(E_INTERNAL, msg, job.request_id, job=job.id), ())
+                    # Not running any more before the client hears so (status stays consistent).
+                    self.current = None
+                    emit(job, *final)
+                    del job, final
         finally:
             emit.close()
 
