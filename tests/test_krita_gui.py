@@ -84,6 +84,8 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path):
         expected = np.frombuffer(ev.layer.tobytes(), np.uint8)
         got = np.frombuffer(Path(str(out) + ".layer").read_bytes(), np.uint8)
         assert np.array_equal(expected, got)
+        assert r["names_after_undo"] == ["Background", "photo", "Tinct hints"]
+        assert r["photo_unchanged_after_undo"]
         assert "Tinct colorizes paint layers" in r["error_status"]
         assert r["colorize_enabled_after_error"]
     finally:

@@ -313,8 +313,7 @@ class TinctDocker(DockWidget):
         data = ev.layer.tobytes()
         if source.mask is not None:
             data = mask_alpha(data, source.pixels.dtype, source.mask)
-        layer = kdoc.create_color_layer(document, node)
-        kdoc.write_color(document, layer, data, source, masked=True)
+        layer = kdoc.add_color_layer(document, node, data, source, masked=True)
         # alpha is the same at every scale: the slider preview reuses this (masked) alpha
         self._target = (document, layer, source, data)
         self.timings["write"] = time.monotonic() - t0

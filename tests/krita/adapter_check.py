@@ -120,8 +120,7 @@ def run_case(case, plugin):
     )
     colorize_s = time.monotonic() - t0
     t0 = time.monotonic()
-    layer = kdoc.create_color_layer(doc, src)
-    kdoc.write_color(doc, layer, result.layer.tobytes(), source)
+    layer = kdoc.add_color_layer(doc, src, result.layer.tobytes(), source)
     write_s = time.monotonic() - t0
     apply_s = None
     if not case.get("big"):  # the slider's full-resolution step, at a saturated scale

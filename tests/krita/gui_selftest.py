@@ -161,6 +161,16 @@ def applied():
     log["scale_final"] = docker.state.scale
     with open(RESULT + ".layer", "wb") as f:
         f.write(final)
+    # one Ctrl+Z takes the whole result away (colorize + slider moves = one step)
+    app.action("edit_undo").trigger()
+    QTimer.singleShot(500, undone)
+
+
+def undone():
+    log["names_after_undo"] = [n.name() for n in doc.rootNode().childNodes()]
+    log["photo_unchanged_after_undo"] = (
+        bytes(photo.pixelData(0, 0, W, H)).hex() == log["photo_before"]
+    )
     # an unsupported layer gives a message in the status line, not a traceback
     group = doc.createNode("group", "grouplayer")
     doc.rootNode().addChildNode(group, None)
