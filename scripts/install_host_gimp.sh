@@ -9,7 +9,8 @@ set -euo pipefail
 
 CHROOT="${TINCT_GIMP_CHROOT:-/var/cache/tinct/gimp-chroot}"
 MIRROR="${TINCT_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-PKGS="gimp python3-gi gir1.2-gimp-3.0"
+# xvfb + xauth: the host tests also drive the plug-in's dialogs (xvfb-run needs xauth).
+PKGS="gimp python3-gi gir1.2-gimp-3.0 xvfb xauth"
 export DEBIAN_FRONTEND=noninteractive
 
 debian_major() {
@@ -39,7 +40,8 @@ gimp_python_ok() { # $@ = how to run the Python that GIMP's plug-ins use
         >/dev/null 2>&1
 }
 
-if command -v gimp-console-3.0 >/dev/null 2>&1 && gimp_python_ok python3; then
+if command -v gimp-console-3.0 >/dev/null 2>&1 && command -v xvfb-run >/dev/null 2>&1 &&
+    command -v xauth >/dev/null 2>&1 && gimp_python_ok python3; then
     log "native GIMP 3 present"
     exit 0
 fi
@@ -57,7 +59,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 chroot_ok() {
-    [ -x "$CHROOT/usr/bin/gimp-console-3.0" ] && gimp_python_ok chroot "$CHROOT" /usr/bin/python3
+    [ -x "$CHROOT/usr/bin/gimp-console-3.0" ] && [ -x "$CHROOT/usr/bin/xvfb-run" ] &&
+        [ -x "$CHROOT/usr/bin/xauth" ] && gimp_python_ok chroot "$CHROOT" /usr/bin/python3
 }
 
 if chroot_ok; then

@@ -42,10 +42,11 @@ MAX_L_P99 = {"u8": 3.0, "u16": 2.0, "f32": 2.0}
 
 
 def find_gimp() -> tuple[str, Path | None] | None:
-    if shutil.which("gimp-console-3.0"):
+    if shutil.which("gimp-console-3.0") and shutil.which("xvfb-run"):
         return "native", None
     if (
         (CHROOT / "usr/bin/gimp-console-3.0").exists()
+        and (CHROOT / "usr/bin/xvfb-run").exists()
         and os.geteuid() == 0
         and shutil.which("unshare")
     ):
@@ -86,6 +87,12 @@ CASES = {
     ),
     # a source smaller than the image, offset, with a selection partly outside it
     "u8_offset": (64, 48, "u8", [4, 20, 30, 40], None, {"steps": 2, "seed": 1}),
+    # interactive runs: the dialogs answer themselves (TINCT_GIMP_SELFTEST) under Xvfb;
+    # the strength slider moves 1.0 -> 0.5 -> 2.0 live, then OK (kept) or Cancel (back to 1.0)
+    "ui_ok": (40, 30, "u8", None, None, {"steps": 2, "seed": 4, "auto": False, "scale": 1.0}),
+    "ui_cancel": (40, 30, "u8", None, None, {"steps": 2, "seed": 4, "auto": False, "scale": 1.0}),
+    "ui_ref1": (40, 30, "u8", None, None, {"steps": 2, "seed": 4, "auto": False, "scale": 1.0}),
+    "ui_ref2": (40, 30, "u8", None, None, {"steps": 2, "seed": 4, "auto": False, "scale": 2.0}),
     # refused in the plug-in: a grayscale image cannot hold color
     "gray": (32, 24, "u8", None, None, {"steps": 1}),
     # refused by the daemon (over --max-pixels): a backend error as a procedure error
@@ -93,6 +100,14 @@ CASES = {
 }
 
 
+# What the self-test "types" into the first dialog (interactive runs take GIMP's
+# last-used values, not the caller's), then the slider moves and the answer.
+_TYPED = {"auto": False, "scale": 1.0, "steps": 2, "seed": 4}
+INTERACTIVE = {
+    "ui_ok": {"set": _TYPED, "scales": [0.5, 2.0], "accept": True},
+    "ui_cancel": {"set": _TYPED, "scales": [0.5, 2.0], "accept": False},
+}
+SOURCE_SEED = {"ui_ok": 9, "ui_cancel": 9, "ui_ref1": 9, "ui_ref2": 9}  # the same picture
 # Source layer rectangles [x, y, width, height] other than the whole image.
 LAYER_RECTS = {"u8_offset": [12, 10, 40, 30]}
 
@@ -154,7 +169,7 @@ def gimp_run(tmp_path_factory):
             out = work / "cases" / name
             out.mkdir(parents=True)
             lw, lh = geometry(name)[:2]
-            src = gray_source(lw, lh, dtype, seed=len(name))
+            src = gray_source(lw, lh, dtype, seed=SOURCE_SEED.get(name, len(name)))
             (out / "src.raw").write_bytes(src.tobytes())
             case = {
                 "name": name,
@@ -165,6 +180,8 @@ def gimp_run(tmp_path_factory):
                 "out": str(inner / "cases" / name),
                 "selection": sel,
                 "layer": LAYER_RECTS.get(name),
+                "run_mode": "INTERACTIVE" if name in INTERACTIVE else "NONINTERACTIVE",
+                "selftest": INTERACTIVE.get(name),
                 "gray": name == "gray",
                 "args": args,
             }
@@ -185,8 +202,11 @@ def gimp_run(tmp_path_factory):
             "TINCT_GIMP_CASES": str(inner / "cases.json"),
             # never start a backend from inside GIMP: the test's daemon must be found
             "TINCT_BACKEND_CMD": '["/bin/false"]',
+            "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
         }
         gimp = [
+            "xvfb-run",  # a display for the interactive cases' dialogs
+            "-a",
             "gimp-console-3.0",
             "-i",
             "-n",
@@ -271,7 +291,8 @@ def test_gimp_batch_run_exits_cleanly(gimp_run):
 
 
 @pytest.mark.parametrize(
-    "name", ["u8", "u8_sel", "u16", "u16_sel", "f32", "f32_sel", "u8_hints", "u8_offset"]
+    "name",
+    ["u8", "u8_sel", "u16", "u16_sel", "f32", "f32_sel", "u8_hints", "u8_offset", "ui_ok"],
 )
 def test_colorize_adds_lch_color_layer_above_untouched_source(gimp_run, name):
     record = _case(gimp_run, name)
@@ -364,3 +385,19 @@ def test_backend_error_is_a_readable_procedure_error(gimp_run):
 def test_stage_gimp_vendors_the_protocol(gimp_run):
     staged = {p.name for p in gimp_run["staged"]}
     assert {"tinct-colorize.py", "client.py", "zmtp.py", "request.py"} <= staged
+
+
+def test_interactive_strength_slider_updates_the_layer_live(gimp_run):
+    """Dialog OK, the slider dragged 1.0 -> 0.5 -> 2.0: the layer is what a 2.0 run gives;
+    Cancel instead restores the strength-1.0 layer."""
+    names = ["ui_ok", "ui_cancel", "ui_ref1", "ui_ref2"]
+    records = {name: _case(gimp_run, name) for name in names}
+    for record in records.values():
+        assert record["status"] == "GIMP_PDB_SUCCESS", record["error"]
+    ok, cancel, ref1, ref2 = (_pixels(records[n]["color"], n).astype(int) for n in names)
+    assert np.abs(ref1 - ref2).max() > 8, "strengths 1.0 and 2.0 look alike: nothing to test"
+    assert np.abs(ok - ref2).max() <= 1, "the slider's last value did not reach the layer"
+    # Cancel puts the first result (strength 1.0) back.
+    assert np.abs(cancel - ref1).max() <= 1, "Cancel did not restore the first strength"
+    ok, cancel = records["ui_ok"], records["ui_cancel"]
+    assert cancel["source_unchanged"] and ok["source_unchanged"]

@@ -11,6 +11,7 @@ decision live in the host-free `tinct_gimp` package next to this file.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -27,6 +28,14 @@ from tinct_gimp import formats, request, selection  # noqa: E402
 from tinct_protocol import Launcher, Layer, TinctError  # noqa: E402
 
 PREVIEW_SIDE = 0  # the dialog previews on the real layer, not a thumbnail
+# Test hook (tests/test_gimp_host.py): the path of a JSON file {"set": {...},
+# "scales": [...], "accept": bool}, read at each interactive run. When the file exists,
+# the dialogs answer themselves: "set" is typed into the first (GIMP fills an
+# interactive run's config from the last-used values, not from the caller), OK; then
+# the strength slider is moved
+# through "scales" (each move re-renders the layer, as a user's drag does) and the
+# second dialog is accepted or cancelled. The same code runs as for a user.
+ENV_SELFTEST = "TINCT_GIMP_SELFTEST"
 
 
 class UserError(Exception):
@@ -218,11 +227,32 @@ def _check_inputs(image, drawables, config) -> tuple:
     return source, req, hint_layer
 
 
+def _selftest() -> dict | None:
+    path = os.environ.get(ENV_SELFTEST)
+    if not path or not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def _run_dialog(dialog, actions=None) -> bool:
+    """``dialog.run()``; with ``actions`` (the self-test), they run once the dialog is up."""
+    if actions is not None:
+
+        def later():
+            actions(dialog)
+            return False  # run once
+
+        GLib.timeout_add(200, later)
+    return bool(dialog.run())
+
+
 def _strength_dialog(procedure, config, colorizer: Colorizer) -> bool:
     """Second dialog: the strength slider re-renders the new layer live. False = cancelled."""
     from gi.repository import GimpUi
 
-    config.set_property("auto", False)
+    auto = config.get_property("auto")
+    config.set_property("auto", False)  # a strength is being picked by hand
     config.set_property("scale", colorizer.scale)
     dialog = GimpUi.ProcedureDialog(
         procedure=procedure, config=config, title="Tinct: color strength"
@@ -235,11 +265,24 @@ def _strength_dialog(procedure, config, colorizer: Colorizer) -> bool:
         except TinctError as exc:
             Gimp.message(f"Tinct: {exc}")
 
+    actions = None
+    test = _selftest()
+    if test is not None:
+        from gi.repository import Gtk
+
+        def actions(d):
+            for value in test.get("scales", []):
+                config.set_property("scale", value)
+            d.response(Gtk.ResponseType.OK if test.get("accept", True) else Gtk.ResponseType.CANCEL)
+
     handler = config.connect("notify::scale", on_scale)
     try:
-        return bool(dialog.run())
+        return _run_dialog(dialog, actions)
     finally:
         config.disconnect(handler)
+        # The next run (last-used values) starts from automatic strength again if this
+        # one did; the picked strength is remembered for when it is turned off.
+        config.set_property("auto", auto)
         dialog.destroy()
 
 
@@ -250,7 +293,16 @@ def run(procedure, run_mode, image, drawables, config, data):
         GimpUi.init(request.PROCEDURE)
         dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config)
         dialog.fill(None)
-        ok = dialog.run()
+        actions = None
+        if _selftest() is not None:
+            from gi.repository import Gtk
+
+            def actions(d):
+                for key, value in _selftest().get("set", {}).items():
+                    config.set_property(key, value)
+                d.response(Gtk.ResponseType.OK)
+
+        ok = _run_dialog(dialog, actions)
         dialog.destroy()
         if not ok:
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())

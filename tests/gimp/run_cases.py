@@ -94,7 +94,14 @@ def run_case(case):
 
     proc = Gimp.get_pdb().lookup_procedure(PROC)
     config = proc.create_config()
-    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    selftest = os.environ.get("TINCT_GIMP_SELFTEST")
+    if selftest and os.path.exists(selftest):
+        os.remove(selftest)
+    if case.get("selftest") is not None:
+        with open(selftest, "w") as f:
+            json.dump(case["selftest"], f)
+    mode = case.get("run_mode", "NONINTERACTIVE")  # INTERACTIVE: the self-test answers the dialogs
+    config.set_property("run-mode", getattr(Gimp.RunMode, mode))
     config.set_property("image", image)
     config.set_core_object_array("drawables", [source])
     for key, value in case.get("args", {}).items():
