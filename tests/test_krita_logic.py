@@ -214,3 +214,59 @@ def test_backend_cmd_inside_a_host(plugin, monkeypatch, tmp_path):
         sess.default_backend_cmd()
     monkeypatch.setenv("TINCT_BACKEND_CMD", "tinct serve")
     assert sess.default_backend_cmd() is None
+
+
+def test_session_against_real_daemon(plugin, tmp_path):
+    """The docker's worker calls (colorize with hints, rescale, apply, cancel) on a real daemon."""
+    from tinct.server_testing import (
+        DaemonHarness,
+        as_layer,
+        make_image,
+        save_tiny_model,
+        serve_command,
+    )
+
+    harness = DaemonHarness(
+        tmp_path / "rt",
+        serve_command(save_tiny_model(tmp_path / "model"), "--idle-timeout", "0"),
+    )
+    try:
+        vendored = sys.modules["tinct_krita.tinct_protocol"]
+        session = plugin.session.Session(
+            lambda: vendored.Launcher(
+                harness.runtime_dir, harness.command, env=harness.launcher().env
+            )
+        )
+        src = make_image(64, 48, 4, "u8")
+        img = as_layer(src[..., [2, 1, 0, 3]].copy(), order="bgr")
+        image = vendored.Layer.from_buffer(img.data, 64, 48, 4, "u8", order="bgr")
+        hints = vendored.Layer.from_buffer(bytes(64 * 48 * 4), 64, 48, 4, "u8", order="bgr")
+        kinds = []
+        result = session.colorize(
+            image, hints, prompt="red", steps=2, scale="auto", seed=0,
+            on_event=lambda ev: kinds.append(ev.kind),
+        )  # fmt: skip
+        assert kinds[0] == "queued" and "progress" in kinds and kinds[-1] == "result"
+        assert result.layer.format.order == "bgr" and result.header["auto_scale"] is not None
+        small = session.rescale(result.job, 1.5, (32, 24), "u8")
+        assert (small.layer.width, small.layer.height) == (32, 24)
+        full = session.apply(result.job, 1.5)
+        assert full.layer.tobytes() != result.layer.tobytes()
+        # cancel from another thread while the colorize runs
+        big = make_image(640, 480, 4, "u8")
+        big_layer = vendored.Layer.from_buffer(big.tobytes(), 640, 480, 4, "u8")
+        started = []
+
+        def on_event(ev):
+            if ev.kind == "queued":
+                started.append(ev.job)
+                session.cancel(ev.job)
+
+        with pytest.raises(vendored.Cancelled):
+            session.colorize(
+                big_layer, None, prompt="", steps=50, scale=1.0, seed=0, on_event=on_event
+            )
+        assert started
+        session.close()
+    finally:
+        harness.close()

@@ -124,7 +124,7 @@ class TinctDocker(DockWidget):
         box.addStretch(1)
         self.setWidget(root)
 
-        self.colorize_button.clicked.connect(self.colorize)
+        self.colorize_button.clicked.connect(lambda: self.colorize())
         self.cancel_button.clicked.connect(self.cancel)
         self.slider.valueChanged.connect(self._slider_changed)
         self.slider.sliderReleased.connect(self._slider_released)
