@@ -47,6 +47,11 @@ if command -v gimp-console-3.0 >/dev/null 2>&1 && command -v xvfb-run >/dev/null
 fi
 
 if [ "$(debian_major)" -ge 13 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        log "not root: cannot apt-get install GIMP 3; GIMP host tests will not run" >&2
+        [ "${CI:-}" = "true" ] && exit 1
+        exit 0
+    fi
     quiet apt-get update -qq
     quiet apt-get install -y -qq --no-install-recommends $PKGS
     log "installed native GIMP 3"
@@ -54,8 +59,10 @@ if [ "$(debian_major)" -ge 13 ]; then
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-    log "not root: cannot build the trixie chroot at $CHROOT" >&2
-    exit 1
+    # Locally the GIMP host tests then skip; in CI a missing host is a failure.
+    log "not root: cannot build the trixie chroot at $CHROOT; GIMP host tests will not run" >&2
+    [ "${CI:-}" = "true" ] && exit 1
+    exit 0
 fi
 
 chroot_ok() {

@@ -397,6 +397,9 @@ def test_interactive_strength_slider_updates_the_layer_live(gimp_run):
     ok, cancel, ref1, ref2 = (_pixels(records[n]["color"], n).astype(int) for n in names)
     assert np.abs(ref1 - ref2).max() > 8, "strengths 1.0 and 2.0 look alike: nothing to test"
     assert np.abs(ok - ref2).max() <= 1, "the slider's last value did not reach the layer"
+    # Each slider position was rendered live, while the dialog was up.
+    assert records["ui_ok"].get("renders") == [0.5, 2.0]
+    assert records["ui_cancel"].get("renders") == [0.5, 2.0, 1.0]
     # Cancel puts the first result (strength 1.0) back.
     assert np.abs(cancel - ref1).max() <= 1, "Cancel did not restore the first strength"
     ok, cancel = records["ui_ok"], records["ui_cancel"]

@@ -191,6 +191,9 @@ class Colorizer:
         write_pixels(self.layer, self.fmt, ev.layer)
         self.scale = ev.scale
         Gimp.displays_flush()
+        if _selftest() is not None:  # the test checks which strengths were rendered
+            with open(os.environ[ENV_SELFTEST] + ".trace", "a") as f:
+                f.write(f"{ev.scale}\n")
 
     def close(self) -> None:
         if self.client is not None:
@@ -247,6 +250,47 @@ def _run_dialog(dialog, actions=None) -> bool:
     return bool(dialog.run())
 
 
+class LiveStrength:
+    """Slider moves to layer renders: the latest value is rendered DELAY_MS after a move.
+
+    A drag sends many values; rendering each would queue full-resolution renders
+    behind one another, so moves are coalesced and at most one render runs per
+    DELAY_MS while the slider moves (and ``flush`` renders what is still pending).
+    """
+
+    DELAY_MS = 120
+
+    def __init__(self, colorizer: Colorizer):
+        self.colorizer = colorizer
+        self.pending: float | None = None
+        self.source_id: int | None = None
+
+    def request(self, value: float) -> None:
+        self.pending = value
+        if self.source_id is None:
+            self.source_id = GLib.timeout_add(self.DELAY_MS, self._fire)
+
+    def _fire(self) -> bool:
+        self.source_id = None
+        try:
+            self.flush()
+        except TinctError as exc:  # keep the dialog usable; the message says why
+            Gimp.message(f"Tinct: {exc}")
+        return False  # one-shot
+
+    def cancel(self) -> None:
+        if self.source_id is not None:
+            GLib.source_remove(self.source_id)
+            self.source_id = None
+        self.pending = None
+
+    def flush(self) -> None:
+        value = self.pending
+        self.cancel()
+        if value is not None and value != self.colorizer.scale:
+            self.colorizer.apply_scale(value)
+
+
 def _strength_dialog(procedure, config, colorizer: Colorizer) -> bool:
     """Second dialog: the strength slider re-renders the new layer live. False = cancelled."""
     from gi.repository import GimpUi
@@ -258,12 +302,7 @@ def _strength_dialog(procedure, config, colorizer: Colorizer) -> bool:
         procedure=procedure, config=config, title="Tinct: color strength"
     )
     dialog.fill(["scale"])
-
-    def on_scale(cfg, _pspec):
-        try:
-            colorizer.apply_scale(cfg.get_property("scale"))
-        except TinctError as exc:
-            Gimp.message(f"Tinct: {exc}")
+    live = LiveStrength(colorizer)
 
     actions = None
     test = _selftest()
@@ -271,19 +310,34 @@ def _strength_dialog(procedure, config, colorizer: Colorizer) -> bool:
         from gi.repository import Gtk
 
         def actions(d):
-            for value in test.get("scales", []):
-                config.set_property("scale", value)
-            d.response(Gtk.ResponseType.OK if test.get("accept", True) else Gtk.ResponseType.CANCEL)
+            values = list(test.get("scales", []))
 
-    handler = config.connect("notify::scale", on_scale)
+            def step():  # one slider position every 400 ms, then the answer
+                if values:
+                    config.set_property("scale", values.pop(0))
+                    return True
+                ok = test.get("accept", True)
+                d.response(Gtk.ResponseType.OK if ok else Gtk.ResponseType.CANCEL)
+                return False
+
+            GLib.timeout_add(400, step)
+
+    handler = config.connect(
+        "notify::scale", lambda cfg, _p: live.request(cfg.get_property("scale"))
+    )
     try:
-        return _run_dialog(dialog, actions)
+        accepted = _run_dialog(dialog, actions)
     finally:
         config.disconnect(handler)
         # The next run (last-used values) starts from automatic strength again if this
         # one did; the picked strength is remembered for when it is turned off.
         config.set_property("auto", auto)
         dialog.destroy()
+    if accepted:
+        live.flush()  # a move in the last DELAY_MS before OK
+    else:
+        live.cancel()
+    return accepted
 
 
 def run(procedure, run_mode, image, drawables, config, data):

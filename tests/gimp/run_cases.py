@@ -95,8 +95,9 @@ def run_case(case):
     proc = Gimp.get_pdb().lookup_procedure(PROC)
     config = proc.create_config()
     selftest = os.environ.get("TINCT_GIMP_SELFTEST")
-    if selftest and os.path.exists(selftest):
-        os.remove(selftest)
+    for path in (selftest, f"{selftest}.trace"):
+        if selftest and os.path.exists(path):
+            os.remove(path)
     if case.get("selftest") is not None:
         with open(selftest, "w") as f:
             json.dump(case["selftest"], f)
@@ -122,6 +123,9 @@ def run_case(case):
         "layers": [_layer_info(image, layer) for layer in image.get_layers()],
         "source_unchanged": bytes(_read(source, fmt)) == bytes(src_before),
     }
+    if selftest and os.path.exists(f"{selftest}.trace"):  # strengths the dialog rendered
+        with open(f"{selftest}.trace") as f:
+            record["renders"] = [float(line) for line in f.read().split()]
     _save(os.path.join(out, "source_after.raw"), _read(source, fmt))
     new = image.get_layer_by_name("Tinct color")
     if new is not None:
