@@ -85,6 +85,15 @@ CASES = {
         [10, 8, 30, 24],
         {"steps": 2, "seed": 5, "auto": False, "scale": 1.0},
     ),
+    # the same strokes on a layer named "Strokes", passed as the hint-layer argument
+    "u8_hint_arg": (
+        64,
+        48,
+        "u8",
+        None,
+        [10, 8, 30, 24],
+        {"steps": 2, "seed": 5, "auto": False, "scale": 1.0},
+    ),
     # a source smaller than the image, offset, with a selection partly outside it
     "u8_offset": (64, 48, "u8", [4, 20, 30, 40], None, {"steps": 2, "seed": 1}),
     # interactive runs: the dialogs answer themselves (TINCT_GIMP_SELFTEST) under Xvfb;
@@ -107,7 +116,9 @@ INTERACTIVE = {
     "ui_ok": {"set": _TYPED, "scales": [0.5, 2.0], "accept": True},
     "ui_cancel": {"set": _TYPED, "scales": [0.5, 2.0], "accept": False},
 }
-SOURCE_SEED = {"ui_ok": 9, "ui_cancel": 9, "ui_ref1": 9, "ui_ref2": 9}  # the same picture
+# Cases compared with each other get the same picture.
+SOURCE_SEED = {"ui_ok": 9, "ui_cancel": 9, "ui_ref1": 9, "ui_ref2": 9}
+SOURCE_SEED.update({"u8": 2, "u8_hints": 2, "u8_hint_arg": 2})
 # Source layer rectangles [x, y, width, height] other than the whole image.
 LAYER_RECTS = {"u8_offset": [12, 10, 40, 30]}
 
@@ -187,7 +198,12 @@ def gimp_run(tmp_path_factory):
             }
             if hints:
                 (out / "hints.raw").write_bytes(hint_strokes(hints[2], hints[3]).tobytes())
-                case["hints"] = {"rect": hints, "path": str(inner / "cases" / name / "hints.raw")}
+                case["hints"] = {
+                    "rect": hints,
+                    "path": str(inner / "cases" / name / "hints.raw"),
+                    "name": "Strokes" if name == "u8_hint_arg" else "Tinct hints",
+                    "pass_as_argument": name == "u8_hint_arg",
+                }
             cases.append(case)
             inputs[name] = src
         (work / "cases.json").write_text(json.dumps(cases))
@@ -292,15 +308,26 @@ def test_gimp_batch_run_exits_cleanly(gimp_run):
 
 @pytest.mark.parametrize(
     "name",
-    ["u8", "u8_sel", "u16", "u16_sel", "f32", "f32_sel", "u8_hints", "u8_offset", "ui_ok"],
+    [
+        "u8",
+        "u8_sel",
+        "u16",
+        "u16_sel",
+        "f32",
+        "f32_sel",
+        "u8_hints",
+        "u8_hint_arg",
+        "u8_offset",
+        "ui_ok",
+    ],
 )
 def test_colorize_adds_lch_color_layer_above_untouched_source(gimp_run, name):
     record = _case(gimp_run, name)
     assert record["status"] == "GIMP_PDB_SUCCESS", record["error"]
     names = [layer["name"] for layer in record["layers"]]
     expected = ["Above", "Tinct color", "Source"]
-    if name == "u8_hints":
-        expected = ["Tinct hints", *expected]
+    if name in ("u8_hints", "u8_hint_arg"):
+        expected = ["Tinct hints" if name == "u8_hints" else "Strokes", *expected]
     assert names == expected
     new = record["layers"][names.index("Tinct color")]
     src_info = record["layers"][names.index("Source")]
@@ -363,7 +390,11 @@ def test_no_selection_means_no_mask(gimp_run):
 def test_hint_layer_changes_the_colors(gimp_run):
     plain, hinted = _case(gimp_run, "u8"), _case(gimp_run, "u8_hints")
     a, b = _pixels(plain["color"], "u8"), _pixels(hinted["color"], "u8_hints")
+    assert np.array_equal(gimp_run["inputs"]["u8"], gimp_run["inputs"]["u8_hints"])
     assert not np.array_equal(a[..., :3], b[..., :3]), "the 'Tinct hints' layer had no effect"
+    # The same strokes on another layer, chosen through the argument: the same colors.
+    c = _pixels(_case(gimp_run, "u8_hint_arg")["color"], "u8_hint_arg")
+    assert np.array_equal(b, c)
 
 
 def test_grayscale_image_is_refused_with_a_clear_message(gimp_run):

@@ -79,8 +79,9 @@ def run_case(case):
     hint_layer = None
     if case.get("hints"):
         hx, hy, hw, hh = case["hints"]["rect"]
+        hint_name = case["hints"].get("name", "Tinct hints")
         hint_layer = Gimp.Layer.new(
-            image, "Tinct hints", hw, hh, Gimp.ImageType.RGBA_IMAGE, 100.0, Gimp.LayerMode.NORMAL
+            image, hint_name, hw, hh, Gimp.ImageType.RGBA_IMAGE, 100.0, Gimp.LayerMode.NORMAL
         )
         image.insert_layer(hint_layer, None, 0)
         hint_layer.set_offsets(hx, hy)
@@ -107,6 +108,8 @@ def run_case(case):
     config.set_core_object_array("drawables", [source])
     for key, value in case.get("args", {}).items():
         config.set_property(key, value)
+    if case.get("hints", {}).get("pass_as_argument"):
+        config.set_property("hint-layer", hint_layer)
     result = proc.run(config)
     status = result.index(0).value_name
     error = ""
@@ -135,7 +138,7 @@ def run_case(case):
             _save(os.path.join(out, "mask.raw"), _read(mask, "Y u8"))
         dup = image.duplicate()
         for layer in dup.get_layers():
-            if layer.get_name() == "Tinct hints":
+            if layer.get_name() in ("Tinct hints", "Strokes"):
                 layer.set_visible(False)  # the strokes themselves are not part of the picture
         merged = dup.merge_visible_layers(Gimp.MergeType.CLIP_TO_IMAGE)
         # the composite over the source's rectangle (the merged layer covers only the
