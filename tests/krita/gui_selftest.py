@@ -105,6 +105,14 @@ def setup():
 
 
 def start():
+    # Krita 5.2 makes the last added layer active once the view exists: pick the photo again
+    doc.setActiveNode(photo)
+    poll(lambda: doc.activeNode() is not None and doc.activeNode().name() == "photo", go, 10,
+         "active node")  # fmt: skip
+
+
+def go():
+    log["active_node"] = doc.activeNode().name()
     docker.refresh_hint_layers()
     log["hint_default"] = docker.hints.currentText()
     docker.prompt.setText("a red ball")
