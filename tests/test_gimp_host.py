@@ -191,6 +191,7 @@ def gimp_run(tmp_path_factory):
                 "out": str(inner / "cases" / name),
                 "selection": sel,
                 "layer": LAYER_RECTS.get(name),
+                "no_alpha": name == "u16",  # the source layer has no alpha channel
                 "run_mode": "INTERACTIVE" if name in INTERACTIVE else "NONINTERACTIVE",
                 "selftest": INTERACTIVE.get(name),
                 "gray": name == "gray",

@@ -20,6 +20,8 @@ import gi
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
+gi.require_version("GimpUi", "3.0")  # imported only for interactive runs
+gi.require_version("Gtk", "3.0")
 from gi.repository import Gegl, Gimp, GLib, GObject  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -200,7 +202,8 @@ class Colorizer:
             self.client.close()
 
 
-def _check_inputs(image, drawables, config) -> tuple:
+def _check_source(image, drawables):
+    """The layer to colorize; refused before any dialog opens."""
     if len(drawables) != 1:
         raise UserError(f"select exactly one layer to colorize ({len(drawables)} are selected)")
     source = drawables[0]
@@ -211,6 +214,10 @@ def _check_inputs(image, drawables, config) -> tuple:
             "the image is grayscale or indexed, which cannot hold color; "
             "convert it with Image > Mode > RGB and run Tinct Colorize again"
         )
+    return source
+
+
+def _check_inputs(image, source, config) -> tuple:
     chosen = config.get_property("hint-layer")
     names = [layer.get_name() for layer in _all_layers(image.get_layers())]
     hint_name = request.pick_hint_layer(
@@ -341,6 +348,11 @@ def _strength_dialog(procedure, config, colorizer: Colorizer) -> bool:
 
 
 def run(procedure, run_mode, image, drawables, config, data):
+    try:
+        source = _check_source(image, drawables)
+    except UserError as exc:
+        return _error(procedure, str(exc))
+
     if run_mode == Gimp.RunMode.INTERACTIVE:
         from gi.repository import GimpUi
 
@@ -362,7 +374,7 @@ def run(procedure, run_mode, image, drawables, config, data):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
 
     try:
-        source, req, hint_layer = _check_inputs(image, drawables, config)
+        source, req, hint_layer = _check_inputs(image, source, config)
     except (UserError, ValueError) as exc:
         return _error(procedure, str(exc))
 

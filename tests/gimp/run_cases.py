@@ -67,6 +67,8 @@ def run_case(case):
     base = Gimp.ImageBaseType.GRAY if gray else Gimp.ImageBaseType.RGB
     image = Gimp.Image.new_with_precision(w, h, base, PRECISIONS[dtype])
     kind = Gimp.ImageType.GRAYA_IMAGE if gray else Gimp.ImageType.RGBA_IMAGE
+    if case.get("no_alpha"):  # a flattened scan: RGB without an alpha channel
+        kind = Gimp.ImageType.GRAY_IMAGE if gray else Gimp.ImageType.RGB_IMAGE
     lx, ly, lw, lh = case.get("layer") or [0, 0, w, h]
     source = Gimp.Layer.new(image, "Source", lw, lh, kind, 100.0, Gimp.LayerMode.NORMAL)
     image.insert_layer(source, None, 0)
