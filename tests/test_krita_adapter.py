@@ -43,6 +43,10 @@ CASES = [
     {"name": "u8_hints", "depth": "U8", "width": 96, "height": 64, "hints": True},
     {"name": "u16_sel_hints", "depth": "U16", "width": 96, "height": 64, "hints": True,
      "selection": SEL},
+    {"name": "u8_soft_sel", "depth": "U8", "width": 96, "height": 64, "selection": SEL,
+     "selection_value": 128},
+    {"name": "cmyk", "depth": "U8", "model": "CMYKA", "width": 16, "height": 16},
+    {"name": "f16", "depth": "F16", "model": "RGBA", "width": 16, "height": 16},
     {"name": "big", "depth": "U8", "width": 6000, "height": 4000, "big": True},
 ]  # fmt: skip
 
@@ -127,7 +131,9 @@ def results(tmp_path_factory):
         harness.close()
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if not c.get("big")], ids=lambda c: c["name"])
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if not c.get("big") and not c.get("model")], ids=lambda c: c["name"]
+)
 def test_color_layer_on_real_document(results, case):
     r = results["cases"][case["name"]]
     assert "error" not in r, r.get("error")
@@ -140,6 +146,8 @@ def test_color_layer_on_real_document(results, case):
     assert r["luma_max"] <= LUMA_MAX[case["depth"]], (r["luma_max"], r["luma_mean"])
     assert r["chroma_moved"] > 0, "the color layer changed nothing"
     assert r["inside_alpha_min"] > 0
+    if case.get("selection_value"):  # a half-selected area gets a half-opaque color layer
+        assert abs(r["inside_alpha_max"] - case["selection_value"] / 255) < 1 / 255
     if case.get("selection"):
         assert r["rect"] == case["selection"]
         assert r["outside_max_diff"] == 0, "pixels outside the selection changed"
@@ -157,6 +165,13 @@ def test_hint_layer_steers_the_color(results):
 
     assert redness("u8_hints") > redness("u8") + 0.1, (redness("u8_hints"), redness("u8"))
     assert redness("u16_sel_hints") > redness("u16_sel") + 0.1
+
+
+@pytest.mark.parametrize("name,words", [("cmyk", "CMYKA"), ("f16", "F16")])
+def test_other_color_models_get_a_clear_message(results, name, words):
+    r = results["cases"][name]
+    assert r.get("message") and words in r["message"] and "Convert" in r["message"], r
+    assert "Tinct color" not in r["names"]
 
 
 def test_big_document(results):

@@ -69,6 +69,17 @@ def run_case(case, plugin):
 
     app = Krita.instance()
     w, h, depth = case["width"], case["height"], case["depth"]
+    if case.get("model"):  # another color model or depth: a clear message, nothing else
+        doc = app.createDocument(w, h, "tinct-" + case["name"], case["model"], depth, "", 72.0)
+        node = doc.rootNode().childNodes()[0]
+        try:
+            kdoc.read_source(doc, node)
+            out = {"message": None}
+        except kdoc.UnsupportedLayer as exc:
+            out = {"message": str(exc)}
+        out["names"] = [n.name() for n in doc.rootNode().childNodes()]
+        doc.close()
+        return out
     doc = app.createDocument(w, h, "tinct-" + case["name"], "RGBA", depth, "", 72.0)
     doc.setBatchmode(True)
     root = doc.rootNode()
@@ -94,7 +105,7 @@ def run_case(case, plugin):
     sel = case.get("selection")
     if sel:
         s = Selection()
-        s.select(sel[0], sel[1], sel[2], sel[3], 255)
+        s.select(sel[0], sel[1], sel[2], sel[3], case.get("selection_value", 255))
         doc.setSelection(s)
     doc.refreshProjection()
     src_before = bytes(src.pixelData(0, 0, w, h))
@@ -179,6 +190,7 @@ def run_case(case, plugin):
         outside_max_diff=outside_diff,
         chroma_moved=chroma_moved,
         inside_alpha_min=min(inside_alpha),
+        inside_alpha_max=max(inside_alpha),
     )
     if True:  # the composite's color where the hint stroke is (painted or not)
         r = g = b = 0.0
