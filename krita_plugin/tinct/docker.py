@@ -8,6 +8,7 @@ the UI thread), pixels are read and written here on the UI thread through
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 
@@ -71,6 +72,7 @@ class TinctDocker(DockWidget):
         self._target = None  # (document, color layer, Source, full-result bytes)
         self._slider_worker = Latest(self._adjust_in_worker)
         self.timings: dict[str, float] = {}
+        self.last_request: ColorizeRequest | None = None
         self._build()
         self._refresh()
 
@@ -169,6 +171,7 @@ class TinctDocker(DockWidget):
             auto=self.auto.isChecked(),
             scale=slider_to_scale(self.slider.value()),
             hint_layer=None if hint in ("", NO_HINTS) else hint,
+            seed=random.randrange(2**31),  # recorded in last_request: the result is reproducible
         )
 
     def colorize(self, document=None, node=None) -> None:
@@ -186,6 +189,7 @@ class TinctDocker(DockWidget):
             if self.hints.count() <= 1:
                 self.refresh_hint_layers()
             req = self.request()
+            self.last_request = req
             source = kdoc.read_source(document, node)
             hint_node = kdoc.find_layer(document, req.hint_layer) if req.hint_layer else None
             if hint_node is not None and hint_node == node:
