@@ -94,6 +94,8 @@ class TinctDocker(DockWidget):
             f"'{kdoc.HINT_LAYER_NAME}'"
         )
         form.addRow("Hints", self.hints)
+        self._hint_chosen = False  # once the user picks, refreshing the list keeps the pick
+        self.hints.activated.connect(lambda _i: setattr(self, "_hint_chosen", True))
         box.addLayout(form)
 
         row = QHBoxLayout()
@@ -146,7 +148,7 @@ class TinctDocker(DockWidget):
         self.hints.clear()
         self.hints.addItem(NO_HINTS)
         self.hints.addItems(names)
-        if current and current != NO_HINTS and current in names:
+        if self._hint_chosen and (current == NO_HINTS or current in names):
             self.hints.setCurrentText(current)
         elif kdoc.HINT_LAYER_NAME in names:
             self.hints.setCurrentText(kdoc.HINT_LAYER_NAME)
@@ -186,8 +188,7 @@ class TinctDocker(DockWidget):
             if document is None:
                 raise UnsupportedLayer("open an image first")
             node = node or document.activeNode()
-            if self.hints.count() <= 1:
-                self.refresh_hint_layers()
+            self.refresh_hint_layers()  # layers may have been added since
             req = self.request()
             self.last_request = req
             source = kdoc.read_source(document, node)
