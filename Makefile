@@ -29,8 +29,8 @@ demo: $(VENV)/.installed
 	@echo "wrote out/sample-color.png (from docs/sample-bw.png)"
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check backend tests benchmarks scripts
-	$(BIN)/ruff format --check backend tests benchmarks scripts
+	$(BIN)/ruff check backend tests benchmarks scripts krita_plugin gimp_plugin
+	$(BIN)/ruff format --check backend tests benchmarks scripts krita_plugin gimp_plugin
 
 # Real GIMP 3 and Krita for the host tests (apt; needs root, as CI has).
 hosts:
