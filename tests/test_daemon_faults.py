@@ -71,3 +71,24 @@ def test_kill_9_mid_job_then_relaunch(tmp_path, model, transport):
     finally:
         harness.close()
     assert not any(pid_running(p) for p in harness.seen_pids)
+
+
+def test_request_after_idle_shutdown_relaunches(tmp_path, model, transport="zmq"):
+    """The daemon exits while the client is idle: the next request starts a new one, no error.
+
+    (zmq is the harder case: a DEALER whose peer is gone would queue the request forever.)
+    """
+    harness = DaemonHarness(tmp_path, serve_command(model, "--idle-timeout", "1"))
+    try:
+        client = harness.connect(transport)
+        first = client.hello()["pid"]
+        assert wait_for(lambda: not pid_running(first), 15), "idle daemon did not exit"
+        t0 = time.monotonic()
+        second = client.hello()["pid"]
+        assert second != first and time.monotonic() - t0 < 60
+        result = list(client.colorize(as_layer(make_image(16, 16)), steps=1))[-1]
+        assert result.kind == "result"
+        client.close()
+    finally:
+        harness.close()
+    assert not any(pid_running(p) for p in harness.seen_pids)

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .connection import ConnectionInfo
+from .connection import ConnectionInfo, live_connection
 from .constants import (
     DEFAULT_HEARTBEAT_TIMEOUT,
     E_BAD_HEADER,
@@ -164,8 +164,24 @@ class Client:
         self.close()
 
     # --- requests ----------------------------------------------------------
+    def _check_idle_connection(self) -> None:
+        """Before a request on a quiet connection: is the daemon we know still the live one?
+
+        A daemon that exited while we were idle (idle shutdown, crash, replaced) sent
+        nothing we could notice, and a DEALER would queue our request forever. The
+        connection file and the daemon lock tell us cheaply, without a round trip.
+        """
+        if self.launcher is None or self._lost is not None or self._inboxes:
+            return
+        if time.monotonic() - self._last_traffic < 1.0:
+            return
+        current = live_connection(self.launcher.runtime_dir)
+        if current is None or (current.pid, current.token) != (self.info.pid, self.info.token):
+            self._lost = DaemonLost("the Tinct daemon went away while idle; reconnecting")
+
     def _send(self, op: str, fields: dict, frames: list = ()) -> str:
         with self._lock:
+            self._check_idle_connection()
             self._ensure_connected()
             rid = f"{self._prefix}-{next(self._ids)}"
             header = make_request(op, rid, self.info.token, **fields)

@@ -33,6 +33,10 @@ from .errors import LaunchError, TinctError
 EXIT_ALREADY_RUNNING = 3
 
 
+def runtime_dir_of(explicit: str | Path | None) -> Path:
+    return runtime_dir(explicit=explicit)
+
+
 def config_path() -> Path:
     if os.environ.get(ENV_CONFIG):
         return Path(os.environ[ENV_CONFIG])
@@ -88,7 +92,7 @@ class Launcher:
         heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT,
         env: dict | None = None,
     ):
-        self.runtime_dir = Path(runtime_dir) if runtime_dir else None
+        self.runtime_dir = runtime_dir_of(runtime_dir)
         self.backend_cmd = backend_command(backend_cmd)
         self.transport = transport
         self.start_timeout = start_timeout
@@ -98,7 +102,7 @@ class Launcher:
         self.processes: list[subprocess.Popen] = []  # daemons we started (reaped on relaunch)
 
     def _dir(self) -> Path:
-        return runtime_dir(explicit=self.runtime_dir)
+        return self.runtime_dir
 
     def connect(self):
         """A Client for the live daemon; starts one if none answers."""

@@ -70,6 +70,8 @@ class ZmqTransport:
         # Do not reconnect behind our back to a new daemon on the same port:
         # a lost daemon is reported, and the launcher makes a fresh connection.
         self._sock.setsockopt(zmq.RECONNECT_IVL, -1)
+        # With its peer gone a DEALER blocks on send: bound it, and report the daemon lost.
+        self._sock.setsockopt(zmq.SNDTIMEO, max(1, int(connect_timeout * 1000)))
         self._sock.connect(f"tcp://{host}:{port}")
         self._poller = zmq.Poller()
         self._poller.register(self._sock, zmq.POLLIN)
@@ -77,9 +79,12 @@ class ZmqTransport:
     def send(self, frames: list) -> None:
         zmq = self._zmq
         last = len(frames) - 1
-        for i, f in enumerate(frames):
-            big = memoryview(f).nbytes >= ZERO_COPY_MIN
-            self._sock.send(f, zmq.SNDMORE if i < last else 0, copy=not big)
+        try:
+            for i, f in enumerate(frames):
+                big = memoryview(f).nbytes >= ZERO_COPY_MIN
+                self._sock.send(f, zmq.SNDMORE if i < last else 0, copy=not big)
+        except zmq.Again:
+            raise ConnectionError("the daemon is not accepting messages (gone?)") from None
 
     def recv(self, timeout: float) -> list | None:
         if not self._poller.poll(max(0, int(timeout * 1000))):
