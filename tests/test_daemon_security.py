@@ -35,6 +35,15 @@ def model(tmp_path_factory):
     return save_tiny_model(tmp_path_factory.mktemp("model"))
 
 
+@pytest.fixture()
+def zctx():
+    """A zmq context destroyed (sockets closed, then terminated) even when the test fails:
+    a context left to the garbage collector blocks in zmq_ctx_term while a socket is open."""
+    ctx = zmq.Context()
+    yield ctx
+    ctx.destroy(linger=0)
+
+
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory, model):
     harness = DaemonHarness(
@@ -104,11 +113,11 @@ def test_connection_file_and_runtime_dir_modes(daemon):
     assert len(data["token"]) >= 24
 
 
-def test_requests_without_the_right_token_do_no_work(daemon):
+def test_requests_without_the_right_token_do_no_work(daemon, zctx):
     info = daemon.info
     good = daemon.connect("zmq")
     before = good.status()
-    ctx = zmq.Context()
+    ctx = zctx
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.RCVTIMEO, 5000)
@@ -129,7 +138,6 @@ def test_requests_without_the_right_token_do_no_work(daemon):
             reply = json.loads(sock.recv_multipart()[0])
             assert reply["reply"] == "error" and reply["code"] == C.E_UNAUTHORIZED, reply
     sock.close(0)
-    ctx.term()
     after = good.status()
     assert after["jobs"] == before["jobs"] and after["queued"] == {"colorize": 0, "interactive": 0}
     assert after["cache"]["jobs"] == before["cache"]["jobs"]

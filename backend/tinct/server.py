@@ -180,7 +180,8 @@ class Server:
             w.join(timeout=10)
         self._forward_events()  # last replies (cancelled) before closing
         self.events.close(0)
-        self.router.close(0)
+        # Let queued replies (the "ok" to a shutdown, cancellations) reach their clients.
+        self.router.close(linger=1000)
         self.ctx.term()
 
     def _busy(self) -> bool:

@@ -261,7 +261,11 @@ class Client:
         return self._call(OP_STATUS)[0]
 
     def shutdown(self) -> None:
-        self._call(OP_SHUTDOWN)
+        """Ask the daemon to exit; a daemon that is already gone counts as done."""
+        try:
+            self._call(OP_SHUTDOWN)
+        except DaemonLost:
+            pass
 
     def enqueue_colorize(
         self,

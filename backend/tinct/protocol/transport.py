@@ -64,8 +64,9 @@ class ZmqTransport:
         import zmq
 
         self._zmq = zmq
-        self._ctx = zmq.Context()
-        self._sock = self._ctx.socket(zmq.DEALER)
+        # The process-wide context: a private one would be terminated when garbage
+        # collected, and zmq_ctx_term blocks while any of its sockets is still open.
+        self._sock = zmq.Context.instance().socket(zmq.DEALER)
         self._sock.setsockopt(zmq.LINGER, 0)
         # Do not reconnect behind our back to a new daemon on the same port:
         # a lost daemon is reported, and the launcher makes a fresh connection.
@@ -99,7 +100,6 @@ class ZmqTransport:
 
     def close(self) -> None:
         self._sock.close(0)
-        self._ctx.term()
 
 
 def open_transport(host: str, port: int, name: str | None = None, connect_timeout: float = 5.0):
