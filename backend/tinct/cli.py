@@ -14,36 +14,30 @@ class CliError(Exception):
     """A user error: printed as one line, exit code 2."""
 
 
-def _scale(text: str) -> float | str:
-    if text == "auto":
-        return "auto"
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text!r}") from None
-    if not 0.0 <= value <= 4.0:
-        raise argparse.ArgumentTypeError(f"scale must be within 0..4, got {value}")
-    return value
+def _bounded(kind: type, low: float, high: float, name: str, allow_auto: bool = False):
+    """An argparse type: a `kind` number within [low, high] (or 'auto')."""
+
+    def parse(text: str):
+        if allow_auto and text == "auto":
+            return "auto"
+        try:
+            value = kind(text)
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            extra = " or 'auto'" if allow_auto else ""
+            raise argparse.ArgumentTypeError(f"expected {what}{extra}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be within {low:g}..{high:g}, got {value}"
+            )
+        return value
+
+    return parse
 
 
-def _steps(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= 200:
-        raise argparse.ArgumentTypeError(f"steps must be within 1..200, got {value}")
-    return value
-
-
-def _guidance(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 <= value <= 20.0:
-        raise argparse.ArgumentTypeError(f"guidance must be within 0..20, got {value}")
-    return value
+_scale = _bounded(float, 0.0, 4.0, "scale", allow_auto=True)
+_steps = _bounded(int, 1, 200, "steps")
+_guidance = _bounded(float, 0.0, 20.0, "guidance")
 
 
 def add_colorize_parser(subparsers) -> None:

@@ -58,7 +58,7 @@ def train_vae(
     pipe: TinctPipeline, photos: list[Photo], minutes: float, rng, log, batch=8, size=160
 ):
     vae = pipe.vae.train()
-    opt = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=1e-4)
+    opt = torch.optim.AdamW(vae.parameters(), lr=2e-3, weight_decay=1e-4)
     t0, step, budget = time.time(), 0, minutes * 60
     expected = int(budget / 0.35)
     while time.time() - t0 < budget:
@@ -72,24 +72,35 @@ def train_vae(
         lab_x, lab_r = rgb_to_lab(x), rgb_to_lab(rec)
         loss = (
             F.l1_loss(rec, x)
-            + 0.02 * F.l1_loss(lab_r[:, 1:], lab_x[:, 1:])
+            + 0.04 * F.l1_loss(lab_r[:, 1:], lab_x[:, 1:])
             + 1e-6 * post.kl().mean()
         )
         opt.zero_grad()
         loss.backward()
         opt.step()
-        _cosine(opt, step, expected, 1e-3)
+        _cosine(opt, step, expected, 2e-3)
         if step % 50 == 0:
             _log(log, "vae", step, loss.item(), t0)
         step += 1
     vae.eval()
+    with torch.no_grad():  # does colour survive the autoencoder?
+        sample = [photos[i].rgb for i in range(0, len(photos), max(1, len(photos) // 8))]
+        ratios = []
+        for rgb in sample:
+            x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+            h, w = x.shape[-2] // 8 * 8, x.shape[-1] // 8 * 8
+            x = x[..., :h, :w]
+            rec = (vae.decode(vae.encode(x * 2 - 1).latent_dist.mean).sample + 1) * 0.5
+            out = rec[0].permute(1, 2, 0).clamp(0, 1).numpy()
+            ratios.append(color.colorfulness(out) / max(color.colorfulness(x[0].permute(1, 2, 0).numpy()), 1e-6))
+        print(f"[vae] reconstruction colourfulness / original: {np.mean(ratios):.2f}", flush=True)
 
 
 # ------------------------------------------------------------ latents ---
 
 
 @torch.no_grad()
-def precompute_latents(pipe: TinctPipeline, photos: list[Photo], sides=(448, 288)):
+def precompute_latents(pipe: TinctPipeline, photos: list[Photo], sides=(384,)):
     """Per photo and scale: (rgb, z_x, z_g) with the rgb at that scale."""
     items = []
     for p in photos:
