@@ -6,11 +6,18 @@ import numpy as np
 import pytest
 import torch
 
+import tinct.server_render as server_render
 from tinct import color
 from tinct.protocol import PixelFormat
 from tinct.server_pixels import NP_DTYPES, frame_array, to_rgb_float
 from tinct.server_render import render_layer
 from tinct.server_testing import make_image
+
+
+@pytest.fixture(autouse=True)
+def banded_even_when_small(monkeypatch):
+    """These images are small; test the banded path, which is what 24 MP layers take."""
+    monkeypatch.setattr(server_render, "SMALL_PIXELS", 0)
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +97,16 @@ def test_check_stops_a_render(pipe):
         with pytest.raises(KeyboardInterrupt):
             render_layer(pipe, src.tobytes(), fmt, latents, 1.0, band_pixels=40 * 4, check=check)
     assert len(calls) == 3
+
+
+def test_small_path_equals_banded_path(pipe, monkeypatch):
+    src = make_image(60, 44, 4, "u16", seed=6)
+    fmt = PixelFormat.packed(60, 44, 4, "u16", "bgr")
+    with torch.inference_mode():
+        latents = pipe.predict(to_rgb_float(src.tobytes(), fmt), num_inference_steps=1)
+        banded, bfmt = render_layer(pipe, src.tobytes(), fmt, latents, 1.1, band_pixels=60 * 7)
+        monkeypatch.setattr(server_render, "SMALL_PIXELS", 1 << 30)
+        whole, wfmt = render_layer(pipe, src.tobytes(), fmt, latents, 1.1)
+    assert bfmt == wfmt
+    assert np.abs(banded.astype(int) - whole.astype(int)).max() <= 2
+    assert np.array_equal(banded[..., 3], whole[..., 3])

@@ -24,6 +24,7 @@ from tinct.server_pixels import NP_DTYPES, alpha_channel, color_channels, frame_
 GUIDE_RADIUS = 2
 GUIDE_EPS = 1e-3
 BAND_PIXELS = 1 << 20  # ~1 M pixels per band: ~50 MB of temporaries
+SMALL_PIXELS = 2 << 20  # up to ~2 MP the full-size temporaries are cheap: no bands
 
 
 def render_layer(
@@ -48,6 +49,11 @@ def render_layer(
     order = order or fmt.order
     H, W = fmt.height, fmt.width
     arr = frame_array(source, fmt)
+    if H * W <= SMALL_PIXELS:  # previews, rescale: one call of the pipeline's own render is faster
+        if check is not None:
+            check()
+        rgb = pipe.render(color.to_float(color_channels(arr, fmt)), latents, scale)
+        return _assemble(rgb, alpha_channel(arr, fmt), fmt.dtype, dtype, order)
     ab_work = pipe.chroma_at_work(latents, scale)
     h_low, w_low = ab_work.shape[:2]
     upsample = (h_low, w_low) != (H, W)
@@ -102,4 +108,21 @@ def render_layer(
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tinct-band") as pool:
             for f in [pool.submit(render_band, r0) for r0 in starts]:
                 f.result()  # re-raises a band's exception (e.g. JobCancelled)
+    return out, PixelFormat.packed(W, H, 4, dtype, order)
+
+
+def _assemble(
+    rgb: np.ndarray, alpha: np.ndarray | None, src_dtype: str, dtype: str, order: str
+) -> tuple[np.ndarray, PixelFormat]:
+    """Float RGB + the source's alpha plane -> an RGBA layer in ``dtype`` and ``order``."""
+    H, W = rgb.shape[:2]
+    out = np.empty((H, W, 4), NP_DTYPES[dtype])
+    q = color.from_float(rgb, NP_DTYPES[dtype])
+    out[..., :3] = q[..., ::-1] if order == "bgr" else q
+    if alpha is None:
+        out[..., 3] = opaque(dtype)
+    elif dtype == src_dtype:
+        out[..., 3] = alpha
+    else:
+        out[..., 3] = color.from_float(color.to_float(alpha), NP_DTYPES[dtype])
     return out, PixelFormat.packed(W, H, 4, dtype, order)
