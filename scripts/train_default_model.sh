@@ -8,6 +8,12 @@ out="${1:-backend/tinct/models/default}"
 python=".venv/bin/python"
 [ -x "$python" ] || python=python3
 [ -d data/images/train ] || "$python" scripts/fetch_training_images.py data/images
-"$python" -m tinct.train.default_recipe data/images/train -o "$out" \
-    --vae-minutes 8 --unet-minutes 40 --ranker-minutes 4 --seed 0
+# Two sessions, as the bundled weights were made: a first pass, then a second
+# that continues from it (longer autoencoder phase, stronger chroma loss).
+"$python" -m tinct.train.default_recipe data/images/train -o runs/pass1 \
+    --vae-minutes 8 --unet-minutes 40 --ranker-minutes 4 --seed 0 \
+    --vae-lr 1e-3 --chroma-weight 0.02
+"$python" -m tinct.train.default_recipe data/images/train -o "$out" --init runs/pass1 \
+    --vae-minutes 9 --unet-minutes 14 --ranker-minutes 2 --seed 0
+"$python" -m tinct.train.calibrate "$out" data/images/train
 "$python" -m tinct.evaluate data/images/heldout --model "$out" -o "$out/heldout_metrics.json"

@@ -60,6 +60,7 @@ class TinctPipeline(DiffusionPipeline):
         scheduler: ColdDiffusionScheduler,
         ranker: TinctRanker,
         work_pixels: int = 640 * 400,
+        chroma_gain: float = 1.0,
     ):
         super().__init__()
         self.register_modules(
@@ -70,7 +71,9 @@ class TinctPipeline(DiffusionPipeline):
             scheduler=scheduler,
             ranker=ranker,
         )
-        self.register_to_config(work_pixels=work_pixels)
+        # chroma_gain: calibration of a small decoder that under-reproduces chroma
+        # (least squares on training photos, see tinct.train.calibrate).
+        self.register_to_config(work_pixels=work_pixels, chroma_gain=float(chroma_gain))
         blocks = (
             getattr(vae.config, "block_out_channels", None) or vae.config.encoder_block_out_channels
         )
@@ -286,6 +289,9 @@ class TinctPipeline(DiffusionPipeline):
     def chroma_at_work(self, latents: ColorLatents, scale: float) -> np.ndarray:
         """a*b* of the decoded colour at work resolution, hints pasted back."""
         ab = color.rgb_to_lab(self.preview(latents, scale))[..., 1:]
+        gain = float(getattr(self.config, "chroma_gain", 1.0))
+        if gain != 1.0:
+            ab = ab * gain
         if latents.hint_ab is not None and latents.hint_alpha is not None:
             a = latents.hint_alpha[..., None]
             ab = ab * (1.0 - a) + latents.hint_ab * a

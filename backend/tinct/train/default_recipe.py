@@ -55,10 +55,18 @@ def _cosine(opt, step: int, total_guess: int, base: float) -> None:
 
 
 def train_vae(
-    pipe: TinctPipeline, photos: list[Photo], minutes: float, rng, log, batch=8, size=160
+    pipe: TinctPipeline,
+    photos: list[Photo],
+    minutes: float,
+    rng,
+    log,
+    batch: int = 8,
+    size: int = 160,
+    lr: float = 2e-3,
+    chroma_weight: float = 0.04,
 ):
     vae = pipe.vae.train()
-    opt = torch.optim.AdamW(vae.parameters(), lr=2e-3, weight_decay=1e-4)
+    opt = torch.optim.AdamW(vae.parameters(), lr=lr, weight_decay=1e-4)
     t0, step, budget = time.time(), 0, minutes * 60
     expected = int(budget / 0.35)
     while time.time() - t0 < budget:
@@ -72,13 +80,13 @@ def train_vae(
         lab_x, lab_r = rgb_to_lab(x), rgb_to_lab(rec)
         loss = (
             F.l1_loss(rec, x)
-            + 0.04 * F.l1_loss(lab_r[:, 1:], lab_x[:, 1:])
+            + chroma_weight * F.l1_loss(lab_r[:, 1:], lab_x[:, 1:])
             + 1e-6 * post.kl().mean()
         )
         opt.zero_grad()
         loss.backward()
         opt.step()
-        _cosine(opt, step, expected, 2e-3)
+        _cosine(opt, step, expected, lr)
         if step % 50 == 0:
             _log(log, "vae", step, loss.item(), t0)
         step += 1
@@ -92,7 +100,10 @@ def train_vae(
             x = x[..., :h, :w]
             rec = (vae.decode(vae.encode(x * 2 - 1).latent_dist.mean).sample + 1) * 0.5
             out = rec[0].permute(1, 2, 0).clamp(0, 1).numpy()
-            ratios.append(color.colorfulness(out) / max(color.colorfulness(x[0].permute(1, 2, 0).numpy()), 1e-6))
+            ratios.append(
+                color.colorfulness(out)
+                / max(color.colorfulness(x[0].permute(1, 2, 0).numpy()), 1e-6)
+            )
         print(f"[vae] reconstruction colourfulness / original: {np.mean(ratios):.2f}", flush=True)
 
 
@@ -232,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vae-minutes", type=float, default=12)
     ap.add_argument("--unet-minutes", type=float, default=35)
     ap.add_argument("--ranker-minutes", type=float, default=4)
+    ap.add_argument("--vae-lr", type=float, default=2e-3)
+    ap.add_argument("--chroma-weight", type=float, default=0.04, help="VAE loss weight of a*b* L1")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     ap.add_argument("--init", default=None, help="start from this model folder")
@@ -250,7 +263,15 @@ def main(argv: list[str] | None = None) -> int:
         pipe = build_default_pipeline(args.seed)
     log: list[dict] = []
     if args.vae_minutes > 0:
-        train_vae(pipe, photos, args.vae_minutes, rng, log)
+        train_vae(
+            pipe,
+            photos,
+            args.vae_minutes,
+            rng,
+            log,
+            lr=args.vae_lr,
+            chroma_weight=args.chroma_weight,
+        )
     items = precompute_latents(pipe, photos)
     print(f"{len(items)} latent items", flush=True)
     if args.unet_minutes > 0:
