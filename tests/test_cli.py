@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -55,6 +56,9 @@ def test_16bit_grayscale_in_gives_16bit_colour_of_the_same_lightness(
         == 0
     )
     src, res = read_image(gray16), read_image(out)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask
     assert res.dtype == np.uint16 and res.shape == (60, 80, 3)
     dl = _dl(np.repeat(src, 3, axis=2), res)
     assert dl.mean() <= 0.5 and np.percentile(dl, 99) <= 2.0

@@ -155,6 +155,9 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray) -> None:
                     f"unknown output format {suffix!r} for {path.name}; use .png, .tif or .jpg"
                 )
             im.save(tmp, format=fmt, **({"compress_level": 1} if fmt == "PNG" else {}))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; results are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
