@@ -206,17 +206,7 @@ class Compute:
             small = small_source(entry.source, fmt, *size)
             self.cache.touch_small(entry, size, small)
         layer, lfmt = self._render_small(entry.latents, small, scale, p["dtype"], fmt.order)
-        return (
-            make_reply(
-                REPLY_RESULT,
-                job.request_id,
-                job=entry.job_id,
-                scale=scale,
-                auto_scale=entry.auto_scale,
-                layer=lfmt.to_json(),
-            ),
-            (layer,),
-        )
+        return self._layer_reply(job, entry, scale, layer, lfmt)
 
     def apply(self, job: Job, emit) -> tuple[dict, tuple]:
         p = job.request.params
@@ -232,17 +222,20 @@ class Compute:
             workers=self.workers,
             check=lambda: self._check(job),
         )
-        return (
-            make_reply(
-                REPLY_RESULT,
-                job.request_id,
-                job=entry.job_id,
-                scale=scale,
-                auto_scale=entry.auto_scale,
-                layer=ofmt.to_json(),
-            ),
-            (out,),
+        return self._layer_reply(job, entry, scale, out, ofmt)
+
+    @staticmethod
+    def _layer_reply(job: Job, entry, scale: float, layer, fmt) -> tuple[dict, tuple]:
+        """The result reply of rescale and apply: a job's layer at one scale."""
+        reply = make_reply(
+            REPLY_RESULT,
+            job.request_id,
+            job=entry.job_id,
+            scale=scale,
+            auto_scale=entry.auto_scale,
+            layer=fmt.to_json(),
         )
+        return reply, (layer,)
 
     def _render_small(self, latents, small, scale: float, dtype: str, order: str):
         arr, sfmt = small

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -34,7 +34,6 @@ class ColorLatents:
     hint_ab: np.ndarray | None = None  # (H_w, W_w, 2) painted hint chroma
     hint_alpha: np.ndarray | None = None  # (H_w, W_w) where hints were painted
     prompt: str = ""
-    extras: dict = field(default_factory=dict)
 
     @property
     def work_size(self) -> tuple[int, int]:
