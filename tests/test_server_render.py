@@ -1,4 +1,5 @@
-"""The daemon's banded full-resolution render equals TinctPipeline.render (tiny model, in process)."""
+"""The daemon's banded full-resolution render equals TinctPipeline.render, and both equal the
+plain one-shot recipe (guided_upsample + merge_luma) (tiny model, in process)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-import tinct.server_render as server_render
 from tinct import color
 from tinct.protocol import PixelFormat
 from tinct.server_pixels import NP_DTYPES, frame_array, to_rgb_float
 from tinct.server_render import render_layer
 from tinct.server_testing import make_image
-
-
-@pytest.fixture(autouse=True)
-def banded_even_when_small(monkeypatch):
-    """These images are small; test the banded path, which is what 24 MP layers take."""
-    monkeypatch.setattr(server_render, "SMALL_PIXELS", 0)
 
 
 @pytest.fixture(scope="module")
@@ -99,14 +93,29 @@ def test_check_stops_a_render(pipe):
     assert len(calls) == 3
 
 
-def test_small_path_equals_banded_path(pipe, monkeypatch):
+def test_one_band_equals_many_bands(pipe):
     src = make_image(60, 44, 4, "u16", seed=6)
     fmt = PixelFormat.packed(60, 44, 4, "u16", "bgr")
     with torch.inference_mode():
         latents = pipe.predict(to_rgb_float(src.tobytes(), fmt), num_inference_steps=1)
         banded, bfmt = render_layer(pipe, src.tobytes(), fmt, latents, 1.1, band_pixels=60 * 7)
-        monkeypatch.setattr(server_render, "SMALL_PIXELS", 1 << 30)
-        whole, wfmt = render_layer(pipe, src.tobytes(), fmt, latents, 1.1)
+        whole, wfmt = render_layer(pipe, src.tobytes(), fmt, latents, 1.1, band_pixels=1 << 30)
     assert bfmt == wfmt
-    assert np.abs(banded.astype(int) - whole.astype(int)).max() <= 2
-    assert np.array_equal(banded[..., 3], whole[..., 3])
+    assert np.array_equal(banded, whole)
+
+
+@pytest.mark.parametrize("size", [(97, 150), (48, 64)])  # upsampled; the work size itself
+def test_render_equals_the_plain_recipe(pipe, size):
+    """Independent check of tinct.compose: the input's L* with the model's a*b* upsampled
+    by color.guided_upsample, merged by color.merge_luma, all on full-size float arrays."""
+    image = color.to_float(make_image(size[1], size[0], 3, "u8", seed=9))
+    with torch.inference_mode():
+        latents = pipe.predict(image, num_inference_steps=1)
+        got = pipe.render(image, latents, 1.3)
+    lightness = color.luminance_lstar(image)
+    ab = pipe.chroma_at_work(latents, 1.3)
+    if ab.shape[:2] != size:
+        ab = color.guided_upsample(ab, latents.work_lightness / 100.0, lightness / 100.0, 2, 1e-3)
+    want = color.merge_luma(lightness, ab)
+    assert got.shape == want.shape == size + (3,)
+    assert np.abs(got - want).max() < 2e-3

@@ -153,31 +153,48 @@ def ycbcr_to_rgb(ycc: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------- luma merge ---
 
 
-def merge_luma(lightness: np.ndarray, ab: np.ndarray, iterations: int = 7) -> np.ndarray:
+def merge_linear(
+    y: np.ndarray, fy: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linear R, G, B planes with luminance exactly `y` and chroma a*, b*, in gamut.
+
+    y is linear luminance (Y, white = 1) and fy = f(y) its CIELAB companion
+    ((L* + 16) / 116). Where the colour falls outside sRGB it is moved toward
+    the neutral of the same luminance along a straight line in linear RGB, by
+    the largest factor that fits (closed form, per pixel): luminance is linear
+    in linear RGB, so Y, hence L*, is kept exactly -- chroma is what we invent,
+    lightness is the user's.
+    """
+    x = _f_inv(fy + a * np.float32(1.0 / 500.0))
+    x *= _WHITE[0]
+    z = _f_inv(fy - b * np.float32(1.0 / 200.0))
+    z *= _WHITE[2]
+    m = _XYZ2RGB
+    planes = [m[i, 0] * x + m[i, 1] * y + m[i, 2] * z for i in range(3)]
+    t = np.ones_like(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for c in planes:
+            c -= y  # offset from the neutral of the same luminance
+            # room to the gamut wall the offset points at: 1 - y above, -y below
+            room = np.subtract(c > 0, y, dtype=np.float32)
+            np.fmin(t, room / c, out=t)  # fmin skips the 0/0 of neutral pixels
+    np.maximum(t, 0.0, out=t)
+    for c in planes:
+        c *= t
+        c += y
+        np.clip(c, 0.0, 1.0, out=c)
+    return planes[0], planes[1], planes[2]
+
+
+def merge_luma(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
     """Pair L* (H, W) with chroma a*b* (H, W, 2) and return sRGB in [0, 1].
 
-    Where the pair is out of the sRGB gamut, the chroma is shrunk towards
-    neutral (binary search, per pixel) instead of clipping RGB, so the result
-    keeps the given L*: chroma is what we invent, lightness is the user's.
+    Out-of-gamut pairs lose chroma, never lightness (see `merge_linear`).
     """
-    lab = np.concatenate([lightness[..., None], ab], axis=-1).astype(np.float32)
-    lin = lab_to_linear(lab)
-    tol = 1e-4
-    bad = np.any((lin < -tol) | (lin > 1.0 + tol), axis=-1)
-    if bad.any():
-        idx = np.nonzero(bad)
-        sub_l = lab[idx][:, :1]
-        sub_ab = lab[idx][:, 1:]
-        lo = np.zeros((sub_l.shape[0], 1), np.float32)
-        hi = np.ones_like(lo)
-        for _ in range(iterations):
-            mid = (lo + hi) * 0.5
-            test = lab_to_linear(np.concatenate([sub_l, sub_ab * mid], axis=-1))
-            ok = np.all((test >= -tol) & (test <= 1.0 + tol), axis=-1, keepdims=True)
-            lo = np.where(ok, mid, lo)
-            hi = np.where(ok, hi, mid)
-        lin[idx] = lab_to_linear(np.concatenate([sub_l, sub_ab * lo], axis=-1))
-    return np.clip(linear_to_srgb(lin), 0.0, 1.0)
+    fy = (np.asarray(lightness, dtype=np.float32) + np.float32(16.0)) * np.float32(1.0 / 116.0)
+    y = _f_inv(fy)
+    planes = merge_linear(y, fy, ab[..., 0], ab[..., 1])
+    return linear_to_srgb(np.stack(planes, axis=-1))
 
 
 # ------------------------------------------------------------- resizing ---
@@ -230,6 +247,21 @@ def _box(img: np.ndarray, r: int) -> np.ndarray:
     return uniform_filter(img, size=size, mode="nearest")
 
 
+def guided_coefficients(
+    chroma: np.ndarray, guide: np.ndarray, radius: int = 2, eps: float = 1e-3
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fast guided filter (He & Sun 2015): the smoothed local linear model
+    chroma ~ a * guide + b, fitted on (h, w, C) chroma and an (h, w) guide."""
+    g = guide.astype(np.float32)[..., None]
+    mean_g = _box(g, radius)
+    mean_c = _box(chroma, radius)
+    cov = _box(g * chroma, radius) - mean_g * mean_c
+    var = _box(g * g, radius) - mean_g * mean_g
+    a = cov / (var + eps)
+    b = mean_c - a * mean_g
+    return _box(a, radius), _box(b, radius)
+
+
 def guided_upsample(
     chroma: np.ndarray,
     guide_low: np.ndarray,
@@ -237,22 +269,15 @@ def guided_upsample(
     radius: int = 2,
     eps: float = 1e-3,
 ) -> np.ndarray:
-    """Fast guided filter (He & Sun 2015) used as an upsampler.
+    """The guided filter used as an upsampler.
 
     chroma (h, w, C) and guide_low (h, w) live at model resolution; guide_full
-    (H, W) is the full-resolution luma. A local linear model chroma = a*guide + b
-    is fitted at low resolution, its coefficients are upsampled bilinearly and
-    applied to the full-resolution guide, so colour edges snap to luma edges.
+    (H, W) is the full-resolution luma. The local linear model is fitted at low
+    resolution, its coefficients are upsampled bilinearly and applied to the
+    full-resolution guide, so colour edges snap to luma edges. (tinct.compose
+    does the same band by band for big layers.)
     """
-    g = guide_low.astype(np.float32)[..., None]
-    mean_g = _box(g, radius)
-    mean_c = _box(chroma, radius)
-    cov = _box(g * chroma, radius) - mean_g * mean_c
-    var = _box(g * g, radius) - mean_g * mean_g
-    a = cov / (var + eps)
-    b = mean_c - a * mean_g
-    a = _box(a, radius)
-    b = _box(b, radius)
+    a, b = guided_coefficients(chroma, guide_low, radius, eps)
     height, width = guide_full.shape
     coeffs = resize_linear(np.concatenate([a, b], axis=-1), height, width)
     c = chroma.shape[2]

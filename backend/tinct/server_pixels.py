@@ -59,6 +59,34 @@ def opaque(dtype: str) -> float | int:
     return {"u8": 255, "u16": 65535, "f32": 1.0}[dtype]
 
 
+_PIL_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+
+
+def reduce_frame(frame: object, fmt: PixelFormat, factor: int) -> np.ndarray:
+    """Box-average a frame by an integer ``factor`` (partial boxes at the edges count
+    what they cover): (ceil(H / f), ceil(W / f), C) float32 in [0, 1], R-G-B order.
+
+    One pass over the full-resolution pixels; everything small (the model's
+    input, previews) is cut from this instead of from the full frame.
+    """
+    from PIL import Image
+
+    mode = _PIL_MODES[fmt.channels]
+    if fmt.dtype == "u8":
+        raw = mode.replace("RGB", "BGR") if fmt.order == "bgr" else mode
+        im = Image.frombuffer(mode, (fmt.width, fmt.height), frame, "raw", raw, fmt.stride, 1)
+        out = color.to_float(np.asarray(im.reduce(factor) if factor > 1 else im))
+        return out if out.ndim == 3 else out[..., None]
+    arr = frame_array(frame, fmt)
+    if fmt.channels >= 3 and fmt.order == "bgr":
+        arr = arr[..., [2, 1, 0, 3][: fmt.channels]]
+    planes = []
+    for c in range(fmt.channels):
+        im = Image.fromarray(color.to_float(arr[..., c]), mode="F")
+        planes.append(np.asarray(im.reduce(factor) if factor > 1 else im, dtype=np.float32))
+    return np.stack(planes, axis=-1)
+
+
 def fit_size(width: int, height: int, side: int) -> tuple[int, int]:
     """(w, h) scaled down (never up) so the longer side is at most ``side``."""
     s = min(1.0, side / max(width, height))
@@ -74,15 +102,37 @@ def downsize(img: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def small_source(
-    frame: object, fmt: PixelFormat, width: int, height: int, image: np.ndarray | None = None
+    frame: object,
+    fmt: PixelFormat,
+    width: int,
+    height: int,
+    reduced: np.ndarray | None = None,
 ) -> tuple[np.ndarray, PixelFormat]:
     """A downsized float32 copy of a frame (RGB or RGBA, R-G-B order) and its format.
 
-    ``image`` is the frame's full-resolution float RGB if the caller has it already.
+    ``reduced`` is the frame's ``reduce_frame`` output if the caller has it
+    (much cheaper to shrink than the full frame).
     """
-    rgb = downsize(to_rgb_float(frame, fmt) if image is None else image, width, height)
+    if reduced is not None:
+        src = downsize(reduced, width, height)
+        if src.shape[2] <= 2:  # gray (+ alpha): repeat the gray into R, G, B
+            src = np.concatenate([np.repeat(src[..., :1], 3, axis=2), src[..., 1:]], axis=2)
+        arr = np.ascontiguousarray(src, dtype=np.float32)
+        return arr, PixelFormat.packed(width, height, arr.shape[2], "f32")
+    rgb = downsize(to_rgb_float(frame, fmt), width, height)
     a = alpha_channel(frame_array(frame, fmt), fmt)
     if a is not None:
         rgb = np.concatenate([rgb, downsize(color.to_float(a), width, height)[..., None]], axis=2)
     arr = np.ascontiguousarray(rgb, dtype=np.float32)
     return arr, PixelFormat.packed(width, height, arr.shape[2], "f32")
+
+
+def reduce_hints(hints: np.ndarray, height: int, width: int) -> np.ndarray:
+    """RGBA hints shrunk with premultiplied alpha (painted colours do not fade into
+    the unpainted pixels' colour)."""
+    if hints.shape[:2] == (height, width):
+        return hints
+    alpha = color.resize_area(hints[..., 3], height, width)
+    premult = color.resize_area(hints[..., :3] * hints[..., 3:4], height, width)
+    rgb = np.clip(premult / np.maximum(alpha, 1e-6)[..., None], 0.0, 1.0)
+    return np.concatenate([rgb, alpha[..., None]], axis=2).astype(np.float32)

@@ -8,6 +8,7 @@ forwards them. Big pixel frames travel zero-copy all the way.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import traceback
@@ -31,10 +32,20 @@ from tinct.protocol.messages import encode_header, error_reply, make_reply
 from tinct.protocol.transport import ZERO_COPY_MIN
 from tinct.server_cache import CachedJob, JobCache
 from tinct.server_jobs import FairQueue, Job, JobCancelled
-from tinct.server_pixels import fit_size, small_source, to_rgb_float, to_rgba_float
+from tinct.server_pixels import (
+    fit_size,
+    reduce_frame,
+    reduce_hints,
+    small_source,
+    to_rgba_float,
+)
 from tinct.server_render import render_layer
 
 log = logging.getLogger("tinct.server")
+
+# Frames bigger than this are box-reduced (by an integer factor) before the model
+# and the preview see them: several times the model's working size, a fraction of 24 MP.
+REDUCED_PIXELS = 1 << 20
 
 
 class JobFailed(Exception):
@@ -97,10 +108,16 @@ class Compute:
         guidance = self.defaults.guidance if p["guidance"] is None else p["guidance"]
         side = self.defaults.preview_side if p["preview_side"] is None else p["preview_side"]
 
-        # 1. Pixels in: float RGB for the model; the alpha plane stays in its own dtype.
+        # 1. Pixels in: one box-reduction of the frame (~1 MP) feeds the model and the
+        #    preview; only the final render reads the full-resolution pixels again.
         marks = {"start": time.perf_counter()}
-        image = to_rgb_float(frame, fmt)
-        hints = to_rgba_float(req.frames[1], req.hints) if req.hints is not None else None
+        factor = max(1, int(math.sqrt(fmt.width * fmt.height / REDUCED_PIXELS)))
+        reduced = reduce_frame(frame, fmt, factor)
+        image = reduced[..., :3] if reduced.shape[2] >= 3 else np.repeat(reduced[..., :1], 3, 2)
+        image = np.ascontiguousarray(image)
+        hints = None
+        if req.hints is not None:
+            hints = reduce_hints(to_rgba_float(req.frames[1], req.hints), *image.shape[:2])
         generator = torch.Generator().manual_seed(p["seed"]) if p["seed"] is not None else None
 
         # 2. Denoise, reporting every step; cancel by raising from the callback.
@@ -133,7 +150,9 @@ class Compute:
         # 4. Preview: the same render at low resolution (keeps the input's luma), sent first.
         small = None
         if side > 0:
-            small = small_source(frame, fmt, *fit_size(fmt.width, fmt.height, side), image=image)
+            small = small_source(
+                frame, fmt, *fit_size(fmt.width, fmt.height, side), reduced=reduced
+            )
             layer, lfmt = self._render_small(latents, small, scale, "u8", fmt.order)
             emit(
                 job,
@@ -143,13 +162,19 @@ class Compute:
                 (layer,),
             )
             del layer
-        del image  # the full-resolution render reads the frame band by band
+        del image, reduced  # the full-resolution render reads the frame band by band
         self._check(job)
 
         # 5. Full resolution: the input's luma with the model's chroma, the input's alpha.
         marks["preview"] = time.perf_counter()
         out, ofmt = render_layer(
-            self.pipe, frame, fmt, latents, scale, check=lambda: self._check(job)
+            self.pipe,
+            frame,
+            fmt,
+            latents,
+            scale,
+            workers=self.workers,
+            check=lambda: self._check(job),
         )
         marks["render"] = time.perf_counter()
         self._check(job)

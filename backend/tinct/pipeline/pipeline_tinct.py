@@ -296,16 +296,18 @@ class TinctPipeline(DiffusionPipeline):
             ab = ab * (1.0 - a) + latents.hint_ab * a
         return ab
 
-    def render(self, image: np.ndarray, latents: ColorLatents, scale: float) -> np.ndarray:
-        """Full-resolution colour: the input's own L*, the model's a*b* upsampled
-        edge-aware (guided by the full-resolution lightness)."""
-        lightness = color.luminance_lstar(image)
-        ab = self.chroma_at_work(latents, scale)
-        if ab.shape[:2] != lightness.shape:
-            ab = color.guided_upsample(
-                ab, latents.work_lightness / 100.0, lightness / 100.0, radius=2, eps=1e-3
-            )
-        return color.merge_luma(lightness, ab)
+    def render(
+        self, image: np.ndarray, latents: ColorLatents, scale: float, workers: int = 1
+    ) -> np.ndarray:
+        """Full-resolution colour (float32 sRGB): the input's own luminance, the model's
+        a*b* upsampled edge-aware (guided by the full-resolution lightness)."""
+        from tinct.compose import ChromaField, compose
+
+        field = ChromaField(
+            self.chroma_at_work(latents, scale), latents.work_lightness, *image.shape[:2]
+        )
+        out = np.empty(image.shape[:2] + (3,), np.float32)
+        return compose(image, field, out, workers=workers)
 
     # ------------------------------------------------------------- call ---
 

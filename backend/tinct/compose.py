@@ -1,0 +1,159 @@
+"""Full-resolution composition: the input's own luminance with the model's chroma.
+
+The model sees ~0.25 MP; a layer may have 100 MP. Its a*b* are turned into a
+guided filter's local linear model (a*b* = A * g + B with g = L*/100, fitted at
+work resolution), and the coefficients are evaluated at full resolution band
+by band, straight from the input pixels into the output buffer:
+
+    Y    = luminance of the input (lookup tables for 8/16-bit input)
+    a*b* = A(x, y) * L*(Y) / 100 + B(x, y)       (A, B bilinearly upsampled)
+    RGB  = color.merge_linear(Y, a*b*)           (keeps Y exactly, in gamut)
+
+``TinctPipeline.render`` and the daemon's ``render_layer`` both call
+``compose``, so the one-shot and the banded layer are the same arithmetic.
+Bands are independent: ``workers`` threads render them at once (numpy and
+torch release the GIL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from tinct import color
+
+GUIDE_RADIUS = 2
+GUIDE_EPS = 1e-3
+BAND_PIXELS = 1 << 19  # ~0.5 M pixels per band: temporaries stay near the CPU caches
+_LUMA_WEIGHTS = (0.2126729, 0.7151522, 0.0721750)  # rows of sRGB -> XYZ for Y
+
+
+@lru_cache(maxsize=2)
+def _luma_tables(levels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-channel tables: integer code -> weight * linear value (sums to Y)."""
+    codes = np.arange(levels, dtype=np.float32) * np.float32(1.0 / (levels - 1))
+    lin = color.srgb_to_linear(codes)
+    return tuple(np.float32(w) * lin for w in _LUMA_WEIGHTS)  # type: ignore[return-value]
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """Linear luminance Y (H, W) of sRGB pixels (H, W, 3) in u8, u16 or float (clipped)."""
+    if rgb.dtype in (np.uint8, np.uint16):
+        tables = _luma_tables(256 if rgb.dtype == np.uint8 else 65536)
+        y = np.take(tables[0], rgb[..., 0])
+        y += np.take(tables[1], rgb[..., 1])
+        y += np.take(tables[2], rgb[..., 2])
+        return y
+    lin = color.srgb_to_linear(color.to_float(rgb))
+    w = _LUMA_WEIGHTS
+    return (
+        lin[..., 0] * np.float32(w[0])
+        + lin[..., 1] * np.float32(w[1])
+        + lin[..., 2] * np.float32(w[2])
+    )
+
+
+def _lab_f(y: np.ndarray) -> np.ndarray:
+    """CIELAB's f(Y) = (L* + 16) / 116."""
+    return color._f(y)
+
+
+class ChromaField:
+    """The model's a*b* at work resolution, ready to evaluate at (height, width).
+
+    When the layer is the work size itself, a*b* are used as they are;
+    otherwise the guided filter's coefficients are upsampled along rows once
+    (a (4, height, w_low) array: a few MB even for 24 MP) and along columns
+    per band.
+    """
+
+    def __init__(self, ab_work: np.ndarray, lightness_work: np.ndarray, height: int, width: int):
+        self.height, self.width = height, width
+        h_low, w_low = ab_work.shape[:2]
+        self.direct = (h_low, w_low) == (height, width)
+        if self.direct:
+            self.ab = np.ascontiguousarray(ab_work, dtype=np.float32)
+            return
+        a, b = color.guided_coefficients(
+            ab_work.astype(np.float32), lightness_work / 100.0, GUIDE_RADIUS, GUIDE_EPS
+        )
+        coeffs = torch.from_numpy(np.concatenate([a, b], axis=-1).transpose(2, 0, 1).copy())
+        # (4, h_low, w_low) -> (4, height, w_low): linear along rows (half-pixel centres)
+        rows = torch.nn.functional.interpolate(
+            coeffs.transpose(1, 2), size=height, mode="linear", align_corners=False
+        )
+        self.rows = rows.transpose(1, 2).contiguous()  # (4, height, w_low)
+
+    def at(self, r0: int, r1: int, guide: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """a*, b* planes of rows r0:r1, given those rows' guide (L* / 100)."""
+        if self.direct:
+            return self.ab[r0:r1, :, 0], self.ab[r0:r1, :, 1]
+        band = torch.nn.functional.interpolate(
+            self.rows[:, r0:r1], size=self.width, mode="linear", align_corners=False
+        ).numpy()  # (4, rows, width): A_a, A_b, B_a, B_b
+        a = band[0] * guide
+        a += band[2]
+        b = band[1] * guide
+        b += band[3]
+        return a, b
+
+
+def _encode(lin: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    srgb = color.linear_to_srgb(lin)
+    if dtype == np.float32:
+        return srgb
+    top = np.float32(255.0 if dtype == np.uint8 else 65535.0)
+    srgb *= top
+    srgb += np.float32(0.5)
+    np.clip(srgb, 0.0, top, out=srgb)
+    return srgb.astype(dtype)
+
+
+def compose_rows(rgb: np.ndarray, field: ChromaField, r0: int, out: np.ndarray) -> None:
+    """Rows r0:r0+len(rgb) of the layer: input sRGB band (any supported dtype) -> ``out``
+    (a (rows, W, 3) view in the output dtype, channel order already arranged)."""
+    y = luminance(rgb)
+    fy = _lab_f(y)
+    guide = fy * np.float32(1.16) - np.float32(0.16)  # L* / 100
+    a, b = field.at(r0, r0 + rgb.shape[0], guide)
+    del guide
+    for i, plane in enumerate(color.merge_linear(y, fy, a, b)):
+        out[..., i] = _encode(plane, out.dtype)
+
+
+def compose(
+    rgb: np.ndarray,
+    field: ChromaField,
+    out: np.ndarray,
+    *,
+    band_pixels: int = BAND_PIXELS,
+    workers: int = 1,
+    check: Callable[[], None] | None = None,
+) -> np.ndarray:
+    """Fill ``out`` (H, W, 3; u8, u16 or f32; may be a strided view) from ``rgb`` (H, W, 3).
+
+    ``check`` runs before each band (e.g. to raise on cancel); ``workers``
+    threads render bands at once.
+    """
+    height = rgb.shape[0]
+    band = max(1, band_pixels // max(1, rgb.shape[1]))
+
+    def one(r0: int) -> None:
+        if check is not None:
+            check()
+        r1 = min(height, r0 + band)
+        compose_rows(rgb[r0:r1], field, r0, out[r0:r1])
+
+    starts = range(0, height, band)
+    if workers <= 1 or len(starts) == 1:
+        for r0 in starts:
+            one(r0)
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tinct-band") as pool:
+            for f in [pool.submit(one, r0) for r0 in starts]:
+                f.result()  # re-raises a band's exception (e.g. a cancel)
+    return out
