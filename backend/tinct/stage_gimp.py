@@ -11,21 +11,24 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import tinct
-from tinct.stage_protocol import copy_protocol
+from tinct.plugin_sources import gimp_plugin_source
+from tinct.stage_protocol import VENDORED_NAME, copy_protocol
 
 PLUGIN_NAME = "tinct-colorize"
-# backend/tinct/__init__.py -> the repository root (checkout or editable install).
-REPO_ROOT = Path(tinct.__file__).resolve().parents[2]
-PLUGIN_SOURCE = REPO_ROOT / "gimp_plugin" / PLUGIN_NAME
 
 
-def stage_gimp(plug_ins_dir: str | Path, source: str | Path = PLUGIN_SOURCE) -> list[Path]:
+def __getattr__(name: str):
+    if name == "PLUGIN_SOURCE":  # looked up on use: a checkout, a bundle or a wheel
+        return gimp_plugin_source()
+    raise AttributeError(f"module 'tinct.stage_gimp' has no attribute {name!r}")
+
+
+def stage_gimp(plug_ins_dir: str | Path, source: str | Path | None = None) -> list[Path]:
     """Copy the plug-in to PLUG_INS_DIR/tinct-colorize/ (replacing an old copy).
 
     Returns the files written. Caches (``__pycache__``) are not copied.
     """
-    source = Path(source)
+    source = Path(source) if source is not None else gimp_plugin_source()
     entry = source / f"{PLUGIN_NAME}.py"
     if not entry.is_file():
         raise FileNotFoundError(f"GIMP plug-in source {entry} is missing")
@@ -34,7 +37,9 @@ def stage_gimp(plug_ins_dir: str | Path, source: str | Path = PLUGIN_SOURCE) -> 
         dest.unlink()
     elif dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", VENDORED_NAME)
+    )
     (dest / entry.name).chmod(0o755)
     copy_protocol(dest)
     return sorted(p for p in dest.rglob("*") if p.is_file())

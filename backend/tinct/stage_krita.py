@@ -11,20 +11,18 @@ writes for a given config folder.
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
-import tinct
+from tinct.plugin_sources import krita_plugin_source
 from tinct.stage_protocol import VENDORED_NAME, copy_protocol
 
-# backend/tinct/__init__.py -> the repository root (stage_protocol.REPO_ROOT is one level too high).
-REPO_ROOT = Path(tinct.__file__).resolve().parents[2]
-KRITA_SOURCE = REPO_ROOT / "krita_plugin"
 PLUGIN_NAME = "tinct"
 
 
-def stage_krita(pykrita_dir: str | Path, source: str | Path = KRITA_SOURCE) -> list[Path]:
+def stage_krita(pykrita_dir: str | Path, source: str | Path | None = None) -> list[Path]:
     """Copy the plugin into PYKRITA_DIR; returns the paths written (desktop file, package)."""
-    src = Path(source)
+    src = Path(source) if source is not None else krita_plugin_source()
     dest_root = Path(pykrita_dir)
     dest_root.mkdir(parents=True, exist_ok=True)
     desktop = dest_root / f"{PLUGIN_NAME}.desktop"
@@ -41,17 +39,91 @@ def stage_krita(pykrita_dir: str | Path, source: str | Path = KRITA_SOURCE) -> l
     return [desktop, package]
 
 
+KRITARC_GROUP = "[python]"
+ENABLE_KEY = f"enable_{PLUGIN_NAME}"
+ENABLE_LINE = f"{ENABLE_KEY}=true"
+
+
+@dataclass(frozen=True)
+class KritarcEdit:
+    """What enabling changed in a kritarc text, enough to take it back out later.
+
+    ``previous_line``: the ``enable_tinct=...`` line it replaced (None: the key was added);
+    ``added_group``: True when the ``[python]`` group itself was appended.
+    """
+
+    changed: bool
+    previous_line: str | None = None
+    added_group: bool = False
+
+
+def _python_group(lines: list[str]) -> tuple[int, int] | None:
+    """(header index, end index) of the [python] group in LINES (kept line endings)."""
+    start = next((i for i, ln in enumerate(lines) if ln.strip() == KRITARC_GROUP), None)
+    if start is None:
+        return None
+    end = start + 1
+    while end < len(lines) and not lines[end].lstrip().startswith("["):
+        end += 1
+    return start, end
+
+
+def enable_kritarc_text(text: str) -> tuple[str, KritarcEdit]:
+    """TEXT with ``enable_tinct=true`` in its [python] group; every other byte kept."""
+    lines = text.splitlines(keepends=True)
+    group = _python_group(lines)
+    if group is None:
+        prefix = text if not text or text.endswith("\n") else text + "\n"
+        blank = "\n" if prefix else ""
+        return prefix + blank + f"{KRITARC_GROUP}\n{ENABLE_LINE}\n", KritarcEdit(True, None, True)
+    start, end = group
+    for i in range(start + 1, end):
+        key = lines[i].split("=", 1)[0].strip()
+        if key == ENABLE_KEY:
+            if lines[i].rstrip("\r\n") == ENABLE_LINE:
+                return text, KritarcEdit(False)
+            ending = lines[i][len(lines[i].rstrip("\r\n")) :] or "\n"
+            old = lines[i].rstrip("\r\n")
+            lines[i] = ENABLE_LINE + ending
+            return "".join(lines), KritarcEdit(True, old, False)
+    header = lines[start]
+    if not header.endswith("\n"):
+        lines[start] = header + "\n"
+    lines.insert(start + 1, ENABLE_LINE + "\n")
+    return "".join(lines), KritarcEdit(True, None, False)
+
+
+def revert_kritarc_text(text: str, edit: KritarcEdit) -> str:
+    """Take EDIT back out of TEXT (which Krita may have rewritten since): the key goes
+    (or gets its old line back), and a [python] group we appended goes when left empty."""
+    if not edit.changed:
+        return text
+    lines = text.splitlines(keepends=True)
+    group = _python_group(lines)
+    if group is None:
+        return text
+    start, end = group
+    for i in range(start + 1, end):
+        if lines[i].split("=", 1)[0].strip() == ENABLE_KEY:
+            if edit.previous_line is not None:
+                lines[i] = edit.previous_line + (lines[i][len(lines[i].rstrip("\r\n")) :])
+            else:
+                del lines[i]
+                end -= 1
+            break
+    if edit.added_group and all(not ln.strip() for ln in lines[start + 1 : end]):
+        del lines[start:end]
+        if start > 0 and not lines[start - 1].strip():  # the blank line put before it
+            del lines[start - 1]
+    return "".join(lines)
+
+
 def enable_in_kritarc(config_dir: str | Path) -> Path:
     """Turn the plugin on in CONFIG_DIR/kritarc (keeps the rest of the file)."""
     rc = Path(config_dir) / "kritarc"
     rc.parent.mkdir(parents=True, exist_ok=True)
-    lines = rc.read_text().splitlines() if rc.exists() else []
-    key = f"enable_{PLUGIN_NAME}=true"
-    if key in lines:
-        return rc
-    if "[python]" in lines:
-        lines.insert(lines.index("[python]") + 1, key)
-    else:
-        lines += ["", "[python]", key]
-    rc.write_text("\n".join(lines) + "\n")
+    text = rc.read_bytes().decode("utf-8", "surrogateescape") if rc.exists() else ""
+    new, edit = enable_kritarc_text(text)
+    if edit.changed:
+        rc.write_bytes(new.encode("utf-8", "surrogateescape"))
     return rc

@@ -15,7 +15,6 @@ from pathlib import Path
 import tinct.protocol
 
 PROTOCOL_SOURCE = Path(tinct.protocol.__file__).resolve().parent
-REPO_ROOT = PROTOCOL_SOURCE.parents[2]
 VENDORED_NAME = "tinct_protocol"
 
 
