@@ -1,4 +1,4 @@
-"""The `tinct` command: colorize | serve | client."""
+"""The `tinct` command: colorize | serve | client | install."""
 
 from __future__ import annotations
 
@@ -186,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_serve_parser(sub)
     add_client_parser(sub)
+    from tinct.install.command import add_install_parser
+
+    add_install_parser(sub)
     return parser
 
 

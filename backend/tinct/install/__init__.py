@@ -1,0 +1,15 @@
+"""`tinct install`: put the GIMP and Krita plugins where the hosts look, and record the backend.
+
+- ``locations``: the user plugin folders of GIMP 3 and Krita on Linux (also Flatpak),
+  Windows and macOS, and the launcher config each host's plugins read;
+- ``record``: the manifest of what an install wrote, so ``--uninstall`` takes back
+  exactly that (files, folders it created, the kritarc line, the config key);
+- ``actions``: install and uninstall themselves; ``command``: the argparse wiring.
+"""
+
+from __future__ import annotations
+
+from tinct.install.actions import InstallError, install, uninstall
+from tinct.install.locations import Target, find_targets
+
+__all__ = ["InstallError", "Target", "find_targets", "install", "uninstall"]
