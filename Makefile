@@ -1,4 +1,6 @@
-# Tinct: `make demo` colorizes the sample photo; `make test` runs lint + the whole suite.
+# Tinct: `make demo` colorizes the sample photo; `make test` runs lint + the whole suite
+# (after building the standalone backend, which the bundle and host tests run);
+# `make bundle` builds dist/tinct-backend/ (PyInstaller, one folder, no Python needed).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -20,8 +22,27 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
+# pyinstaller; torch stays the pinned CPU build installed above (-e: the checkout stays live).
+$(VENV)/.installed-build: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[build]'
+	touch $@
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+
+# Rebuilt when the spec, the package (code, model) or a plugin changes.
+BUNDLE        := dist/tinct-backend/tinct-backend
+BUNDLE_INPUTS := installer/tinct-backend.spec installer/tinct_backend.py pyproject.toml \
+	$(shell find backend/tinct krita_plugin gimp_plugin -type f \
+		-not -path '*/__pycache__/*' -not -path '*/tinct_protocol/*' 2>/dev/null)
+
+bundle: $(BUNDLE)
+
+$(BUNDLE): $(VENV)/.installed-build $(BUNDLE_INPUTS)
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build \
+		installer/tinct-backend.spec
+	touch $@
+	@du -sh dist/tinct-backend
 
 demo: $(VENV)/.installed
 	mkdir -p out
@@ -29,14 +50,14 @@ demo: $(VENV)/.installed
 	@echo "wrote out/sample-color.png (from docs/sample-bw.png)"
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check backend tests benchmarks scripts krita_plugin gimp_plugin
-	$(BIN)/ruff format --check backend tests benchmarks scripts krita_plugin gimp_plugin
+	$(BIN)/ruff check backend tests benchmarks scripts krita_plugin gimp_plugin installer
+	$(BIN)/ruff format --check backend tests benchmarks scripts krita_plugin gimp_plugin installer
 
 # Real GIMP 3 and Krita for the host tests (apt; needs root, as CI has).
 hosts:
 	bash scripts/install_hosts.sh
 
-test: lint hosts
+test: lint hosts bundle
 	$(BIN)/python -m pytest -q -ra
 
 clean:
