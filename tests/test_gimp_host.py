@@ -7,7 +7,9 @@ runtime dir sit in a temp dir under the chroot's /tmp, so the host and GIMP see
 the same files without bind mounts. /proc and /dev/shm are mounted in a private
 mount namespace (unshare), so they disappear with GIMP, even if it is killed.
 
-One GIMP run executes every case (tests/gimp/run_cases.py records, pytest checks).
+One GIMP run executes every case (tests/gimp/run_cases.py records, pytest checks),
+once against the staged plug-in and once against the copy the bundle's
+`tinct-backend install` put into HOME (see the gimp_run fixture).
 A missing GIMP is a skip locally and a failure when CI=true.
 """
 
@@ -15,16 +17,20 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from bundled_backend import install_with_bundle, require_bundle
 
 from tinct import color
+from tinct.protocol.connection import read_connection_file
 from tinct.server_testing import DaemonHarness, lstar, make_image, save_tiny_model, serve_command
 from tinct.stage_gimp import stage_gimp
 
@@ -134,8 +140,20 @@ def geometry(name: str) -> tuple[int, int, str, list[int] | None]:
     return lw, lh, dtype, sel
 
 
-@pytest.fixture(scope="module")
-def gimp_run(tmp_path_factory):
+def same_file(a: str | Path, b: str | Path) -> bool:
+    try:
+        return os.path.samestat(os.stat(a), os.stat(b))
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module", params=["staged", "installed"])
+def gimp_run(request, tmp_path_factory):
+    """staged: stage_gimp's copy and a daemon the test starts on the host. installed: the
+    copy the bundle's `tinct-backend install` put into HOME; the plug-in's own Launcher
+    starts the bundled backend from the config the install wrote. Inside the chroot the
+    bundle folder is bind-mounted (in GIMP's private mount namespace) at WORK/backend, and
+    that is the path recorded with `install --backend`: the daemon runs in the chroot."""
     host = find_gimp()
     if host is None:
         msg = (
@@ -146,6 +164,8 @@ def gimp_run(tmp_path_factory):
             pytest.fail(msg)
         pytest.skip(msg)
     kind, root = host
+    installed = request.param == "installed"
+    bundle = require_bundle() if installed else None
     if root is not None:
         work = Path(tempfile.mkdtemp(prefix="tinct-gimp-", dir=root / "tmp"))
         inner = Path("/") / work.relative_to(root)
@@ -155,25 +175,25 @@ def gimp_run(tmp_path_factory):
     harness = None
     try:
         # 1. A daemon with the tiny model; its runtime dir is visible to GIMP.
-        model = save_tiny_model(tmp_path_factory.mktemp("model"))
+        model = save_tiny_model(work / "model")
         rt = work / "rt"
-        harness = DaemonHarness(
-            rt,
-            serve_command(
-                model,
-                "--idle-timeout",
-                "0",
-                "--heartbeat",
-                "0.25",
-                "--max-pixels",
-                str(MAX_PIXELS),
-            ),
-        )
-        harness.connect().close()
-        # 2. The plug-in, installed the way users get it, into a throwaway HOME.
+        flags = ["--idle-timeout", "0", "--heartbeat", "0.25", "--max-pixels", str(MAX_PIXELS)]
         home = work / "home"
         (work / "tmp").mkdir()
-        staged = stage_gimp(home / ".config/GIMP/3.0/plug-ins")
+        if not installed:
+            harness = DaemonHarness(rt, serve_command(model, *flags))
+            harness.connect().close()
+            # 2. The plug-in, installed the way users get it, into a throwaway HOME.
+            staged = stage_gimp(home / ".config/GIMP/3.0/plug-ins")
+        else:
+            # 2. The bundle installs the plug-in and records how to start itself.
+            exe = bundle if root is None else inner / "backend" / bundle.name
+            backend = [str(exe), "serve", "--model", str(inner / "model"), "--threads", "1"]
+            home.mkdir()
+            install_with_bundle(home, "--gimp", "--backend", json.dumps(backend + flags))
+            plugin = home / ".config/GIMP/3.0/plug-ins/tinct-colorize"
+            staged = sorted(p for p in plugin.rglob("*") if p.is_file())
+            harness = DaemonHarness(rt, backend)  # to stop the daemon the plug-in starts
         # 3. The cases' inputs.
         cases, inputs = [], {}
         for name, (w, h, dtype, sel, hints, args) in CASES.items():
@@ -217,10 +237,10 @@ def gimp_run(tmp_path_factory):
             "TMPDIR": str(inner / "tmp"),  # GIMP's temp files go away with the work dir
             "TINCT_RUNTIME_DIR": str(inner / "rt"),
             "TINCT_GIMP_CASES": str(inner / "cases.json"),
-            # never start a backend from inside GIMP: the test's daemon must be found
-            "TINCT_BACKEND_CMD": '["/bin/false"]',
             "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
         }
+        if not installed:  # never start a backend from inside GIMP: the test's daemon is found
+            env["TINCT_BACKEND_CMD"] = '["/bin/false"]'
         gimp = [
             "xvfb-run",  # a display for the interactive cases' dialogs
             "-a",
@@ -235,6 +255,11 @@ def gimp_run(tmp_path_factory):
         ]
         env_args = ["env", "-i", *(f"{k}={v}" for k, v in env.items())]
         if root is not None:
+            mounts = 'mount -t proc proc "$0/proc" && mount -t tmpfs tmpfs "$0/dev/shm" && '
+            if installed:
+                (work / "backend").mkdir()
+                mounts += f"mount --bind {shlex.quote(str(bundle.parent))} "
+                mounts += f"{shlex.quote(str(work / 'backend'))} && "
             cmd = [
                 "unshare",
                 "--mount",
@@ -242,8 +267,7 @@ def gimp_run(tmp_path_factory):
                 "private",
                 "sh",
                 "-c",
-                'mount -t proc proc "$0/proc" && mount -t tmpfs tmpfs "$0/dev/shm" '
-                '&& exec chroot "$0" "$@"',
+                mounts + 'exec chroot "$0" "$@"',
                 str(root),
                 *env_args,
                 *gimp,
@@ -273,7 +297,12 @@ def gimp_run(tmp_path_factory):
                 if (out / f"{f}.raw").exists():
                     record[f] = (out / f"{f}.raw").read_bytes()
             results[name] = record
+        info = read_connection_file(rt)
+        expected_exe = bundle if installed else sys.executable
         yield {
+            "variant": request.param,
+            "daemon_is_expected": info is not None
+            and same_file(f"/proc/{info.pid}/exe", expected_exe),
             "kind": kind,
             "returncode": proc.returncode,
             "log": log,
@@ -412,6 +441,12 @@ def test_backend_error_is_a_readable_procedure_error(gimp_run):
     assert "Traceback" not in record["error"]
     assert [layer["name"] for layer in record["layers"]] == record["layers_before"]
     assert record["source_unchanged"]
+
+
+def test_the_expected_backend_served_the_plug_in(gimp_run):
+    """installed: the daemon is the bundle, started by the plug-in's Launcher inside the
+    chroot from the installed config; staged: the test's own Python daemon."""
+    assert gimp_run["daemon_is_expected"], gimp_run["variant"]
 
 
 def test_stage_gimp_vendors_the_protocol(gimp_run):

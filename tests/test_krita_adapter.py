@@ -3,7 +3,9 @@
 One kritarunner run (throwaway HOME, staged plugin on PYTHONPATH, a real
 daemon with the tiny model found through TINCT_RUNTIME_DIR) colorizes every
 case and writes a JSON result file; the tests below read it (kritarunner
-exits 0 even after a Python traceback).
+exits 0 even after a Python traceback). Every test runs twice: against the
+staged plugin and against the copy the bundle's `tinct-backend install` put
+into HOME, where the plugin itself starts the bundled backend.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import time
 from pathlib import Path
 
 import pytest
+from bundled_backend import BUNDLE, install_with_bundle, require_bundle
 
+from tinct.protocol.connection import read_connection_file
 from tinct.server_testing import DaemonHarness, save_tiny_model, serve_command
 from tinct.stage_krita import stage_krita
 
@@ -77,24 +81,46 @@ def kill_krita_in(home: Path) -> None:
                 pass
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def daemon_exe(runtime_dir: Path) -> str | None:
+    """The executable of the daemon whose connection file is in RUNTIME_DIR (None: none)."""
+    info = read_connection_file(runtime_dir)
+    try:
+        return os.readlink(f"/proc/{info.pid}/exe") if info else None
+    except OSError:
+        return None
+
+
+@pytest.fixture(scope="module", params=["staged", "installed"])
+def results(request, tmp_path_factory):
+    """staged: the plugin copied by stage_krita, talking to a daemon the test started.
+    installed: the plugin put into HOME by the bundle's `tinct-backend install`, whose
+    own Launcher starts the bundled backend from the config file the install wrote."""
     runner = require("kritarunner")
-    tmp = tmp_path_factory.mktemp("krita-adapter")
+    tmp = tmp_path_factory.mktemp(f"krita-adapter-{request.param}")
     home = tmp / "home"
     home.mkdir()
-    pykrita = tmp / "pykrita"
-    stage_krita(pykrita)
     rt = tmp / "rt"
-    harness = DaemonHarness(
-        rt, serve_command(save_tiny_model(tmp / "model"), "--idle-timeout", "0")
-    )
+    model = save_tiny_model(tmp / "model")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    for key in ("TINCT_BACKEND_CMD", "TINCT_CONFIG"):
+        env.pop(key, None)
+    if request.param == "staged":
+        pykrita = tmp / "pykrita"
+        stage_krita(pykrita)
+        harness = DaemonHarness(rt, serve_command(model, "--idle-timeout", "0"))
+        env["TINCT_BACKEND_CMD"] = json.dumps(harness.command)
+    else:
+        backend = [str(require_bundle()), "serve", "--model", str(model), "--threads", "1",
+                   "--idle-timeout", "0"]  # fmt: skip
+        install_with_bundle(home, "--krita", "--backend", json.dumps(backend))
+        pykrita = home / ".local/share/krita/pykrita"
+        harness = DaemonHarness(rt, backend)  # only to stop the daemon the plugin starts
     try:
-        harness.connect().close()
+        if request.param == "staged":
+            harness.connect().close()
         cases = tmp / "cases.json"
         cases.write_text(json.dumps(CASES))
         out = tmp / "result.json"
-        env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
         env.update(
             HOME=str(home),
             XDG_CONFIG_HOME=str(home / ".config"),
@@ -103,7 +129,6 @@ def results(tmp_path_factory):
             QT_QPA_PLATFORM="offscreen",
             PYTHONPATH=os.pathsep.join([str(pykrita), str(HERE / "krita")]),
             TINCT_RUNTIME_DIR=str(rt),
-            TINCT_BACKEND_CMD=json.dumps(harness.command),
             TINCT_TRANSPORT="pure",  # Krita's Python has no pyzmq
         )
         t0 = time.monotonic()
@@ -116,6 +141,8 @@ def results(tmp_path_factory):
         assert out.exists(), f"no result file (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
         data = json.loads(out.read_text())
         data["elapsed"] = elapsed
+        data["variant"] = request.param
+        data["daemon_exe"] = daemon_exe(rt)
         print(f"\nkritarunner {data['version']}: {elapsed:.1f} s for {len(CASES)} cases")
         for name, case in data["cases"].items():
             print(
@@ -172,6 +199,16 @@ def test_other_color_models_get_a_clear_message(results, name, words):
     r = results["cases"][name]
     assert r.get("message") and words in r["message"] and "Convert" in r["message"], r
     assert "Tinct color" not in r["names"]
+
+
+def test_the_expected_backend_served_the_plugin(results):
+    """Installed: the plugin's Launcher started the bundle (not a Python from the test)."""
+    exe = results["daemon_exe"]
+    assert exe is not None, "no daemon is running in the runtime dir"
+    if results["variant"] == "installed":
+        assert exe == str(BUNDLE.resolve()), exe
+    else:
+        assert "python" in Path(exe).name, exe
 
 
 def test_big_document(results):

@@ -1,8 +1,9 @@
 """Real Krita GUI under Xvfb: the installed plugin's docker colorizes through a real daemon.
 
-The plugin is installed with stage_krita into a throwaway HOME and enabled in
-its kritarc; $TINCT_KRITA_SELFTEST makes it run tests/krita/gui_selftest.py
-once the window exists (Colorize, then a slider drag), which writes a JSON
+The plugin is installed into a throwaway HOME and enabled in its kritarc, once
+with stage_krita (a daemon started by the test) and once by the bundle's
+`tinct-backend install` (the plugin starts the bundled backend itself).
+$TINCT_KRITA_SELFTEST makes it run tests/krita/gui_selftest.py once the window exists (Colorize, then a slider drag), which writes a JSON
 result and the color layer's bytes. Here we check them against the daemon.
 """
 
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_krita_adapter import kill_krita_in, require  # noqa: I001 (sibling test module)
+from bundled_backend import BUNDLE, install_with_bundle, require_bundle
+from test_krita_adapter import daemon_exe, kill_krita_in, require  # noqa: I001 (sibling test module)
 
 from tinct.server_testing import DaemonHarness, save_tiny_model, serve_command
 from tinct.stage_krita import enable_in_kritarc, stage_krita
@@ -25,29 +27,41 @@ pytestmark = [pytest.mark.host, pytest.mark.slow]
 HERE = Path(__file__).resolve().parent
 
 
-def test_docker_colorizes_and_slider_updates_layer(tmp_path):
+@pytest.mark.parametrize("variant", ["staged", "installed"])
+def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
+    """staged: stage_krita + enable_in_kritarc and a daemon the test started; installed:
+    the bundle's `tinct-backend install`, and the plugin starts the bundled backend itself."""
     krita = require("krita")
     xvfb = require("xvfb-run")
     require("xauth")
     home = tmp_path / "home"
-    stage_krita(home / ".local/share/krita/pykrita")
-    enable_in_kritarc(home / ".config")
     rt = tmp_path / "rt"
-    harness = DaemonHarness(
-        rt, serve_command(save_tiny_model(tmp_path / "model"), "--idle-timeout", "0")
-    )
+    model = save_tiny_model(tmp_path / "model")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)  # Krita refuses offscreen; Xvfb gives it a display
+    for key in ("TINCT_BACKEND_CMD", "TINCT_CONFIG"):
+        env.pop(key, None)
+    if variant == "staged":
+        stage_krita(home / ".local/share/krita/pykrita")
+        enable_in_kritarc(home / ".config")
+        harness = DaemonHarness(rt, serve_command(model, "--idle-timeout", "0"))
+        env["TINCT_BACKEND_CMD"] = json.dumps(harness.command)
+    else:
+        home.mkdir()
+        backend = [str(require_bundle()), "serve", "--model", str(model), "--threads", "1",
+                   "--idle-timeout", "0"]  # fmt: skip
+        install_with_bundle(home, "--krita", "--backend", json.dumps(backend))
+        harness = DaemonHarness(rt, backend)  # finds the daemon the plugin starts
     out = tmp_path / "result.json"
     try:
-        harness.connect().close()
-        env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-        env.pop("QT_QPA_PLATFORM", None)  # Krita refuses offscreen; Xvfb gives it a display
+        if variant == "staged":
+            harness.connect().close()
         env.update(
             HOME=str(home),
             XDG_CONFIG_HOME=str(home / ".config"),
             XDG_DATA_HOME=str(home / ".local/share"),
             XDG_RUNTIME_DIR=str(tmp_path),
             TINCT_RUNTIME_DIR=str(rt),
-            TINCT_BACKEND_CMD=json.dumps(harness.command),
             TINCT_KRITA_SELFTEST=str(HERE / "krita" / "gui_selftest.py"),
             TINCT_KRITA_RESULT=str(out),
         )
@@ -66,6 +80,9 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path):
         print(f"\nkrita GUI run {elapsed:.1f} s (exit {proc.returncode}):",
               {k: v for k, v in r.items() if k not in ("photo_before",)})  # fmt: skip
         assert r["ok"], r.get("error")
+        exe = daemon_exe(rt)
+        if variant == "installed":  # the plugin's Launcher started the bundle
+            assert exe == str(BUNDLE.resolve()), exe
         assert r["hint_default"] == "Tinct hints"
         assert r["names"].index("Tinct color") == r["names"].index("photo") + 1
         assert r["blend"] == "color" and r["photo_unchanged"]
