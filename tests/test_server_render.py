@@ -119,3 +119,22 @@ def test_render_equals_the_plain_recipe(pipe, size):
     want = color.merge_luma(lightness, ab)
     assert got.shape == want.shape == size + (3,)
     assert np.abs(got - want).max() < 2e-3
+
+
+def test_preview_decode_is_cheaper_and_keeps_the_luma(pipe):
+    """reduce=2 (slider previews) decodes a quarter of the latent pixels; the layer keeps L*."""
+    src = make_image(120, 90, 3, "u8", seed=3)
+    fmt = PixelFormat.packed(120, 90, 3, "u8")
+    image = to_rgb_float(src.tobytes(), fmt)
+    hints = np.zeros((90, 120, 4), np.float32)
+    hints[30:60, 40:80] = [0.9, 0.1, 0.1, 1.0]  # a red patch
+    with torch.inference_mode():
+        latents = pipe.predict(image, hints=hints, num_inference_steps=1)
+        full = pipe.chroma_at_work(latents, 1.0)
+        small = pipe.chroma_at_work(latents, 1.0, reduce=2)
+        out, _ = render_layer(pipe, src.tobytes(), fmt, latents, 1.0, reduce=2)
+    assert small.shape[0] == full.shape[0] // 2 and small.shape[1] == full.shape[1] // 2
+    got = color.to_float(out[..., :3])
+    assert np.abs(color.luminance_lstar(got) - color.luminance_lstar(image)).max() < 0.5
+    lab = color.rgb_to_lab(got)
+    assert lab[35:55, 45:75, 1].mean() > 20.0  # the painted red survives the reduced decode

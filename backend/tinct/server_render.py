@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tinct import color
-from tinct.compose import BAND_PIXELS, ChromaField, compose
+from tinct.compose import BAND_PIXELS, compose
 from tinct.protocol.pixels import PixelFormat
 from tinct.server_pixels import NP_DTYPES, alpha_channel, color_channels, frame_array, opaque
 
@@ -29,17 +29,19 @@ def render_layer(
     band_pixels: int = BAND_PIXELS,
     workers: int = 1,
     check: Callable[[], None] | None = None,
+    reduce: int = 1,
 ) -> tuple[np.ndarray, PixelFormat]:
     """The color layer (RGBA, ``dtype`` and ``order`` = the source's by default) of a frame.
 
     ``workers`` threads render row bands at once; ``check`` runs before each
-    band (e.g. to raise on cancel).
+    band (e.g. to raise on cancel); ``reduce`` > 1 takes the cheaper preview decode
+    (see ``TinctPipeline.chroma_at_work``).
     """
     dtype = dtype or fmt.dtype
     order = order or fmt.order
     H, W = fmt.height, fmt.width
     arr = frame_array(source, fmt)
-    field = ChromaField(pipe.chroma_at_work(latents, scale), latents.work_lightness, H, W)
+    field = pipe.chroma_field(latents, scale, H, W, reduce)
     out = np.empty((H, W, 4), NP_DTYPES[dtype])
     rgb_out = out[..., 2::-1] if order == "bgr" else out[..., :3]
     compose(

@@ -46,6 +46,9 @@ log = logging.getLogger("tinct.server")
 # Frames bigger than this are box-reduced (by an integer factor) before the model
 # and the preview see them: several times the model's working size, a fraction of 24 MP.
 REDUCED_PIXELS = 1 << 20
+# Previews (the colorize preview, slider rescales) decode latents reduced this much:
+# a 4x cheaper decode; the result (colorize, apply) always decodes at full work size.
+PREVIEW_DECODE_REDUCE = 2
 
 
 class JobFailed(Exception):
@@ -265,7 +268,15 @@ class Compute:
     def _render_small(self, latents, small, scale: float, dtype: str, order: str):
         arr, sfmt = small
         return render_layer(
-            self.pipe, arr, sfmt, latents, scale, dtype=dtype, order=order, workers=self.workers
+            self.pipe,
+            arr,
+            sfmt,
+            latents,
+            scale,
+            dtype=dtype,
+            order=order,
+            workers=self.workers,
+            reduce=PREVIEW_DECODE_REDUCE,
         )
 
     @staticmethod

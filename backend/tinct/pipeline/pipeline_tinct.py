@@ -285,27 +285,54 @@ class TinctPipeline(DiffusionPipeline):
         pred = self.ranker(images.to(self.ranker.dtype)).float().abs()
         return float(grid[int(pred.argmin())])
 
-    def chroma_at_work(self, latents: ColorLatents, scale: float) -> np.ndarray:
-        """a*b* of the decoded colour at work resolution, hints pasted back."""
-        ab = color.rgb_to_lab(self.preview(latents, scale))[..., 1:]
+    @torch.no_grad()
+    def chroma_at_work(self, latents: ColorLatents, scale: float, reduce: int = 1) -> np.ndarray:
+        """a*b* of the decoded colour at work resolution, hints pasted back.
+
+        ``reduce`` > 1 decodes latents area-reduced by that factor: a
+        ``reduce``-squared times cheaper decode at lower chroma resolution, which
+        live previews use (the guided filter restores edges from the luma).
+        """
+        z = latents.gray_latent + float(scale) * latents.color_latent
+        if reduce > 1:
+            hl, wl = z.shape[-2:]
+            small = (max(1, hl // reduce), max(1, wl // reduce))
+            z = torch.nn.functional.interpolate(z, size=small, mode="area")
+        rgb = self.decode_latent(z.to(self.vae.dtype))[0].permute(1, 2, 0).cpu().numpy()
+        ab = color.rgb_to_lab(np.ascontiguousarray(rgb, dtype=np.float32))[..., 1:]
         gain = float(getattr(self.config, "chroma_gain", 1.0))
         if gain != 1.0:
             ab = ab * gain
         if latents.hint_ab is not None and latents.hint_alpha is not None:
-            a = latents.hint_alpha[..., None]
-            ab = ab * (1.0 - a) + latents.hint_ab * a
+            alpha, painted = latents.hint_alpha, latents.hint_ab
+            if alpha.shape != ab.shape[:2]:  # reduced decode: shrink with premultiplied alpha
+                h, w = ab.shape[:2]
+                painted = color.resize_area(painted * alpha[..., None], h, w)
+                alpha = color.resize_area(alpha, h, w)
+                painted /= np.maximum(alpha, 1e-6)[..., None]
+            ab = ab * (1.0 - alpha[..., None]) + painted * alpha[..., None]
         return ab
+
+    def chroma_field(
+        self, latents: ColorLatents, scale: float, height: int, width: int, reduce: int = 1
+    ):
+        """The model's chroma at scale ``scale``, ready to evaluate at (height, width)."""
+        from tinct.compose import ChromaField
+
+        ab = self.chroma_at_work(latents, scale, reduce)
+        lightness = latents.work_lightness
+        if lightness.shape != ab.shape[:2]:
+            lightness = color.resize_area(lightness, *ab.shape[:2])
+        return ChromaField(ab, lightness, height, width)
 
     def render(
         self, image: np.ndarray, latents: ColorLatents, scale: float, workers: int = 1
     ) -> np.ndarray:
         """Full-resolution colour (float32 sRGB): the input's own luminance, the model's
         a*b* upsampled edge-aware (guided by the full-resolution lightness)."""
-        from tinct.compose import ChromaField, compose
+        from tinct.compose import compose
 
-        field = ChromaField(
-            self.chroma_at_work(latents, scale), latents.work_lightness, *image.shape[:2]
-        )
+        field = self.chroma_field(latents, scale, *image.shape[:2])
         out = np.empty(image.shape[:2] + (3,), np.float32)
         return compose(image, field, out, workers=workers)
 
