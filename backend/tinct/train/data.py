@@ -19,9 +19,15 @@ class Photo:
 
 
 def list_images(folder: str | Path) -> list[Path]:
+    """Images under a folder (recursively, sorted), or listed in a text file: one
+    path per line, relative to the list file's folder unless absolute; lines
+    starting with # are comments."""
     folder = Path(folder)
-    if folder.is_file():  # a list file, one path per line
-        return [Path(line.strip()) for line in folder.read_text().splitlines() if line.strip()]
+    if folder.is_file():
+        lines = (line.strip() for line in folder.read_text().splitlines())
+        return [folder.parent / line for line in lines if line and not line.startswith("#")]
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no such folder or list file: {folder}")
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 

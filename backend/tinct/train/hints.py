@@ -28,3 +28,23 @@ def simulate_hints(
             hints[y0:y1, x0:x1, :3] = rgb[y0:y1, x0:x1]
             hints[y0:y1, x0:x1, 3] = 1.0
     return hints
+
+
+def hint_field(hints: np.ndarray, lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pixel half of `TinctPipeline.prepare_hints`, for hints already at work size.
+
+    hints (h, w, 4) RGBA in [0, 1], lightness (h, w) L*. Returns the sRGB image
+    whose colour latent the U-Net receives (the propagated hint chroma, faded by
+    confidence, on the input's lightness) and the confidence map. Done in data
+    workers during training, so only the VAE encode is left for the trainer; a
+    test keeps it equal to what the pipeline computes at inference.
+    """
+    from tinct import color
+
+    alpha = hints[..., 3]
+    rgb = hints[..., :3] * alpha[..., None] / np.maximum(alpha, 1e-6)[..., None]
+    ab = color.rgb_to_lab(np.clip(rgb, 0.0, 1.0))[..., 1:]
+    ab[alpha <= 0] = 0.0
+    field_ab, conf = color.propagate_hints(lightness, ab, np.clip(alpha, 0.0, 1.0))
+    hint_rgb = color.merge_luma(lightness, field_ab * conf[..., None])
+    return hint_rgb.astype(np.float32), conf.astype(np.float32)

@@ -1,0 +1,108 @@
+"""Training data: colour words, hue shifts, the sample stream and its sharding,
+and hint inputs equal to what the pipeline builds at inference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from train_helpers import make_photos
+
+from tinct import color
+from tinct.train.colorwords import (
+    dominant_color_word,
+    hue_center,
+    rotate_hue,
+    strip_color_words,
+    with_color_word,
+)
+from tinct.train.dataset import Augment, ImageStream, StreamBatches
+
+
+def _flat(rgb255):
+    return np.full((8, 8, 3), np.array(rgb255, np.float32) / 255.0, np.float32)
+
+
+@pytest.mark.parametrize(
+    "rgb, word",
+    [
+        ((220, 30, 30), "red"),
+        ((255, 165, 0), "orange"),
+        ((250, 240, 20), "yellow"),
+        ((30, 140, 40), "green"),
+        ((0, 230, 230), "cyan"),
+        ((100, 150, 220), "blue"),  # sky
+        ((0, 0, 255), "blue"),
+        ((128, 0, 128), "purple"),
+        ((255, 105, 180), "pink"),
+    ],
+)
+def test_the_dominant_hue_gets_the_usual_colour_word(rgb, word):
+    assert dominant_color_word(_flat(rgb)) == word
+
+
+def test_gray_has_no_colour_word_and_a_mostly_gray_image_is_named_by_its_colour():
+    assert dominant_color_word(_flat((128, 128, 128))) is None
+    img = _flat((128, 128, 128)).repeat(4, axis=0)
+    img[:6] = [0.1, 0.3, 0.9]  # a blue band, 6 of 32 rows
+    assert dominant_color_word(img) == "blue"
+
+
+def test_hue_rotation_keeps_lightness_and_the_caption_follows_the_new_hue():
+    red = _flat((220, 30, 30))
+    for degrees in (60, 120, 240):
+        turned = rotate_hue(red, degrees)
+        dl = np.abs(color.luminance_lstar(turned) - color.luminance_lstar(red))
+        assert dl.max() < 0.05  # the gray input is unchanged: only the caption can tell
+        lab = color.rgb_to_lab(turned)[0, 0]
+        hue = np.degrees(np.arctan2(lab[2], lab[1])) % 360
+        assert dominant_color_word(turned) not in (None, "red")
+        assert abs(((hue - (40 + degrees)) + 180) % 360 - 180) < 25
+    assert (
+        strip_color_words("a red car on a dark blue road, green trees") == "a car on a road, trees"
+    )
+    assert with_color_word("a red car", "blue", stale=True) == "blue, a car"
+    assert with_color_word("a red car", "red", stale=False) == "red, a red car"
+    assert with_color_word("", None, stale=True) == ""
+    assert hue_center("blue") == pytest.approx(270.0)
+
+
+def test_samples_are_a_function_of_their_position(tmp_path):
+    photos = make_photos(tmp_path / "p", count=5)
+    a = ImageStream(photos, Augment(resolution=32), seed=3)
+    b = ImageStream(photos, Augment(resolution=32), seed=3)
+    for position in (0, 7, 23):
+        x, y = a[position], b[position]
+        assert np.array_equal(x["rgb"], y["rgb"]) and x["caption"] == y["caption"]
+        assert np.array_equal(x["hint_rgb"], y["hint_rgb"])
+        assert x["rgb"].shape == (3, 32, 32) and x["hint_conf"].shape == (32, 32)
+        # gray is the sample's own L*, as the pipeline computes it
+        assert np.allclose(x["gray"], color.gray(x["rgb"].transpose(1, 2, 0)).transpose(2, 0, 1))
+    # every epoch shows every image once, in a new order
+    first = [a.image_index(p) for p in range(5)]
+    second = [a.image_index(p) for p in range(5, 10)]
+    assert sorted(first) == sorted(second) == [0, 1, 2, 3, 4] and first != second
+
+
+def test_hue_shifted_samples_name_their_new_colour(tmp_path):
+    photos = make_photos(tmp_path / "p", count=4)
+    stream = ImageStream(
+        photos, Augment(resolution=32, hue_shift=1.0, caption_dropout=0.0, hints=0.0)
+    )
+    for position in range(8):
+        s = stream[position]
+        word = dominant_color_word(s["rgb"].transpose(1, 2, 0))
+        assert word is not None and s["caption"].split(",")[0] == word
+        assert "red thing" not in s["caption"]  # the old colour word is gone
+    plain = ImageStream(photos, Augment(resolution=32, hue_shift=0.0, color_word=0.0, hints=0.0))
+    captions = {plain[p]["caption"] for p in range(8)}
+    assert "" in captions and any(c.startswith("a red thing") for c in captions)
+
+
+def test_processes_read_disjoint_shares_that_tile_the_stream():
+    world, batch = 3, 2
+    seen = []
+    for rank in range(world):
+        it = iter(StreamBatches(batch, rank, world, start=10))
+        for _ in range(4):
+            seen += next(it)
+    assert sorted(seen) == list(range(10, 10 + 4 * world * batch))
