@@ -1,4 +1,4 @@
-"""The `tinct` command: colorize | serve | client | install."""
+"""The `tinct` command: colorize | serve | client | install | eval."""
 
 from __future__ import annotations
 
@@ -189,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tinct.install.command import add_install_parser
 
     add_install_parser(sub)
+    from tinct.cli_train import add_eval_parser
+
+    add_eval_parser(sub)
     return parser
 
 

@@ -1,0 +1,128 @@
+"""`tinct eval`: metrics against ground truth, contact sheet, scale plot,
+prompt and hint checks (tiny random model, small generated photos)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from train_helpers import make_photos, one_thread
+
+from tinct import color, evaluate
+from tinct.cli import main
+
+__all__ = ["one_thread"]
+
+PER_IMAGE = {
+    "name",
+    "scale",
+    "colorfulness",
+    "colorfulness_truth",
+    "dcf",
+    "ab_error",
+    "ab_error_gray",
+    "chroma_psnr",
+    "dl_mean",
+    "dl_p99",
+    "seconds",
+}
+SUMMARY = {
+    "images",
+    "colorfulness",
+    "colorfulness_truth",
+    "colorfulness_ratio",
+    "dcf_mean",
+    "abs_dcf",
+    "ab_error",
+    "ab_error_gray",
+    "ab_error_ratio_to_gray",
+    "chroma_psnr",
+    "dl_mean",
+    "dl_worst",
+    "seconds_per_image",
+    "scale_mean",
+}
+
+
+def test_eval_writes_metrics_sheet_and_plot_with_prompt_and_hint_checks(
+    tmp_path, tiny_model_dir, one_thread, capsys
+):
+    photos = make_photos(tmp_path / "heldout", count=4)
+    report = tmp_path / "report"
+    argv = ["eval", str(photos), "-o", str(report), "--model", str(tiny_model_dir)]
+    assert main([*argv, "--prompt-check", "--hint-check", "6", "--quiet"]) == 0
+    m = json.loads((report / "metrics.json").read_text())
+    for key in ("auto", "1.0"):
+        assert set(m[key]["summary"]) == SUMMARY and m[key]["summary"]["images"] == 4
+        assert [r["name"] for r in m[key]["images"]] == ["img0", "img1", "img2", "img3"]
+        for row in m[key]["images"]:
+            assert set(row) == PER_IMAGE
+            assert all(np.isfinite(v) for k, v in row.items() if k != "name")
+            assert row["dcf"] == pytest.approx(row["colorfulness"] - row["colorfulness_truth"])
+            assert row["dl_mean"] < 0.5  # lightness is the input's
+            assert row["ab_error_gray"] > 10 and row["seconds"] > 0
+    assert {r["scale"] for r in m["1.0"]["images"]} == {1.0}
+    assert all(0.6 <= r["scale"] <= 1.4 for r in m["auto"]["images"])
+    # The all-gray baseline is the photo's own mean chroma, independent of the model.
+    truth = color.to_float(np.asarray(Image.open(photos / "img0.png")))
+    gray_err = float(np.linalg.norm(color.rgb_to_lab(truth)[..., 1:], axis=-1).mean())
+    assert m["auto"]["images"][0]["ab_error_gray"] == pytest.approx(gray_err, rel=1e-5)
+    curve = m["scale_curve"]
+    assert curve["scales"][0] == 0.0 and curve["scales"][-1] == 2.0
+    assert len(curve["colorfulness"]) == len(curve["scales"])
+    pc = m["prompt_check"]
+    assert set(pc["words"]) == {"blue", "red", "green", "yellow"}
+    assert 0.0 <= pc["toward_share"] <= 1.0 and len(pc["images"]) == 4
+    assert all(np.isfinite(w["mean_shift_toward"]) for w in pc["words"].values())
+    hc = m["hint_check"]
+    assert hc["points"] == 6 and len(hc["images"]) == 4
+    assert hc["ab_error"] > 0 and hc["ab_error_idw"] > 0
+    assert hc["ratio_to_idw"] == pytest.approx(hc["ab_error"] / hc["ab_error_idw"])
+    # Six patches of the true colour tell inverse distance most of the answer on
+    # these smooth photos: far below the all-gray error.
+    assert hc["ab_error_idw"] < 0.6 * m["auto"]["summary"]["ab_error_gray"]
+    sheet = Image.open(report / "contact_sheet.png")
+    assert sheet.width == 3 * evaluate.THUMB + 4 * 6 and sheet.height > 4 * 100
+    plot = Image.open(report / "scale_plot.png")
+    assert plot.width >= 400 and plot.height >= 300
+    out = capsys.readouterr().out
+    assert "scale auto:" in out and "prompt check:" in out and "hint check (6 points)" in out
+
+
+def test_python_m_tinct_evaluate_still_writes_just_a_json_file(
+    tmp_path, tiny_model_dir, one_thread
+):
+    photos = make_photos(tmp_path / "heldout", count=2)
+    target = tmp_path / "heldout_metrics.json"
+    assert evaluate.main([str(photos), "--model", str(tiny_model_dir), "-o", str(target)]) == 0
+    m = json.loads(target.read_text())
+    assert m["auto"]["summary"]["images"] == 2 and "colorfulness_ratio" in m["1.0"]["summary"]
+    # Scripts point this into a model folder: nothing else is written there.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["heldout", "heldout_metrics.json"]
+
+
+def test_inverse_distance_reproduces_the_hints_and_averages_between_them():
+    centres = np.array([[2, 2], [2, 17]])
+    ab = np.array([[40.0, 0.0], [0.0, -40.0]], np.float32)
+    field = evaluate.inverse_distance((5, 20), centres, ab)
+    assert field[2, 2] == pytest.approx(ab[0], abs=0.1) and field[2, 17] == pytest.approx(
+        ab[1], abs=0.1
+    )
+    mid = field[2, 9:11].mean(axis=0)  # halfway: equal weights
+    assert mid == pytest.approx([20.0, -20.0], abs=1.0)
+
+
+def test_scale_plot_without_matplotlib_is_drawn_with_pillow(tmp_path):
+    curve = {
+        "scales": [0.0, 0.5, 1.0, 1.5, 2.0],
+        "colorfulness": [3.0, 10.0, 20.0, 29.0, 37.0],
+        "colorfulness_truth": 25.0,
+        "auto_scale_mean": 1.1,
+    }
+    evaluate._scale_plot_pillow(curve, tmp_path / "plot.png")
+    img = np.asarray(Image.open(tmp_path / "plot.png").convert("RGB"))
+    assert img.shape == (400, 600, 3)
+    blue = (img[..., 2] > 150) & (img[..., 0] < 80)
+    assert blue.sum() > 200  # the curve is there
