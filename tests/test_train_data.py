@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from train_helpers import make_photos
+import torch
+from train_helpers import fresh_accelerate_state, make_photos, one_thread
 
 from tinct import color
 from tinct.train.colorwords import (
@@ -16,6 +17,9 @@ from tinct.train.colorwords import (
     with_color_word,
 )
 from tinct.train.dataset import Augment, ImageStream, StreamBatches
+from tinct.train.hints import hint_field, simulate_hints
+
+__all__ = ["fresh_accelerate_state", "one_thread"]
 
 
 def _flat(rgb255):
@@ -106,3 +110,42 @@ def test_processes_read_disjoint_shares_that_tile_the_stream():
         for _ in range(4):
             seen += next(it)
     assert sorted(seen) == list(range(10, 10 + 4 * world * batch))
+
+
+def test_hint_inputs_match_the_pipeline_at_inference(
+    tmp_path, tiny_model_dir, one_thread, fresh_accelerate_state
+):
+    from accelerate import Accelerator
+
+    from tinct.train.colorizer import ColorizerOptions, ColorizerTask
+
+    photos = make_photos(tmp_path / "p", count=2)
+    task = ColorizerTask(
+        ColorizerOptions(data=str(photos), model=str(tiny_model_dir)),
+        Augment(resolution=32, hints=1.0),
+    )
+    task.build(Accelerator(cpu=True))
+    batch = torch.utils.data.default_collate([task.dataset[0], task.dataset[1]])
+    z_x, z_g, hint_in = task.condition(batch)
+    pipe = task.pipe
+    assert bool(batch["has_hints"].all()) and hint_in.shape == (2, 5, 16, 16)
+    for i in range(2):  # the latents are the pipeline's own encodes
+        rgb = batch["rgb"][i].numpy().transpose(1, 2, 0)
+        assert torch.allclose(z_x[i], pipe.encode_image(rgb)[0], atol=1e-5)
+        assert torch.allclose(z_g[i], pipe.encode_image(color.gray(rgb))[0], atol=1e-5)
+    # Simulated hints on a crop: training's U-Net input equals prepare_hints'.
+    rgb = batch["rgb"][0].numpy().transpose(1, 2, 0)
+    hints = simulate_hints(rgb, np.random.default_rng(5))
+    hint_rgb, conf = hint_field(hints, color.luminance_lstar(rgb))
+    one = {
+        "rgb": batch["rgb"][:1],
+        "gray": torch.from_numpy(color.gray(rgb).transpose(2, 0, 1)[None].copy()),
+        "hint_rgb": torch.from_numpy(hint_rgb.transpose(2, 0, 1)[None].copy()),
+        "hint_conf": torch.from_numpy(conf[None]),
+        "has_hints": torch.tensor([True]),
+    }
+    _, z_g1, ours = task.condition(one)
+    theirs, _, _ = pipe.prepare_hints(hints, color.luminance_lstar(rgb), z_g1)
+    assert ours.shape == theirs.shape == (1, 5, 16, 16)
+    assert torch.allclose(ours, theirs, atol=1e-5)
+    assert float(theirs[:, 4].max()) > 0  # real hints, not the all-zero case

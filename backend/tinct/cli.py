@@ -1,4 +1,5 @@
-"""The `tinct` command: colorize | serve | client | install | eval."""
+"""The `tinct` command: colorize | serve | client | install | train | train-vae |
+train-ranker | eval."""
 
 from __future__ import annotations
 
@@ -189,8 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tinct.install.command import add_install_parser
 
     add_install_parser(sub)
-    from tinct.cli_train import add_eval_parser
+    from tinct.cli_train import add_eval_parser, add_train_parsers
 
+    add_train_parsers(sub)
     add_eval_parser(sub)
     return parser
 

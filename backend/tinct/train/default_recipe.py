@@ -5,7 +5,9 @@
 
 Single process, time-budgeted phases; seeded. The U-Net and ranker work on
 latents precomputed once per photo (two scales, plus mirror), cropped at
-random: most of the CPU then goes to the U-Net itself.
+random: most of the CPU then goes to the U-Net itself. The losses are the
+ones `tinct train-vae` / `tinct train-ranker` use (tinct.train.vae, .ranker);
+`tinct train` is the scalable path (accelerate, streaming, checkpoints).
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ import torch.nn.functional as F
 
 from tinct import color
 from tinct.pipeline.components import build_default_pipeline
-from tinct.pipeline.pipeline_tinct import TinctPipeline, ranker_latents
+from tinct.pipeline.pipeline_tinct import TinctPipeline
 from tinct.train.data import Photo, load_photos
 from tinct.train.hints import simulate_hints
-from tinct.train.torch_color import rgb_to_lab
+from tinct.train.ranker import decode_at_scales
+from tinct.train.vae import autoencoder_loss
 
 
 def _log(log: list, phase: str, step: int, loss: float, t0: float) -> None:
@@ -75,14 +78,7 @@ def train_vae(
             c = _random_crop(photos[rng.integers(len(photos))].rgb, size, rng)
             crops.append(color.gray(c) if rng.random() < 0.25 else c)
         x = torch.from_numpy(np.stack(crops).transpose(0, 3, 1, 2).copy())
-        post = vae.encode(x * 2 - 1).latent_dist
-        rec = (vae.decode(post.sample()).sample + 1) * 0.5
-        lab_x, lab_r = rgb_to_lab(x), rgb_to_lab(rec)
-        loss = (
-            F.l1_loss(rec, x)
-            + chroma_weight * F.l1_loss(lab_r[:, 1:], lab_x[:, 1:])
-            + 1e-6 * post.kl().mean()
-        )
+        loss = autoencoder_loss(vae, x, chroma_weight)["loss"]
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -217,10 +213,7 @@ def train_ranker(pipe: TinctPipeline, items, minutes: float, rng, log, batch=24,
             for _ in range(batch):
                 _, z_x, z_g, _ = _latent_crop(items[rng.integers(len(items))], lsize, rng)
                 s = float(np.exp(rng.uniform(np.log(0.25), np.log(2.5))))
-                z = ranker_latents((z_g + s * (z_x - z_g))[None])
-                imgs.append(
-                    F.interpolate(pipe.decode_latent(z) * 2 - 1, size=(96, 96), mode="bilinear")[0]
-                )
+                imgs.append(decode_at_scales(pipe, z_x[None], z_g[None], torch.tensor([s]), 96)[0])
                 targets.append(math.log(s))
         pred = ranker(torch.stack(imgs))
         loss = F.smooth_l1_loss(pred, torch.tensor(targets), beta=0.1)

@@ -1,0 +1,121 @@
+"""`tinct train-vae`: the autoencoder, for models without a pretrained one.
+
+Loss: L1 on RGB + chroma_weight * L1 on a*b* (the part of the decode Tinct
+keeps) + a tiny KL. A share of the crops is gray, so gray stays gray.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tinct.train.dataset import Augment, ImageStream, stream_loader
+from tinct.train.models import NEW, frozen, load_base
+from tinct.train.torch_color import rgb_to_lab
+
+
+def autoencoder_loss(
+    vae,
+    x: torch.Tensor,
+    chroma_weight: float,
+    kl_weight: float = 1e-6,
+    generator: torch.Generator | None = None,
+) -> dict[str, torch.Tensor]:
+    """x: (B, 3, H, W) sRGB in [0, 1]. AutoencoderKL samples its posterior;
+    AutoencoderTiny has none (no KL term)."""
+    encoded = vae.encode(x * 2 - 1)
+    post = getattr(encoded, "latent_dist", None)
+    z = post.sample(generator) if post is not None else encoded.latents
+    rec = (vae.decode(z).sample + 1) * 0.5
+    lab_x, lab_r = rgb_to_lab(x), rgb_to_lab(rec)
+    l1 = F.l1_loss(rec, x)
+    ab = F.l1_loss(lab_r[:, 1:], lab_x[:, 1:])
+    kl = post.kl().mean() if post is not None else torch.zeros((), device=x.device)
+    return {"loss": l1 + chroma_weight * ab + kl_weight * kl, "l1": l1, "ab": ab, "kl": kl}
+
+
+class AutoencoderObjective(nn.Module):
+    """The VAE's loss as a forward pass, so DistributedDataParallel sees it
+    (DDP synchronises gradients of work done through `forward` only)."""
+
+    def __init__(self, vae, chroma_weight: float, kl_weight: float):
+        super().__init__()
+        self.vae, self.chroma_weight, self.kl_weight = vae, chroma_weight, kl_weight
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict:
+        return autoencoder_loss(self.vae, x, self.chroma_weight, self.kl_weight, generator)
+
+
+@torch.no_grad()
+def colorfulness_kept(vae, images: list[np.ndarray]) -> float:
+    """Mean colourfulness of the autoencoded images over the originals'."""
+    from tinct import color
+
+    f = 2 ** (len(getattr(vae.config, "block_out_channels", None) or (1, 1, 1, 1)) - 1)
+    ratios = []
+    for rgb in images:
+        h, w = rgb.shape[0] // f * f, rgb.shape[1] // f * f
+        x = torch.from_numpy(np.ascontiguousarray(rgb[:h, :w].transpose(2, 0, 1)))[None]
+        x = x.to(vae.device, vae.dtype)
+        encoded = vae.encode(x * 2 - 1)
+        post = getattr(encoded, "latent_dist", None)
+        z = post.mean if post is not None else encoded.latents
+        out = ((vae.decode(z).sample + 1) * 0.5)[0].permute(1, 2, 0).clamp(0, 1).float()
+        ratios.append(
+            color.colorfulness(out.cpu().numpy()) / max(color.colorfulness(rgb[:h, :w]), 1e-6)
+        )
+    return float(np.mean(ratios)) if ratios else float("nan")
+
+
+@dataclass
+class AutoencoderOptions:
+    data: str
+    model: str | None = NEW  # start: a new default architecture, or a Tinct model folder
+    chroma_weight: float = 0.04
+    kl_weight: float = 1e-6
+    gray_share: float = 0.25
+
+
+class AutoencoderTask:
+    name = "vae"
+
+    def __init__(self, options: AutoencoderOptions, augment: Augment, seed: int = 0):
+        self.options, self.seed = options, seed
+        augment.hints = 0.0  # the autoencoder needs neither hints nor captions
+        self.dataset = ImageStream(options.data, augment, seed=seed, captions=False)
+
+    def build(self, accelerator) -> None:
+        pipe, self.drop_text_encoder = load_base(self.options.model, seed=self.seed)
+        for part in (pipe.unet, pipe.text_encoder, pipe.ranker):
+            frozen(part)
+        pipe.vae.to(accelerator.device).train()
+        self.pipe, self.device = pipe, accelerator.device
+        o = self.options
+        self.model = AutoencoderObjective(pipe.vae, o.chroma_weight, o.kl_weight)
+
+    def loader(self, batch_size: int, rank: int, world: int, start: int, workers: int):
+        return stream_loader(self.dataset, batch_size, rank, world, start, workers)
+
+    def loss(self, model, batch: dict, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        x, g = batch["rgb"].to(self.device), batch["gray"].to(self.device)
+        gray = torch.rand(x.shape[0], generator=generator) < self.options.gray_share
+        x = torch.where(gray.to(self.device)[:, None, None, None], g, x)
+        noise = torch.Generator(device=self.device).manual_seed(
+            int(torch.randint(0, 2**62, (1,), generator=generator))
+        )
+        return model(x, noise)
+
+    def export(self, model, folder: Path) -> dict:
+        from tinct.train.loop import save_model_folder
+
+        vae = self.pipe.vae.eval()
+        images = [self.dataset[i]["rgb"].transpose(1, 2, 0) for i in range(8)]
+        kept = colorfulness_kept(vae, images)
+        self.pipe.to(torch.float32)
+        save_model_folder(self.pipe, folder, self.drop_text_encoder)
+        return {"colorfulness_kept": round(kept, 4)}
