@@ -37,6 +37,8 @@ def _bounded(kind: type, low: float, high: float, name: str, allow_auto: bool = 
 
 
 _scale = _bounded(float, 0.0, 4.0, "scale", allow_auto=True)
+# What a folder given to `colorize` contributes (the same list as tinct.train.data's).
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
 _steps = _bounded(int, 1, 200, "steps")
 _guidance = _bounded(float, 0.0, 20.0, "guidance")
 
@@ -49,7 +51,10 @@ def add_colorize_parser(subparsers) -> None:
         "alpha; only the colour is new. OUT is a file for one input, a directory for several.",
     )
     p.add_argument(
-        "inputs", nargs="+", metavar="INPUT", help="images Pillow can read (16-bit PNG/TIFF too)"
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="images Pillow can read (16-bit PNG/TIFF too), or folders of them",
     )
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file or directory")
     p.add_argument("--prompt", default="", help='text to steer colours, e.g. "red car, blue sky"')
@@ -70,11 +75,51 @@ def add_colorize_parser(subparsers) -> None:
     p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: best available)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="leave inputs whose output exists alone (an interrupted batch resumes)",
+    )
+    p.add_argument(
+        "--record",
+        metavar="FILE",
+        help="append one JSON line per input (process, input, output, status) to FILE",
+    )
     p.set_defaults(func=run_colorize)
 
 
-def _plan_outputs(inputs: list[Path], output: Path) -> list[Path]:
-    if len(inputs) == 1 and not output.is_dir():
+def _expand_inputs(inputs: list[Path]) -> list[Path]:
+    """Folders stand for the images directly inside them (sorted by name)."""
+    out: list[Path] = []
+    for p in inputs:
+        if p.is_dir():
+            found = sorted(q for q in p.iterdir() if q.suffix.lower() in _IMAGE_SUFFIXES)
+            if not found:
+                raise CliError(f"no images in folder {p}")
+            out += found
+        else:
+            out.append(p)
+    return out
+
+
+def process_share() -> tuple[int, int]:
+    """(rank, world size) when launched as one of several processes
+    (`accelerate launch`, torchrun, mpirun), else (0, 1)."""
+    for rank_var, size_var in (
+        ("RANK", "WORLD_SIZE"),
+        ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+        ("PMI_RANK", "PMI_SIZE"),
+    ):
+        if rank_var in os.environ and size_var in os.environ:
+            rank, world = int(os.environ[rank_var]), int(os.environ[size_var])
+            if not 0 <= rank < world:
+                raise CliError(f"{rank_var}={rank} is outside {size_var}={world}")
+            return rank, world
+    return 0, 1
+
+
+def _plan_outputs(inputs: list[Path], output: Path, several: bool) -> list[Path]:
+    if not several and not output.is_dir():
         if not output.parent.exists():
             raise CliError(f"output folder does not exist: {output.parent}")
         if not output.suffix:
@@ -123,17 +168,36 @@ def colorize_file(pipe, src: Path, dst: Path, args, hints) -> float:
     return out.scale
 
 
+def _record(path: str | None, **fields) -> None:
+    """One JSON line per input; each line is one append, so processes can share the file."""
+    if path:
+        import json
+
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(fields) + "\n")
+
+
 def run_colorize(args) -> int:
     from tinct.imageio import ImageReadError
 
     inputs = [Path(p) for p in args.inputs]
-    missing = [str(p) for p in inputs if not p.is_file()]
+    missing = [str(p) for p in inputs if not p.exists()]
     if missing:
         raise CliError(f"input not found: {', '.join(missing)}")
-    outputs = _plan_outputs(inputs, Path(args.output))
+    several = len(inputs) > 1 or any(p.is_dir() for p in inputs)
+    inputs = _expand_inputs(inputs)
+    outputs = _plan_outputs(inputs, Path(args.output), several)
+    # Under `accelerate launch` (or torchrun, mpirun) each process takes every
+    # world-th input: no two processes write the same file, no coordination needed.
+    rank, world = process_share()
+    jobs = list(zip(inputs, outputs, strict=True))[rank::world]
+    skipped = [(src, dst) for src, dst in jobs if args.skip_existing and dst.exists()]
+    for src, dst in skipped:
+        _record(args.record, rank=rank, input=str(src), output=str(dst), status="skipped")
+    jobs = [job for job in jobs if job not in skipped]
     from tinct.imageio import check_readable
 
-    for p in inputs:
+    for p, _ in jobs:
         check_readable(p)
     hints = None
     if args.hints:
@@ -146,33 +210,58 @@ def run_colorize(args) -> int:
                 f"hints image {args.hints} has no alpha channel; paint hints on a transparent layer"
             )
         hints = color.to_float(h)
+    if not jobs:
+        return 0
+    import time
+
     import torch
 
     from tinct.pipeline import load_pipeline
 
     torch.manual_seed(args.seed)
+    device = args.device
+    if device is None and world > 1 and torch.cuda.is_available():
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', rank)) % torch.cuda.device_count()}"
     try:
-        pipe = load_pipeline(args.model, device=args.device)
+        pipe = load_pipeline(args.model, device=device)
     except (FileNotFoundError, ValueError, OSError) as exc:
         raise CliError(str(exc)) from exc
-    if len(outputs) > 1:
+    if several:
         outputs[0].parent.mkdir(parents=True, exist_ok=True)
     from tqdm import tqdm
 
     failures = 0
     bar = tqdm(
-        list(zip(inputs, outputs, strict=True)),
-        disable=args.quiet or len(inputs) == 1,
+        jobs,
+        disable=args.quiet or not several or rank > 0,
         unit="image",
     )
     for src, dst in bar:
+        t0 = time.perf_counter()
         try:
             s = colorize_file(pipe, src, dst, args, hints)
-            if len(inputs) == 1 and not args.quiet:
+            if not several and not args.quiet:
                 print(f"{src} -> {dst} (scale {s:.2f})", file=sys.stderr)
+            _record(
+                args.record,
+                rank=rank,
+                input=str(src),
+                output=str(dst),
+                status="written",
+                scale=round(s, 4),
+                seconds=round(time.perf_counter() - t0, 3),
+            )
         except (ImageReadError, CliError, FileNotFoundError, ValueError, OSError) as exc:
             failures += 1
             tqdm.write(f"tinct: error: {exc}", file=sys.stderr)
+            _record(
+                args.record,
+                rank=rank,
+                input=str(src),
+                output=str(dst),
+                status="failed",
+                error=str(exc),
+            )
     return 1 if failures else 0
 
 
