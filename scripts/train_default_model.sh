@@ -21,4 +21,4 @@ python=".venv/bin/python"
 "$python" -m tinct.train.default_recipe data/images/train -o "$out" --init runs/pass2 \
     --vae-minutes 25 --unet-minutes 45 --ranker-minutes 4 --seed 3 --vae-lr 1e-3
 "$python" -m tinct.train.calibrate "$out" data/images/train
-"$python" -m tinct.evaluate data/images/heldout --model "$out" -o "$out/heldout_metrics.json"
+"$python" -m tinct eval data/images/heldout --model "$out" -o runs/eval-default --prompt-check --hint-check 16

@@ -36,9 +36,16 @@ def load_minilm(dtype: torch.dtype = torch.float32):
     from transformers.utils import logging as tlog
 
     tlog.disable_progress_bar()
-    encoder = BertModel.from_pretrained(
-        path, local_files_only=True, dtype=dtype, add_pooling_layer=False
-    )
+    # The checkpoint's pooler is not used (add_pooling_layer=False); keep transformers from
+    # printing a load report about those two unused tensors on every start.
+    level = tlog.get_verbosity()
+    tlog.set_verbosity_error()
+    try:
+        encoder = BertModel.from_pretrained(
+            path, local_files_only=True, dtype=dtype, add_pooling_layer=False
+        )
+    finally:
+        tlog.set_verbosity(level)
     return encoder.eval(), tokenizer
 
 
