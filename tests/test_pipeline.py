@@ -83,6 +83,25 @@ def test_hints_change_the_output_where_painted_and_follow_their_colour(tiny_pipe
     assert np.abs(color.luminance_lstar(hinted) - color.luminance_lstar(photo)).mean() <= 0.5
 
 
+def test_hints_spread_beyond_the_painted_pixels_fading_with_distance(tiny_pipe):
+    """The propagated hint field is blended in by its support: unpainted pixels next to a
+    hint take its colour; far away the model's own chroma keeps more of its say."""
+    image = np.full((96, 128, 3), 0.4, np.float32)
+    hints = np.zeros((96, 128, 4), np.float32)
+    hints[4:12, 4:12] = [0.1, 0.8, 0.2, 1.0]  # a green dot in the top-left corner
+    plain = tiny_pipe(image, num_inference_steps=2, scale=1.0).images[0]
+    hinted = tiny_pipe(image, hints=hints, num_inference_steps=2, scale=1.0).images[0]
+
+    def shift(ys, xs):  # how far a* moved toward green
+        before = color.rgb_to_lab(plain[ys, xs])[..., 1].mean()
+        return before - color.rgb_to_lab(hinted[ys, xs])[..., 1].mean()
+
+    near = shift(slice(4, 12), slice(14, 20))  # unpainted, right next to the dot
+    far = shift(slice(80, 96), slice(110, 128))  # the opposite corner
+    assert near > 35.0  # (the U-Net alone moves it ~16 here)
+    assert far < 0.8 * near
+
+
 def test_pipeline_without_hint_channels_ignores_hints(photo):
     pipe = build_tiny_pipeline(seed=1, hints=False)
     assert not pipe.accepts_hints
