@@ -101,6 +101,15 @@ def setup():
     if docker is None:
         return fail("no Tinct docker: the plugin did not register its DockWidget")
     log["photo_before"] = bytes(photo.pixelData(0, 0, W, H)).hex()
+    # Record every status the docker shows (polling alone misses a job faster than a tick).
+    refresh = docker._refresh
+
+    def logged_refresh():
+        refresh()
+        if docker.status.text() not in log["status_seen"]:
+            log["status_seen"].append(docker.status.text())
+
+    docker._refresh = logged_refresh
     QTimer.singleShot(500, start)
 
 
