@@ -15,6 +15,7 @@ from tinct.server_testing import (
     make_image,
     save_tiny_model,
     serve_command,
+    wait_for,
 )
 
 CLIENTS, JOBS = 4, 5
@@ -41,7 +42,14 @@ def test_four_clients_five_jobs_each(daemon):
     }
     results: dict = {}
     errors: list = []
-    barrier = threading.Barrier(CLIENTS)
+    barrier = threading.Barrier(CLIENTS + 1)
+
+    # A 24 MP "gate" job keeps the colorize worker busy while the 20 jobs arrive, so all
+    # of them wait in the queue together and the order they are served in is the
+    # queue's doing alone (not how fast each client thread got to send on a busy CPU).
+    gate_client = daemon.connect()
+    gate = gate_client.enqueue_colorize(as_layer(np.full((4000, 6000, 4), 128, np.uint8)), steps=2)
+    assert wait_for(lambda: gate_client.status()["running"], 30), "the gate job never started"
 
     def run(c: int) -> None:
         try:
@@ -59,6 +67,14 @@ def test_four_clients_five_jobs_each(daemon):
     threads = [threading.Thread(target=run, args=(c,)) for c in range(CLIENTS)]
     for t in threads:
         t.start()
+    barrier.wait(10)
+    # 20 in the queue at one moment means none of them had started yet.
+    all_queued = wait_for(
+        lambda: gate_client.status()["queued"]["colorize"] == CLIENTS * JOBS, 30, interval=0.01
+    )
+    assert all_queued, "the jobs did not all arrive while the gate job ran"
+    assert list(gate_client.events(gate))[-1].kind == "result"
+    gate_client.close()
     for t in threads:
         t.join(120)
     assert not errors, errors
