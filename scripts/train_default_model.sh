@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce the bundled default model on a CPU machine (about 2.5 hours on 2 cores).
+# Reproduce the bundled default model on a CPU machine (about 3.7 hours on 2 cores).
 #   bash scripts/train_default_model.sh [OUT_DIR]
 # Needs: `pip install -e '.[train]'`, apt (for `apt-get download`), and dpkg.
 set -euo pipefail
@@ -18,7 +18,10 @@ python=".venv/bin/python"
 # Third pass (v0.3), on an otherwise idle machine: a long autoencoder phase (its
 # reconstructions went from 0.23x to 0.83x the photos' colourfulness), then the
 # U-Net and ranker again on the new latents.
-"$python" -m tinct.train.default_recipe data/images/train -o "$out" --init runs/pass2 \
+"$python" -m tinct.train.default_recipe data/images/train -o runs/pass3 --init runs/pass2 \
     --vae-minutes 25 --unet-minutes 45 --ranker-minutes 4 --seed 3 --vae-lr 1e-3
-"$python" -m tinct.train.calibrate "$out" data/images/train
+"$python" -m tinct.train.calibrate runs/pass3 data/images/train
+# Fourth pass (v0.4): the U-Net and ranker continue; the autoencoder (and its gain) stay.
+"$python" -m tinct.train.default_recipe data/images/train -o "$out" --init runs/pass3 \
+    --vae-minutes 0 --unet-minutes 38 --ranker-minutes 3 --seed 4
 "$python" -m tinct eval data/images/heldout --model "$out" -o runs/eval-default --prompt-check --hint-check 16
