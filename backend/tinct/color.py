@@ -239,6 +239,17 @@ def resize_area(img: np.ndarray, height: int, width: int) -> np.ndarray:
     return out[0] if img.ndim == 2 else np.stack(out, axis=-1)
 
 
+def resize_area_premultiplied(
+    values: np.ndarray, alpha: np.ndarray, height: int, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Downscale (h, w, C) values that only count where alpha (h, w) says, box-averaged
+    with premultiplied alpha: painted colours do not fade toward the unpainted pixels'
+    values. Returns (values, alpha) at (height, width); values are 0 where alpha is 0."""
+    small_alpha = resize_area(alpha, height, width)
+    premult = resize_area(values * alpha[..., None], height, width)
+    return premult / np.maximum(small_alpha, 1e-6)[..., None], small_alpha
+
+
 def _box(img: np.ndarray, r: int) -> np.ndarray:
     """Mean over a (2r+1)^2 window, edges handled by normalising the count."""
     from scipy.ndimage import uniform_filter
@@ -317,6 +328,19 @@ def propagate_hints(
     guide = lightness.astype(np.float32) / 100.0
     field = guided_upsample(field, guide, guide, radius=4, eps=1e-3)
     return field.astype(np.float32), conf
+
+
+def hint_chroma(
+    rgb: np.ndarray, alpha: np.ndarray, lightness: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Painted hints at work size (colour (h, w, 3), coverage alpha (h, w), the
+    input's L*) -> painted a*b* (0 where unpainted), mask in [0, 1], and the
+    hints propagated along the luma (`propagate_hints`: field and confidence)."""
+    ab = rgb_to_lab(np.clip(rgb, 0.0, 1.0))[..., 1:]
+    ab[alpha <= 0] = 0.0
+    mask = np.clip(alpha, 0.0, 1.0)
+    field, conf = propagate_hints(lightness, ab, mask)
+    return ab, mask, field, conf
 
 
 # -------------------------------------------------------------- metrics ---

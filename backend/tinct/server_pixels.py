@@ -101,6 +101,13 @@ def downsize(img: np.ndarray, width: int, height: int) -> np.ndarray:
     return color.resize_linear(img.astype(np.float32, copy=False), height, width)
 
 
+def with_rgb(arr: np.ndarray) -> np.ndarray:
+    """(H, W, C) float pixels in R-G-B(-A) order, gray (+ alpha) repeated into R, G, B."""
+    if arr.shape[2] > 2:
+        return arr
+    return np.concatenate([np.repeat(arr[..., :1], 3, axis=2), arr[..., 1:]], axis=2)
+
+
 def small_source(
     frame: object,
     fmt: PixelFormat,
@@ -110,20 +117,13 @@ def small_source(
 ) -> tuple[np.ndarray, PixelFormat]:
     """A downsized float32 copy of a frame (RGB or RGBA, R-G-B order) and its format.
 
-    ``reduced`` is the frame's ``reduce_frame`` output if the caller has it
-    (much cheaper to shrink than the full frame).
+    Made from one integer box-reduction of the frame (``reduce_frame``; pass
+    ``reduced`` if the caller has one already), never a full-size float copy.
     """
-    if reduced is not None:
-        src = downsize(reduced, width, height)
-        if src.shape[2] <= 2:  # gray (+ alpha): repeat the gray into R, G, B
-            src = np.concatenate([np.repeat(src[..., :1], 3, axis=2), src[..., 1:]], axis=2)
-        arr = np.ascontiguousarray(src, dtype=np.float32)
-        return arr, PixelFormat.packed(width, height, arr.shape[2], "f32")
-    rgb = downsize(to_rgb_float(frame, fmt), width, height)
-    a = alpha_channel(frame_array(frame, fmt), fmt)
-    if a is not None:
-        rgb = np.concatenate([rgb, downsize(color.to_float(a), width, height)[..., None]], axis=2)
-    arr = np.ascontiguousarray(rgb, dtype=np.float32)
+    if reduced is None:
+        factor = max(1, min(fmt.width // width, fmt.height // height))
+        reduced = reduce_frame(frame, fmt, factor)
+    arr = np.ascontiguousarray(with_rgb(downsize(reduced, width, height)), dtype=np.float32)
     return arr, PixelFormat.packed(width, height, arr.shape[2], "f32")
 
 
@@ -132,7 +132,6 @@ def reduce_hints(hints: np.ndarray, height: int, width: int) -> np.ndarray:
     the unpainted pixels' colour)."""
     if hints.shape[:2] == (height, width):
         return hints
-    alpha = color.resize_area(hints[..., 3], height, width)
-    premult = color.resize_area(hints[..., :3] * hints[..., 3:4], height, width)
-    rgb = np.clip(premult / np.maximum(alpha, 1e-6)[..., None], 0.0, 1.0)
+    rgb, alpha = color.resize_area_premultiplied(hints[..., :3], hints[..., 3], height, width)
+    rgb = np.clip(rgb, 0.0, 1.0)
     return np.concatenate([rgb, alpha[..., None]], axis=2).astype(np.float32)

@@ -207,13 +207,8 @@ class TinctPipeline(DiffusionPipeline):
         if hints is None or float(hints[..., 3].max()) <= 0.0:
             return HintInputs(zeros)
         h, w = lightness.shape
-        alpha = color.resize_area(hints[..., 3], h, w)
-        premult = color.resize_area(hints[..., :3] * hints[..., 3:4], h, w)
-        rgb = premult / np.maximum(alpha, 1e-6)[..., None]
-        ab = color.rgb_to_lab(np.clip(rgb, 0.0, 1.0))[..., 1:]
-        ab[alpha <= 0] = 0.0
-        mask = np.clip(alpha, 0.0, 1.0)
-        field_ab, conf = color.propagate_hints(lightness, ab, mask)
+        rgb, alpha = color.resize_area_premultiplied(hints[..., :3], hints[..., 3], h, w)
+        ab, mask, field_ab, conf = color.hint_chroma(rgb, alpha, lightness)
         hint_rgb = color.merge_luma(lightness, field_ab * conf[..., None])
         z_hint = self.encode_image(hint_rgb) - gray_latent
         conf_t = torch.from_numpy(color.resize_area(conf, hl, wl).copy())[None, None].to(z_hint)
@@ -338,10 +333,7 @@ class TinctPipeline(DiffusionPipeline):
         if latents.hint_ab is not None and latents.hint_alpha is not None:
             alpha, painted = latents.hint_alpha, latents.hint_ab
             if alpha.shape != ab.shape[:2]:  # reduced decode: shrink with premultiplied alpha
-                h, w = ab.shape[:2]
-                painted = color.resize_area(painted * alpha[..., None], h, w)
-                alpha = color.resize_area(alpha, h, w)
-                painted /= np.maximum(alpha, 1e-6)[..., None]
+                painted, alpha = color.resize_area_premultiplied(painted, alpha, *ab.shape[:2])
             ab = ab * (1.0 - alpha[..., None]) + painted * alpha[..., None]
         return ab
 

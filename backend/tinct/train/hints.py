@@ -31,7 +31,7 @@ def simulate_hints(
 
 
 def hint_field(hints: np.ndarray, lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The pixel half of `TinctPipeline.prepare_hints`, for hints already at work size.
+    """The pixel half of `TinctPipeline.hint_inputs` (both use `color.hint_chroma`), for hints already at work size.
 
     hints (h, w, 4) RGBA in [0, 1], lightness (h, w) L*. Returns the sRGB image
     whose colour latent the U-Net receives (the propagated hint chroma, faded by
@@ -41,10 +41,6 @@ def hint_field(hints: np.ndarray, lightness: np.ndarray) -> tuple[np.ndarray, np
     """
     from tinct import color
 
-    alpha = hints[..., 3]
-    rgb = hints[..., :3] * alpha[..., None] / np.maximum(alpha, 1e-6)[..., None]
-    ab = color.rgb_to_lab(np.clip(rgb, 0.0, 1.0))[..., 1:]
-    ab[alpha <= 0] = 0.0
-    field_ab, conf = color.propagate_hints(lightness, ab, np.clip(alpha, 0.0, 1.0))
+    _, _, field_ab, conf = color.hint_chroma(hints[..., :3], hints[..., 3], lightness)
     hint_rgb = color.merge_luma(lightness, field_ab * conf[..., None])
     return hint_rgb.astype(np.float32), conf.astype(np.float32)
