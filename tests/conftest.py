@@ -38,3 +38,14 @@ def photo():
     disc = (y - 36) ** 2 + (x - 30) ** 2 < 150
     img[disc] = [0.85, 0.15, 0.1]
     return img.astype(np.float32)
+
+
+@pytest.fixture()
+def zctx():
+    """A zmq context destroyed (sockets closed, then terminated) even when the test fails:
+    a context left to the garbage collector blocks in zmq_ctx_term while a socket is open."""
+    import zmq
+
+    ctx = zmq.Context()
+    yield ctx
+    ctx.destroy(linger=0)

@@ -37,15 +37,6 @@ MAX_PIXELS = 1_000_000
 MAX_FRAME = 8 * 2**20
 
 
-@pytest.fixture()
-def zctx():
-    """A zmq context destroyed (sockets closed, then terminated) even when the test fails:
-    a context left to the garbage collector blocks in zmq_ctx_term while a socket is open."""
-    ctx = zmq.Context()
-    yield ctx
-    ctx.destroy(linger=0)
-
-
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
     model = save_tiny_model(tmp_path_factory.mktemp("model"))

@@ -35,15 +35,6 @@ def model(tmp_path_factory):
     return save_tiny_model(tmp_path_factory.mktemp("model"))
 
 
-@pytest.fixture()
-def zctx():
-    """A zmq context destroyed (sockets closed, then terminated) even when the test fails:
-    a context left to the garbage collector blocks in zmq_ctx_term while a socket is open."""
-    ctx = zmq.Context()
-    yield ctx
-    ctx.destroy(linger=0)
-
-
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory, model):
     harness = DaemonHarness(

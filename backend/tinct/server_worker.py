@@ -38,6 +38,7 @@ from tinct.server_pixels import (
     reduce_hints,
     small_source,
     to_rgba_float,
+    with_rgb,
 )
 from tinct.server_render import render_layer
 
@@ -116,8 +117,7 @@ class Compute:
         marks = {"start": time.perf_counter()}
         factor = max(1, int(math.sqrt(fmt.width * fmt.height / REDUCED_PIXELS)))
         reduced = reduce_frame(frame, fmt, factor)
-        image = reduced[..., :3] if reduced.shape[2] >= 3 else np.repeat(reduced[..., :1], 3, 2)
-        image = np.ascontiguousarray(image)
+        image = np.ascontiguousarray(with_rgb(reduced)[..., :3])
         hints = None
         if req.hints is not None:
             hints = reduce_hints(to_rgba_float(req.frames[1], req.hints), *image.shape[:2])
