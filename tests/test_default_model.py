@@ -9,6 +9,7 @@ from tinct.imageio import read_image
 from tinct.pipeline import DEFAULT_MODEL_DIR, TinctPipeline, load_pipeline
 
 ROOT = DEFAULT_MODEL_DIR.parents[3]
+MIN_AXIS_R2 = 0.6  # R^2 of decoded a* (and b*) against the input; v0.4 had a* at 0.0
 
 
 def test_weights_are_ours_and_at_most_40_mb():
@@ -29,3 +30,27 @@ def test_loads_offline_with_minilm_and_keeps_the_sample_lightness():
     dl = np.abs(color.luminance_lstar(out.images[0]) - color.luminance_lstar(gray))
     assert dl.mean() <= 0.5 and np.percentile(dl, 99) <= 2.0
     assert color.colorfulness(out.images[0]) > color.colorfulness(gray) + 1.0
+
+
+def colour_fields(count: int = 6, size: int = 128, seed: int = 0) -> list[np.ndarray]:
+    """Textured sRGB images whose a* and b* wander independently in smooth blobs."""
+    rng = np.random.default_rng(seed)
+    images = []
+    for _ in range(count):
+        coarse = rng.uniform(-1.0, 1.0, (3, 4, 4)).astype(np.float32)
+        smooth = [color.resize_linear(c[..., None], size, size)[..., 0] for c in coarse]
+        grain = 6.0 * rng.standard_normal((size, size)).astype(np.float32)
+        lightness = np.clip(55.0 + 20.0 * smooth[0] + grain, 5.0, 95.0)
+        lab = np.stack([lightness, 45.0 * smooth[1], 45.0 * smooth[2]], axis=-1)
+        images.append(np.clip(color.lab_to_rgb(lab.astype(np.float32)), 0.0, 1.0))
+    return images
+
+
+def test_the_autoencoder_keeps_both_chroma_axes():
+    # Colourfulness alone missed it once: an autoencoder that keeps yellow-blue
+    # but drops red-green turns every leaf olive and still looks "colourful".
+    from tinct.train.vae import chroma_axes_kept
+
+    vae = load_pipeline(None, device="cpu").vae
+    kept = chroma_axes_kept(vae, colour_fields())
+    assert kept["a"] >= MIN_AXIS_R2 and kept["b"] >= MIN_AXIS_R2, kept

@@ -151,6 +151,7 @@ def test_train_vae_improves_reconstruction(
     assert main([*argv, "--lr-warmup", "1", "--ema-decay", "0"]) == 0
     training = json.loads((out / "model" / "training.json").read_text())
     assert training["task"] == "vae" and 0 < training["colorfulness_kept"] < 10
+    assert all(-10 < training[k] <= 1 for k in ("a_r2", "b_r2"))
     held = ImageStream(photos, Augment(resolution=32, hue_shift=0.0, hints=0.0), seed=7)
     x = torch.stack([torch.from_numpy(held[1000 + i]["rgb"]) for i in range(8)])
 

@@ -28,7 +28,7 @@ from tinct.pipeline.pipeline_tinct import TinctPipeline
 from tinct.train.data import Photo, load_photos
 from tinct.train.hints import simulate_hints
 from tinct.train.ranker import decode_at_scales
-from tinct.train.vae import autoencoder_loss
+from tinct.train.vae import autoencoder_loss, chroma_axes_kept, colorfulness_kept
 
 
 def _log(log: list, phase: str, step: int, loss: float, t0: float) -> None:
@@ -65,7 +65,7 @@ def train_vae(
     batch: int = 8,
     size: int = 160,
     lr: float = 2e-3,
-    chroma_weight: float = 0.04,
+    chroma_weight: float = 0.15,
 ):
     vae = pipe.vae.train()
     opt = torch.optim.AdamW(vae.parameters(), lr=lr, weight_decay=1e-4)
@@ -86,20 +86,17 @@ def train_vae(
             _log(log, "vae", step, loss.item(), t0)
         step += 1
     vae.eval()
-    with torch.no_grad():  # does colour survive the autoencoder?
-        sample = [photos[i].rgb for i in range(0, len(photos), max(1, len(photos) // 8))]
-        ratios = []
-        for rgb in sample:
-            x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
-            h, w = x.shape[-2] // 8 * 8, x.shape[-1] // 8 * 8
-            x = x[..., :h, :w]
-            rec = (vae.decode(vae.encode(x * 2 - 1).latent_dist.mean).sample + 1) * 0.5
-            out = rec[0].permute(1, 2, 0).clamp(0, 1).numpy()
-            ratios.append(
-                color.colorfulness(out)
-                / max(color.colorfulness(x[0].permute(1, 2, 0).numpy()), 1e-6)
-            )
-        print(f"[vae] reconstruction colourfulness / original: {np.mean(ratios):.2f}", flush=True)
+    # Does colour survive the autoencoder, on both chroma axes?
+    sample = [photos[i].rgb for i in range(0, len(photos), max(1, len(photos) // 16))]
+    kept, axes = colorfulness_kept(vae, sample), chroma_axes_kept(vae, sample)
+    print(
+        f"[vae] reconstruction colourfulness / original: {kept:.2f}; "
+        f"R^2 of a* {axes['a']:.2f}, of b* {axes['b']:.2f}",
+        flush=True,
+    )
+    log.append(
+        {"phase": "vae-check", "colorfulness_kept": kept, "a_r2": axes["a"], "b_r2": axes["b"]}
+    )
 
 
 # ------------------------------------------------------------ latents ---
@@ -236,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--unet-minutes", type=float, default=35)
     ap.add_argument("--ranker-minutes", type=float, default=4)
     ap.add_argument("--vae-lr", type=float, default=2e-3)
-    ap.add_argument("--chroma-weight", type=float, default=0.04, help="VAE loss weight of a*b* L1")
+    ap.add_argument("--chroma-weight", type=float, default=0.15, help="VAE loss weight of a*b* L1")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     ap.add_argument("--init", default=None, help="start from this model folder")
@@ -264,12 +261,13 @@ def main(argv: list[str] | None = None) -> int:
             lr=args.vae_lr,
             chroma_weight=args.chroma_weight,
         )
-    items = precompute_latents(pipe, photos)
-    print(f"{len(items)} latent items", flush=True)
-    if args.unet_minutes > 0:
-        train_unet(pipe, items, args.unet_minutes, rng, log)
-    if args.ranker_minutes > 0:
-        train_ranker(pipe, items, args.ranker_minutes, rng, log)
+    if args.unet_minutes > 0 or args.ranker_minutes > 0:
+        items = precompute_latents(pipe, photos)
+        print(f"{len(items)} latent items", flush=True)
+        if args.unet_minutes > 0:
+            train_unet(pipe, items, args.unet_minutes, rng, log)
+        if args.ranker_minutes > 0:
+            train_ranker(pipe, items, args.ranker_minutes, rng, log)
     out = Path(args.output)
     from tinct.train.loop import save_model_folder
 

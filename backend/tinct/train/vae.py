@@ -72,11 +72,43 @@ def colorfulness_kept(vae, images: list[np.ndarray]) -> float:
     return float(np.mean(ratios)) if ratios else float("nan")
 
 
+@torch.no_grad()
+def chroma_axes_kept(vae, images: list[np.ndarray], cell: int = 8) -> dict[str, float]:
+    """How much of each chroma axis survives the autoencoder: R^2 of the decoded
+    a* and b* against the originals', on cell x cell block means.
+
+    Colourfulness alone can hide a lost axis: an autoencoder that keeps only
+    yellow-blue (b*) still scores well on it, yet turns every green olive.
+    """
+    from tinct import color
+
+    f = 2 ** (len(getattr(vae.config, "block_out_channels", None) or (1, 1, 1, 1)) - 1)
+    cell = max(cell, f)
+    truth, decoded = [], []
+    for rgb in images:
+        h, w = rgb.shape[0] // cell * cell, rgb.shape[1] // cell * cell
+        if h == 0 or w == 0:
+            continue
+        x = torch.from_numpy(np.ascontiguousarray(rgb[:h, :w].transpose(2, 0, 1)))[None]
+        encoded = vae.encode(x.to(vae.device, vae.dtype) * 2 - 1)
+        post = getattr(encoded, "latent_dist", None)
+        z = post.mean if post is not None else encoded.latents
+        out = ((vae.decode(z).sample + 1) * 0.5)[0].permute(1, 2, 0).clamp(0, 1).float()
+        for img, into in ((rgb[:h, :w], truth), (out.cpu().numpy(), decoded)):
+            ab = color.rgb_to_lab(np.ascontiguousarray(img, dtype=np.float32))[..., 1:]
+            into.append(ab.reshape(h // cell, cell, w // cell, cell, 2).mean((1, 3)).reshape(-1, 2))
+    if not truth:
+        raise ValueError("no image large enough to measure")
+    t, d = np.concatenate(truth), np.concatenate(decoded)
+    r2 = 1.0 - ((t - d) ** 2).mean(0) / np.maximum(t.var(0), 1e-6)
+    return {"a": float(r2[0]), "b": float(r2[1])}
+
+
 @dataclass
 class AutoencoderOptions:
     data: str
     model: str | None = NEW  # start: a new default architecture, or a Tinct model folder
-    chroma_weight: float = 0.04
+    chroma_weight: float = 0.15  # lower (0.04) let a small VAE drop the red-green axis
     kl_weight: float = 1e-6
     gray_share: float = 0.25
 
@@ -116,6 +148,11 @@ class AutoencoderTask:
         vae = self.pipe.vae.eval()
         images = [self.dataset[i]["rgb"].transpose(1, 2, 0) for i in range(8)]
         kept = colorfulness_kept(vae, images)
+        axes = chroma_axes_kept(vae, images)
         self.pipe.to(torch.float32)
         save_model_folder(self.pipe, folder, self.drop_text_encoder)
-        return {"colorfulness_kept": round(kept, 4)}
+        return {
+            "colorfulness_kept": round(kept, 4),
+            "a_r2": round(axes["a"], 4),
+            "b_r2": round(axes["b"], 4),
+        }
