@@ -49,8 +49,8 @@ def colour_fields(count: int = 6, size: int = 128, seed: int = 0) -> list[np.nda
 def test_the_autoencoder_keeps_both_chroma_axes():
     # Colourfulness alone missed it once: an autoencoder that keeps yellow-blue
     # but drops red-green turns every leaf olive and still looks "colourful".
-    from tinct.train.vae import chroma_axes_kept
+    from tinct.train.vae import autoencoded, chroma_axes_kept
 
     vae = load_pipeline(None, device="cpu").vae
-    kept = chroma_axes_kept(vae, colour_fields())
+    kept = chroma_axes_kept(autoencoded(vae, colour_fields()))
     assert kept["a"] >= MIN_AXIS_R2 and kept["b"] >= MIN_AXIS_R2, kept

@@ -28,7 +28,7 @@ from tinct.pipeline.pipeline_tinct import TinctPipeline
 from tinct.train.data import Photo, load_photos
 from tinct.train.hints import simulate_hints
 from tinct.train.ranker import decode_at_scales
-from tinct.train.vae import autoencoder_loss, chroma_axes_kept, colorfulness_kept
+from tinct.train.vae import autoencoded, autoencoder_loss, chroma_axes_kept, colorfulness_kept
 
 
 def _log(log: list, phase: str, step: int, loss: float, t0: float) -> None:
@@ -88,7 +88,8 @@ def train_vae(
     vae.eval()
     # Does colour survive the autoencoder, on both chroma axes?
     sample = [photos[i].rgb for i in range(0, len(photos), max(1, len(photos) // 16))]
-    kept, axes = colorfulness_kept(vae, sample), chroma_axes_kept(vae, sample)
+    pairs = autoencoded(vae, sample)
+    kept, axes = colorfulness_kept(pairs), chroma_axes_kept(pairs)
     print(
         f"[vae] reconstruction colourfulness / original: {kept:.2f}; "
         f"R^2 of a* {axes['a']:.2f}, of b* {axes['b']:.2f}",

@@ -52,50 +52,49 @@ class AutoencoderObjective(nn.Module):
 
 
 @torch.no_grad()
-def colorfulness_kept(vae, images: list[np.ndarray]) -> float:
-    """Mean colourfulness of the autoencoded images over the originals'."""
-    from tinct import color
-
+def autoencoded(vae, images: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(original, reconstruction) pairs: each image cropped to a multiple of the
+    VAE's stride, encoded (posterior mean), decoded; sRGB float32 in [0, 1]."""
     f = 2 ** (len(getattr(vae.config, "block_out_channels", None) or (1, 1, 1, 1)) - 1)
-    ratios = []
+    pairs = []
     for rgb in images:
         h, w = rgb.shape[0] // f * f, rgb.shape[1] // f * f
-        x = torch.from_numpy(np.ascontiguousarray(rgb[:h, :w].transpose(2, 0, 1)))[None]
-        x = x.to(vae.device, vae.dtype)
+        if h == 0 or w == 0:
+            continue
+        crop = np.ascontiguousarray(rgb[:h, :w], dtype=np.float32)
+        x = torch.from_numpy(crop.transpose(2, 0, 1).copy())[None].to(vae.device, vae.dtype)
         encoded = vae.encode(x * 2 - 1)
         post = getattr(encoded, "latent_dist", None)
         z = post.mean if post is not None else encoded.latents
         out = ((vae.decode(z).sample + 1) * 0.5)[0].permute(1, 2, 0).clamp(0, 1).float()
-        ratios.append(
-            color.colorfulness(out.cpu().numpy()) / max(color.colorfulness(rgb[:h, :w]), 1e-6)
-        )
+        pairs.append((crop, np.ascontiguousarray(out.cpu().numpy())))
+    return pairs
+
+
+def colorfulness_kept(pairs: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """Mean colourfulness of the reconstructions over the originals' (`autoencoded` pairs)."""
+    from tinct import color
+
+    ratios = [color.colorfulness(d) / max(color.colorfulness(o), 1e-6) for o, d in pairs]
     return float(np.mean(ratios)) if ratios else float("nan")
 
 
-@torch.no_grad()
-def chroma_axes_kept(vae, images: list[np.ndarray], cell: int = 8) -> dict[str, float]:
-    """How much of each chroma axis survives the autoencoder: R^2 of the decoded
-    a* and b* against the originals', on cell x cell block means.
+def chroma_axes_kept(pairs: list[tuple[np.ndarray, np.ndarray]], cell: int = 8) -> dict[str, float]:
+    """How much of each chroma axis survives the autoencoder (`autoencoded` pairs):
+    R^2 of the decoded a* and b* against the originals', on cell x cell block means.
 
     Colourfulness alone can hide a lost axis: an autoencoder that keeps only
     yellow-blue (b*) still scores well on it, yet turns every green olive.
     """
     from tinct import color
 
-    f = 2 ** (len(getattr(vae.config, "block_out_channels", None) or (1, 1, 1, 1)) - 1)
-    cell = max(cell, f)
     truth, decoded = [], []
-    for rgb in images:
-        h, w = rgb.shape[0] // cell * cell, rgb.shape[1] // cell * cell
+    for pair in pairs:
+        h, w = pair[0].shape[0] // cell * cell, pair[0].shape[1] // cell * cell
         if h == 0 or w == 0:
             continue
-        x = torch.from_numpy(np.ascontiguousarray(rgb[:h, :w].transpose(2, 0, 1)))[None]
-        encoded = vae.encode(x.to(vae.device, vae.dtype) * 2 - 1)
-        post = getattr(encoded, "latent_dist", None)
-        z = post.mean if post is not None else encoded.latents
-        out = ((vae.decode(z).sample + 1) * 0.5)[0].permute(1, 2, 0).clamp(0, 1).float()
-        for img, into in ((rgb[:h, :w], truth), (out.cpu().numpy(), decoded)):
-            ab = color.rgb_to_lab(np.ascontiguousarray(img, dtype=np.float32))[..., 1:]
+        for img, into in zip(pair, (truth, decoded), strict=True):
+            ab = color.rgb_to_lab(np.ascontiguousarray(img[:h, :w]))[..., 1:]
             into.append(ab.reshape(h // cell, cell, w // cell, cell, 2).mean((1, 3)).reshape(-1, 2))
     if not truth:
         raise ValueError("no image large enough to measure")
@@ -147,8 +146,8 @@ class AutoencoderTask:
 
         vae = self.pipe.vae.eval()
         images = [self.dataset[i]["rgb"].transpose(1, 2, 0) for i in range(8)]
-        kept = colorfulness_kept(vae, images)
-        axes = chroma_axes_kept(vae, images)
+        pairs = autoencoded(vae, images)
+        kept, axes = colorfulness_kept(pairs), chroma_axes_kept(pairs)
         self.pipe.to(torch.float32)
         save_model_folder(self.pipe, folder, self.drop_text_encoder)
         return {
