@@ -93,20 +93,6 @@ def test_guided_upsample_snaps_colour_to_luma_edges():
     assert edge_error(guided) < 0.5 * edge_error(plain)
 
 
-def test_propagate_hints_follows_the_hinted_colours():
-    lightness = np.full((40, 60), 50.0, np.float32)
-    ab = np.zeros((40, 60, 2), np.float32)
-    mask = np.zeros((40, 60), np.float32)
-    mask[5:8, 5:8], ab[5:8, 5:8] = 1.0, [60.0, 10.0]
-    mask[30:33, 50:53], ab[30:33, 50:53] = 1.0, [-40.0, 50.0]
-    field, conf = color.propagate_hints(lightness, ab, mask)
-    assert field[6, 6] == pytest.approx([60, 10], abs=12)
-    assert field[31, 51] == pytest.approx([-40, 50], abs=12)
-    assert conf[6, 6] > conf[20, 30] >= 0
-    empty, zero = color.propagate_hints(lightness, ab, np.zeros_like(mask))
-    assert not empty.any() and not zero.any()
-
-
 def test_colorfulness_orders_gray_below_colour():
     rgb = np.random.default_rng(5).random((16, 16, 3), dtype=np.float32)
     assert color.colorfulness(color.gray(rgb)) < 1.0 < color.colorfulness(rgb)

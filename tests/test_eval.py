@@ -23,6 +23,7 @@ PER_IMAGE = {
     "dcf",
     "ab_error",
     "ab_error_gray",
+    "excess_over_gray",
     "chroma_psnr",
     "dl_mean",
     "dl_p99",
@@ -30,6 +31,9 @@ PER_IMAGE = {
 }
 SUMMARY = {
     "images",
+    "worst_image",
+    "worst_excess_over_gray",
+    "worse_than_gray_by_6",
     "colorfulness",
     "colorfulness_truth",
     "colorfulness_ratio",
@@ -46,13 +50,17 @@ SUMMARY = {
 }
 
 
-def test_eval_writes_metrics_sheet_and_plot_with_prompt_and_hint_checks(
+def test_eval_writes_metrics_sheet_and_plot_with_prompt_hint_and_caption_checks(
     tmp_path, tiny_model_dir, one_thread, capsys
 ):
     photos = make_photos(tmp_path / "heldout", count=4)
+    (photos / "captions.txt").write_text(
+        "# true captions\nimg0: a red ball\nimg2: green grass, blue sky\n"
+    )
     report = tmp_path / "report"
     argv = ["eval", str(photos), "-o", str(report), "--model", str(tiny_model_dir)]
-    assert main([*argv, "--prompt-check", "--hint-check", "6", "--quiet"]) == 0
+    checks = ["--prompt-check", "--hint-check", "6", "--caption-check", "--quiet"]
+    assert main([*argv, *checks]) == 0
     m = json.loads((report / "metrics.json").read_text())
     for key in ("auto", "1.0"):
         assert set(m[key]["summary"]) == SUMMARY and m[key]["summary"]["images"] == 4
@@ -63,6 +71,13 @@ def test_eval_writes_metrics_sheet_and_plot_with_prompt_and_hint_checks(
             assert row["dcf"] == pytest.approx(row["colorfulness"] - row["colorfulness_truth"])
             assert row["dl_mean"] < 0.5  # lightness is the input's
             assert row["ab_error_gray"] > 10 and row["seconds"] > 0
+            assert row["excess_over_gray"] == pytest.approx(row["ab_error"] - row["ab_error_gray"])
+        rows = m[key]["images"]
+        worst = max(rows, key=lambda r: r["excess_over_gray"])
+        assert m[key]["summary"]["worst_image"] == worst["name"]
+        assert m[key]["summary"]["worse_than_gray_by_6"] == sum(
+            r["excess_over_gray"] > 6 for r in rows
+        )
     assert {r["scale"] for r in m["1.0"]["images"]} == {1.0}
     assert all(0.6 <= r["scale"] <= 1.4 for r in m["auto"]["images"])
     # The all-gray baseline is the photo's own mean chroma, independent of the model.
@@ -80,6 +95,13 @@ def test_eval_writes_metrics_sheet_and_plot_with_prompt_and_hint_checks(
     assert hc["points"] == 6 and len(hc["images"]) == 4
     assert hc["ab_error"] > 0 and hc["ab_error_idw"] > 0
     assert hc["ratio_to_idw"] == pytest.approx(hc["ab_error"] / hc["ab_error_idw"])
+    assert hc["worst_image"] == max(hc["images"], key=lambda r: r["ratio_to_idw"])["name"]
+    cc = m["caption_check"]
+    assert cc["images"] == 2
+    assert [r["name"] for r in cc["images_detail"]] == ["img0", "img2"]
+    assert cc["images_detail"][1]["caption"] == "green grass, blue sky"
+    assert cc["ab_error_gray"] > 10
+    assert cc["ratio_to_gray"] == pytest.approx(cc["ab_error"] / cc["ab_error_gray"])
     # Six patches of the true colour tell inverse distance most of the answer on
     # these smooth photos: far below the all-gray error.
     assert hc["ab_error_idw"] < 0.6 * m["auto"]["summary"]["ab_error_gray"]
@@ -89,6 +111,17 @@ def test_eval_writes_metrics_sheet_and_plot_with_prompt_and_hint_checks(
     assert plot.width >= 400 and plot.height >= 300
     out = capsys.readouterr().out
     assert "scale auto:" in out and "prompt check:" in out and "hint check (6 points)" in out
+    assert "caption check (2 photos)" in out and "excess" in out
+
+
+def test_caption_check_without_a_captions_file_is_a_one_line_error(
+    tmp_path, tiny_model_dir, one_thread, capsys
+):
+    photos = make_photos(tmp_path / "heldout", count=1)
+    argv = ["eval", str(photos), "-o", str(tmp_path / "r"), "--model", str(tiny_model_dir)]
+    assert main([*argv, "--caption-check", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "captions.txt" in err and "Traceback" not in err
 
 
 def test_python_m_tinct_evaluate_still_writes_just_a_json_file(

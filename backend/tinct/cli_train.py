@@ -148,13 +148,20 @@ def add_eval_parser(sub) -> None:
     p.add_argument(
         "--prompt-check",
         action="store_true",
-        help='also colorize with "blue", "red", "green", "yellow": does the hue follow?',
+        help='also colorize with "a photo in X tones" (X: blue, red, green, yellow): '
+        "does the hue follow?",
     )
     p.add_argument(
         "--hint-check",
         type=_positive,
         metavar="N",
         help="also give N hint points of the true colour; compare with inverse distance",
+    )
+    p.add_argument(
+        "--caption-check",
+        action="store_true",
+        help="also colorize with each photo's true caption from DIR/captions.txt "
+        "('NAME: caption' lines): error against no prompt and all-gray",
     )
     p.add_argument("--device", help="cpu, cuda, mps (default: best available)")
     p.add_argument("--seed", type=int, default=0)

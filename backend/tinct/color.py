@@ -295,54 +295,6 @@ def guided_upsample(
     return coeffs[..., :c] * guide_full[..., None] + coeffs[..., c:]
 
 
-# ---------------------------------------------------------------- hints ---
-
-
-def propagate_hints(
-    lightness: np.ndarray, hint_ab: np.ndarray, hint_mask: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Spread sparse a*b* hints over the image.
-
-    lightness (h, w) in L* units, hint_ab (h, w, 2), hint_mask (h, w) in [0, 1].
-    Returns a dense a*b* field and a confidence map in [0, 1]. Normalised
-    convolution from coarse to fine windows (finer windows override where they
-    hold hints), then a guided filter on the luma so the field follows edges.
-    """
-    h, w = lightness.shape
-    m = np.clip(hint_mask.astype(np.float32), 0.0, 1.0)
-    if m.max() <= 0:
-        return np.zeros((h, w, 2), np.float32), np.zeros((h, w), np.float32)
-    field = np.broadcast_to((hint_ab * m[..., None]).sum(axis=(0, 1)) / m.sum(), (h, w, 2)).astype(
-        np.float32
-    )
-    conf = np.zeros((h, w), np.float32)
-    r = max(h, w) // 2
-    while r >= 1:
-        d = _box(m, r)
-        n = _box(hint_ab * m[..., None], r)
-        local = n / np.maximum(d, 1e-8)[..., None]
-        support = np.clip(d * (2 * r + 1) ** 2 / 4.0, 0.0, 1.0)
-        field = field + (local - field) * support[..., None]
-        conf = np.maximum(conf, support * min(1.0, 8.0 / r))
-        r //= 2
-    guide = lightness.astype(np.float32) / 100.0
-    field = guided_upsample(field, guide, guide, radius=4, eps=1e-3)
-    return field.astype(np.float32), conf
-
-
-def hint_chroma(
-    rgb: np.ndarray, alpha: np.ndarray, lightness: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Painted hints at work size (colour (h, w, 3), coverage alpha (h, w), the
-    input's L*) -> painted a*b* (0 where unpainted), mask in [0, 1], and the
-    hints propagated along the luma (`propagate_hints`: field and confidence)."""
-    ab = rgb_to_lab(np.clip(rgb, 0.0, 1.0))[..., 1:]
-    ab[alpha <= 0] = 0.0
-    mask = np.clip(alpha, 0.0, 1.0)
-    field, conf = propagate_hints(lightness, ab, mask)
-    return ab, mask, field, conf
-
-
 # -------------------------------------------------------------- metrics ---
 
 

@@ -12,12 +12,20 @@ It writes REPORT_DIR/metrics.json, contact_sheet.png (gray | ours at auto
 scale | original) and scale_plot.png (mean colourfulness against scale);
 given `-o FILE.json` (the older usage) only the metrics, to that file.
 
-`--prompt-check` colorizes every image again with the prompts "blue", "red",
-"green" and "yellow" and counts how often the mean a*b* moves toward that
-colour's hue (a positive component of the shift along the hue's direction).
-`--hint-check N` gives N small patches of the true colour at random places
-and compares the a*b* error with inverse-distance interpolation of the same
-patches (pasted the same way, on the same L*).
+Per image it also reports the excess over gray (our a*b* error minus the
+all-gray result's: positive means worse than leaving the photo gray), and the
+summary names the worst image and counts those worse than gray by more than
+`WORSE_THAN_GRAY` a*b* units.
+
+`--prompt-check` colorizes every image again with "a photo in X tones" for X
+in blue, red, green, yellow and counts how often the mean a*b* moves toward
+that colour's hue (a positive component of the shift along the hue's
+direction). `--hint-check N` gives N small patches of the true colour at
+random places and compares the a*b* error with inverse-distance
+interpolation of the same patches (pasted the same way, on the same L*).
+`--caption-check` reads true one-line captions from DIR/captions.txt
+(`NAME: caption` per line) and compares the a*b* error with the caption as
+the prompt against the same photo without a prompt and against all-gray.
 """
 
 from __future__ import annotations
@@ -35,6 +43,9 @@ from tinct import color
 
 CURVE_SCALES = tuple(round(0.2 * i, 1) for i in range(11))  # 0.0 .. 2.0
 PROMPT_WORDS = ("blue", "red", "green", "yellow")
+PROMPT_TEMPLATE = "a photo in {} tones"
+WORSE_THAN_GRAY = 6.0  # a*b* units: a photo this much worse than gray is a failure
+CAPTIONS_FILE = "captions.txt"
 THUMB = 200  # contact-sheet cell width in pixels
 
 
@@ -50,6 +61,7 @@ class ImageMetrics:
     dcf: float  # colorfulness - colorfulness_truth
     ab_error: float
     ab_error_gray: float
+    excess_over_gray: float  # ab_error - ab_error_gray: > 0 is worse than no colour
     chroma_psnr: float
     dl_mean: float  # |L*| against the gray input
     dl_p99: float
@@ -80,14 +92,17 @@ def image_metrics(
     gray_input = color.gray(truth) if gray_input is None else gray_input
     dl = np.abs(color.luminance_lstar(result) - color.luminance_lstar(gray_input))
     cf, cf_t = color.colorfulness(result), color.colorfulness(truth)
+    err = ab_error(result, truth)
+    err_gray = float(np.linalg.norm(color.rgb_to_lab(truth)[..., 1:], axis=-1).mean())
     return ImageMetrics(
         name=name,
         scale=float(scale),
         colorfulness=cf,
         colorfulness_truth=cf_t,
         dcf=cf - cf_t,
-        ab_error=ab_error(result, truth),
-        ab_error_gray=float(np.linalg.norm(color.rgb_to_lab(truth)[..., 1:], axis=-1).mean()),
+        ab_error=err,
+        ab_error_gray=err_gray,
+        excess_over_gray=err - err_gray,
         chroma_psnr=chroma_psnr(result, truth),
         dl_mean=float(dl.mean()),
         dl_p99=float(np.percentile(dl, 99)),
@@ -107,8 +122,12 @@ def summarize(rows: list[ImageMetrics]) -> dict:
         mean("ab_error"),
         mean("ab_error_gray"),
     )
+    worst = max(rows, key=lambda r: r.excess_over_gray, default=None)
     return {
         "images": len(rows),
+        "worst_image": worst.name if worst else "",
+        "worst_excess_over_gray": worst.excess_over_gray if worst else 0.0,
+        "worse_than_gray_by_6": sum(r.excess_over_gray > WORSE_THAN_GRAY for r in rows),
         "colorfulness": cf,
         "colorfulness_truth": cf_t,
         "colorfulness_ratio": cf / max(cf_t, 1e-9),
@@ -195,7 +214,10 @@ def prompt_check(pipe, paths: list[Path], steps: int, guidance: float, bar=None)
         entry = {"name": path.stem, "words": {}}
         for word in PROMPT_WORDS:
             latents = pipe.predict(
-                gray, prompt=word, num_inference_steps=steps, guidance_scale=guidance
+                gray,
+                prompt=PROMPT_TEMPLATE.format(word),
+                num_inference_steps=steps,
+                guidance_scale=guidance,
             )
             shift = mean_ab(pipe, latents) - base
             h = math.radians(hue_center(word))
@@ -213,7 +235,7 @@ def prompt_check(pipe, paths: list[Path], steps: int, guidance: float, bar=None)
         }
     pairs = [e["words"][w]["toward"] for e in per_image for w in PROMPT_WORDS]
     return {
-        "prompts": list(PROMPT_WORDS),
+        "prompts": [PROMPT_TEMPLATE.format(w) for w in PROMPT_WORDS],
         "guidance": guidance,
         "toward_share": sum(pairs) / max(len(pairs), 1),
         "words": words,
@@ -273,24 +295,89 @@ def hint_check(pipe, paths: list[Path], n: int, steps: int, seed: int, bar=None)
         painted = hints[..., 3:] > 0
         field = np.where(painted, color.rgb_to_lab(truth)[..., 1:], field)
         idw = color.merge_luma(color.luminance_lstar(gray), field)
+        err, err_idw = ab_error(ours, truth), ab_error(idw, truth)
         per_image.append(
             {
                 "name": path.stem,
-                "ab_error": ab_error(ours, truth),
-                "ab_error_idw": ab_error(idw, truth),
+                "ab_error": err,
+                "ab_error_idw": err_idw,
+                "ratio_to_idw": err / max(err_idw, 1e-9),
             }
         )
         if bar is not None:
             bar.update(1)
     ours_err = sum(r["ab_error"] for r in per_image) / max(len(per_image), 1)
     idw_err = sum(r["ab_error_idw"] for r in per_image) / max(len(per_image), 1)
+    worst = max(per_image, key=lambda r: r["ratio_to_idw"], default={"name": ""})
     return {
         "points": n,
         "scale": 1.0,
         "ab_error": ours_err,
         "ab_error_idw": idw_err,
         "ratio_to_idw": ours_err / max(idw_err, 1e-9),
+        "worst_image": worst["name"],
         "images": per_image,
+    }
+
+
+# --------------------------------------------------------- caption check ---
+
+
+def read_captions(folder: Path) -> dict[str, str]:
+    """NAME: caption lines of folder/captions.txt (# comments, blank lines skipped)."""
+    path = folder / CAPTIONS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"--caption-check needs {path}: one 'NAME: caption' line per photo")
+    captions = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, sep, caption = line.partition(":")
+            if not sep or not caption.strip():
+                raise ValueError(f"{path}: expected 'NAME: caption', got {line!r}")
+            captions[name.strip()] = caption.strip()
+    return captions
+
+
+def caption_check(
+    pipe, paths: list[Path], captions: dict[str, str], steps: int, guidance: float, bar=None
+) -> dict:
+    """a*b* error with the true caption as prompt, without a prompt, and all-gray
+    (scale 1.0, so the prompt's own effect is measured, not the ranker's)."""
+    per_image = []
+    for path in paths:
+        if path.stem not in captions:
+            continue
+        truth = read_truth(path)
+        gray = color.gray(truth)
+        plain = pipe.predict(gray, num_inference_steps=steps)
+        told = pipe.predict(
+            gray, prompt=captions[path.stem], num_inference_steps=steps, guidance_scale=guidance
+        )
+        per_image.append(
+            {
+                "name": path.stem,
+                "caption": captions[path.stem],
+                "ab_error": ab_error(pipe.render(gray, told, 1.0), truth),
+                "ab_error_no_prompt": ab_error(pipe.render(gray, plain, 1.0), truth),
+                "ab_error_gray": ab_error(gray, truth),
+            }
+        )
+        if bar is not None:
+            bar.update(1)
+    n = max(len(per_image), 1)
+    err, plain, gray = (
+        sum(r[k] for r in per_image) / n
+        for k in ("ab_error", "ab_error_no_prompt", "ab_error_gray")
+    )
+    return {
+        "images": len(per_image),
+        "ab_error": err,
+        "ab_error_no_prompt": plain,
+        "ab_error_gray": gray,
+        "ratio_to_gray": err / max(gray, 1e-9),
+        "ratio_to_no_prompt": err / max(plain, 1e-9),
+        "images_detail": per_image,
     }
 
 
@@ -409,9 +496,10 @@ def run_report(args) -> int:
 
     torch.manual_seed(args.seed)
     pipe = load_pipeline(args.model, device=args.device)
+    captions = read_captions(Path(args.folder)) if args.caption_check else {}
     total = len(paths) * (
         1 + (len(PROMPT_WORDS) if args.prompt_check else 0) + (1 if args.hint_check else 0)
-    )
+    ) + sum(p.stem in captions for p in paths)
     bar = tqdm(total=total, disable=args.quiet, unit="image", file=sys.stderr)
     report, sheet = evaluate_images(pipe, paths, args.steps, args.guidance, bar)
     report = {
@@ -425,6 +513,10 @@ def run_report(args) -> int:
         report["prompt_check"] = prompt_check(pipe, paths, args.steps, args.guidance, bar)
     if args.hint_check:
         report["hint_check"] = hint_check(pipe, paths, args.hint_check, args.steps, args.seed, bar)
+    if args.caption_check:
+        report["caption_check"] = caption_check(
+            pipe, paths, captions, args.steps, args.guidance, bar
+        )
     bar.close()
     written = [metrics_path]
     if sheet_path is not None and plot_path is not None:
@@ -434,8 +526,13 @@ def run_report(args) -> int:
         written += [sheet_path, plot_path]
     metrics_path.write_text(json.dumps(report, indent=1) + "\n")
     for key in ("auto", "1.0"):
-        short = {k: round(v, 3) for k, v in report[key]["summary"].items()}
+        short = {k: _rounded(v) for k, v in report[key]["summary"].items()}
         print(f"scale {key}: {json.dumps(short)}")
+        for m in report[key]["images"]:
+            print(
+                f"  {m['name']:40s} a*b* error {m['ab_error']:6.2f}  gray {m['ab_error_gray']:6.2f}"
+                f"  excess {m['excess_over_gray']:+6.2f}  scale {m['scale']:.2f}"
+            )
     if args.prompt_check:
         pc = report["prompt_check"]
         words = {w: round(v["toward_share"], 2) for w, v in pc["words"].items()}
@@ -444,10 +541,24 @@ def run_report(args) -> int:
         hc = report["hint_check"]
         print(
             f"hint check ({hc['points']} points): a*b* error {hc['ab_error']:.2f}, "
-            f"inverse distance {hc['ab_error_idw']:.2f} (ratio {hc['ratio_to_idw']:.3f})"
+            f"inverse distance {hc['ab_error_idw']:.2f} (ratio {hc['ratio_to_idw']:.3f}, "
+            f"worst {hc['worst_image']})"
+        )
+        for r in hc["images"]:
+            print(f"  {r['name']:40s} ratio to inverse distance {r['ratio_to_idw']:.3f}")
+    if args.caption_check:
+        cc = report["caption_check"]
+        print(
+            f"caption check ({cc['images']} photos): a*b* error {cc['ab_error']:.2f}, "
+            f"no prompt {cc['ab_error_no_prompt']:.2f}, gray {cc['ab_error_gray']:.2f} "
+            f"(ratio to gray {cc['ratio_to_gray']:.3f}, to no prompt {cc['ratio_to_no_prompt']:.3f})"
         )
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _rounded(value):
+    return round(value, 3) if isinstance(value, float) else value
 
 
 def main(argv: list[str] | None = None) -> int:

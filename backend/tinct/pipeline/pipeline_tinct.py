@@ -18,6 +18,7 @@ from diffusers import AutoencoderKL, AutoencoderTiny, DiffusionPipeline, UNet2DC
 from diffusers.utils import BaseOutput
 
 from tinct import color
+from tinct import hints as hint_propagation
 from tinct.pipeline.ranker import TinctRanker
 from tinct.pipeline.scheduler import ColdDiffusionScheduler
 
@@ -195,11 +196,15 @@ class TinctPipeline(DiffusionPipeline):
         return inputs.channels, inputs.ab, inputs.mask
 
     def hint_inputs(
-        self, hints: np.ndarray | None, lightness: np.ndarray, gray_latent: torch.Tensor
+        self,
+        hints: np.ndarray | None,
+        lightness: np.ndarray,
+        gray_latent: torch.Tensor,
+        grid_pixels: int = hint_propagation.GRID_PIXELS,
     ) -> HintInputs:
         """Everything the hints give: the U-Net's hint channels, the painted a*b* and
         where (for paste-back), and the edge-aware propagated field with its confidence
-        (blended into the chroma at render time)."""
+        (blended into the chroma at render time). `grid_pixels` bounds the solve."""
         if not self.accepts_hints:
             return HintInputs(None)
         lc, (hl, wl) = self.latent_channels, gray_latent.shape[-2:]
@@ -208,7 +213,7 @@ class TinctPipeline(DiffusionPipeline):
             return HintInputs(zeros)
         h, w = lightness.shape
         rgb, alpha = color.resize_area_premultiplied(hints[..., :3], hints[..., 3], h, w)
-        ab, mask, field_ab, conf = color.hint_chroma(rgb, alpha, lightness)
+        ab, mask, field_ab, conf = hint_propagation.hint_chroma(rgb, alpha, lightness, grid_pixels)
         hint_rgb = color.merge_luma(lightness, field_ab * conf[..., None])
         z_hint = self.encode_image(hint_rgb) - gray_latent
         conf_t = torch.from_numpy(color.resize_area(conf, hl, wl).copy())[None, None].to(z_hint)
@@ -322,10 +327,9 @@ class TinctPipeline(DiffusionPipeline):
         if gain != 1.0:
             ab = ab * gain
         if latents.hint_field is not None and latents.hint_confidence is not None:
-            # Trust the edge-aware hint field in proportion to its support (sqrt: a
-            # field a few hints back beats the model's prior; chosen on training
-            # photos, where the blend cut a*b* error ~8% below either alone).
-            field, weight = latents.hint_field, np.sqrt(latents.hint_confidence)
+            # Where the hints reach along like lightness their colour wins; the
+            # model's colour stays only where they do not (tinct.hints).
+            field, weight = latents.hint_field, latents.hint_confidence
             if weight.shape != ab.shape[:2]:
                 field = color.resize_area(field, *ab.shape[:2])
                 weight = color.resize_area(weight, *ab.shape[:2])

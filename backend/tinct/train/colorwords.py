@@ -105,3 +105,42 @@ def with_color_word(caption: str, word: str | None, stale: bool) -> str:
     if word is None:
         return rest
     return f"{word}, {rest}" if rest else word
+
+
+def _band_word(lab: np.ndarray, min_chroma: float = 10.0) -> str | None:
+    """The colour word of most chroma in a band of Lab pixels, None when gray."""
+    ab = lab[..., 1:].reshape(-1, 2)
+    chroma = np.hypot(ab[:, 0], ab[:, 1])
+    keep = chroma >= min_chroma
+    if keep.mean() < 0.3:
+        return None
+    hue = np.degrees(np.arctan2(ab[keep, 1], ab[keep, 0])) % 360.0
+    return word_for_hue(float(np.median(hue)))
+
+
+def region_caption(rgb: np.ndarray, subject: str = "") -> str:
+    """A caption naming colours by region, in the words people type: the subject
+    with the colour of the image's centre ("red parrot"), the sky when the top
+    band is bright and smooth ("blue sky", "white sky"), and greenery when
+    green covers a good share of the lower half ("green foliage")."""
+    lab = color.rgb_to_lab(np.clip(rgb, 0.0, 1.0))
+    h, w = lab.shape[:2]
+    parts = []
+    if subject:
+        centre = lab[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]
+        word = _band_word(centre)
+        parts.append(f"{word} {subject}" if word else subject)
+    top = lab[: max(1, h // 5)]
+    smooth = float(np.abs(np.diff(top[..., 0], axis=1)).mean()) < 2.0
+    if smooth and float(top[..., 0].mean()) > 55.0:
+        word = _band_word(top, min_chroma=6.0)
+        if word in ("blue", "cyan"):
+            parts.append("blue sky")
+        elif word is None:
+            parts.append("white sky")
+    lower = lab[h // 2 :]
+    ab = lower[..., 1:]
+    green = (ab[..., 0] < -6.0) & (np.hypot(ab[..., 0], ab[..., 1]) > 10.0)
+    if green.mean() > 0.2:
+        parts.append("green foliage")
+    return ", ".join(parts)

@@ -104,8 +104,14 @@ def train_vae(
 
 
 @torch.no_grad()
-def precompute_latents(pipe: TinctPipeline, photos: list[Photo], sides=(384,)):
-    """Per photo and scale: (rgb, z_x, z_g) with the rgb at that scale."""
+def precompute_latents(
+    pipe: TinctPipeline, photos: list[Photo], sides=(384,), hue_shift: bool = False, rng=None
+):
+    """Per photo and scale: (rgb, z_x, z_g, caption) with the rgb at that scale, and
+    its mirror. With `hue_shift`, also one copy with its hue rotated at constant L*
+    and the new colour word in the caption (so "blue ..." prompts are learnable)."""
+    from tinct.train.colorwords import dominant_color_word, rotate_hue, with_color_word
+
     items = []
     for p in photos:
         for side in sides:
@@ -113,11 +119,16 @@ def precompute_latents(pipe: TinctPipeline, photos: list[Photo], sides=(384,)):
             f = min(1.0, side / max(h, w))
             hh, ww = max(64, int(h * f) // 8 * 8), max(64, int(w * f) // 8 * 8)
             rgb = color.resize_area(p.rgb, hh, ww)
-            for flip in (False, True):
-                r = np.ascontiguousarray(rgb[:, ::-1]) if flip else rgb
+            variants = [(rgb, p.caption), (np.ascontiguousarray(rgb[:, ::-1]), p.caption)]
+            if hue_shift:
+                shifted = rotate_hue(rgb, float(rng.uniform(30.0, 330.0)))
+                word = dominant_color_word(shifted)
+                variants.append((shifted, with_color_word(p.caption, word, stale=True)))
+            z_g = pipe.encode_image(color.gray(rgb))
+            for r, caption in variants:
                 z_x = pipe.encode_image(r)
-                z_g = pipe.encode_image(color.gray(r))
-                items.append((r, z_x[0], z_g[0], p.caption))
+                zg = z_g if r is not variants[1][0] else pipe.encode_image(color.gray(r))
+                items.append((r, z_x[0], zg[0], caption))
     return items
 
 
@@ -134,7 +145,23 @@ def _latent_crop(item, lsize: int, rng):
 # -------------------------------------------------------------- U-Net ---
 
 
-def train_unet(pipe: TinctPipeline, items, minutes: float, rng, log, batch=12, lsize=28):
+# Training crops are small (lsize * 8 px): a coarser grid keeps the hint solve cheap.
+TRAIN_HINT_GRID = 64 * 64
+
+
+def train_unet(
+    pipe: TinctPipeline,
+    items,
+    minutes: float,
+    rng,
+    log,
+    batch=12,
+    lsize=28,
+    save=None,
+    save_every: float = 0.0,
+):
+    """`save()` runs every `save_every` minutes (0: never), so an interrupted
+    session leaves a model folder that `--init` continues from."""
     from diffusers.models.attention_processor import AttnProcessor
 
     unet = pipe.unet.train()
@@ -146,7 +173,13 @@ def train_unet(pipe: TinctPipeline, items, minutes: float, rng, log, batch=12, l
     expected = int(budget / 0.8)
     empty = pipe.encode_prompt([""])
     cache: dict[str, torch.Tensor] = {}
+    last_save = t0
     while time.time() - t0 < budget:
+        if save is not None and save_every > 0 and time.time() - last_save > save_every * 60:
+            unet.eval()
+            save()
+            unet.train()
+            last_save = time.time()
         # same crop size inside a batch: pick from items large enough
         zs, zgs, hint_in, caps = [], [], [], []
         for _ in range(batch):
@@ -163,7 +196,7 @@ def train_unet(pipe: TinctPipeline, items, minutes: float, rng, log, batch=12, l
                 if rng.random() < 0.5:
                     hints = simulate_hints(crop, rng)
                     light = color.luminance_lstar(crop)
-                    hin, _, _ = pipe.prepare_hints(hints, light, z_g[None])
+                    hin = pipe.hint_inputs(hints, light, z_g[None], TRAIN_HINT_GRID).channels
                 else:
                     hin = torch.zeros((1, 5, lsize, lsize))
             hint_in.append(hin[0])
@@ -238,6 +271,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     ap.add_argument("--init", default=None, help="start from this model folder")
+    ap.add_argument(
+        "--hue-shift",
+        action="store_true",
+        help="add a hue-rotated copy of each photo, its caption naming the new colour",
+    )
+    ap.add_argument(
+        "--save-every",
+        type=float,
+        default=10.0,
+        help="minutes between saves of the output folder during the U-Net phase (0: only at "
+        "the end); rerun with --init OUTPUT to continue an interrupted run",
+    )
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -252,6 +297,15 @@ def main(argv: list[str] | None = None) -> int:
     else:
         pipe = build_default_pipeline(args.seed)
     log: list[dict] = []
+    out = Path(args.output)
+
+    def save() -> None:
+        from tinct.train.loop import save_model_folder
+
+        extra = {"training_log.json": json.dumps(log)}
+        save_model_folder(pipe, out, True, extra=extra, keep=("README.md",))
+        print(f"saved {out}", flush=True)
+
     if args.vae_minutes > 0:
         train_vae(
             pipe,
@@ -263,19 +317,15 @@ def main(argv: list[str] | None = None) -> int:
             chroma_weight=args.chroma_weight,
         )
     if args.unet_minutes > 0 or args.ranker_minutes > 0:
-        items = precompute_latents(pipe, photos)
+        items = precompute_latents(pipe, photos, hue_shift=args.hue_shift, rng=rng)
         print(f"{len(items)} latent items", flush=True)
         if args.unet_minutes > 0:
-            train_unet(pipe, items, args.unet_minutes, rng, log)
+            train_unet(
+                pipe, items, args.unet_minutes, rng, log, save=save, save_every=args.save_every
+            )
         if args.ranker_minutes > 0:
             train_ranker(pipe, items, args.ranker_minutes, rng, log)
-    out = Path(args.output)
-    from tinct.train.loop import save_model_folder
-
-    save_model_folder(
-        pipe, out, True, extra={"training_log.json": json.dumps(log)}, keep=("README.md",)
-    )
-    print(f"saved {out}", flush=True)
+    save()
     return 0
 
 

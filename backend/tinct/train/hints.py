@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinct import color
+from tinct.hints import hint_chroma
+
 
 def simulate_hints(
     rgb: np.ndarray,
@@ -31,7 +34,8 @@ def simulate_hints(
 
 
 def hint_field(hints: np.ndarray, lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The pixel half of `TinctPipeline.hint_inputs` (both use `color.hint_chroma`), for hints already at work size.
+    """The pixel half of `TinctPipeline.hint_inputs` (both use
+    `tinct.hints.hint_chroma`), for hints already at work size.
 
     hints (h, w, 4) RGBA in [0, 1], lightness (h, w) L*. Returns the sRGB image
     whose colour latent the U-Net receives (the propagated hint chroma, faded by
@@ -39,8 +43,6 @@ def hint_field(hints: np.ndarray, lightness: np.ndarray) -> tuple[np.ndarray, np
     workers during training, so only the VAE encode is left for the trainer; a
     test keeps it equal to what the pipeline computes at inference.
     """
-    from tinct import color
-
-    _, _, field_ab, conf = color.hint_chroma(hints[..., :3], hints[..., 3], lightness)
+    _, _, field_ab, conf = hint_chroma(hints[..., :3], hints[..., 3], lightness)
     hint_rgb = color.merge_luma(lightness, field_ab * conf[..., None])
     return hint_rgb.astype(np.float32), conf.astype(np.float32)

@@ -1,0 +1,75 @@
+"""Edge-aware hint propagation (tinct.hints): hints win where they reach."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tinct import hints
+
+SKY_BLUE = (-2.0, -32.0)
+
+
+def sky_over_ground(h: int = 200, w: int = 320, seed: int = 0):
+    """A smooth bright sky (L* 78, a soft vertical gradient and noise) over a
+    darker textured ground from row 0.6 h; returns L* and the ground's first row."""
+    rng = np.random.default_rng(seed)
+    rows = np.linspace(0.0, 6.0, h, dtype=np.float32)[:, None]
+    lightness = np.broadcast_to(76.0 + rows, (h, w)).astype(np.float32).copy()
+    horizon = int(0.6 * h)
+    lightness[horizon:] = 35.0 + 6.0 * rng.random((h - horizon, w), dtype=np.float32)
+    lightness += rng.normal(0.0, 0.5, (h, w)).astype(np.float32)
+    return lightness, horizon
+
+
+def blue_dots(lightness: np.ndarray, horizon: int, count: int, seed: int = 1):
+    h, w = lightness.shape
+    rng = np.random.default_rng(seed)
+    ab = np.zeros((h, w, 2), np.float32)
+    mask = np.zeros((h, w), np.float32)
+    for _ in range(count):
+        y, x = int(rng.integers(2, horizon - 12)), int(rng.integers(2, w - 3))
+        ab[y - 1 : y + 2, x - 1 : x + 2] = SKY_BLUE
+        mask[y - 1 : y + 2, x - 1 : x + 2] = 1.0
+    return ab, mask
+
+
+@pytest.mark.parametrize("count", [3, 16])
+def test_a_few_blue_dots_make_the_whole_sky_blue_and_leave_the_ground_alone(count):
+    lightness, horizon = sky_over_ground()
+    ab, mask = blue_dots(lightness, horizon, count)
+    field, conf = hints.propagate(lightness, ab, mask)
+    sky, ground = slice(0, horizon - 4), slice(horizon + 4, None)
+    # The whole sky: trusted and blue, far from every dot as well.
+    assert conf[sky].min() > 0.95
+    assert np.abs(field[sky] - SKY_BLUE).max() < 2.0
+    # The ground (darker, across the horizon's edge): the model keeps it.
+    assert conf[ground].mean() < 0.05
+    assert np.percentile(conf[ground], 99) < 0.3
+
+
+def test_two_hinted_regions_keep_their_own_colours():
+    lightness = np.full((60, 90), 70.0, np.float32)
+    lightness[:, 45:] = 30.0  # two flat regions split by a vertical edge
+    ab = np.zeros((60, 90, 2), np.float32)
+    mask = np.zeros((60, 90), np.float32)
+    mask[28:31, 5:8], ab[28:31, 5:8] = 1.0, (50.0, 30.0)
+    mask[28:31, 80:83], ab[28:31, 80:83] = 1.0, (-40.0, 20.0)
+    field, conf = hints.propagate(lightness, ab, mask)
+    assert field[:, :40] == pytest.approx(np.broadcast_to((50.0, 30.0), (60, 40, 2)), abs=3)
+    assert field[:, 50:] == pytest.approx(np.broadcast_to((-40.0, 20.0), (60, 40, 2)), abs=3)
+    assert conf.min() > 0.95
+
+
+def test_cost_is_bounded_by_the_grid_whatever_the_input_size():
+    lightness, horizon = sky_over_ground(h=1200, w=1900)
+    ab, mask = blue_dots(lightness, horizon, 8)
+    field, conf = hints.propagate(lightness, ab, mask, max_pixels=64 * 64)
+    assert field.shape == (1200, 1900, 2) and conf.shape == (1200, 1900)
+    assert conf[: horizon - 20].min() > 0.9
+
+
+def test_no_hints_give_an_empty_field():
+    lightness, _ = sky_over_ground(h=40, w=60)
+    field, conf = hints.propagate(lightness, np.zeros((40, 60, 2)), np.zeros((40, 60)))
+    assert not field.any() and not conf.any()
