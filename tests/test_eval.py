@@ -86,7 +86,10 @@ def test_eval_writes_metrics_sheet_and_plot_with_prompt_hint_and_caption_checks(
     assert m["auto"]["images"][0]["ab_error_gray"] == pytest.approx(gray_err, rel=1e-5)
     curve = m["scale_curve"]
     assert curve["scales"][0] == 0.0 and curve["scales"][-1] == 2.0
-    assert len(curve["colorfulness"]) == len(curve["scales"])
+    assert len(curve["colorfulness"]) == len(curve["scales"]) == len(curve["ab_error"])
+    # The error curve holds the 1.0 render's error at scale 1.0 (same renders).
+    at_one = curve["scales"].index(1.0)
+    assert curve["ab_error"][at_one] == pytest.approx(m["1.0"]["summary"]["ab_error"], rel=1e-4)
     pc = m["prompt_check"]
     assert set(pc["words"]) == {"blue", "red", "green", "yellow"}
     assert 0.0 <= pc["toward_share"] <= 1.0 and len(pc["images"]) == 4

@@ -156,7 +156,7 @@ def read_truth(path: Path) -> np.ndarray:
 def evaluate_images(pipe, paths: list[Path], steps: int = 4, guidance: float = 1.5, bar=None):
     """-> (report with "auto", "1.0" and "scale_curve", contact-sheet rows)."""
     rows: dict[str, list[ImageMetrics]] = {"auto": [], "1.0": []}
-    curve = []
+    curve, curve_err = [], []
     sheet = []
     for path in paths:
         truth = read_truth(path)
@@ -170,7 +170,9 @@ def evaluate_images(pipe, paths: list[Path], steps: int = 4, guidance: float = 1
         rows["auto"].append(image_metrics(path.stem, ours, truth, auto, seconds, gray))
         ours_1 = pipe.render(gray, latents, 1.0)
         rows["1.0"].append(image_metrics(path.stem, ours_1, truth, 1.0, seconds, gray))
-        curve.append([color.colorfulness(pipe.render(gray, latents, s)) for s in CURVE_SCALES])
+        renders = [pipe.render(gray, latents, s) for s in CURVE_SCALES]
+        curve.append([color.colorfulness(r) for r in renders])
+        curve_err.append([ab_error(r, truth) for r in renders])
         sheet.append((path.stem, _thumb(gray), _thumb(ours), _thumb(truth), auto))
         if bar is not None:
             bar.update(1)
@@ -183,6 +185,9 @@ def evaluate_images(pipe, paths: list[Path], steps: int = 4, guidance: float = 1
         "colorfulness_truth": report["auto"]["summary"]["colorfulness_truth"],
         "auto_scale_mean": report["auto"]["summary"]["scale_mean"],
         "per_image": {p.stem: c for p, c in zip(paths, curve, strict=True)},
+        # a*b* error against the photo at each scale: where the colour stops helping
+        "ab_error": np.mean(curve_err, axis=0).tolist() if curve_err else [],
+        "ab_error_per_image": {p.stem: e for p, e in zip(paths, curve_err, strict=True)},
     }
     return report, sheet
 
@@ -533,6 +538,11 @@ def run_report(args) -> int:
                 f"  {m['name']:40s} a*b* error {m['ab_error']:6.2f}  gray {m['ab_error_gray']:6.2f}"
                 f"  excess {m['excess_over_gray']:+6.2f}  scale {m['scale']:.2f}"
             )
+    sc = report["scale_curve"]
+    print(
+        "a*b* error by scale: "
+        + ", ".join(f"{s:.1f}: {e:.2f}" for s, e in zip(sc["scales"], sc["ab_error"], strict=True))
+    )
     if args.prompt_check:
         pc = report["prompt_check"]
         words = {w: round(v["toward_share"], 2) for w, v in pc["words"].items()}

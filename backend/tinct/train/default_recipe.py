@@ -105,11 +105,17 @@ def train_vae(
 
 @torch.no_grad()
 def precompute_latents(
-    pipe: TinctPipeline, photos: list[Photo], sides=(384,), hue_shift: bool = False, rng=None
+    pipe: TinctPipeline,
+    photos: list[Photo],
+    sides=(384,),
+    hue_shift: bool = False,
+    rng=None,
+    mirror: bool = True,
 ):
     """Per photo and scale: (rgb, z_x, z_g, caption) with the rgb at that scale, and
-    its mirror. With `hue_shift`, also one copy with its hue rotated at constant L*
-    and the new colour word in the caption (so "blue ..." prompts are learnable)."""
+    its mirror (unless `mirror` is False). With `hue_shift`, also one copy with its
+    hue rotated at constant L* and the new colour word in the caption (so "blue ..."
+    prompts are learnable)."""
     from tinct.train.colorwords import dominant_color_word, rotate_hue, with_color_word
 
     items = []
@@ -119,7 +125,9 @@ def precompute_latents(
             f = min(1.0, side / max(h, w))
             hh, ww = max(64, int(h * f) // 8 * 8), max(64, int(w * f) // 8 * 8)
             rgb = color.resize_area(p.rgb, hh, ww)
-            variants = [(rgb, p.caption), (np.ascontiguousarray(rgb[:, ::-1]), p.caption)]
+            variants = [(rgb, p.caption)]
+            if mirror:
+                variants.append((np.ascontiguousarray(rgb[:, ::-1]), p.caption))
             if hue_shift:
                 shifted = rotate_hue(rgb, float(rng.uniform(30.0, 330.0)))
                 word = dominant_color_word(shifted)
@@ -127,7 +135,8 @@ def precompute_latents(
             z_g = pipe.encode_image(color.gray(rgb))
             for r, caption in variants:
                 z_x = pipe.encode_image(r)
-                zg = z_g if r is not variants[1][0] else pipe.encode_image(color.gray(r))
+                mirrored = mirror and r is variants[1][0]
+                zg = pipe.encode_image(color.gray(r)) if mirrored else z_g
                 items.append((r, z_x[0], zg[0], caption))
     return items
 
@@ -272,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     ap.add_argument("--init", default=None, help="start from this model folder")
     ap.add_argument(
+        "--latent-side", type=int, default=384, help="long side of the precomputed photos"
+    )
+    ap.add_argument(
+        "--no-mirror", action="store_true", help="no mirrored copies (halves the precompute)"
+    )
+    ap.add_argument(
         "--hue-shift",
         action="store_true",
         help="add a hue-rotated copy of each photo, its caption naming the new colour",
@@ -317,7 +332,14 @@ def main(argv: list[str] | None = None) -> int:
             chroma_weight=args.chroma_weight,
         )
     if args.unet_minutes > 0 or args.ranker_minutes > 0:
-        items = precompute_latents(pipe, photos, hue_shift=args.hue_shift, rng=rng)
+        items = precompute_latents(
+            pipe,
+            photos,
+            sides=(args.latent_side,),
+            hue_shift=args.hue_shift,
+            rng=rng,
+            mirror=not args.no_mirror,
+        )
         print(f"{len(items)} latent items", flush=True)
         if args.unet_minutes > 0:
             train_unet(
