@@ -17,13 +17,14 @@ failed. On CUDA (sizes in brackets: the CPU dry run's):
    warm pipeline times with peak GPU memory.
 3. `tinct serve` (no --device) with benchmarks/bench_daemon.py's client: the
    daemon's device, warm colorize at both sizes and their ratio, slider
-   rescale p50 at a 1 MP [0.25 MP] preview, transport round trips.
+   rescale p50 at a 1 MP [0.12 MP] preview, transport round trips.
 4. `tinct train` of the bundled model on photos made from the sample,
    200 steps [4] with --mixed-precision bf16 [no]: steps per second.
 5. `accelerate launch --num_processes N` (N = the GPUs there [1 CPU process])
    continues run 4 with --resume to 300 steps [6]: the step count carries on,
    steps per second; and the CPU's steps per second on the same batches
-   (float32, a few steps) for the ratio.
+   (float32, a few steps) for the ratio. Training data loaders: up to 8 per
+   process, fewer where /dev/shm is small (with none, 40 + 20 steps).
 
 The figures are printed; the checks that fail a section are correctness
 (L* kept, a*b* close to the CPU's, the device used, every process exiting 0,
@@ -378,8 +379,8 @@ def check_colorize(report: Report, args, plan: Plan, pipes: Pipes, runner: Runne
     cmd = [sys.executable, "-m", "tinct", "colorize", *map(str, paths.values())]
     cmd += ["-o", str(folder / "out"), "--scale", "1", "--quiet", "--record", str(record)]
     cmd += args.model_flags
-    if not args.device.startswith("cuda"):
-        cmd += ["--device", args.device]  # on CUDA the CLI picks the device itself
+    if args.device != "cuda":
+        cmd += ["--device", args.device]  # plain "cuda": the CLI picks the device itself
     res = runner.run(cmd, "tinct colorize")
     seconds = {
         Path(r["input"]).stem: r["seconds"]
@@ -426,10 +427,8 @@ def check_colorize(report: Report, args, plan: Plan, pipes: Pipes, runner: Runne
     peak = ""
     if cuda:
         fig["peak_gpu_gb"] = torch.cuda.max_memory_allocated() / 2**30
-        fig["model_gpu_gb"] = before / 2**30
-        peak = (
-            f"; peak GPU memory {fig['peak_gpu_gb']:.2f} GB ({fig['model_gpu_gb']:.2f} GB weights)"
-        )
+        fig["held_gpu_gb"] = before / 2**30
+        peak = f"; peak GPU memory {fig['peak_gpu_gb']:.2f} GB ({fig['held_gpu_gb']:.2f} GB held before)"
     report.note(
         f"in-process warm pipeline: {_mp(plan.small)} {t_small:.3f} s, {_mp(plan.big)} "
         f"{t_big:.3f} s, ratio {t_big / t_small:.2f}x{peak}"
@@ -442,8 +441,8 @@ def check_daemon(report: Report, args, plan: Plan, runner: Runner, fig: dict) ->
     from tinct.server_testing import DaemonHarness, serve_command
 
     flags = ["--idle-timeout", "0"]
-    if not args.device.startswith("cuda"):
-        flags += ["--device", args.device]  # on CUDA the daemon picks the device itself
+    if args.device != "cuda":
+        flags += ["--device", args.device]  # plain "cuda": the daemon picks the device itself
     harness = DaemonHarness(
         runner.work / "runtime",
         serve_command(args.model, *flags, threads=args.threads or None),
