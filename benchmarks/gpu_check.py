@@ -63,6 +63,7 @@ from gpu_check_inputs import make_photo, minilm_files, standin_model, training_p
 # difference (about 2.3), and the model's a*b* are tens of units.
 LUMA_MEAN, LUMA_P99 = 0.5, 2.0
 AB_MEAN = 1.5
+DTYPE_NAMES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 
 
 @dataclass
@@ -232,7 +233,8 @@ class Runner:
 
     def run(self, args: list[str], what: str) -> subprocess.CompletedProcess:
         self.count += 1
-        log = self.work / "logs" / f"{self.count:02d}-{what.split()[0]}.log"
+        name = "-".join(what.split()[:2])
+        log = self.work / "logs" / f"{self.count:02d}-{name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         # A session of its own: on a timeout the whole tree goes (accelerate's workers too).
@@ -629,6 +631,37 @@ def choose_model(args, work: Path) -> str:
     )
 
 
+def write_out(out: Path, report: Report, device: str, total: float, logs: Path) -> None:
+    """report.txt (what was printed), figures.json, and logs.txt: every process's output."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.txt").write_text("\n".join(report.lines) + "\n")
+    figures = {"device": device, "total_s": round(total, 1), **report.figures}
+    (out / "figures.json").write_text(json.dumps(figures, indent=1) + "\n")
+    parts = [f"===== {p.name}\n{p.read_text()[-100_000:]}" for p in sorted(logs.glob("*.log"))]
+    (out / "logs.txt").write_text("\n".join(parts))
+
+
+def run_sections(report: Report, args, plan: Plan, work: Path) -> None:
+    pipes = Pipes(args.model)
+    runner = Runner(work, args.threads, plan.timeout)
+    dtypes = ", ".join(DTYPE_NAMES[d] for d in plan.dtypes)
+    with report.section("1", f"device pick; {dtypes} load and run") as fig:
+        check_devices(report, args, plan, pipes, fig)
+    title = f"tinct colorize {_mp(plan.big)} and {_mp(plan.small)}"
+    with report.section("2", title) as fig:
+        check_colorize(report, args, plan, pipes, runner, fig)
+    pipes.loaded.clear()
+    _empty_cache()
+    with report.section("3", "tinct serve + bench client") as fig:
+        check_daemon(report, args, plan, runner, fig)
+    title = f"tinct train, {plan.steps} steps, --mixed-precision {args.mixed_precision}"
+    with report.section("4", title) as first:
+        check_train(report, args, plan, runner, first)
+    title = f"accelerate launch --num_processes N: --resume to {plan.resume_steps} steps"
+    with report.section("5", title) as fig:
+        check_launch(report, args, plan, runner, fig, first)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     for name, value in (
@@ -673,36 +706,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"gpu_check: FAIL: {exc}", file=sys.stderr)
             return 1
         report.say(workers_note)
-        pipes = Pipes(args.model)
-        runner = Runner(work, args.threads, plan.timeout)
-        with report.section("1", "device pick; float32, float16, bfloat16 load and run") as fig:
-            check_devices(report, args, plan, pipes, fig)
-        title = f"tinct colorize {_mp(plan.big)} and {_mp(plan.small)}"
-        with report.section("2", title) as fig:
-            check_colorize(report, args, plan, pipes, runner, fig)
-        pipes.loaded.clear()
-        _empty_cache()
-        with report.section("3", "tinct serve + bench client") as fig:
-            check_daemon(report, args, plan, runner, fig)
-        title = f"tinct train, {plan.steps} steps, --mixed-precision {args.mixed_precision}"
-        with report.section("4", title) as first:
-            check_train(report, args, plan, runner, first)
-        title = f"accelerate launch --num_processes N: --resume to {plan.resume_steps} steps"
-        with report.section("5", title) as fig:
-            check_launch(report, args, plan, runner, fig, first)
-    total = time.perf_counter() - t_start
-    failed = [k for k, ok in report.results.items() if not ok]
-    verdict = f"FAIL (sections {', '.join(failed)})" if failed else "PASS"
-    report.say(f"gpu_check: {verdict} in {total:.0f} s")
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "report.txt").write_text("\n".join(report.lines) + "\n")
-        (args.out / "figures.json").write_text(
-            json.dumps(
-                {"device": args.device, "total_s": round(total, 1), **report.figures}, indent=1
-            )
-            + "\n"
-        )
+        run_sections(report, args, plan, work)
+        total = time.perf_counter() - t_start
+        failed = [k for k, ok in report.results.items() if not ok]
+        verdict = f"FAIL (sections {', '.join(failed)})" if failed else "PASS"
+        report.say(f"gpu_check: {verdict} in {total:.0f} s")
+        if args.out:
+            write_out(args.out, report, args.device, total, work / "logs")
     return 1 if failed else 0
 
 

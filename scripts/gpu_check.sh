@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU readiness check: the daemon, inference and training on CUDA, in one command.
 #
-#   bash scripts/gpu_check.sh [--out DIR]               # on a CUDA machine: about 5-8 min on one GPU
+#   bash scripts/gpu_check.sh [--out DIR]               # on a CUDA machine: planned for < 8 min on one GPU
 #   bash scripts/gpu_check.sh --device cpu --threads 1  # the dry run (tests/test_gpu_check.py)
 #   bash scripts/gpu_check.sh --prepare                 # fill .gpu-carry/ for a machine without network
 #

@@ -55,6 +55,9 @@ def test_cpu_dry_run_passes_every_section_and_writes_its_report(tmp_path):
     assert "MiniLM's architecture with random weights" in res.stdout
     # The report file is what was printed; the figures say what was measured.
     assert (tmp_path / "out" / "report.txt").read_text().splitlines() == lines
+    logs = (tmp_path / "out" / "logs.txt").read_text()
+    for name in ("01-tinct-colorize.log", "02-tinct-train.log", "03-accelerate-launch.log"):
+        assert f"===== {name}" in logs, name
     fig = json.loads((tmp_path / "out" / "figures.json").read_text())
     assert fig["device"] == "cpu"
     # 1. float32 on the CPU is the reference itself; bfloat16 differs, a little.
