@@ -21,8 +21,8 @@ from tinct.stage_krita import enable_in_kritarc, stage_krita
 def plugin(tmp_path_factory):
     pykrita = tmp_path_factory.mktemp("pykrita")
     written = stage_krita(pykrita)
-    assert [p.name for p in written] == ["tinct.desktop", "tinct"]
-    pkg = pykrita / "tinct"
+    assert [p.name for p in written] == ["tinct_krita.desktop", "tinct_krita"]
+    pkg = pykrita / "tinct_krita"
     assert (pkg / "tinct_protocol" / "client.py").exists()
     spec = importlib.util.spec_from_file_location(
         "tinct_krita", pkg / "__init__.py", submodule_search_locations=[str(pkg)]
@@ -41,11 +41,11 @@ def plugin(tmp_path_factory):
 def test_staging_is_repeatable_and_enables(tmp_path):
     stage_krita(tmp_path)
     stage_krita(tmp_path)  # replaces, never nests
-    assert not (tmp_path / "tinct" / "tinct").exists()
-    assert "X-KDE-Library=tinct" in (tmp_path / "tinct.desktop").read_text()
+    assert not (tmp_path / "tinct_krita" / "tinct_krita").exists()
+    assert "X-KDE-Library=tinct_krita" in (tmp_path / "tinct_krita.desktop").read_text()
     rc = enable_in_kritarc(tmp_path / "cfg")
     enable_in_kritarc(tmp_path / "cfg")
-    assert rc.read_text().count("enable_tinct=true") == 1
+    assert rc.read_text().count("enable_tinct_krita=true") == 1
 
 
 def test_no_host_import(plugin):

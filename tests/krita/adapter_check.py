@@ -1,4 +1,4 @@
-"""Run inside kritarunner: the plugin's adapter (tinct.document) on real Krita documents.
+"""Run inside kritarunner: the plugin's adapter (tinct_krita.document) on real Krita documents.
 
     kritarunner -s adapter_check -f main RESULT.json CASES.json
 
@@ -63,9 +63,9 @@ def luma(p):
 
 
 def run_case(case, plugin):
-    from tinct import document as kdoc
-    from tinct.session import Session
-    from tinct.tinct_protocol import Layer
+    from tinct_krita import document as kdoc
+    from tinct_krita.session import Session
+    from tinct_krita.tinct_protocol import Layer
 
     app = Krita.instance()
     w, h, depth = case["width"], case["height"], case["depth"]
