@@ -30,6 +30,7 @@ import pytest
 from bundled_backend import install_with_bundle, require_bundle
 
 from tinct import color
+from tinct.protocol import constants as C
 from tinct.protocol.connection import read_connection_file
 from tinct.server_testing import DaemonHarness, lstar, make_image, save_tiny_model, serve_command
 from tinct.stage_gimp import stage_gimp
@@ -76,12 +77,12 @@ def hint_strokes(width: int, height: int) -> np.ndarray:
 
 CASES = {
     # name: (width, height, dtype, selection [x, y, w, h], hints rect, args)
-    "u8": (64, 48, "u8", None, None, {"steps": 2, "seed": 5, "auto": False, "scale": 1.0}),
-    "u8_sel": (64, 48, "u8", [8, 6, 30, 20], None, {"steps": 2, "seed": 5}),
-    "u16": (56, 40, "u16", None, None, {"steps": 2, "seed": 2}),
-    "u16_sel": (56, 40, "u16", [20, 4, 30, 30], None, {"steps": 2, "seed": 2, "prompt": "a car"}),
-    "f32": (48, 40, "f32", None, None, {"steps": 2, "seed": 3, "auto": False, "scale": 1.5}),
-    "f32_sel": (48, 40, "f32", [0, 10, 48, 12], None, {"steps": 2, "seed": 3}),
+    "u8": (64, 48, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
+    "u8_sel": (64, 48, "u8", [8, 6, 30, 20], None, {"steps": 2}),
+    "u16": (56, 40, "u16", None, None, {"steps": 2}),
+    "u16_sel": (56, 40, "u16", [20, 4, 30, 30], None, {"steps": 2, "prompt": "a car"}),
+    "f32": (48, 40, "f32", None, None, {"steps": 2, "auto": False, "scale": 1.5}),
+    "f32_sel": (48, 40, "f32", [0, 10, 48, 12], None, {"steps": 2}),
     # hint layer "Tinct hints" (picked by name), smaller than the image and offset
     "u8_hints": (
         64,
@@ -89,7 +90,7 @@ CASES = {
         "u8",
         None,
         [10, 8, 30, 24],
-        {"steps": 2, "seed": 5, "auto": False, "scale": 1.0},
+        {"steps": 2, "auto": False, "scale": 1.0},
     ),
     # the same strokes on a layer named "Strokes", passed as the hint-layer argument
     "u8_hint_arg": (
@@ -98,16 +99,16 @@ CASES = {
         "u8",
         None,
         [10, 8, 30, 24],
-        {"steps": 2, "seed": 5, "auto": False, "scale": 1.0},
+        {"steps": 2, "auto": False, "scale": 1.0},
     ),
     # a source smaller than the image, offset, with a selection partly outside it
-    "u8_offset": (64, 48, "u8", [4, 20, 30, 40], None, {"steps": 2, "seed": 1}),
+    "u8_offset": (64, 48, "u8", [4, 20, 30, 40], None, {"steps": 2}),
     # interactive runs: the dialogs answer themselves (TINCT_GIMP_SELFTEST) under Xvfb;
     # the strength slider moves 1.0 -> 0.5 -> 2.0 live, then OK (kept) or Cancel (back to 1.0)
-    "ui_ok": (40, 30, "u8", None, None, {"steps": 2, "seed": 4, "auto": False, "scale": 1.0}),
-    "ui_cancel": (40, 30, "u8", None, None, {"steps": 2, "seed": 4, "auto": False, "scale": 1.0}),
-    "ui_ref1": (40, 30, "u8", None, None, {"steps": 2, "seed": 4, "auto": False, "scale": 1.0}),
-    "ui_ref2": (40, 30, "u8", None, None, {"steps": 2, "seed": 4, "auto": False, "scale": 2.0}),
+    "ui_ok": (40, 30, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
+    "ui_cancel": (40, 30, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
+    "ui_ref1": (40, 30, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
+    "ui_ref2": (40, 30, "u8", None, None, {"steps": 2, "auto": False, "scale": 2.0}),
     # refused in the plug-in: a grayscale image cannot hold color
     "gray": (32, 24, "u8", None, None, {"steps": 1}),
     # refused by the daemon (over --max-pixels): a backend error as a procedure error
@@ -117,7 +118,7 @@ CASES = {
 
 # What the self-test "types" into the first dialog (interactive runs take GIMP's
 # last-used values, not the caller's), then the slider moves and the answer.
-_TYPED = {"auto": False, "scale": 1.0, "steps": 2, "seed": 4}
+_TYPED = {"auto": False, "scale": 1.0, "steps": 2}
 INTERACTIVE = {
     "ui_ok": {"set": _TYPED, "scales": [0.5, 2.0], "accept": True},
     "ui_cancel": {"set": _TYPED, "scales": [0.5, 2.0], "accept": False},
@@ -297,6 +298,9 @@ def gimp_run(request, tmp_path_factory):
                 if (out / f"{f}.raw").exists():
                     record[f] = (out / f"{f}.raw").read_bytes()
             results[name] = record
+        arguments = None
+        if (work / "args.json").exists():
+            arguments = json.loads((work / "args.json").read_text())
         info = read_connection_file(rt)
         expected_exe = bundle if installed else sys.executable
         yield {
@@ -307,6 +311,7 @@ def gimp_run(request, tmp_path_factory):
             "returncode": proc.returncode,
             "log": log,
             "results": results,
+            "arguments": arguments,
             "inputs": inputs,
             "staged": staged,
         }
@@ -471,3 +476,18 @@ def test_interactive_strength_slider_updates_the_layer_live(gimp_run):
     assert np.abs(cancel - ref1).max() <= 1, "Cancel did not restore the first strength"
     ok, cancel = records["ui_ok"], records["ui_cancel"]
     assert cancel["source_unchanged"] and ok["source_unchanged"]
+
+
+def test_the_procedure_offers_the_protocol_defaults(gimp_run):
+    """What GIMP holds for the procedure's arguments: the protocol's defaults and bounds,
+    the one word for the slider, and no seed (it changes nothing)."""
+    args = gimp_run["arguments"]
+    assert args is not None, gimp_run["log"][-3000:]
+    assert "seed" not in args
+    steps, scale = args["steps"], args["scale"]
+    assert (steps["default_value"], steps["minimum"], steps["maximum"]) == (
+        C.DEFAULT_STEPS, C.MIN_STEPS, C.MAX_STEPS)  # fmt: skip
+    assert (scale["default_value"], scale["minimum"], scale["maximum"]) == (
+        C.DEFAULT_SCALE, C.MIN_SCALE, C.MAX_SCALE)  # fmt: skip
+    assert scale["nick"].replace("_", "") == C.SCALE_WORD
+    assert C.SCALE_WORD.lower() in args["auto"]["nick"].replace("_", "").lower()

@@ -1,8 +1,10 @@
 """Real Krita GUI under Xvfb: the installed plugin's docker colorizes through a real daemon.
 
 The plugin is installed into a throwaway HOME and enabled in its kritarc, once
-with stage_krita (a daemon started by the test) and once by the bundle's
-`tinct-backend install` (the plugin starts the bundled backend itself).
+with stage_krita (a daemon started by the test), once by the bundle's
+`tinct-backend install` (the plugin starts the bundled backend itself) and once
+by `tinct install` of this Python environment (the plugin starts `python -m tinct
+serve` itself, from inside Krita, whose PYTHONPATH holds the pykrita folder).
 $TINCT_KRITA_SELFTEST makes it run tests/krita/gui_selftest.py once the window exists (Colorize, then a slider drag), which writes a JSON
 result and the color layer's bytes. Here we check them against the daemon.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +23,7 @@ import pytest
 from bundled_backend import BUNDLE, install_with_bundle, require_bundle
 from test_krita_adapter import daemon_exe, kill_krita_in, require  # noqa: I001 (sibling test module)
 
+from tinct.protocol import constants as C
 from tinct.server_testing import DaemonHarness, save_tiny_model, serve_command
 from tinct.stage_krita import enable_in_kritarc, stage_krita
 
@@ -27,10 +31,21 @@ pytestmark = [pytest.mark.host, pytest.mark.slow]
 HERE = Path(__file__).resolve().parent
 
 
-@pytest.mark.parametrize("variant", ["staged", "installed"])
+def install_with_python(home: Path, *args: str) -> None:
+    """`tinct install ARGS` of this Python environment into HOME (what a pip user runs)."""
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tinct", "install", *args],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("variant", ["staged", "installed", "python"])
 def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
     """staged: stage_krita + enable_in_kritarc and a daemon the test started; installed:
-    the bundle's `tinct-backend install`, and the plugin starts the bundled backend itself."""
+    the bundle's `tinct-backend install`, and the plugin starts the bundled backend itself;
+    python: `tinct install` from this venv, and the plugin starts `python -m tinct serve`."""
     krita = require("krita")
     xvfb = require("xvfb-run")
     require("xauth")
@@ -46,12 +61,17 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         enable_in_kritarc(home / ".config")
         harness = DaemonHarness(rt, serve_command(model, "--idle-timeout", "0"))
         env["TINCT_BACKEND_CMD"] = json.dumps(harness.command)
-    else:
+    elif variant == "installed":
         home.mkdir()
         backend = [str(require_bundle()), "serve", "--model", str(model), "--threads", "1",
                    "--idle-timeout", "0"]  # fmt: skip
         install_with_bundle(home, "--krita", "--backend", json.dumps(backend))
         harness = DaemonHarness(rt, backend)  # finds the daemon the plugin starts
+    else:
+        home.mkdir()
+        backend = serve_command(model, "--idle-timeout", "0")  # sys.executable -m tinct serve
+        install_with_python(home, "--krita", "--backend", json.dumps(backend))
+        harness = DaemonHarness(rt, backend)
     out = tmp_path / "result.json"
     try:
         if variant == "staged":
@@ -83,6 +103,15 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         exe = daemon_exe(rt)
         if variant == "installed":  # the plugin's Launcher started the bundle
             assert exe == str(BUNDLE.resolve()), exe
+        if variant == "python":  # ... or this venv's Python, with the pykrita folder on
+            # Krita's PYTHONPATH (where the plugin's package once shadowed `tinct`)
+            assert exe == os.path.realpath(sys.executable), exe
+            assert str(home / ".local/share/krita/pykrita") in r["pythonpath"], r["pythonpath"]
+        ui = r["ui_defaults"]  # the protocol's defaults and bounds, the one slider word
+        assert ui["steps"] == C.DEFAULT_STEPS and ui["steps_range"] == [C.MIN_STEPS, C.MAX_STEPS]
+        assert ui["slider_range"] == [round(C.MIN_SCALE * 100), round(C.MAX_SCALE * 100)]
+        assert ui["slider"] == round(C.DEFAULT_SCALE * 100) and ui["auto"]
+        assert C.SCALE_WORD in ui["labels"], ui["labels"]
         assert r["hint_default"] == "Tinct hints"
         assert r["names"].index("Tinct color") == r["names"].index("photo") + 1
         assert r["blend"] == "color" and r["photo_unchanged"]

@@ -187,7 +187,7 @@ def test_state_machine(plugin):
     assert s.status == "Error: the daemon is gone" and s.job == "j1"
     req = st.ColorizeRequest(prompt="red car", auto=False, scale=5.0)
     assert req.wire_scale() == 2.0 and st.ColorizeRequest().wire_scale() == "auto"
-    assert st.slider_to_scale(10) == 0.3 and st.scale_to_slider(1.234) == 123
+    assert st.slider_to_scale(-5) == 0.0 and st.scale_to_slider(1.234) == 123
 
 
 def test_latest_runs_only_the_newest(plugin):

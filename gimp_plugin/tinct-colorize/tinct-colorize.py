@@ -231,7 +231,6 @@ def _check_inputs(image, source, config) -> tuple:
         config.get_property("auto"),
         config.get_property("scale"),
         config.get_property("steps"),
-        config.get_property("seed"),
         hint_name,
     )
     return source, req, hint_layer
@@ -306,7 +305,7 @@ def _strength_dialog(procedure, config, colorizer: Colorizer) -> bool:
     config.set_property("auto", False)  # a strength is being picked by hand
     config.set_property("scale", colorizer.scale)
     dialog = GimpUi.ProcedureDialog(
-        procedure=procedure, config=config, title="Tinct: color strength"
+        procedure=procedure, config=config, title=f"Tinct: {request.SCALE_WORD.lower()}"
     )
     dialog.fill(["scale"])
     live = LiveStrength(colorizer)

@@ -8,7 +8,6 @@ the UI thread), pixels are read and written here on the UI thread through
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 
@@ -40,6 +39,8 @@ from .pixels import (
 )
 from .session import Latest, Session
 from .state import (
+    SCALE_MAX,
+    SCALE_MIN,
     SLIDER_MAX,
     SLIDER_MIN,
     ColorizeRequest,
@@ -48,6 +49,13 @@ from .state import (
     slider_to_scale,
 )
 from .tinct_protocol import Cancelled, Layer, TinctError
+from .tinct_protocol.constants import (
+    DEFAULT_SCALE,
+    DEFAULT_STEPS,
+    MAX_STEPS,
+    MIN_STEPS,
+    SCALE_WORD,
+)
 
 DOCKER_ID = "tinct_docker"
 NO_HINTS = "(no hints)"
@@ -85,8 +93,8 @@ class TinctDocker(DockWidget):
         self.prompt.setPlaceholderText("optional: what the colors should be, e.g. 'a red car'")
         form.addRow("Prompt", self.prompt)
         self.steps = QSpinBox()
-        self.steps.setRange(1, 50)
-        self.steps.setValue(8)
+        self.steps.setRange(MIN_STEPS, MAX_STEPS)
+        self.steps.setValue(DEFAULT_STEPS)
         form.addRow("Steps", self.steps)
         self.hints = QComboBox()
         self.hints.setToolTip(
@@ -101,13 +109,16 @@ class TinctDocker(DockWidget):
         row = QHBoxLayout()
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setRange(SLIDER_MIN, SLIDER_MAX)
-        self.slider.setValue(100)
-        self.slider.setToolTip("Colorfulness (0.3–2.0); updates the color layer while it moves")
+        self.slider.setValue(scale_to_slider(DEFAULT_SCALE))
+        self.slider.setToolTip(
+            f"{SCALE_WORD} ({SCALE_MIN:g}: gray, 1: as predicted, {SCALE_MAX:g}); "
+            "updates the color layer while it moves"
+        )
         self.scale_label = QLabel("1.00")
         self.auto = QCheckBox("Auto")
         self.auto.setChecked(True)
-        self.auto.setToolTip("Let the ranker pick the scale when colorizing")
-        row.addWidget(QLabel("Scale"))
+        self.auto.setToolTip(f"Let Tinct pick the {SCALE_WORD.lower()} when colorizing")
+        row.addWidget(QLabel(SCALE_WORD))
         row.addWidget(self.slider, 1)
         row.addWidget(self.scale_label)
         row.addWidget(self.auto)
@@ -173,7 +184,6 @@ class TinctDocker(DockWidget):
             auto=self.auto.isChecked(),
             scale=slider_to_scale(self.slider.value()),
             hint_layer=None if hint in ("", NO_HINTS) else hint,
-            seed=random.randrange(2**31),  # recorded in last_request: the result is reproducible
         )
 
     def colorize(self, document=None, node=None) -> None:
@@ -220,7 +230,6 @@ class TinctDocker(DockWidget):
                 prompt=req.prompt,
                 steps=req.steps,
                 scale=req.wire_scale(),
-                seed=req.seed,
                 on_event=lambda ev: emit(("event", ev)) if ev.kind != "result" else None,
             )
             emit(("result", result))

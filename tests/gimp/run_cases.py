@@ -155,9 +155,28 @@ def run_case(case):
         json.dump(record, f, indent=1)
 
 
+def record_arguments(path):
+    """The procedure's arguments as GIMP holds them (nick, default, bounds)."""
+    proc = Gimp.get_pdb().lookup_procedure(PROC)
+    out = {}
+    for spec in proc.get_arguments():
+        entry = {"nick": spec.get_nick()}
+        for attr in ("default_value", "minimum", "maximum"):
+            value = getattr(spec, attr, None)
+            if isinstance(value, (bool, int, float, str)):
+                entry[attr] = value
+        out[spec.name] = entry
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+
+
 def main():
     with open(os.environ["TINCT_GIMP_CASES"]) as f:
         cases = json.load(f)
+    try:
+        record_arguments(os.path.join(os.path.dirname(os.environ["TINCT_GIMP_CASES"]), "args.json"))
+    except Exception:  # noqa: BLE001 - the test reports the missing file
+        traceback.print_exc()
     for case in cases:
         try:
             run_case(case)

@@ -14,11 +14,13 @@ import traceback
 
 from krita import Krita
 from PyQt5.QtCore import QTimer
+from PyQt5.QtWidgets import QLabel
 
 RESULT = os.environ["TINCT_KRITA_RESULT"]
 W, H = 480, 320  # larger than the docker's 384-pixel preview, so the drag really upscales
 app = Krita.instance()
 log = {"ok": False, "steps": [], "progress_seen": [], "status_seen": []}
+log["pythonpath"] = os.environ.get("PYTHONPATH", "")  # what Krita gives its plugins
 
 
 def save():
@@ -122,6 +124,14 @@ def start():
 
 def go():
     log["active_node"] = doc.activeNode().name()
+    log["ui_defaults"] = {  # what the docker shows before anything is touched
+        "steps": docker.steps.value(),
+        "steps_range": [docker.steps.minimum(), docker.steps.maximum()],
+        "slider_range": [docker.slider.minimum(), docker.slider.maximum()],
+        "slider": docker.slider.value(),
+        "auto": docker.auto.isChecked(),
+        "labels": [w.text() for w in docker.findChildren(QLabel)],
+    }
     docker.refresh_hint_layers()
     log["hint_default"] = docker.hints.currentText()
     docker.prompt.setText("a red ball")
