@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ from tinct.stage_krita import enable_in_kritarc, stage_krita
 
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 HERE = Path(__file__).resolve().parent
+SHOTS = HERE.parent / "out" / "screenshots"  # the README's pictures come from here
 
 
 def install_with_python(home: Path, *args: str) -> None:
@@ -112,15 +114,24 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         assert ui["slider_range"] == [round(C.MIN_SCALE * 100), round(C.MAX_SCALE * 100)]
         assert ui["slider"] == round(C.DEFAULT_SCALE * 100) and ui["auto"]
         assert C.SCALE_WORD in ui["labels"], ui["labels"]
-        assert r["hint_default"] == "Tinct hints"
-        assert r["names"].index("Tinct color") == r["names"].index("photo") + 1
+        # Paint hints: a "Tinct hints" layer in Color mode above the photo, made active and
+        # chosen; the photo stays the layer colorized and is never offered as a hint layer
+        assert r["names_with_hints"] == ["Background", "photo", "Tinct hints"]
+        assert r["hint_blend"] == "color" and r["hint_choice"] == "Tinct hints"
+        assert "photo" not in r["hint_items"] and "'photo' is the layer colorized" in r[
+            "hint_status"]  # fmt: skip
+        first = 'Tinct \u2014 "a red ball"'
+        assert r["names"] == ["Background", "photo", r["first_name"], "Tinct hints"]
+        assert r["first_name"].startswith(first) and r["first_name"].endswith(" auto")
         assert r["blend"] == "color" and r["photo_unchanged"]
         assert r["progress_seen"], "the progress bar never moved"
         assert any("step" in s for s in r["status_seen"]), r["status_seen"]
-        # auto picked a scale; the drag to 1.9 changed the layer live, then at full resolution
-        assert r["auto_scale"] is not None and r["scale_final"] == pytest.approx(1.9)
-        assert r["preview_changed"] and r["final_changed"]  # preview: 384x256 upscaled
-        assert r["chroma_final"] > r["chroma0"], (r["chroma0"], r["chroma_final"])
+        # auto picked a colourfulness; dragging turned Auto off and changed the layer live;
+        # what the drag showed is exactly what stayed on release, and the name says 1.90
+        assert r["auto_scale"] is not None and not r["auto_after_drag"]
+        assert r["scale_final"] == pytest.approx(1.9)
+        assert r["preview_changed"] and r["final_changed"] and r["preview_is_final"]
+        assert r["name_after_drag"] == first + " x1.90"
         # the layer now holds exactly what the daemon renders for that job at 1.9
         client = harness.connect("pure")
         try:
@@ -130,9 +141,33 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         expected = np.frombuffer(ev.layer.tobytes(), np.uint8)
         got = np.frombuffer(Path(str(out) + ".layer").read_bytes(), np.uint8)
         assert np.array_equal(expected, got)
-        assert r["names_after_undo"] == ["Background", "photo", "Tinct hints"]
+        # Before hides Tinct's colour (the gray photo shows), and brings it back
+        assert r["chroma_before_on"] < 0.5 < r["chroma_composite"], r
+        assert r["chroma_before_off"] == r["chroma_composite"]
+        # a rerun with Auto off uses the slider's 1.90 and goes on top of the first result
+        assert r["rerun_scale"] == pytest.approx(1.9) and r["rerun_auto"] is None
+        assert r["names_rerun"] == ["Background", "photo", *[first + " x1.90"] * 2, "Tinct hints"]
+        assert r["screenshot"], "Krita's window could not be grabbed"
+        shot = Path(str(out) + ".krita.png")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, SHOTS / f"krita-{variant}.png")
+        # one Ctrl+Z: the rerun's layer is gone, the first result shows; the docker notices
+        assert r["names_after_undo"] == ["Background", "photo", first + " x1.90", "Tinct hints"]
         assert r["photo_unchanged_after_undo"]
+        assert "gone" in r["status_after_undo"] and not r["slider_enabled_after_undo"]
+        # Cancel mid-job: no new layer; the next Ctrl+Z still undoes the first result
+        assert r["status_after_cancel"] == "Cancelled."
+        assert r["names_after_cancel"] == r["names_after_undo"]
+        assert r["names_after_cancel_undo"] == ["Background", "photo", "Tinct hints"]
         assert "Tinct colorizes paint layers" in r["error_status"]
+        # a Grayscale document: converted to RGB at its depth with the result; Krita records
+        # the conversion as its own undo step (no undo grouping in its Python API)
+        assert r["gray_before"][:2] == ["GRAYA", "U16"]
+        assert r["gray_after"][:2] == ["RGBA", "U16"]
+        assert r["gray_after"][2] == [*r["gray_before"][2], first + " x1.90"]
+        assert "Converted the image from Grayscale" in r["gray_status"], r["gray_status"]
+        assert r["gray_undo1"] == ["RGBA", "U16", r["gray_before"][2]]
+        assert r["gray_undo2"] == r["gray_before"]
         assert r["colorize_enabled_after_error"]
     finally:
         kill_krita_in(home)

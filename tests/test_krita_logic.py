@@ -171,7 +171,7 @@ def test_state_machine(plugin):
     s.on_progress(2, 4)
     assert "2 of 4" in s.status
     s.on_result("j1", 0.9, 0.9)
-    assert s.phase == st.READY and s.controls().slider and "auto 0.90" in s.status
+    assert s.phase == st.READY and s.controls().slider and "0.90 (auto)" in s.status
     assert s.slider_moved(150, released=False) == "preview"
     assert s.slider_moved(150, released=True) == "apply" and s.scale == 1.5
     s.on_adjusted(1.5, final=True)

@@ -114,13 +114,22 @@ class DockerState:
         if self.phase == COLORIZING:
             self.status = f"Colorizing: step {step} of {total}"
 
-    def on_result(self, job: str, scale: float, auto_scale: float | None) -> None:
+    def on_result(self, job: str, scale: float, auto_scale: float | None, note: str = "") -> None:
         self.job, self.scale, self.auto_scale = job, scale, auto_scale
         self.running_job = None
         self.phase = READY
         self.step = self.total
-        auto = f" (auto {auto_scale:.2f})" if auto_scale is not None else ""
-        self.status = f"Done: {SCALE_WORD.lower()} {scale:.2f}{auto}."
+        auto = " (auto)" if auto_scale is not None else ""
+        note = f" ({note[0].upper()}{note[1:]}.)" if note else ""
+        self.status = f"Done: {SCALE_WORD.lower()} {scale:.2f}{auto}.{note}"
+
+    def on_result_gone(self) -> None:
+        """The result layer was undone or deleted: the slider has nothing left to adjust."""
+        if self.job is None or self.phase not in (READY, ADJUSTING):
+            return
+        self.job = self.scale = self.auto_scale = None
+        self.phase = IDLE
+        self.status = "The result layer is gone (undone or deleted); Colorize makes a new one."
 
     def on_adjusted(self, scale: float, final: bool) -> None:
         if final:
