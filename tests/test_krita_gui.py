@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from bundled_backend import BUNDLE, install_with_bundle, require_bundle
+from PIL import Image
 from test_krita_adapter import daemon_exe, kill_krita_in, require  # noqa: I001 (sibling test module)
 
 from tinct.protocol import constants as C
@@ -30,6 +31,7 @@ from tinct.stage_krita import enable_in_kritarc, stage_krita
 
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 SHOTS = HERE.parent / "out" / "screenshots"  # the README's pictures come from here
 
 
@@ -49,6 +51,7 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
     the bundle's `tinct-backend install`, and the plugin starts the bundled backend itself;
     python: `tinct install` from this venv, and the plugin starts `python -m tinct serve`."""
     krita = require("krita")
+    prompt = "a red ball"
     xvfb = require("xvfb-run")
     require("xauth")
     home = tmp_path / "home"
@@ -69,12 +72,17 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
                    "--idle-timeout", "0"]  # fmt: skip
         install_with_bundle(home, "--krita", "--backend", json.dumps(backend))
         harness = DaemonHarness(rt, backend)  # finds the daemon the plugin starts
-    else:
+    else:  # the bundled model and a real photo: the README's screenshot comes from this run
         home.mkdir()
-        backend = serve_command(model, "--idle-timeout", "0")  # sys.executable -m tinct serve
+        backend = serve_command(None, "--idle-timeout", "0")  # sys.executable -m tinct serve
         install_with_python(home, "--krita", "--backend", json.dumps(backend))
         harness = DaemonHarness(rt, backend)
+        photo = Image.open(REPO / "docs" / "sample-bw.png").convert("L")
+        (tmp_path / "photo.gray").write_bytes(photo.tobytes())
+        env["TINCT_KRITA_PHOTO"] = f"{tmp_path / 'photo.gray'}:{photo.width}x{photo.height}"
+        prompt = "blue sky, green grass"
     out = tmp_path / "result.json"
+    env["TINCT_KRITA_PROMPT"] = prompt
     try:
         if variant == "staged":
             harness.connect().close()
@@ -120,7 +128,7 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         assert r["hint_blend"] == "color" and r["hint_choice"] == "Tinct hints"
         assert "photo" not in r["hint_items"] and "'photo' is the layer colorized" in r[
             "hint_status"]  # fmt: skip
-        first = 'Tinct \u2014 "a red ball"'
+        first = f'Tinct \u2014 "{prompt}"'
         assert r["names"] == ["Background", "photo", r["first_name"], "Tinct hints"]
         assert r["first_name"].startswith(first) and r["first_name"].endswith(" auto")
         assert r["blend"] == "color" and r["photo_unchanged"]

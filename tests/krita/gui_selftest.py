@@ -178,7 +178,7 @@ def painted():
         for x in range(W // 2, W - 20):
             stroke[(y * W + x) * 4 : (y * W + x) * 4 + 4] = bytes([230, 120, 30, 255])
     hints.setPixelData(bytes(stroke), 0, 0, W, H)
-    docker.prompt.setText("a red ball")
+    docker.prompt.setText(os.environ.get("TINCT_KRITA_PROMPT", "a red ball"))
     docker.steps.setValue(3)
     docker.colorize_button.click()  # the hint layer is the active one
     poll(lambda: docker.state.phase in ("ready", "idle"), colorized, 240, "colorize")
