@@ -22,10 +22,12 @@ from tinct_protocol.constants import (
     MIN_STEPS,
     SCALE_WORD,
 )
+from tinct_protocol.layers import HINT_LAYER_NAME, is_result_name
 
 PROCEDURE = "plug-in-tinct-colorize"
-NEW_LAYER_NAME = "Tinct color"
-DEFAULT_HINT_LAYER = "Tinct hints"
+PAINT_HINTS_PROCEDURE = "plug-in-tinct-paint-hints"
+DEFAULT_HINT_LAYER = HINT_LAYER_NAME
+NO_HINTS = "(no hints)"
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ ARGUMENTS = (
         "hint-layer",
         "layer",
         "_Hint layer",
-        f"Color strokes to follow (default: a layer named '{DEFAULT_HINT_LAYER}')",
+        f"Color strokes to follow (none given: a layer named '{DEFAULT_HINT_LAYER}' if there "
+        "is one; the dialog shows which, with an explicit 'no hints')",
     ),
 )
 
@@ -121,6 +124,17 @@ def check_arguments(
     return ColorizeRequest(prompt, float(scale), steps, hint_layer)
 
 
+def is_helper(name: str, hint_name: str | None = None) -> bool:
+    """A hint or Tinct result layer: never the layer to colorize, nor a hint layer for it."""
+    return name == DEFAULT_HINT_LAYER or name == hint_name or is_result_name(name)
+
+
+def hint_choices(layer_names: list[str], source_name: str) -> list[str]:
+    """What the dialog offers as hint layers: "(no hints)", then every layer that is neither
+    the source nor a Tinct result."""
+    return [NO_HINTS] + [n for n in layer_names if n != source_name and not is_result_name(n)]
+
+
 def pick_hint_layer(chosen: str | None, layer_names: list[str], source_name: str) -> str | None:
     """The hint layer's name: the chosen one, else a layer named "Tinct hints", else None.
 
@@ -132,6 +146,11 @@ def pick_hint_layer(chosen: str | None, layer_names: list[str], source_name: str
             raise ValueError(
                 f"the hint layer {chosen!r} is the layer being colorized; paint hints "
                 f"on a separate layer (e.g. one named '{DEFAULT_HINT_LAYER}')"
+            )
+        if is_result_name(chosen):
+            raise ValueError(
+                f"the hint layer {chosen!r} is a Tinct result; paint hints on a separate "
+                f"layer (Filters > Colors > Tinct Paint Hints makes '{DEFAULT_HINT_LAYER}')"
             )
         return chosen
     if DEFAULT_HINT_LAYER in layer_names and source_name != DEFAULT_HINT_LAYER:
