@@ -43,7 +43,8 @@ from tinct_protocol.layers import is_result_name, result_layer_name  # noqa: E40
 
 PREVIEW_SIDE = 0  # the dialog previews on the real layer, not a thumbnail
 # Test hook (tests/test_gimp_host.py): the path of a JSON file {"set": {...},
-# "hint": NAME, "cancel_at_step": N, "scales": [...], "accept": bool, "screenshot": PATH},
+# "hint": NAME, "cancel_at_step": N, "scales": [...], "accept": bool, "screenshot": PATH,
+# "screenshot_main": PATH},
 # read at each interactive run. When the file exists, the dialogs answer themselves:
 # "set" is typed into the first (GIMP fills an interactive run's config from the
 # last-used values, not from the caller) and "hint" picked in its hint list, OK; the
@@ -528,6 +529,10 @@ def _main_dialog(procedure, config, image, source) -> str | None:
             if "hint" in test:
                 names = [combo.get_model()[i][0] for i in range(len(combo.get_model()))]
                 combo.set_active(names.index(test["hint"]))
+            if test.get("screenshot_main"):
+                while Gtk.events_pending():
+                    Gtk.main_iteration_do(False)
+                _screenshot(test["screenshot_main"])
             d.response(Gtk.ResponseType.OK)
 
     ok = _run_dialog(dialog, actions)
