@@ -155,3 +155,12 @@ def test_stage_gimp_installs_an_executable_plugin_with_the_protocol(tmp_path):
 
 def test_plugin_source_is_where_stage_gimp_looks():
     assert (Path(PLUGIN_SOURCE) / f"{PLUGIN_NAME}.py").is_file()
+
+
+def test_hint_choices_never_offer_the_source_or_results():
+    names = ["Tinct hints", 'Tinct \u2014 "sky" x1.00', "Photo", "Tinct x0.90 auto", "Strokes"]
+    assert request.hint_choices(names, "Photo") == [request.NO_HINTS, "Tinct hints", "Strokes"]
+    assert request.is_helper("Tinct hints") and request.is_helper("Tinct x1.00")
+    assert request.is_helper("Strokes", hint_name="Strokes") and not request.is_helper("Photo")
+    with pytest.raises(ValueError, match="is a Tinct result"):
+        request.pick_hint_layer("Tinct x1.00", names, "Photo")
