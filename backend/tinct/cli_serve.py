@@ -227,8 +227,10 @@ def _fail(exc: Exception) -> int:
 
 
 def run_client_colorize(args: argparse.Namespace) -> int:
+    from tinct.cli import _check_text
     from tinct.protocol import TinctError
 
+    _check_text(args.prompt, "--prompt")
     image = read_layer(args.input)
     hints = read_layer(args.hints) if args.hints else None
     try:
@@ -336,7 +338,7 @@ def read_layer(path: Path):
     else:
         from tinct.imageio import read_image
 
-        arr = read_image(path)
+        arr = read_image(path, max_pixels=C.DEFAULT_MAX_PIXELS)  # what the daemon accepts
     if arr.ndim == 2:
         arr = arr[..., None]
     if arr.ndim != 3 or arr.shape[2] not in C.CHANNELS:

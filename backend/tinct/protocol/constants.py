@@ -76,6 +76,7 @@ DEFAULT_IDLE_TIMEOUT = 1800.0  # daemon exits after this long without work (0 = 
 DEFAULT_START_TIMEOUT = 120.0  # launcher waits this long for a fresh daemon's hello
 DEFAULT_PREVIEW_SIDE = 512  # longest side of the preview sent during colorize
 MAX_PROMPT_CHARS = 2000
+MAX_FILE_PIXELS = 400_000_000  # images read from files (CLI), checked from the header
 MAX_STEPS = 200
 MAX_PREVIEW_SIDE = 8192
 
