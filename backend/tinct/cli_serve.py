@@ -60,7 +60,7 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
         "--max-frame-bytes",
         type=int,
         default=None,
-        help="largest frame accepted (default: max pixels of RGBA float32)",
+        help="largest frame accepted (default: max pixels of RGBA 8-bit, at least 400 MB)",
     )
     p.add_argument(
         "--max-queue",
@@ -93,14 +93,14 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from tinct.protocol.messages import Limits
+    from tinct.protocol.messages import Limits, default_max_frame_bytes
     from tinct.server import ServerConfig, serve
     from tinct.server_worker import Defaults
 
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
-    max_frame = args.max_frame_bytes or args.max_pixels * 16
+    max_frame = args.max_frame_bytes or default_max_frame_bytes(args.max_pixels)
     config = ServerConfig(
         model=args.model,
         device=args.device,
