@@ -104,20 +104,28 @@ def train_vae(
 
 
 @torch.no_grad()
-def precompute_latents(
-    pipe: TinctPipeline,
-    photos: list[Photo],
-    sides=(384,),
-    hue_shift: bool = False,
-    rng=None,
-    mirror: bool = True,
-):
-    """Per photo and scale: (rgb, z_x, z_g, caption) with the rgb at that scale, and
-    its mirror (unless `mirror` is False). With `hue_shift`, also one copy with its
-    hue rotated at constant L* and the new colour word in the caption (so "blue ..."
-    prompts are learnable)."""
+def add_hue_shifted(pipe: TinctPipeline, items: list, share: float, rng) -> list:
+    """Items plus hue-rotated copies of a random `share` of them: hue turned at
+    constant L* (so z_g is the original's), the new colour word in the caption.
+    They teach prompts like "blue ..." and, as the gray input no longer tells
+    the hue, weaken a prior that paints every bright smooth area one colour."""
     from tinct.train.colorwords import dominant_color_word, rotate_hue, with_color_word
 
+    extra = []
+    for rgb, _, z_g, caption in items:
+        if rng.random() >= share:
+            continue
+        shifted = rotate_hue(rgb, float(rng.uniform(30.0, 330.0)))
+        word = dominant_color_word(shifted)
+        z_x = pipe.encode_image(shifted)[0]
+        extra.append((shifted, z_x, z_g, with_color_word(caption, word, stale=True)))
+    return items + extra
+
+
+@torch.no_grad()
+def precompute_latents(pipe: TinctPipeline, photos: list[Photo], sides=(384,), mirror: bool = True):
+    """Per photo and scale: (rgb, z_x, z_g, caption) with the rgb at that scale, and
+    its mirror (unless `mirror` is False)."""
     items = []
     for p in photos:
         for side in sides:
@@ -128,10 +136,6 @@ def precompute_latents(
             variants = [(rgb, p.caption)]
             if mirror:
                 variants.append((np.ascontiguousarray(rgb[:, ::-1]), p.caption))
-            if hue_shift:
-                shifted = rotate_hue(rgb, float(rng.uniform(30.0, 330.0)))
-                word = dominant_color_word(shifted)
-                variants.append((shifted, with_color_word(p.caption, word, stale=True)))
             z_g = pipe.encode_image(color.gray(rgb))
             for r, caption in variants:
                 z_x = pipe.encode_image(r)
@@ -295,8 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--hue-shift",
-        action="store_true",
-        help="add a hue-rotated copy of each photo, its caption naming the new colour",
+        type=float,
+        default=0.0,
+        help="share of photos that get a hue-rotated copy, its caption naming the new colour",
     )
     ap.add_argument(
         "--save-every",
@@ -345,15 +350,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"latents from {cache}", flush=True)
         else:
             items = precompute_latents(
-                pipe,
-                photos,
-                sides=(args.latent_side,),
-                hue_shift=args.hue_shift,
-                rng=rng,
-                mirror=not args.no_mirror,
+                pipe, photos, sides=(args.latent_side,), mirror=not args.no_mirror
             )
             if cache is not None:  # the next session (same VAE, same photos) skips this
                 torch.save(items, cache)
+        if args.hue_shift > 0:
+            items = add_hue_shifted(pipe, items, args.hue_shift, rng)
         print(f"{len(items)} latent items", flush=True)
         if args.unet_minutes > 0:
             train_unet(
