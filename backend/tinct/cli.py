@@ -62,6 +62,12 @@ def add_colorize_parser(subparsers) -> None:
         "--hints", metavar="RGBA_IMAGE", help="colour hints: painted colour where alpha > 0"
     )
     p.add_argument(
+        "--reference",
+        metavar="IMAGE",
+        help="a colour photo of a similar scene (any size) that lends its colours; "
+        "painted --hints win where both speak",
+    )
+    p.add_argument(
         "--scale",
         type=_scale,
         default="auto",
@@ -134,7 +140,7 @@ def _plan_outputs(inputs: list[Path], output: Path, several: bool) -> list[Path]
     return names
 
 
-def colorize_file(pipe, src: Path, dst: Path, args, hints) -> float:
+def colorize_file(pipe, src: Path, dst: Path, args, hints, reference=None) -> float:
     """Colorize one file; returns the scale used."""
     import numpy as np
 
@@ -156,6 +162,7 @@ def colorize_file(pipe, src: Path, dst: Path, args, hints) -> float:
         num_inference_steps=args.steps,
         guidance_scale=args.guidance,
         scale=args.scale,
+        reference=reference,
     )
     dtype = pixels.dtype if pixels.dtype != np.float32 else np.dtype(np.uint16)
     if dtype == np.uint16 and dst.suffix.lower() != ".png":
@@ -166,6 +173,25 @@ def colorize_file(pipe, src: Path, dst: Path, args, hints) -> float:
         result = np.concatenate([result, a[..., None]], axis=-1)
     write_image(dst, result)
     return out.scale
+
+
+def read_reference(path: str):
+    """The --reference photo as float32 sRGB; a clear error when missing, unreadable
+    or gray (it would have no colour to lend)."""
+    from tinct import color
+    from tinct import reference as reference_match
+    from tinct.imageio import ImageReadError, check_readable, read_image
+
+    try:
+        check_readable(path)
+        rgb = color.to_float(color.split_alpha(read_image(path))[0])
+    except FileNotFoundError as exc:
+        raise CliError(f"reference image not found: {path}") from exc
+    except ImageReadError as exc:
+        raise CliError(f"reference image: {exc}") from exc
+    if reference_match.is_gray(rgb):
+        raise CliError(f"reference image {path} is gray: it has no colour to lend")
+    return rgb
 
 
 def _record(path: str | None, **fields) -> None:
@@ -210,6 +236,7 @@ def run_colorize(args) -> int:
                 f"hints image {args.hints} has no alpha channel; paint hints on a transparent layer"
             )
         hints = color.to_float(h)
+    reference = read_reference(args.reference) if args.reference else None
     if not jobs:
         return 0
     import time
@@ -239,7 +266,7 @@ def run_colorize(args) -> int:
     for src, dst in bar:
         t0 = time.perf_counter()
         try:
-            s = colorize_file(pipe, src, dst, args, hints)
+            s = colorize_file(pipe, src, dst, args, hints, reference)
             if not several and not args.quiet:
                 print(f"{src} -> {dst} (scale {s:.2f})", file=sys.stderr)
             _record(

@@ -26,6 +26,10 @@ interpolation of the same patches (pasted the same way, on the same L*).
 `--caption-check` reads true one-line captions from DIR/captions.txt
 (`NAME: caption` per line) and compares the a*b* error with the caption as
 the prompt against the same photo without a prompt and against all-gray.
+`--reference-check` splits each photo: its left `REFERENCE_SHARE` in colour is
+the reference for the rest turned gray; it compares the a*b* error of that
+crop colorized with the reference, without it, and all-gray, and the mean
+|dL*| of the result against the gray crop.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ PROMPT_TEMPLATE = "a photo in {} tones"
 WORSE_THAN_GRAY = 6.0  # a*b* units: a photo this much worse than gray is a failure
 CAPTIONS_FILE = "captions.txt"
 THUMB = 200  # contact-sheet cell width in pixels
+REFERENCE_SHARE = 0.4  # --reference-check: the left share of each photo lends its colour
 
 
 # ---------------------------------------------------------------- metrics ---
@@ -386,6 +391,52 @@ def caption_check(
     }
 
 
+# ------------------------------------------------------- reference check ---
+
+
+def reference_check(pipe, paths: list[Path], steps: int, guidance: float, bar=None) -> dict:
+    """The left REFERENCE_SHARE of each photo in colour is the reference for the
+    rest turned gray: a*b* error with the reference, without it, and all-gray
+    (scale 1.0), and the mean |dL*| of the result against the gray crop."""
+    per_image = []
+    for path in paths:
+        truth = read_truth(path)
+        cut = max(1, min(truth.shape[1] - 1, round(truth.shape[1] * REFERENCE_SHARE)))
+        ref, target = np.ascontiguousarray(truth[:, :cut]), np.ascontiguousarray(truth[:, cut:])
+        gray = color.gray(target)
+        plain = pipe.predict(gray, num_inference_steps=steps, guidance_scale=guidance)
+        lent = pipe.predict(gray, num_inference_steps=steps, guidance_scale=guidance, reference=ref)
+        ours = pipe.render(gray, lent, 1.0)
+        dl = np.abs(color.luminance_lstar(ours) - color.luminance_lstar(gray))
+        per_image.append(
+            {
+                "name": path.stem,
+                "ab_error": ab_error(ours, target),
+                "ab_error_no_reference": ab_error(pipe.render(gray, plain, 1.0), target),
+                "ab_error_gray": ab_error(gray, target),
+                "dl_mean": float(dl.mean()),
+            }
+        )
+        if bar is not None:
+            bar.update(1)
+    n = max(len(per_image), 1)
+    err, plain, gray_err, dl_mean = (
+        sum(r[k] for r in per_image) / n
+        for k in ("ab_error", "ab_error_no_reference", "ab_error_gray", "dl_mean")
+    )
+    return {
+        "images": len(per_image),
+        "reference_share": REFERENCE_SHARE,
+        "ab_error": err,
+        "ab_error_no_reference": plain,
+        "ab_error_gray": gray_err,
+        "ratio_to_gray": err / max(gray_err, 1e-9),
+        "ratio_to_no_reference": err / max(plain, 1e-9),
+        "dl_mean": dl_mean,
+        "images_detail": per_image,
+    }
+
+
 # --------------------------------------------------------------- figures ---
 
 
@@ -505,6 +556,7 @@ def run_report(args) -> int:
     total = len(paths) * (
         1 + (len(PROMPT_WORDS) if args.prompt_check else 0) + (1 if args.hint_check else 0)
     ) + sum(p.stem in captions for p in paths)
+    total += len(paths) if args.reference_check else 0
     bar = tqdm(total=total, disable=args.quiet, unit="image", file=sys.stderr)
     report, sheet = evaluate_images(pipe, paths, args.steps, args.guidance, bar)
     report = {
@@ -522,6 +574,8 @@ def run_report(args) -> int:
         report["caption_check"] = caption_check(
             pipe, paths, captions, args.steps, args.guidance, bar
         )
+    if args.reference_check:
+        report["reference_check"] = reference_check(pipe, paths, args.steps, args.guidance, bar)
     bar.close()
     written = [metrics_path]
     if sheet_path is not None and plot_path is not None:
@@ -563,6 +617,21 @@ def run_report(args) -> int:
             f"no prompt {cc['ab_error_no_prompt']:.2f}, gray {cc['ab_error_gray']:.2f} "
             f"(ratio to gray {cc['ratio_to_gray']:.3f}, to no prompt {cc['ratio_to_no_prompt']:.3f})"
         )
+    if args.reference_check:
+        rc = report["reference_check"]
+        print(
+            f"reference check ({rc['images']} photos, left {rc['reference_share']:.0%} lends "
+            f"its colour): a*b* error {rc['ab_error']:.2f}, no reference "
+            f"{rc['ab_error_no_reference']:.2f}, gray {rc['ab_error_gray']:.2f} (ratio to gray "
+            f"{rc['ratio_to_gray']:.3f}, to no reference {rc['ratio_to_no_reference']:.3f}), "
+            f"mean |dL*| {rc['dl_mean']:.3f}"
+        )
+        for r in rc["images_detail"]:
+            print(
+                f"  {r['name']:40s} a*b* error {r['ab_error']:6.2f}  no reference "
+                f"{r['ab_error_no_reference']:6.2f}  gray {r['ab_error_gray']:6.2f}"
+                f"  |dL*| {r['dl_mean']:.3f}"
+            )
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
