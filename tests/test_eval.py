@@ -191,3 +191,5 @@ def test_reference_check_lends_the_left_part_to_the_gray_right_part(
     assert rc["ratio_to_gray"] == pytest.approx(rc["ab_error"] / rc["ab_error_gray"])
     assert rc["dl_mean"] < 0.5
     assert "reference check (2 photos" in capsys.readouterr().out
+    sheet = Image.open(report / "reference_sheet.png")  # reference | gray | without | with | truth
+    assert sheet.width == 5 * evaluate.THUMB + 6 * 6 and sheet.height > 2 * 100

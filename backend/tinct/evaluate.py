@@ -394,10 +394,13 @@ def caption_check(
 # ------------------------------------------------------- reference check ---
 
 
-def reference_check(pipe, paths: list[Path], steps: int, guidance: float, bar=None) -> dict:
+def reference_check(
+    pipe, paths: list[Path], steps: int, guidance: float, bar=None, sheet: list | None = None
+) -> dict:
     """The left REFERENCE_SHARE of each photo in colour is the reference for the
     rest turned gray: a*b* error with the reference, without it, and all-gray
-    (scale 1.0), and the mean |dL*| of the result against the gray crop."""
+    (scale 1.0), and the mean |dL*| of the result against the gray crop.
+    Appends (name, reference, gray, without, with, original) thumbnails to `sheet`."""
     per_image = []
     for path in paths:
         truth = read_truth(path)
@@ -406,13 +409,15 @@ def reference_check(pipe, paths: list[Path], steps: int, guidance: float, bar=No
         gray = color.gray(target)
         plain = pipe.predict(gray, num_inference_steps=steps, guidance_scale=guidance)
         lent = pipe.predict(gray, num_inference_steps=steps, guidance_scale=guidance, reference=ref)
-        ours = pipe.render(gray, lent, 1.0)
+        ours, theirs = pipe.render(gray, lent, 1.0), pipe.render(gray, plain, 1.0)
         dl = np.abs(color.luminance_lstar(ours) - color.luminance_lstar(gray))
+        if sheet is not None:
+            sheet.append((path.stem, *(_thumb(x) for x in (ref, gray, theirs, ours, target))))
         per_image.append(
             {
                 "name": path.stem,
                 "ab_error": ab_error(ours, target),
-                "ab_error_no_reference": ab_error(pipe.render(gray, plain, 1.0), target),
+                "ab_error_no_reference": ab_error(theirs, target),
                 "ab_error_gray": ab_error(gray, target),
                 "dl_mean": float(dl.mean()),
             }
@@ -467,6 +472,31 @@ def contact_sheet(rows, path: Path) -> None:
     for (name, gray, ours, truth, scale), h in zip(rows, heights, strict=True):
         draw.text((pad, y), f"{name}   scale {scale:.2f}", fill=(60, 60, 60))
         for c, img in enumerate((gray, ours, truth)):
+            sheet.paste(Image.fromarray(img), (pad + c * (THUMB + pad), y + label))
+        y += h + label + pad
+    sheet.save(path)
+
+
+def reference_sheet(rows, path: Path) -> None:
+    """One row per photo: the reference (its left part) | the rest in gray | without
+    the reference | with it | the original."""
+    from PIL import Image, ImageDraw
+
+    pad, label = 6, 16
+    heads = ("reference", "gray input", "no reference", "with reference", "original")
+    heights = [max(img.shape[0] for img in r[1:]) for r in rows]
+    sheet = Image.new(
+        "RGB",
+        (len(heads) * (THUMB + pad) + pad, label + pad + sum(h + label + pad for h in heights)),
+        "white",
+    )
+    draw = ImageDraw.Draw(sheet)
+    for c, head in enumerate(heads):
+        draw.text((pad + c * (THUMB + pad), 2), head, fill=(0, 0, 0))
+    y = label + pad
+    for (name, *images), h in zip(rows, heights, strict=True):
+        draw.text((pad, y), name, fill=(60, 60, 60))
+        for c, img in enumerate(images):
             sheet.paste(Image.fromarray(img), (pad + c * (THUMB + pad), y + label))
         y += h + label + pad
     sheet.save(path)
@@ -574,8 +604,11 @@ def run_report(args) -> int:
         report["caption_check"] = caption_check(
             pipe, paths, captions, args.steps, args.guidance, bar
         )
+    ref_sheet: list = []
     if args.reference_check:
-        report["reference_check"] = reference_check(pipe, paths, args.steps, args.guidance, bar)
+        report["reference_check"] = reference_check(
+            pipe, paths, args.steps, args.guidance, bar, ref_sheet
+        )
     bar.close()
     written = [metrics_path]
     if sheet_path is not None and plot_path is not None:
@@ -583,6 +616,11 @@ def run_report(args) -> int:
         scale_plot(report["scale_curve"], plot_path)
         report["files"] = {"contact_sheet": sheet_path.name, "scale_plot": plot_path.name}
         written += [sheet_path, plot_path]
+        if ref_sheet:
+            ref_path = sheet_path.with_name("reference_sheet.png")
+            reference_sheet(ref_sheet, ref_path)
+            report["files"]["reference_sheet"] = ref_path.name
+            written.append(ref_path)
     metrics_path.write_text(json.dumps(report, indent=1) + "\n")
     for key in ("auto", "1.0"):
         short = {k: _rounded(v) for k, v in report[key]["summary"].items()}
