@@ -400,13 +400,21 @@ def reference_check(
     """The left REFERENCE_SHARE of each photo in colour is the reference for the
     rest turned gray: a*b* error with the reference, without it, and all-gray
     (scale 1.0), and the mean |dL*| of the result against the gray crop.
-    Appends (name, reference, gray, without, with, original) thumbnails to `sheet`."""
-    per_image = []
+    Appends (name, reference, gray, without, with, original) thumbnails to `sheet`.
+    A photo whose left part is gray (nothing to lend) is listed as skipped."""
+    from tinct.reference import is_gray
+
+    per_image, skipped = [], []
     for path in paths:
         truth = read_truth(path)
         cut = max(1, min(truth.shape[1] - 1, round(truth.shape[1] * REFERENCE_SHARE)))
         ref, target = np.ascontiguousarray(truth[:, :cut]), np.ascontiguousarray(truth[:, cut:])
         gray = color.gray(target)
+        if is_gray(ref):
+            skipped.append(path.stem)
+            if bar is not None:
+                bar.update(1)
+            continue
         plain = pipe.predict(gray, num_inference_steps=steps, guidance_scale=guidance)
         lent = pipe.predict(gray, num_inference_steps=steps, guidance_scale=guidance, reference=ref)
         ours, theirs = pipe.render(gray, lent, 1.0), pipe.render(gray, plain, 1.0)
@@ -431,6 +439,7 @@ def reference_check(
     )
     return {
         "images": len(per_image),
+        "skipped_gray_reference": skipped,
         "reference_share": REFERENCE_SHARE,
         "ab_error": err,
         "ab_error_no_reference": plain,
@@ -663,6 +672,11 @@ def run_report(args) -> int:
             f"{rc['ab_error_no_reference']:.2f}, gray {rc['ab_error_gray']:.2f} (ratio to gray "
             f"{rc['ratio_to_gray']:.3f}, to no reference {rc['ratio_to_no_reference']:.3f}), "
             f"mean |dL*| {rc['dl_mean']:.3f}"
+            + (
+                f"; skipped (gray reference): {', '.join(rc['skipped_gray_reference'])}"
+                if rc["skipped_gray_reference"]
+                else ""
+            )
         )
         for r in rc["images_detail"]:
             print(
