@@ -21,8 +21,8 @@ from tinct.evaluate import ab_error, hint_points, inverse_distance, read_truth
 from tinct.pipeline import load_pipeline
 from tinct.train.data import list_images
 
-CANDIDATES = (0.01, 0.04, 0.16, 0.64, float("inf"))  # inf: the model alone
-SIGMAS = (2.0, 4.0, 8.0, 16.0)
+CANDIDATES = (0.16, 0.4, 0.6, 0.8, 1.2, float("inf"))  # inf: the model alone
+SIGMAS = (1.5, 2.0, 3.0, 4.0)
 
 
 def main() -> int:
@@ -45,14 +45,14 @@ def main() -> int:
         rgb, alpha = color.resize_area_premultiplied(
             painted[..., :3], painted[..., 3], *light.shape
         )
-        saved = hints.REACH_FULL, hints.SIGMA_LSTAR
+        saved = hints.SIGMA_LSTAR
         solved = {}
         try:
             for sigma in SIGMAS:
-                hints.REACH_FULL, hints.SIGMA_LSTAR = 1.0, sigma  # confidence = the raw reach
-                solved[sigma] = hints.hint_chroma(rgb, alpha, light)[2:]
+                hints.SIGMA_LSTAR = sigma
+                solved[sigma] = hints.hint_chroma(rgb, alpha, light)[2:]  # field, reach
         finally:
-            hints.REACH_FULL, hints.SIGMA_LSTAR = saved
+            hints.SIGMA_LSTAR = saved
         latents.hint_field = latents.hint_confidence = None
         model_ab = pipe.chroma_at_work(latents, 1.0)  # model + pasted patches, no field
         lab_truth = color.rgb_to_lab(color.resize_area(truth, *light.shape))[..., 1:]

@@ -88,8 +88,10 @@ def test_bundle_install_round_trip_restores_home(home):
     assert (gimp / "tinct-colorize.py").stat().st_mode & 0o111
     assert (gimp / "tinct_protocol" / "launcher.py").is_file()
     pykrita = home / ".local/share/krita/pykrita"
-    assert (pykrita / "tinct.desktop").is_file() and (pykrita / "tinct" / "docker.py").is_file()
-    assert "enable_tinct=true" in (home / ".config/kritarc").read_text().splitlines()
+    assert (pykrita / "tinct_krita.desktop").is_file() and (
+        pykrita / "tinct_krita" / "docker.py"
+    ).is_file()
+    assert "enable_tinct_krita=true" in (home / ".config/kritarc").read_text().splitlines()
     config = json.loads((home / ".config/tinct/config.json").read_text())
     assert config["backend_cmd"] == [str(BUNDLE.resolve()), "serve"]
     assert config["transport"] == "pure", "the user's own settings stay"

@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tinct.stage_gimp import PLUGIN_NAME, PLUGIN_SOURCE, stage_gimp
 
-sys.path.insert(0, str(PLUGIN_SOURCE))
+# The helpers import the vendored protocol next to them: test the staged copy, as GIMP runs it.
+STAGED = Path(tempfile.mkdtemp(prefix="tinct-gimp-logic-")) / PLUGIN_NAME
+stage_gimp(STAGED.parent)
+sys.path.insert(0, str(STAGED))
 from tinct_gimp import formats, request, selection  # noqa: E402
 
 Rect = selection.Rect
@@ -84,24 +88,17 @@ def test_rect_intersection():
 
 def test_arguments_declared_once_with_defaults_in_range():
     names = [a.name for a in request.ARGUMENTS]
-    assert names == ["prompt", "auto", "scale", "steps", "seed", "hint-layer"]
+    assert names == ["prompt", "auto", "scale", "steps", "hint-layer"]
     for arg in request.ARGUMENTS:
         if arg.minimum is not None:
             assert arg.minimum <= arg.default <= arg.maximum, arg.name
 
 
 def test_check_arguments_auto_and_fixed_scale():
-    req = request.check_arguments("  a red car ", True, 3.9, 20, -1)
-    assert req.colorize_kwargs() == {
-        "prompt": "a red car",
-        "scale": "auto",
-        "steps": 20,
-        "seed": None,
-    }
-    req = request.check_arguments(None, False, 2, 1, 7, "Tinct hints")
-    assert (
-        req.scale == 2.0 and req.seed == 7 and req.prompt == "" and req.hint_layer == "Tinct hints"
-    )
+    req = request.check_arguments("  a red car ", True, 3.9, 20)
+    assert req.colorize_kwargs() == {"prompt": "a red car", "scale": "auto", "steps": 20}
+    req = request.check_arguments(None, False, 2, 1, "Tinct hints")
+    assert req.scale == 2.0 and req.prompt == "" and req.hint_layer == "Tinct hints"
 
 
 @pytest.mark.parametrize(
@@ -112,9 +109,8 @@ def test_check_arguments_auto_and_fixed_scale():
         (("", True, 1.0, 0), "steps is 0; choose 1 to 200"),
         (("", True, 1.0, 201), "steps is 201"),
         (("", True, 1.0, 2.5), "steps must be a whole number"),
-        (("", False, 4.5, 20), "strength \\(scale\\) is 4.5; choose 0 to 4"),
+        (("", False, 2.5, 20), "colourfulness \\(scale\\) is 2.5; choose 0 to 2"),
         (("", False, float("nan"), 20), "must be a number"),
-        (("", False, 1.0, 20, -2), "seed is -2"),
     ],
 )
 def test_check_arguments_errors_name_the_value_and_the_fix(args, message):
@@ -159,3 +155,12 @@ def test_stage_gimp_installs_an_executable_plugin_with_the_protocol(tmp_path):
 
 def test_plugin_source_is_where_stage_gimp_looks():
     assert (Path(PLUGIN_SOURCE) / f"{PLUGIN_NAME}.py").is_file()
+
+
+def test_hint_choices_never_offer_the_source_or_results():
+    names = ["Tinct hints", 'Tinct \u2014 "sky" x1.00', "Photo", "Tinct x0.90 auto", "Strokes"]
+    assert request.hint_choices(names, "Photo") == [request.NO_HINTS, "Tinct hints", "Strokes"]
+    assert request.is_helper("Tinct hints") and request.is_helper("Tinct x1.00")
+    assert request.is_helper("Strokes", hint_name="Strokes") and not request.is_helper("Photo")
+    with pytest.raises(ValueError, match="is a Tinct result"):
+        request.pick_hint_layer("Tinct x1.00", names, "Photo")

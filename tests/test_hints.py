@@ -38,7 +38,8 @@ def blue_dots(lightness: np.ndarray, horizon: int, count: int, seed: int = 1):
 def test_a_few_blue_dots_make_the_whole_sky_blue_and_leave_the_ground_alone(count):
     lightness, horizon = sky_over_ground()
     ab, mask = blue_dots(lightness, horizon, count)
-    field, conf = hints.propagate(lightness, ab, mask)
+    field, reach = hints.propagate(lightness, ab, mask)
+    conf = hints.render_weight(reach)
     sky, ground = slice(0, horizon - 4), slice(horizon + 4, None)
     # The whole sky: trusted and blue, far from every dot as well.
     assert conf[sky].min() > 0.95
@@ -55,7 +56,8 @@ def test_two_hinted_regions_keep_their_own_colours():
     mask = np.zeros((60, 90), np.float32)
     mask[28:31, 5:8], ab[28:31, 5:8] = 1.0, (50.0, 30.0)
     mask[28:31, 80:83], ab[28:31, 80:83] = 1.0, (-40.0, 20.0)
-    field, conf = hints.propagate(lightness, ab, mask)
+    field, reach = hints.propagate(lightness, ab, mask)
+    conf = hints.render_weight(reach)
     assert field[:, :40] == pytest.approx(np.broadcast_to((50.0, 30.0), (60, 40, 2)), abs=3)
     assert field[:, 50:] == pytest.approx(np.broadcast_to((-40.0, 20.0), (60, 40, 2)), abs=3)
     assert conf.min() > 0.95
@@ -64,12 +66,13 @@ def test_two_hinted_regions_keep_their_own_colours():
 def test_cost_is_bounded_by_the_grid_whatever_the_input_size():
     lightness, horizon = sky_over_ground(h=1200, w=1900)
     ab, mask = blue_dots(lightness, horizon, 8)
-    field, conf = hints.propagate(lightness, ab, mask, max_pixels=64 * 64)
+    field, reach = hints.propagate(lightness, ab, mask, max_pixels=64 * 64)
+    conf = hints.render_weight(reach)
     assert field.shape == (1200, 1900, 2) and conf.shape == (1200, 1900)
     assert conf[: horizon - 20].min() > 0.9
 
 
 def test_no_hints_give_an_empty_field():
     lightness, _ = sky_over_ground(h=40, w=60)
-    field, conf = hints.propagate(lightness, np.zeros((40, 60, 2)), np.zeros((40, 60)))
-    assert not field.any() and not conf.any()
+    field, reach = hints.propagate(lightness, np.zeros((40, 60, 2)), np.zeros((40, 60)))
+    assert not field.any() and not reach.any()

@@ -48,10 +48,10 @@ def test_install_places_both_plugins_enables_krita_and_records_the_backend(home)
         entry = home / rel / "tinct-colorize.py"
         assert entry.stat().st_mode & 0o111, "GIMP runs only executable plug-ins"
         assert (home / rel / "tinct_protocol" / "client.py").is_file()
-    assert (home / KRITA_DIR / "tinct.desktop").is_file()
-    assert (home / KRITA_DIR / "tinct" / "tinct_protocol" / "zmtp.py").is_file()
+    assert (home / KRITA_DIR / "tinct_krita.desktop").is_file()
+    assert (home / KRITA_DIR / "tinct_krita" / "tinct_protocol" / "zmtp.py").is_file()
     rc = (home / ".config/kritarc").read_text()
-    assert rc.startswith("[General]\nLastPreset=basic\n\n[python]\nenable_tinct=true\n")
+    assert rc.startswith("[General]\nLastPreset=basic\n\n[python]\nenable_tinct_krita=true\n")
     assert rc.endswith("enable_other_plugin=true\n\n[theme]\nx=1")
     config = json.loads((home / ".config/tinct/config.json").read_text())
     assert config == {"transport": "pure", "backend_cmd": [sys.executable, "-m", "tinct", "serve"]}
@@ -75,7 +75,7 @@ def test_round_trip_in_an_empty_home_removes_the_folders_it_made(tmp_path):
     home = tmp_path / "empty"
     home.mkdir()
     ok(home)
-    assert (home / ".config/kritarc").read_text() == "[python]\nenable_tinct=true\n"
+    assert (home / ".config/kritarc").read_text() == "[python]\nenable_tinct_krita=true\n"
     ok(home, "--uninstall")
     assert snapshot(home) == {}
 
@@ -95,12 +95,12 @@ def test_dry_run_writes_nothing(home):
 def test_one_host_at_a_time(home):
     before = snapshot(home)
     ok(home, "--gimp")
-    assert (home / GIMP_DIR).is_dir() and not (home / KRITA_DIR / "tinct").exists()
+    assert (home / GIMP_DIR).is_dir() and not (home / KRITA_DIR / "tinct_krita").exists()
     assert "enable_tinct" not in (home / ".config/kritarc").read_text()
     ok(home, "--krita")
-    assert (home / KRITA_DIR / "tinct").is_dir()
+    assert (home / KRITA_DIR / "tinct_krita").is_dir()
     ok(home, "--uninstall", "--gimp")
-    assert not (home / GIMP_DIR).exists() and (home / KRITA_DIR / "tinct").is_dir()
+    assert not (home / GIMP_DIR).exists() and (home / KRITA_DIR / "tinct_krita").is_dir()
     config = json.loads((home / ".config/tinct/config.json").read_text())
     assert "backend_cmd" in config, "Krita's plugin still needs the backend command"
     ok(home, "--uninstall", "--krita")
@@ -120,7 +120,7 @@ def test_uninstall_keeps_what_krita_wrote_to_kritarc_since(home):
 
 
 def test_a_copy_not_made_by_the_installer_is_refused(home):
-    foreign = home / KRITA_DIR / "tinct"
+    foreign = home / KRITA_DIR / "tinct_krita"
     foreign.mkdir(parents=True)
     before = snapshot(home)
     proc = tinct(home)
@@ -202,12 +202,12 @@ def test_plugin_folders_per_platform(tmp_path):
         "[General]\na=1\n",
         "[General]\na=1",
         "[python]\nenable_x=true\n[z]\nb=2\n",
-        "[python]\r\nenable_tinct=false\r\n",
+        "[python]\r\nenable_tinct_krita=false\r\n",
     ],
 )
 def test_kritarc_edit_is_exact_and_reversible(text):
     new, edit = enable_kritarc_text(text)
-    assert "enable_tinct=true" in new.splitlines()
+    assert "enable_tinct_krita=true" in new.splitlines()
     assert enable_kritarc_text(new)[0] == new  # enabling twice adds nothing
     back = revert_kritarc_text(new, edit)
     assert back == text or (not text.endswith("\n") and back == text + "\n")
@@ -242,4 +242,58 @@ def test_a_regular_install_carries_the_plugins(tmp_path):
         installed.read_bytes()
         == (repo / "gimp_plugin/tinct-colorize/tinct-colorize.py").read_bytes()
     )
-    assert (home / KRITA_DIR / "tinct" / "tinct_protocol" / "client.py").is_file()
+    assert (home / KRITA_DIR / "tinct_krita" / "tinct_protocol" / "client.py").is_file()
+
+
+def _old_name_copy(home: Path) -> None:
+    """What an install from before the rename left: pykrita/tinct{,.desktop}, enable_tinct."""
+    pykrita = home / KRITA_DIR
+    ok(home, "--krita")
+    (pykrita / "tinct_krita").rename(pykrita / "tinct")
+    desktop = (pykrita / "tinct_krita.desktop").read_text()
+    (pykrita / "tinct_krita.desktop").unlink()
+    (pykrita / "tinct.desktop").write_text(desktop.replace("=tinct_krita", "=tinct"))
+    rc = home / ".config/kritarc"
+    rc.write_text(rc.read_text().replace("enable_tinct_krita=", "enable_tinct="))
+
+
+def test_install_replaces_a_copy_under_the_old_name(home):
+    _old_name_copy(home)
+    (home / ".config/tinct/install-manifest.json").unlink()  # not even recorded
+    out = ok(home, "--krita")
+    assert "the plugin's old name" in out
+    pykrita = home / KRITA_DIR
+    assert sorted(p.name for p in pykrita.iterdir()) == ["tinct_krita", "tinct_krita.desktop"]
+    lines = (home / ".config/kritarc").read_text().splitlines()
+    assert "enable_tinct_krita=true" in lines and not any(
+        ln.startswith("enable_tinct=") for ln in lines
+    )
+    ok(home, "--uninstall")  # no trace of either name is left
+    assert list(pykrita.iterdir()) == []
+    assert "enable_tinct" not in (home / ".config/kritarc").read_text()
+
+
+def test_an_install_recorded_under_the_old_name_is_upgraded_and_uninstalled(home):
+    before = snapshot(home)
+    _old_name_copy(home)
+    manifest = home / ".config/tinct/install-manifest.json"
+    data = json.loads(manifest.read_text())
+    for target in data["targets"].values():  # the record as the old install wrote it
+        target["files"] = [
+            f.replace("tinct_krita.desktop", "tinct.desktop") for f in target["files"]
+        ]
+        target["trees"] = [t.replace("/tinct_krita", "/tinct") for t in target["trees"]]
+        target["kritarc"]["undo"].pop("key")
+        target["kritarc"]["written_sha256"] = "changed-since"  # take the line-edit route
+    manifest.write_text(json.dumps(data))
+    saved = manifest.read_text()
+    ok(home, "--uninstall")  # from the old record: old names, old kritarc key
+    assert differences(before, snapshot(home)) == []
+    _old_name_copy(home)
+    manifest.write_text(saved)
+    ok(home, "--krita")  # an upgrade: the old layout goes, the new one is recorded
+    pykrita = home / KRITA_DIR
+    assert sorted(p.name for p in pykrita.iterdir()) == ["tinct_krita", "tinct_krita.desktop"]
+    assert "enable_tinct=" not in (home / ".config/kritarc").read_text()
+    ok(home, "--uninstall")
+    assert differences(before, snapshot(home)) == []

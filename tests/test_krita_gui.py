@@ -1,8 +1,10 @@
 """Real Krita GUI under Xvfb: the installed plugin's docker colorizes through a real daemon.
 
 The plugin is installed into a throwaway HOME and enabled in its kritarc, once
-with stage_krita (a daemon started by the test) and once by the bundle's
-`tinct-backend install` (the plugin starts the bundled backend itself).
+with stage_krita (a daemon started by the test), once by the bundle's
+`tinct-backend install` (the plugin starts the bundled backend itself) and once
+by `tinct install` of this Python environment (the plugin starts `python -m tinct
+serve` itself, from inside Krita, whose PYTHONPATH holds the pykrita folder).
 $TINCT_KRITA_SELFTEST makes it run tests/krita/gui_selftest.py once the window exists (Colorize, then a slider drag), which writes a JSON
 result and the color layer's bytes. Here we check them against the daemon.
 """
@@ -11,27 +13,45 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from bundled_backend import BUNDLE, install_with_bundle, require_bundle
+from PIL import Image
 from test_krita_adapter import daemon_exe, kill_krita_in, require  # noqa: I001 (sibling test module)
 
+from tinct.protocol import constants as C
 from tinct.server_testing import DaemonHarness, save_tiny_model, serve_command
 from tinct.stage_krita import enable_in_kritarc, stage_krita
 
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SHOTS = HERE.parent / "out" / "screenshots"  # the README's pictures come from here
 
 
-@pytest.mark.parametrize("variant", ["staged", "installed"])
+def install_with_python(home: Path, *args: str) -> None:
+    """`tinct install ARGS` of this Python environment into HOME (what a pip user runs)."""
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tinct", "install", *args],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("variant", ["staged", "installed", "python"])
 def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
     """staged: stage_krita + enable_in_kritarc and a daemon the test started; installed:
-    the bundle's `tinct-backend install`, and the plugin starts the bundled backend itself."""
+    the bundle's `tinct-backend install`, and the plugin starts the bundled backend itself;
+    python: `tinct install` from this venv, and the plugin starts `python -m tinct serve`."""
     krita = require("krita")
+    prompt = "a red ball"
     xvfb = require("xvfb-run")
     require("xauth")
     home = tmp_path / "home"
@@ -46,13 +66,23 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         enable_in_kritarc(home / ".config")
         harness = DaemonHarness(rt, serve_command(model, "--idle-timeout", "0"))
         env["TINCT_BACKEND_CMD"] = json.dumps(harness.command)
-    else:
+    elif variant == "installed":
         home.mkdir()
         backend = [str(require_bundle()), "serve", "--model", str(model), "--threads", "1",
                    "--idle-timeout", "0"]  # fmt: skip
         install_with_bundle(home, "--krita", "--backend", json.dumps(backend))
         harness = DaemonHarness(rt, backend)  # finds the daemon the plugin starts
+    else:  # the bundled model and a real photo: the README's screenshot comes from this run
+        home.mkdir()
+        backend = serve_command(None, "--idle-timeout", "0")  # sys.executable -m tinct serve
+        install_with_python(home, "--krita", "--backend", json.dumps(backend))
+        harness = DaemonHarness(rt, backend)
+        photo = Image.open(REPO / "docs" / "sample-bw.png").convert("L")
+        (tmp_path / "photo.gray").write_bytes(photo.tobytes())
+        env["TINCT_KRITA_PHOTO"] = f"{tmp_path / 'photo.gray'}:{photo.width}x{photo.height}"
+        prompt = "blue sky, green grass"
     out = tmp_path / "result.json"
+    env["TINCT_KRITA_PROMPT"] = prompt
     try:
         if variant == "staged":
             harness.connect().close()
@@ -83,15 +113,33 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         exe = daemon_exe(rt)
         if variant == "installed":  # the plugin's Launcher started the bundle
             assert exe == str(BUNDLE.resolve()), exe
-        assert r["hint_default"] == "Tinct hints"
-        assert r["names"].index("Tinct color") == r["names"].index("photo") + 1
+        if variant == "python":  # ... or this venv's Python, with the pykrita folder on
+            # Krita's PYTHONPATH (where the plugin's package once shadowed `tinct`)
+            assert exe == os.path.realpath(sys.executable), exe
+            assert str(home / ".local/share/krita/pykrita") in r["pythonpath"], r["pythonpath"]
+        ui = r["ui_defaults"]  # the protocol's defaults and bounds, the one slider word
+        assert ui["steps"] == C.DEFAULT_STEPS and ui["steps_range"] == [C.MIN_STEPS, C.MAX_STEPS]
+        assert ui["slider_range"] == [round(C.MIN_SCALE * 100), round(C.MAX_SCALE * 100)]
+        assert ui["slider"] == round(C.DEFAULT_SCALE * 100) and ui["auto"]
+        assert C.SCALE_WORD in ui["labels"], ui["labels"]
+        # Paint hints: a "Tinct hints" layer in Color mode above the photo, made active and
+        # chosen; the photo stays the layer colorized and is never offered as a hint layer
+        assert r["names_with_hints"] == ["Background", "photo", "Tinct hints"]
+        assert r["hint_blend"] == "color" and r["hint_choice"] == "Tinct hints"
+        assert "photo" not in r["hint_items"] and "'photo' is the layer colorized" in r[
+            "hint_status"]  # fmt: skip
+        first = f'Tinct \u2014 "{prompt}"'
+        assert r["names"] == ["Background", "photo", r["first_name"], "Tinct hints"]
+        assert r["first_name"].startswith(first) and r["first_name"].endswith(" auto")
         assert r["blend"] == "color" and r["photo_unchanged"]
         assert r["progress_seen"], "the progress bar never moved"
         assert any("step" in s for s in r["status_seen"]), r["status_seen"]
-        # auto picked a scale; the drag to 1.9 changed the layer live, then at full resolution
-        assert r["auto_scale"] is not None and r["scale_final"] == pytest.approx(1.9)
-        assert r["preview_changed"] and r["final_changed"]  # preview: 384x256 upscaled
-        assert r["chroma_final"] > r["chroma0"], (r["chroma0"], r["chroma_final"])
+        # auto picked a colourfulness; dragging turned Auto off and changed the layer live;
+        # what the drag showed is exactly what stayed on release, and the name says 1.90
+        assert r["auto_scale"] is not None and not r["auto_after_drag"]
+        assert r["scale_final"] == pytest.approx(1.9)
+        assert r["preview_changed"] and r["final_changed"] and r["preview_is_final"]
+        assert r["name_after_drag"] == first + " x1.90"
         # the layer now holds exactly what the daemon renders for that job at 1.9
         client = harness.connect("pure")
         try:
@@ -101,9 +149,33 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         expected = np.frombuffer(ev.layer.tobytes(), np.uint8)
         got = np.frombuffer(Path(str(out) + ".layer").read_bytes(), np.uint8)
         assert np.array_equal(expected, got)
-        assert r["names_after_undo"] == ["Background", "photo", "Tinct hints"]
+        # Before hides Tinct's colour (the gray photo shows), and brings it back
+        assert r["chroma_before_on"] < 0.5 < r["chroma_composite"], r
+        assert r["chroma_before_off"] == r["chroma_composite"]
+        # a rerun with Auto off uses the slider's 1.90 and goes on top of the first result
+        assert r["rerun_scale"] == pytest.approx(1.9) and r["rerun_auto"] is None
+        assert r["names_rerun"] == ["Background", "photo", *[first + " x1.90"] * 2, "Tinct hints"]
+        assert r["screenshot"], "Krita's window could not be grabbed"
+        shot = Path(str(out) + ".krita.png")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, SHOTS / f"krita-{variant}.png")
+        # one Ctrl+Z: the rerun's layer is gone, the first result shows; the docker notices
+        assert r["names_after_undo"] == ["Background", "photo", first + " x1.90", "Tinct hints"]
         assert r["photo_unchanged_after_undo"]
+        assert "gone" in r["status_after_undo"] and not r["slider_enabled_after_undo"]
+        # Cancel mid-job: no new layer; the next Ctrl+Z still undoes the first result
+        assert r["status_after_cancel"] == "Cancelled."
+        assert r["names_after_cancel"] == r["names_after_undo"]
+        assert r["names_after_cancel_undo"] == ["Background", "photo", "Tinct hints"]
         assert "Tinct colorizes paint layers" in r["error_status"]
+        # a Grayscale document: converted to RGB at its depth with the result; Krita records
+        # the conversion as its own undo step (no undo grouping in its Python API)
+        assert r["gray_before"][:2] == ["GRAYA", "U16"]
+        assert r["gray_after"][:2] == ["RGBA", "U16"]
+        assert r["gray_after"][2] == [*r["gray_before"][2], first + " x1.90"]
+        assert "Converted the image from Grayscale" in r["gray_status"], r["gray_status"]
+        assert r["gray_undo1"] == ["RGBA", "U16", r["gray_before"][2]]
+        assert r["gray_undo2"] == r["gray_before"]
         assert r["colorize_enabled_after_error"]
     finally:
         kill_krita_in(home)

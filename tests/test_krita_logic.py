@@ -21,8 +21,8 @@ from tinct.stage_krita import enable_in_kritarc, stage_krita
 def plugin(tmp_path_factory):
     pykrita = tmp_path_factory.mktemp("pykrita")
     written = stage_krita(pykrita)
-    assert [p.name for p in written] == ["tinct.desktop", "tinct"]
-    pkg = pykrita / "tinct"
+    assert [p.name for p in written] == ["tinct_krita.desktop", "tinct_krita"]
+    pkg = pykrita / "tinct_krita"
     assert (pkg / "tinct_protocol" / "client.py").exists()
     spec = importlib.util.spec_from_file_location(
         "tinct_krita", pkg / "__init__.py", submodule_search_locations=[str(pkg)]
@@ -41,11 +41,11 @@ def plugin(tmp_path_factory):
 def test_staging_is_repeatable_and_enables(tmp_path):
     stage_krita(tmp_path)
     stage_krita(tmp_path)  # replaces, never nests
-    assert not (tmp_path / "tinct" / "tinct").exists()
-    assert "X-KDE-Library=tinct" in (tmp_path / "tinct.desktop").read_text()
+    assert not (tmp_path / "tinct_krita" / "tinct_krita").exists()
+    assert "X-KDE-Library=tinct_krita" in (tmp_path / "tinct_krita.desktop").read_text()
     rc = enable_in_kritarc(tmp_path / "cfg")
     enable_in_kritarc(tmp_path / "cfg")
-    assert rc.read_text().count("enable_tinct=true") == 1
+    assert rc.read_text().count("enable_tinct_krita=true") == 1
 
 
 def test_no_host_import(plugin):
@@ -171,7 +171,7 @@ def test_state_machine(plugin):
     s.on_progress(2, 4)
     assert "2 of 4" in s.status
     s.on_result("j1", 0.9, 0.9)
-    assert s.phase == st.READY and s.controls().slider and "auto 0.90" in s.status
+    assert s.phase == st.READY and s.controls().slider and "0.90 (auto)" in s.status
     assert s.slider_moved(150, released=False) == "preview"
     assert s.slider_moved(150, released=True) == "apply" and s.scale == 1.5
     s.on_adjusted(1.5, final=True)
@@ -187,7 +187,7 @@ def test_state_machine(plugin):
     assert s.status == "Error: the daemon is gone" and s.job == "j1"
     req = st.ColorizeRequest(prompt="red car", auto=False, scale=5.0)
     assert req.wire_scale() == 2.0 and st.ColorizeRequest().wire_scale() == "auto"
-    assert st.slider_to_scale(10) == 0.3 and st.scale_to_slider(1.234) == 123
+    assert st.slider_to_scale(-5) == 0.0 and st.scale_to_slider(1.234) == 123
 
 
 def test_latest_runs_only_the_newest(plugin):

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tinct import __version__
+from tinct.protocol import constants as C
 
 
 class CliError(Exception):
@@ -36,11 +37,11 @@ def _bounded(kind: type, low: float, high: float, name: str, allow_auto: bool = 
     return parse
 
 
-_scale = _bounded(float, 0.0, 4.0, "scale", allow_auto=True)
+_scale = _bounded(float, C.MIN_SCALE, C.MAX_SCALE, "scale", allow_auto=True)
 # What a folder given to `colorize` contributes (the same list as tinct.train.data's).
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
-_steps = _bounded(int, 1, 200, "steps")
-_guidance = _bounded(float, 0.0, 20.0, "guidance")
+_steps = _bounded(int, C.MIN_STEPS, C.MAX_STEPS, "steps")
+_guidance = _bounded(float, C.MIN_GUIDANCE, C.MAX_GUIDANCE, "guidance")
 
 
 def add_colorize_parser(subparsers) -> None:
@@ -71,11 +72,17 @@ def add_colorize_parser(subparsers) -> None:
         "--scale",
         type=_scale,
         default="auto",
-        help="colourfulness, a number (1 = as predicted) or 'auto' (default)",
+        help=f"{C.SCALE_WORD.lower()}: {C.MIN_SCALE:g} (gray) to {C.MAX_SCALE:g}, "
+        "1 = as predicted, or 'auto' (default)",
     )
-    p.add_argument("--steps", type=_steps, default=4, help="sampling steps (default 4)")
     p.add_argument(
-        "--guidance", type=_guidance, default=1.5, help="prompt guidance weight (default 1.5)"
+        "--steps", type=_steps, default=C.DEFAULT_STEPS, help="sampling steps (default %(default)s)"
+    )
+    p.add_argument(
+        "--guidance",
+        type=_guidance,
+        default=C.DEFAULT_GUIDANCE,
+        help="prompt guidance weight (default %(default)s)",
     )
     p.add_argument("--model", help="model folder (default: the bundled model)")
     p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: best available)")

@@ -76,8 +76,15 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
         help="latent cache budget in MiB (default %(default)s)",
     )
     p.add_argument("--cache-jobs", type=int, default=C.DEFAULT_CACHE_JOBS)
-    p.add_argument("--steps", type=int, default=4, help="default sampling steps")
-    p.add_argument("--guidance", type=float, default=1.5, help="default guidance scale")
+    p.add_argument(
+        "--steps", type=int, default=C.DEFAULT_STEPS, help="default sampling steps (%(default)s)"
+    )
+    p.add_argument(
+        "--guidance",
+        type=float,
+        default=C.DEFAULT_GUIDANCE,
+        help="default prompt guidance weight (%(default)s)",
+    )
     p.add_argument(
         "--preview-side", type=int, default=C.DEFAULT_PREVIEW_SIDE, help="longest side of previews"
     )

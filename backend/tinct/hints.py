@@ -16,9 +16,12 @@ gives the hints' *reach* (1 at a painted pixel, falling off across edges and
 far away); solving for y = a*, b* and dividing by the reach gives the colour
 they carry there: an edge-aware weighted average of the painted colours.
 
-The confidence `reach / REACH_FULL` (capped at 1) tells the render how far to
-trust the field over the model: inside a hinted region the hints win, across
-an edge the model keeps its own colour.
+Two confidences come from the reach. The render trusts the field over the
+model by `render_weight` = reach / REACH_FULL (capped at 1): inside a hinted
+region the hints win, across an edge the model keeps its own colour. The
+U-Net's hint channels get `input_confidence` = reach / INPUT_REACH, which
+marks everywhere the hints reach at all, so the model can learn a correction
+on top of the field.
 """
 
 from __future__ import annotations
@@ -32,11 +35,17 @@ from scipy.sparse.linalg import splu
 from tinct import color
 
 GRID_PIXELS = 128 * 128  # the solve's grid; the field is upsampled guided by the luma
-SIGMA_LSTAR = 4.0  # lightness difference (L* units) where an affinity falls to e^-1/2
+# SIGMA_LSTAR and REACH_FULL were chosen on the validation split
+# (scripts/tune_hint_reach.py: 16 true-colour patches per photo, model v0.5).
+SIGMA_LSTAR = 2.0  # lightness difference (L* units) where an affinity falls to e^-1/2
 AFFINITY_FLOOR = 1e-5  # keeps the grid connected; colour barely leaks across hard edges
 SCREENING = 1e-4  # lam: hints' reach fades over ~1/sqrt(lam) grid pixels of flat region
 DATA_WEIGHT = 10.0  # mu: how firmly painted pixels hold their colour in the solve
-REACH_FULL = 0.04  # reach at which the hints fully replace the model's colour
+# Reach at which the hints fully replace the model's colour. A flat region with a
+# few dots in it keeps a reach above ~0.7 throughout; textured or far regions,
+# where the model knows better than the field, fall well below.
+REACH_FULL = 0.6
+INPUT_REACH = 0.04  # the U-Net's hint-confidence channel saturates here (as trained)
 
 
 def _grid_shape(h: int, w: int, max_pixels: int) -> tuple[int, int]:
@@ -74,8 +83,9 @@ def propagate(
     """Spread sparse a*b* hints along regions of like lightness.
 
     lightness (h, w) in L*, hint_ab (h, w, 2), hint_mask (h, w) in [0, 1].
-    Returns the propagated a*b* field (h, w, 2) and its confidence (h, w) in
-    [0, 1]. Cost is bounded by `max_pixels`, whatever the input size.
+    Returns the propagated a*b* field (h, w, 2) and the hints' reach (h, w) in
+    [0, 1] (see `render_weight`, `input_confidence`). Cost is bounded by
+    `max_pixels`, whatever the input size.
     """
     h, w = lightness.shape
     m = np.clip(np.asarray(hint_mask, np.float32), 0.0, 1.0)
@@ -98,10 +108,20 @@ def propagate(
         guide = color.resize_area(lightness.astype(np.float32), gh, gw) / 100.0
         full = lightness.astype(np.float32) / 100.0
         x = color.guided_upsample(x, guide, full, radius=2, eps=1e-3)
-    reach = np.maximum(x[..., 0], 1e-12)
-    field = x[..., 1:] / reach[..., None]
-    conf = np.clip(x[..., 0] / REACH_FULL, 0.0, 1.0)
-    return field.astype(np.float32), conf.astype(np.float32)
+    reach = np.maximum(x[..., 0], 1e-6)
+    # Where the hints barely reach the ratio is noise; its weight there is ~0 anyway.
+    field = np.clip(x[..., 1:] / reach[..., None], -128.0, 128.0)
+    return field.astype(np.float32), np.clip(x[..., 0], 0.0, 1.0).astype(np.float32)
+
+
+def render_weight(reach: np.ndarray) -> np.ndarray:
+    """How far the render trusts the field over the model's colour, in [0, 1]."""
+    return np.clip(reach / REACH_FULL, 0.0, 1.0).astype(np.float32)
+
+
+def input_confidence(reach: np.ndarray) -> np.ndarray:
+    """The U-Net's hint-confidence channel, in [0, 1]."""
+    return np.clip(reach / INPUT_REACH, 0.0, 1.0).astype(np.float32)
 
 
 def hint_chroma(
@@ -109,9 +129,9 @@ def hint_chroma(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Painted hints at work size (colour (h, w, 3), coverage alpha (h, w), the
     input's L*) -> painted a*b* (0 where unpainted), mask in [0, 1], and the
-    hints propagated edge-aware (`propagate`: field and confidence)."""
+    hints propagated edge-aware (`propagate`: field and reach)."""
     ab = color.rgb_to_lab(np.clip(rgb, 0.0, 1.0))[..., 1:]
     ab[alpha <= 0] = 0.0
     mask = np.clip(alpha, 0.0, 1.0)
-    field, conf = propagate(lightness, ab, mask, grid_pixels)
-    return ab, mask, field, conf
+    field, reach = propagate(lightness, ab, mask, grid_pixels)
+    return ab, mask, field, reach

@@ -18,6 +18,9 @@ import numpy as np
 import zmq
 
 from tinct.protocol.constants import (
+    DEFAULT_GUIDANCE,
+    DEFAULT_PREVIEW_SIDE,
+    DEFAULT_STEPS,
     E_BAD_PIXELS,
     E_CANCELLED,
     E_INTERNAL,
@@ -63,9 +66,9 @@ class JobFailed(Exception):
 
 @dataclass
 class Defaults:
-    steps: int = 4
-    guidance: float = 1.5
-    preview_side: int = 512
+    steps: int = DEFAULT_STEPS
+    guidance: float = DEFAULT_GUIDANCE
+    preview_side: int = DEFAULT_PREVIEW_SIDE
 
 
 class Emitter:

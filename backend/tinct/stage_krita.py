@@ -1,11 +1,15 @@
 """Install the Krita plugin into a pykrita folder, with its copy of the wire protocol.
 
-``stage_krita(pykrita_dir)`` copies krita_plugin/tinct.desktop and the
-krita_plugin/tinct/ package (without caches or an old protocol copy) and
+``stage_krita(pykrita_dir)`` copies krita_plugin/tinct_krita.desktop and the
+krita_plugin/tinct_krita/ package (without caches or an old protocol copy) and
 vendors ``tinct.protocol`` into it through ``stage_protocol.copy_protocol``.
 Used by the host tests and the installer. Enabling the plugin is Krita's
-config (``[python] enable_tinct=true`` in kritarc), which ``enable_in_kritarc``
+config (``[python] enable_tinct_krita=true`` in kritarc), which ``enable_in_kritarc``
 writes for a given config folder.
+
+The package has a name of its own: Krita puts the pykrita folder on the Python
+path, and a plugin package called ``tinct`` (as it was before) shadowed the
+backend package of the same name. ``remove_legacy`` takes such a copy away.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from pathlib import Path
 from tinct.plugin_sources import krita_plugin_source
 from tinct.stage_protocol import VENDORED_NAME, copy_protocol
 
-PLUGIN_NAME = "tinct"
+PLUGIN_NAME = "tinct_krita"
+LEGACY_NAME = "tinct"  # the plugin's package name before it got one of its own
 
 
 def stage_krita(pykrita_dir: str | Path, source: str | Path | None = None) -> list[Path]:
@@ -36,19 +41,49 @@ def stage_krita(pykrita_dir: str | Path, source: str | Path | None = None) -> li
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", VENDORED_NAME),
     )
     copy_protocol(package)
+    remove_legacy(dest_root)
     return [desktop, package]
+
+
+def legacy_paths(pykrita_dir: str | Path) -> list[Path]:
+    """An old-name copy of this plugin in PYKRITA_DIR (desktop file, package), if there is one.
+
+    Recognised by what only a staged Tinct plugin has: the desktop file naming the
+    ``tinct`` library and a package holding the generated protocol copy. Anything
+    else called ``tinct`` is someone else's and is left alone.
+    """
+    root = Path(pykrita_dir)
+    desktop, package = root / f"{LEGACY_NAME}.desktop", root / LEGACY_NAME
+    try:
+        ours = f"X-KDE-Library={LEGACY_NAME}" in desktop.read_text(errors="replace").split()
+    except OSError:
+        ours = False
+    ours = ours and (package / VENDORED_NAME / "SOURCE.txt").is_file()
+    return [desktop, package] if ours else []
+
+
+def remove_legacy(pykrita_dir: str | Path) -> list[Path]:
+    """Remove an old-name copy of this plugin (see legacy_paths); returns what was removed."""
+    found = legacy_paths(pykrita_dir)
+    for path in found:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    return found
 
 
 KRITARC_GROUP = "[python]"
 ENABLE_KEY = f"enable_{PLUGIN_NAME}"
 ENABLE_LINE = f"{ENABLE_KEY}=true"
+LEGACY_ENABLE_KEY = f"enable_{LEGACY_NAME}"
 
 
 @dataclass(frozen=True)
 class KritarcEdit:
     """What enabling changed in a kritarc text, enough to take it back out later.
 
-    ``previous_line``: the ``enable_tinct=...`` line it replaced (None: the key was added);
+    ``previous_line``: the ``enable_tinct_krita=...`` line it replaced (None: the key was added);
     ``added_group``: True when the ``[python]`` group itself was appended.
     """
 
@@ -69,7 +104,7 @@ def _python_group(lines: list[str]) -> tuple[int, int] | None:
 
 
 def enable_kritarc_text(text: str) -> tuple[str, KritarcEdit]:
-    """TEXT with ``enable_tinct=true`` in its [python] group; every other byte kept."""
+    """TEXT with ``enable_tinct_krita=true`` in its [python] group; every other byte kept."""
     lines = text.splitlines(keepends=True)
     group = _python_group(lines)
     if group is None:
@@ -93,8 +128,8 @@ def enable_kritarc_text(text: str) -> tuple[str, KritarcEdit]:
     return "".join(lines), KritarcEdit(True, None, False)
 
 
-def revert_kritarc_text(text: str, edit: KritarcEdit) -> str:
-    """Take EDIT back out of TEXT (which Krita may have rewritten since): the key goes
+def revert_kritarc_text(text: str, edit: KritarcEdit, key: str = ENABLE_KEY) -> str:
+    """Take EDIT back out of TEXT (which Krita may have rewritten since): KEY goes
     (or gets its old line back), and a [python] group we appended goes when left empty."""
     if not edit.changed:
         return text
@@ -104,7 +139,7 @@ def revert_kritarc_text(text: str, edit: KritarcEdit) -> str:
         return text
     start, end = group
     for i in range(start + 1, end):
-        if lines[i].split("=", 1)[0].strip() == ENABLE_KEY:
+        if lines[i].split("=", 1)[0].strip() == key:
             if edit.previous_line is not None:
                 lines[i] = edit.previous_line + (lines[i][len(lines[i].rstrip("\r\n")) :])
             else:
@@ -116,6 +151,17 @@ def revert_kritarc_text(text: str, edit: KritarcEdit) -> str:
         if start > 0 and not lines[start - 1].strip():  # the blank line put before it
             del lines[start - 1]
     return "".join(lines)
+
+
+def drop_kritarc_key(text: str, key: str) -> str:
+    """TEXT without KEY's line in its [python] group (every other byte kept)."""
+    lines = text.splitlines(keepends=True)
+    group = _python_group(lines)
+    if group is None:
+        return text
+    start, end = group
+    kept = [ln for ln in lines[start + 1 : end] if ln.split("=", 1)[0].strip() != key]
+    return "".join(lines[: start + 1] + kept + lines[end:])
 
 
 def enable_in_kritarc(config_dir: str | Path) -> Path:

@@ -16,6 +16,7 @@ gi.require_version("Gegl", "0.4")
 from gi.repository import Gegl, Gimp  # noqa: E402
 
 PROC = "plug-in-tinct-colorize"
+PAINT_HINTS = "plug-in-tinct-paint-hints"
 FORMATS = {"u8": "R'G'B'A u8", "u16": "R'G'B'A u16", "f32": "R'G'B'A float"}
 PRECISIONS = {
     "u8": Gimp.Precision.U8_NON_LINEAR,
@@ -59,6 +60,30 @@ def _layer_info(image, layer):
     }
 
 
+def is_result(layer):
+    name = layer.get_name()
+    return name.startswith("Tinct ") and name != "Tinct hints"
+
+
+def run_proc(name, image, drawables, mode, args):
+    proc = Gimp.get_pdb().lookup_procedure(name)
+    config = proc.create_config()
+    config.set_property("run-mode", getattr(Gimp.RunMode, mode))
+    config.set_property("image", image)
+    config.set_core_object_array("drawables", drawables)
+    for key, value in args.items():
+        config.set_property(key, value)
+    result = proc.run(config)
+    status = result.index(0).value_name
+    error = ""
+    if status not in ("GIMP_PDB_SUCCESS", "GIMP_PDB_CANCEL"):
+        try:
+            error = Gimp.get_pdb().get_last_error()
+        except Exception as exc:  # noqa: BLE001
+            error = f"(no message: {exc})"
+    return status, error
+
+
 def run_case(case):
     out = case["out"]
     w, h, dtype = case["width"], case["height"], case["dtype"]
@@ -79,7 +104,7 @@ def run_case(case):
     image.insert_layer(above, None, 0)
     above.set_visible(False)  # marks the position: the new layer goes between
     hint_layer = None
-    if case.get("hints"):
+    if case.get("hints") and not case.get("paint_hints"):
         hx, hy, hw, hh = case["hints"]["rect"]
         hint_name = case["hints"].get("name", "Tinct hints")
         hint_layer = Gimp.Layer.new(
@@ -94,9 +119,20 @@ def run_case(case):
         image.select_rectangle(Gimp.ChannelOps.REPLACE, x, y, sw, sh)
     src_before = _read(source, fmt)
     layers_before = [layer.get_name() for layer in image.get_layers()]
+    drawables = [source]
+    if case.get("paint_hints"):  # Tinct Paint Hints, strokes on its layer, then Colorize on it
+        status, error = run_proc(PAINT_HINTS, image, [source], "NONINTERACTIVE", {})
+        hint_layer = image.get_selected_layers()[0]
+        with open(case["hints"]["path"], "rb") as f:
+            strokes = f.read()
+        hx, hy, hw, hh = case["hints"]["rect"]
+        rect = Gegl.Rectangle.new(hx, hy, hw, hh)
+        buf = hint_layer.get_buffer()
+        buf.set(rect, "R'G'B'A u8", strokes)
+        buf.flush()
+        drawables = [hint_layer]
+    image.clean_all()  # is_dirty() afterwards: did the run record anything?
 
-    proc = Gimp.get_pdb().lookup_procedure(PROC)
-    config = proc.create_config()
     selftest = os.environ.get("TINCT_GIMP_SELFTEST")
     for path in (selftest, f"{selftest}.trace"):
         if selftest and os.path.exists(path):
@@ -105,25 +141,23 @@ def run_case(case):
         with open(selftest, "w") as f:
             json.dump(case["selftest"], f)
     mode = case.get("run_mode", "NONINTERACTIVE")  # INTERACTIVE: the self-test answers the dialogs
-    config.set_property("run-mode", getattr(Gimp.RunMode, mode))
-    config.set_property("image", image)
-    config.set_core_object_array("drawables", [source])
-    for key, value in case.get("args", {}).items():
-        config.set_property(key, value)
+    args = dict(case.get("args", {}))
     if case.get("hints", {}).get("pass_as_argument"):
-        config.set_property("hint-layer", hint_layer)
-    result = proc.run(config)
-    status = result.index(0).value_name
-    error = ""
-    if status != "GIMP_PDB_SUCCESS":
-        try:
-            error = Gimp.get_pdb().get_last_error()
-        except Exception as exc:  # noqa: BLE001
-            error = f"(no message: {exc})"
+        args["hint-layer"] = hint_layer
+    status, error = run_proc(PROC, image, drawables, mode, args)
+    first_names = None
+    if case.get("rerun_args"):  # the same source again: the new result replaces the first
+        first_names = [layer.get_name() for layer in image.get_layers()]
+        status, error = run_proc(PROC, image, [source], mode, case["rerun_args"])
 
     record = {
         "status": status,
         "error": error,
+        "dirty": image.is_dirty(),
+        "base_type": image.get_base_type().value_name,
+        "precision": image.get_precision().value_name,
+        "first_names": first_names,
+        "selected": [layer.get_name() for layer in image.get_selected_layers()],
         "layers_before": layers_before,
         "layers": [_layer_info(image, layer) for layer in image.get_layers()],
         "source_unchanged": bytes(_read(source, fmt)) == bytes(src_before),
@@ -132,7 +166,7 @@ def run_case(case):
         with open(f"{selftest}.trace") as f:
             record["renders"] = [float(line) for line in f.read().split()]
     _save(os.path.join(out, "source_after.raw"), _read(source, fmt))
-    new = image.get_layer_by_name("Tinct color")
+    new = next((layer for layer in image.get_layers() if is_result(layer)), None)
     if new is not None:
         _save(os.path.join(out, "color.raw"), _read(new, fmt))
         mask = new.get_mask()
@@ -155,9 +189,28 @@ def run_case(case):
         json.dump(record, f, indent=1)
 
 
+def record_arguments(path):
+    """The procedure's arguments as GIMP holds them (nick, default, bounds)."""
+    proc = Gimp.get_pdb().lookup_procedure(PROC)
+    out = {}
+    for spec in proc.get_arguments():
+        entry = {"nick": spec.get_nick()}
+        for attr in ("default_value", "minimum", "maximum"):
+            value = getattr(spec, attr, None)
+            if isinstance(value, (bool, int, float, str)):
+                entry[attr] = value
+        out[spec.name] = entry
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+
+
 def main():
     with open(os.environ["TINCT_GIMP_CASES"]) as f:
         cases = json.load(f)
+    try:
+        record_arguments(os.path.join(os.path.dirname(os.environ["TINCT_GIMP_CASES"]), "args.json"))
+    except Exception:  # noqa: BLE001 - the test reports the missing file
+        traceback.print_exc()
     for case in cases:
         try:
             run_case(case)

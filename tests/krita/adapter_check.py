@@ -1,4 +1,4 @@
-"""Run inside kritarunner: the plugin's adapter (tinct.document) on real Krita documents.
+"""Run inside kritarunner: the plugin's adapter (tinct_krita.document) on real Krita documents.
 
     kritarunner -s adapter_check -f main RESULT.json CASES.json
 
@@ -47,6 +47,21 @@ def decode(data, depth):
     return out
 
 
+def encode_gray(pixels, depth):
+    """pixels: (r, g, b, a) floats -> Krita's GRAYA bytes (gray = r)."""
+    vals = []
+    for r, _g, _b, a in pixels:
+        vals += [r, a] if depth == "F32" else [round(r * PEAK[depth]), round(a * PEAK[depth])]
+    return array(CODE[depth], vals).tobytes()
+
+
+def decode_gray(data, depth):
+    a = array(CODE[depth])
+    a.frombytes(bytes(data))
+    p = 1.0 if depth == "F32" else float(PEAK[depth])
+    return [(a[i] / p, a[i] / p, a[i] / p, a[i + 1] / p) for i in range(0, len(a), 2)]
+
+
 def photo(w, h):
     px = []
     for y in range(h):
@@ -63,9 +78,9 @@ def luma(p):
 
 
 def run_case(case, plugin):
-    from tinct import document as kdoc
-    from tinct.session import Session
-    from tinct.tinct_protocol import Layer
+    from tinct_krita import document as kdoc
+    from tinct_krita.session import Session
+    from tinct_krita.tinct_protocol import Layer
 
     app = Krita.instance()
     w, h, depth = case["width"], case["height"], case["depth"]
@@ -80,7 +95,9 @@ def run_case(case, plugin):
         out["names"] = [n.name() for n in doc.rootNode().childNodes()]
         doc.close()
         return out
-    doc = app.createDocument(w, h, "tinct-" + case["name"], "RGBA", depth, "", 72.0)
+    gray = case.get("gray", False)  # a Grayscale document, converted with the result
+    model = "GRAYA" if gray else "RGBA"
+    doc = app.createDocument(w, h, "tinct-" + case["name"], model, depth, "", 72.0)
     doc.setBatchmode(True)
     root = doc.rootNode()
     src = doc.createNode("photo", "paintlayer")
@@ -90,6 +107,8 @@ def run_case(case, plugin):
         # a cheap but non-uniform picture: gray ramps row by row
         row = b"".join(bytes([v, v, v, 255]) for v in (i * 255 // (w - 1) for i in range(w)))
         src.setPixelData(row * h, 0, 0, w, h)
+    elif gray:
+        src.setPixelData(encode_gray(photo(w, h), depth), 0, 0, w, h)
     else:
         src.setPixelData(encode(photo(w, h), depth), 0, 0, w, h)
     hint_node = None
@@ -131,7 +150,9 @@ def run_case(case, plugin):
     )
     colorize_s = time.monotonic() - t0
     t0 = time.monotonic()
-    layer = kdoc.add_color_layer(doc, src, result.layer.tobytes(), source)
+    note = kdoc.convert_to_rgb(doc, source)
+    name = kdoc.result_layer_name("", 1.0)
+    layer = kdoc.add_color_layer(doc, src, result.layer.tobytes(), source, name=name)
     write_s = time.monotonic() - t0
     apply_s = None
     if not case.get("big"):  # the slider's full-resolution step, at a saturated scale
@@ -145,11 +166,13 @@ def run_case(case, plugin):
     names = [n.name() for n in root.childNodes()]
     out = {
         "names": names,
+        "converted": [doc.colorModel(), doc.colorDepth()],
+        "note": note,
         "blend": layer.blendingMode(),
         "color_layer_depth": [layer.colorModel(), layer.colorDepth()],
         "rect": [p.rect.x, p.rect.y, p.rect.width, p.rect.height],
         "hints_sent": hints is not None,
-        "source_unchanged": bytes(src.pixelData(0, 0, w, h)) == src_before,
+        "source_unchanged": gray or bytes(src.pixelData(0, 0, w, h)) == src_before,
         "seconds": {
             "setup": setup_s,
             "read": read_s,
@@ -167,7 +190,7 @@ def run_case(case, plugin):
         return out
 
     comp_after = decode(doc.pixelData(0, 0, w, h), depth)
-    before = decode(comp_before, depth)
+    before = decode_gray(comp_before, depth) if gray else decode(comp_before, depth)
     color = decode(layer.pixelData(0, 0, w, h), depth)
     dl, outside_diff, chroma_moved, inside_alpha = [], 0.0, 0.0, []
     sx, sy, sw, sh = sel if sel else (0, 0, w, h)

@@ -20,13 +20,17 @@ from tinct.install.record import MANIFEST_NAME, Manifest, TargetRecord, TextEdit
 from tinct.protocol.launcher import config_path
 from tinct.stage_gimp import PLUGIN_NAME as GIMP_PLUGIN
 from tinct.stage_gimp import stage_gimp
-from tinct.stage_krita import PLUGIN_NAME as KRITA_PLUGIN
 from tinct.stage_krita import (
+    ENABLE_KEY,
+    LEGACY_ENABLE_KEY,
     KritarcEdit,
+    drop_kritarc_key,
     enable_kritarc_text,
+    legacy_paths,
     revert_kritarc_text,
     stage_krita,
 )
+from tinct.stage_krita import PLUGIN_NAME as KRITA_PLUGIN
 
 BACKEND_KEY = "backend_cmd"
 Say = Callable[[str], None]
@@ -105,6 +109,7 @@ def install(
     verb = "would install" if dry_run else "installed"
     for t in targets:
         dest = destinations(t)[-1]
+        _replace_old_layout(t, manifest, dry_run, say)
         if dry_run:
             say(f"{verb} {t.label} into {dest}")
         else:
@@ -132,6 +137,36 @@ def install(
     return manifest
 
 
+def _replace_old_layout(t: Target, manifest: Manifest, dry_run: bool, say: Say) -> None:
+    """Take away what an earlier install put under other names (the Krita plugin was once
+    the package ``tinct``, which shadowed the backend): recorded files and kritarc line,
+    or an unrecorded old-name copy recognisably ours (tinct.stage_krita.legacy_paths)."""
+    record = manifest.targets.get(t.key)
+    verb = "would remove" if dry_run else "removed"
+    if record is not None and set(record.files + record.trees) != set(map(str, destinations(t))):
+        for p in [*record.trees, *record.files]:
+            say(f"{verb} {p} (an earlier install's layout)")
+            if not dry_run:
+                _remove(Path(p))
+        if record.kritarc is not None and not dry_run:
+            _revert(record.kritarc, lambda text, e=record.kritarc: _kritarc_fallback(text, e))
+        if not dry_run:
+            del manifest.targets[t.key]
+    if t.host != "krita":
+        return
+    for p in legacy_paths(t.plugin_dir):
+        say(f"{verb} {p} (the plugin's old name)")
+        if not dry_run:
+            _remove(p)
+    rc = t.kritarc_dir / "kritarc" if t.kritarc_dir is not None else None
+    if rc is not None and rc.exists() and not dry_run:
+        text = rc.read_bytes().decode("utf-8", "surrogateescape")
+        new = drop_kritarc_key(text, LEGACY_ENABLE_KEY)
+        if new != text:
+            rc.write_bytes(new.encode("utf-8", "surrogateescape"))
+            say(f"took the old {LEGACY_ENABLE_KEY} line out of {rc}")
+
+
 def _install_plugin(t: Target, manifest: Manifest) -> None:
     record = manifest.targets.get(t.key) or TargetRecord(
         t.host, t.flavour, str(t.plugin_dir), str(t.config_file)
@@ -154,7 +189,11 @@ def _enable_kritarc(t: Target, manifest: Manifest) -> bool:
     text, edit = enable_kritarc_text(before.decode("utf-8", "surrogateescape"))
     after = text.encode("utf-8", "surrogateescape")
     if record.kritarc is None:
-        undo = {"previous_line": edit.previous_line, "added_group": edit.added_group}
+        undo = {
+            "previous_line": edit.previous_line,
+            "added_group": edit.added_group,
+            "key": ENABLE_KEY,
+        }
         record.kritarc = TextEdit.start(rc, {"changed": edit.changed, **undo})
     if edit.changed:
         _write(rc, after, manifest)
@@ -287,7 +326,9 @@ def _revert(edit: TextEdit, fallback: Callable[[str], str]) -> None:
 def _kritarc_fallback(text: str, edit: TextEdit) -> str:
     u = edit.undo
     return revert_kritarc_text(
-        text, KritarcEdit(u["changed"], u.get("previous_line"), u.get("added_group", False))
+        text,
+        KritarcEdit(u["changed"], u.get("previous_line"), u.get("added_group", False)),
+        u.get("key", LEGACY_ENABLE_KEY),  # records from before the rename carry no key
     )
 
 

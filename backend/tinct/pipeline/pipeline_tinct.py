@@ -36,7 +36,7 @@ class ColorLatents:
     hint_ab: np.ndarray | None = None  # (H_w, W_w, 2) painted hint chroma
     hint_alpha: np.ndarray | None = None  # (H_w, W_w) where hints were painted
     hint_field: np.ndarray | None = None  # (H_w, W_w, 2) hints propagated along luma edges
-    hint_confidence: np.ndarray | None = None  # (H_w, W_w) in [0, 1]: the field's support
+    hint_confidence: np.ndarray | None = None  # (H_w, W_w) in [0, 1]: the field's render weight
     prompt: str = ""
 
     @property
@@ -50,7 +50,7 @@ class HintInputs:
     ab: np.ndarray | None = None  # painted a*b* at work size
     mask: np.ndarray | None = None  # where painted, in [0, 1]
     field: np.ndarray | None = None  # propagated a*b*
-    confidence: np.ndarray | None = None  # the field's support, in [0, 1]
+    confidence: np.ndarray | None = None  # the field's render weight, in [0, 1]
 
 
 @dataclass
@@ -231,22 +231,33 @@ class TinctPipeline(DiffusionPipeline):
         if not painted and reference is None:
             return HintInputs(zeros)
         h, w = lightness.shape
-        ab = mask = field_ab = conf = None
+        ab = mask = field_ab = reach = None
         if painted:
             rgb, alpha = color.resize_area_premultiplied(hints[..., :3], hints[..., 3], h, w)
-            ab, mask, field_ab, conf = hint_propagation.hint_chroma(
+            ab, mask, field_ab, reach = hint_propagation.hint_chroma(
                 rgb, alpha, lightness, grid_pixels
             )
         if reference is not None:
             ref_ab, ref_mask = reference_match.reference_hints(reference, lightness)
-            ref_field, ref_conf = hint_propagation.propagate(
+            ref_field, ref_reach = hint_propagation.propagate(
                 lightness, ref_ab, ref_mask, grid_pixels
             )
-            field_ab, conf = reference_match.prefer_painted(field_ab, conf, ref_field, ref_conf)
+            if field_ab is None:
+                field_ab, reach = ref_field, ref_reach
+            else:  # painted hints win where the render trusts them
+                field_ab, _ = reference_match.prefer_painted(
+                    field_ab,
+                    hint_propagation.render_weight(reach),
+                    ref_field,
+                    hint_propagation.render_weight(ref_reach),
+                )
+                reach = np.maximum(reach, ref_reach)
+        conf = hint_propagation.input_confidence(reach)
         hint_rgb = color.merge_luma(lightness, field_ab * conf[..., None])
         z_hint = self.encode_image(hint_rgb) - gray_latent
         conf_t = torch.from_numpy(color.resize_area(conf, hl, wl).copy())[None, None].to(z_hint)
-        return HintInputs(torch.cat([z_hint, conf_t], dim=1), ab, mask, field_ab, conf)
+        weight = hint_propagation.render_weight(reach)
+        return HintInputs(torch.cat([z_hint, conf_t], dim=1), ab, mask, field_ab, weight)
 
     # ---------------------------------------------------------- predict ---
 

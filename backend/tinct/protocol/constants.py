@@ -81,8 +81,19 @@ DEFAULT_IDLE_TIMEOUT = 1800.0  # daemon exits after this long without work (0 = 
 DEFAULT_START_TIMEOUT = 120.0  # launcher waits this long for a fresh daemon's hello
 DEFAULT_PREVIEW_SIDE = 512  # longest side of the preview sent during colorize
 MAX_PROMPT_CHARS = 2000
-MAX_STEPS = 200
 MAX_PREVIEW_SIDE = 8192
+
+# --- User-facing defaults and bounds ------------------------------------------
+# The one place for them: `tinct colorize`, `tinct serve` (the daemon's defaults),
+# the wire validation, the Krita docker and the GIMP procedure all read these, and
+# tests/test_defaults_agree.py plus the host tests check that they do.
+SCALE_WORD = "Colourfulness"  # the one name of the scale slider, in every UI
+DEFAULT_STEPS = 4
+MIN_STEPS, MAX_STEPS = 1, 200
+DEFAULT_GUIDANCE = 1.5
+MIN_GUIDANCE, MAX_GUIDANCE = 0.0, 20.0
+DEFAULT_SCALE = 1.0  # 1 = as the model predicts; colorize's own default is "auto"
+MIN_SCALE, MAX_SCALE = 0.0, 2.0  # 0 = gray; the ranker's auto grid lies inside (0.6-1.4)
 
 # --- Files and environment -------------------------------------------------
 CONNECTION_FILE = "daemon.json"

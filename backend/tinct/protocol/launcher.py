@@ -28,6 +28,7 @@ from .constants import (
     LOG_FILE,
 )
 from .errors import LaunchError, TinctError
+from .isolation import backend_environment
 
 # `tinct serve` exits with this code when another daemon already holds the lock.
 EXIT_ALREADY_RUNNING = 3
@@ -145,7 +146,10 @@ class Launcher:
     def start(self) -> ConnectionInfo:
         """Start the backend command and wait (bounded) until it answers hello."""
         directory = self._dir()
-        env = dict(os.environ if self.env is None else self.env)
+        # Isolated from the host: none of its Python variables (an ``env`` given to the
+        # Launcher is taken as it is), and the runtime dir as the working directory
+        # (`python -m tinct` would import a ./tinct folder there first).
+        env = backend_environment(os.environ) if self.env is None else dict(self.env)
         env[ENV_RUNTIME_DIR] = str(directory)
         log_path = directory / LOG_FILE
         kwargs: dict = {}
@@ -165,6 +169,7 @@ class Launcher:
                     stdout=log,
                     stderr=log,
                     env=env,
+                    cwd=directory,
                     **kwargs,
                 )
             except OSError as exc:

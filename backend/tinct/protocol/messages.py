@@ -25,9 +25,14 @@ from .constants import (
     E_UNAUTHORIZED,
     E_UNKNOWN_OP,
     E_VERSION,
+    MAX_GUIDANCE,
     MAX_PREVIEW_SIDE,
     MAX_PROMPT_CHARS,
+    MAX_SCALE,
     MAX_STEPS,
+    MIN_GUIDANCE,
+    MIN_SCALE,
+    MIN_STEPS,
     OP_APPLY,
     OP_CANCEL,
     OP_COLORIZE,
@@ -43,8 +48,6 @@ from .errors import ProtocolError
 from .pixels import PixelFormat
 
 MAX_ID_CHARS = 128
-MAX_SCALE = 4.0
-MAX_GUIDANCE = 20.0
 
 
 @dataclass(frozen=True)
@@ -203,10 +206,10 @@ def _scale(header: dict, default: object = "auto") -> float | str:
     v = header.get("scale", default)
     if v == "auto":
         return "auto"
-    s = _opt_number({"scale": v}, "scale", 0.0, MAX_SCALE)
+    s = _opt_number({"scale": v}, "scale", MIN_SCALE, MAX_SCALE)
     if s is None:
         raise ProtocolError(
-            E_BAD_HEADER, f"'scale' must be \"auto\" or a number in [0, {MAX_SCALE}]"
+            E_BAD_HEADER, f"'scale' must be \"auto\" or a number in [{MIN_SCALE}, {MAX_SCALE}]"
         )
     return s
 
@@ -281,8 +284,8 @@ def _parse_colorize(header, rid, pixel_frames, limits):
         )
     params = {
         "prompt": prompt,
-        "steps": _opt_int(header, "steps", 1, MAX_STEPS),
-        "guidance": _opt_number(header, "guidance", 0.0, MAX_GUIDANCE),
+        "steps": _opt_int(header, "steps", MIN_STEPS, MAX_STEPS),
+        "guidance": _opt_number(header, "guidance", MIN_GUIDANCE, MAX_GUIDANCE),
         "scale": _scale(header),
         "seed": _opt_int(header, "seed", 0, 2**63 - 1),
         "preview_side": _opt_int(header, "preview_side", 0, MAX_PREVIEW_SIDE),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinct import color
-from tinct.hints import hint_chroma
+from tinct.hints import hint_chroma, input_confidence
 
 
 def simulate_hints(
@@ -43,6 +43,7 @@ def hint_field(hints: np.ndarray, lightness: np.ndarray) -> tuple[np.ndarray, np
     workers during training, so only the VAE encode is left for the trainer; a
     test keeps it equal to what the pipeline computes at inference.
     """
-    _, _, field_ab, conf = hint_chroma(hints[..., :3], hints[..., 3], lightness)
+    _, _, field_ab, reach = hint_chroma(hints[..., :3], hints[..., 3], lightness)
+    conf = input_confidence(reach)
     hint_rgb = color.merge_luma(lightness, field_ab * conf[..., None])
     return hint_rgb.astype(np.float32), conf.astype(np.float32)

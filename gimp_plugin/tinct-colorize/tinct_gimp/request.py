@@ -2,22 +2,32 @@
 
 `ARGUMENTS` drives both the Gimp.Procedure declaration (so the same procedure
 runs from the dialog, from scripts and in batch mode) and `ColorizeRequest`,
-the one value holding everything that affects the result.
+the one value holding everything that affects the result. Defaults, bounds and
+the slider's name come from the protocol's constants (the vendored
+`tinct_protocol`), as in the CLI, the daemon and the Krita plugin. There is no
+seed: the colorizer's result does not depend on one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-PROCEDURE = "plug-in-tinct-colorize"
-NEW_LAYER_NAME = "Tinct color"
-DEFAULT_HINT_LAYER = "Tinct hints"
+from tinct_protocol.constants import (
+    DEFAULT_SCALE,
+    DEFAULT_STEPS,
+    MAX_PROMPT_CHARS,
+    MAX_SCALE,
+    MAX_STEPS,
+    MIN_SCALE,
+    MIN_STEPS,
+    SCALE_WORD,
+)
+from tinct_protocol.layers import HINT_LAYER_NAME, is_result_name
 
-# Mirrors the protocol's limits (tinct_protocol.constants); the daemon checks again.
-MAX_PROMPT_CHARS = 2000
-MIN_STEPS, MAX_STEPS, DEFAULT_STEPS = 1, 200, 20
-MIN_SCALE, MAX_SCALE, DEFAULT_SCALE = 0.0, 4.0, 1.0
-MAX_SEED = 2**31 - 1  # a GIMP int argument is 32-bit
+PROCEDURE = "plug-in-tinct-colorize"
+PAINT_HINTS_PROCEDURE = "plug-in-tinct-paint-hints"
+DEFAULT_HINT_LAYER = HINT_LAYER_NAME
+NO_HINTS = "(no hints)"
 
 
 @dataclass(frozen=True)
@@ -36,15 +46,15 @@ ARGUMENTS = (
     Argument(
         "auto",
         "boolean",
-        "_Automatic strength",
-        "Let the model pick the color strength (ignores Strength)",
+        f"_Auto {SCALE_WORD.lower()}",
+        f"Let Tinct pick the {SCALE_WORD.lower()} (ignores the slider)",
         True,
     ),
     Argument(
         "scale",
         "double",
-        "_Strength",
-        "Color strength: 0 = gray, 1 = as predicted, >1 = more saturated",
+        f"_{SCALE_WORD}",
+        f"{SCALE_WORD}: 0 = gray, 1 = as predicted, more = more saturated",
         DEFAULT_SCALE,
         MIN_SCALE,
         MAX_SCALE,
@@ -59,19 +69,11 @@ ARGUMENTS = (
         MAX_STEPS,
     ),
     Argument(
-        "seed",
-        "int",
-        "See_d",
-        "Random seed; -1 = a new one each run (same seed + inputs = same colors)",
-        -1,
-        -1,
-        MAX_SEED,
-    ),
-    Argument(
         "hint-layer",
         "layer",
         "_Hint layer",
-        f"Color strokes to follow (default: a layer named '{DEFAULT_HINT_LAYER}')",
+        f"Color strokes to follow (none given: a layer named '{DEFAULT_HINT_LAYER}' if there "
+        "is one; the dialog shows which, with an explicit 'no hints')",
     ),
 )
 
@@ -81,12 +83,11 @@ class ColorizeRequest:
     prompt: str
     scale: float | str  # a number, or "auto"
     steps: int
-    seed: int | None  # None = the daemon picks one
     hint_layer: str | None  # the hint layer's name, for messages
 
     def colorize_kwargs(self) -> dict:
         """Keyword arguments of tinct_protocol.Client.colorize (minus pixels)."""
-        return {"prompt": self.prompt, "scale": self.scale, "steps": self.steps, "seed": self.seed}
+        return {"prompt": self.prompt, "scale": self.scale, "steps": self.steps}
 
 
 def check_arguments(
@@ -94,7 +95,6 @@ def check_arguments(
     auto: object,
     scale: object,
     steps: object,
-    seed: object = -1,
     hint_layer: str | None = None,
 ) -> ColorizeRequest:
     """Validate the procedure's values; ValueError names the argument, the value and the fix."""
@@ -111,19 +111,28 @@ def check_arguments(
         raise ValueError(f"steps must be a whole number, got {steps!r}")
     if not MIN_STEPS <= steps <= MAX_STEPS:
         raise ValueError(f"steps is {steps}; choose {MIN_STEPS} to {MAX_STEPS}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or not -1 <= seed <= MAX_SEED:
-        raise ValueError(f"seed is {seed!r}; use -1 (random) or 0 to {MAX_SEED}")
-    seed_value = None if seed == -1 else seed
+    word = SCALE_WORD.lower()
     if auto:
-        return ColorizeRequest(prompt, "auto", steps, seed_value, hint_layer)
+        return ColorizeRequest(prompt, "auto", steps, hint_layer)
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale != scale:
-        raise ValueError(f"strength (scale) must be a number, got {scale!r}")
+        raise ValueError(f"{word} (scale) must be a number, got {scale!r}")
     if not MIN_SCALE <= scale <= MAX_SCALE:
         raise ValueError(
-            f"strength (scale) is {scale}; choose {MIN_SCALE:g} to {MAX_SCALE:g} "
-            "or turn on Automatic strength"
+            f"{word} (scale) is {scale}; choose {MIN_SCALE:g} to {MAX_SCALE:g} "
+            f"or turn on Auto {word}"
         )
-    return ColorizeRequest(prompt, float(scale), steps, seed_value, hint_layer)
+    return ColorizeRequest(prompt, float(scale), steps, hint_layer)
+
+
+def is_helper(name: str, hint_name: str | None = None) -> bool:
+    """A hint or Tinct result layer: never the layer to colorize, nor a hint layer for it."""
+    return name == DEFAULT_HINT_LAYER or name == hint_name or is_result_name(name)
+
+
+def hint_choices(layer_names: list[str], source_name: str) -> list[str]:
+    """What the dialog offers as hint layers: "(no hints)", then every layer that is neither
+    the source nor a Tinct result."""
+    return [NO_HINTS] + [n for n in layer_names if n != source_name and not is_result_name(n)]
 
 
 def pick_hint_layer(chosen: str | None, layer_names: list[str], source_name: str) -> str | None:
@@ -137,6 +146,11 @@ def pick_hint_layer(chosen: str | None, layer_names: list[str], source_name: str
             raise ValueError(
                 f"the hint layer {chosen!r} is the layer being colorized; paint hints "
                 f"on a separate layer (e.g. one named '{DEFAULT_HINT_LAYER}')"
+            )
+        if is_result_name(chosen):
+            raise ValueError(
+                f"the hint layer {chosen!r} is a Tinct result; paint hints on a separate "
+                f"layer (Filters > Colors > Tinct Paint Hints makes '{DEFAULT_HINT_LAYER}')"
             )
         return chosen
     if DEFAULT_HINT_LAYER in layer_names and source_name != DEFAULT_HINT_LAYER:

@@ -58,8 +58,8 @@ class Session:
         prompt: str,
         steps: int,
         scale: float | str,
-        seed: int | None,
         on_event: Callable,
+        seed: int | None = None,
     ):
         """Run one colorize; every event goes to ``on_event``; returns the result event."""
         client = self.client()

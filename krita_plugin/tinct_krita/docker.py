@@ -1,14 +1,18 @@
-"""The Tinct docker: prompt, Colorize, scale slider, Auto, steps, hint layer, progress, Cancel.
+"""The Tinct docker: prompt, Colorize, Colourfulness slider, Auto, steps, hints, Before, Cancel.
 
 A thin Qt layer: user actions and worker events go to ``DockerState``; the
 network runs on worker threads (``threading`` + a queued Qt signal back to
 the UI thread), pixels are read and written here on the UI thread through
 ``document.py``.
+
+The layer to colorize is the active one, unless that is a hint or a Tinct result
+layer: then it is the source remembered from "Paint hints" or the last Colorize,
+so painting hints never makes the hint layer the target. A one-second watch keeps
+the hint list current and notices a result layer that was undone or deleted.
 """
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 
@@ -40,6 +44,8 @@ from .pixels import (
 )
 from .session import Latest, Session
 from .state import (
+    SCALE_MAX,
+    SCALE_MIN,
     SLIDER_MAX,
     SLIDER_MIN,
     ColorizeRequest,
@@ -48,10 +54,22 @@ from .state import (
     slider_to_scale,
 )
 from .tinct_protocol import Cancelled, Layer, TinctError
+from .tinct_protocol.constants import (
+    DEFAULT_SCALE,
+    DEFAULT_STEPS,
+    MAX_STEPS,
+    MIN_STEPS,
+    SCALE_WORD,
+)
+from .tinct_protocol.layers import HINT_LAYER_NAME, is_result_name, result_layer_name
 
 DOCKER_ID = "tinct_docker"
 NO_HINTS = "(no hints)"
 PREVIEW_SIDE = 384
+# Up to this many pixels a drag renders the layer at full resolution (apply), so what
+# is seen while dragging is exactly what stays on release; above, a small preview.
+FULL_PREVIEW_PIXELS = 1_000_000
+WATCH_MS = 1000
 
 
 class _Bridge(QObject):
@@ -70,11 +88,17 @@ class TinctDocker(DockWidget):
         self._bridge = _Bridge()
         self._bridge.event.connect(self._on_worker, Qt.QueuedConnection)
         self._target = None  # (document, color layer, Source, full-result bytes)
+        self._source = None  # (document, node): the layer Colorize colorizes
+        self._hidden: list = []  # layers "Before" hid
         self._slider_worker = Latest(self._adjust_in_worker)
         self.timings: dict[str, float] = {}
         self.last_request: ColorizeRequest | None = None
         self._build()
         self._refresh()
+        self._watch = QTimer(self)
+        self._watch.setInterval(WATCH_MS)
+        self._watch.timeout.connect(self._watch_document)
+        self._watch.start()
 
     # --- widgets --------------------------------------------------------------
     def _build(self) -> None:
@@ -85,15 +109,23 @@ class TinctDocker(DockWidget):
         self.prompt.setPlaceholderText("optional: what the colors should be, e.g. 'a red car'")
         form.addRow("Prompt", self.prompt)
         self.steps = QSpinBox()
-        self.steps.setRange(1, 50)
-        self.steps.setValue(8)
+        self.steps.setRange(MIN_STEPS, MAX_STEPS)
+        self.steps.setValue(DEFAULT_STEPS)
         form.addRow("Steps", self.steps)
+        hints_row = QHBoxLayout()
         self.hints = QComboBox()
         self.hints.setToolTip(
-            f"Paint colors on this layer where you want them; default: a layer named "
-            f"'{kdoc.HINT_LAYER_NAME}'"
+            f"The layer whose painted colors Tinct follows; 'Paint hints' makes one "
+            f"('{HINT_LAYER_NAME}') above the layer to colorize"
         )
-        form.addRow("Hints", self.hints)
+        self.paint_hints_button = QPushButton("Paint hints")
+        self.paint_hints_button.setToolTip(
+            f"Create (or select) the '{HINT_LAYER_NAME}' layer above the layer to colorize "
+            "and make it active: paint colors where you know them, then Colorize"
+        )
+        hints_row.addWidget(self.hints, 1)
+        hints_row.addWidget(self.paint_hints_button)
+        form.addRow("Hints", hints_row)
         self._hint_chosen = False  # once the user picks, refreshing the list keeps the pick
         self.hints.activated.connect(lambda _i: setattr(self, "_hint_chosen", True))
         box.addLayout(form)
@@ -101,13 +133,16 @@ class TinctDocker(DockWidget):
         row = QHBoxLayout()
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setRange(SLIDER_MIN, SLIDER_MAX)
-        self.slider.setValue(100)
-        self.slider.setToolTip("Colorfulness (0.3–2.0); updates the color layer while it moves")
-        self.scale_label = QLabel("1.00")
+        self.slider.setValue(scale_to_slider(DEFAULT_SCALE))
+        self.slider.setToolTip(
+            f"{SCALE_WORD} ({SCALE_MIN:g}: gray, 1: as predicted, {SCALE_MAX:g}); "
+            "updates the color layer while it moves (and turns Auto off)"
+        )
+        self.scale_label = QLabel(f"{DEFAULT_SCALE:.2f}")
         self.auto = QCheckBox("Auto")
         self.auto.setChecked(True)
-        self.auto.setToolTip("Let the ranker pick the scale when colorizing")
-        row.addWidget(QLabel("Scale"))
+        self.auto.setToolTip(f"Let Tinct pick the {SCALE_WORD.lower()} when colorizing")
+        row.addWidget(QLabel(SCALE_WORD))
         row.addWidget(self.slider, 1)
         row.addWidget(self.scale_label)
         row.addWidget(self.auto)
@@ -116,8 +151,12 @@ class TinctDocker(DockWidget):
         buttons = QHBoxLayout()
         self.colorize_button = QPushButton("Colorize")
         self.cancel_button = QPushButton("Cancel")
+        self.before_button = QPushButton("Before")
+        self.before_button.setCheckable(True)
+        self.before_button.setToolTip("Show the image without Tinct's color while pressed in")
         buttons.addWidget(self.colorize_button)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.before_button)
         box.addLayout(buttons)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
@@ -130,6 +169,8 @@ class TinctDocker(DockWidget):
 
         self.colorize_button.clicked.connect(lambda: self.colorize())
         self.cancel_button.clicked.connect(self.cancel)
+        self.paint_hints_button.clicked.connect(lambda: self.paint_hints())
+        self.before_button.toggled.connect(self.show_before)
         self.slider.valueChanged.connect(self._slider_changed)
         self.slider.sliderReleased.connect(self._slider_released)
         self._key_timer = QTimer(self)
@@ -140,25 +181,84 @@ class TinctDocker(DockWidget):
     def canvasChanged(self, canvas) -> None:  # noqa: N802 (Krita's name)
         self.refresh_hint_layers()
 
+    # --- which layer is which -------------------------------------------------------
+    def _is_helper(self, node) -> bool:
+        """A hint or result layer: never the layer to colorize."""
+        name = node.name()
+        chosen = self.hints.currentText()
+        return (
+            name == HINT_LAYER_NAME
+            or is_result_name(name)
+            or (chosen not in ("", NO_HINTS) and name == chosen)
+        )
+
+    def _source_for(self, document, node):
+        """The layer to colorize, given the active NODE (see the module docstring)."""
+        if node is not None and not self._is_helper(node):
+            return node
+        if self._source is not None and self._source[0] == document:
+            remembered = self._source[1]
+            if kdoc.contains(document, remembered):
+                return remembered
+        if node is None:
+            raise UnsupportedLayer("select the layer to colorize")
+        raise UnsupportedLayer(
+            f"'{node.name()}' is a hint or Tinct result layer; select the layer to colorize"
+        )
+
     def refresh_hint_layers(self) -> None:
+        if self.hints.view().isVisible():
+            return  # never change the list under an open popup
         doc = Krita.instance().activeDocument()
         current = self.hints.currentText()
-        names = kdoc.layer_names(doc) if doc is not None else []
+        source = None
+        if doc is not None:
+            try:
+                source = self._source_for(doc, doc.activeNode())
+            except UnsupportedLayer:
+                source = None
+        names = []
+        if doc is not None:
+            names = [
+                name
+                for name in kdoc.layer_names(doc)
+                if not is_result_name(name) and (source is None or name != source.name())
+            ]
+        items = [NO_HINTS, *names]
+        if items != [self.hints.itemText(i) for i in range(self.hints.count())]:
+            self.hints.blockSignals(True)
+            self.hints.clear()
+            self.hints.addItems(items)
+            self.hints.blockSignals(False)
         self.hints.blockSignals(True)
-        self.hints.clear()
-        self.hints.addItem(NO_HINTS)
-        self.hints.addItems(names)
-        if self._hint_chosen and (current == NO_HINTS or current in names):
+        if self._hint_chosen and current in items:
             self.hints.setCurrentText(current)
-        elif kdoc.HINT_LAYER_NAME in names:
-            self.hints.setCurrentText(kdoc.HINT_LAYER_NAME)
+        elif HINT_LAYER_NAME in names:
+            self.hints.setCurrentText(HINT_LAYER_NAME)
+        else:
+            self.hints.setCurrentText(NO_HINTS)
         self.hints.blockSignals(False)
+
+    def _watch_document(self) -> None:
+        """Once a second: the hint list stays current; an undone result frees the slider."""
+        try:
+            self.refresh_hint_layers()
+            target = self._target
+            if target is not None and not kdoc.contains(target[0], target[1]):
+                self._target = None
+                self._hidden = []
+                self.before_button.setChecked(False)
+                self.state.on_result_gone()
+                self._refresh()
+        except Exception:  # a closed document: nothing to watch
+            self._target = None
 
     def _refresh(self) -> None:
         c = self.state.controls()
         self.colorize_button.setEnabled(c.colorize)
         self.cancel_button.setEnabled(c.cancel)
         self.slider.setEnabled(c.slider)
+        self.before_button.setEnabled(self._target is not None)
         self.progress.setVisible(c.progress_visible)
         self.progress.setRange(0, max(1, self.state.total))
         self.progress.setValue(self.state.step)
@@ -173,13 +273,54 @@ class TinctDocker(DockWidget):
             auto=self.auto.isChecked(),
             scale=slider_to_scale(self.slider.value()),
             hint_layer=None if hint in ("", NO_HINTS) else hint,
-            seed=random.randrange(2**31),  # recorded in last_request: the result is reproducible
         )
+
+    def paint_hints(self, document=None, node=None) -> None:
+        """Create (or select) the hint layer above the layer to colorize and make it active;
+        that layer stays the one Colorize colorizes."""
+        try:
+            document = document or Krita.instance().activeDocument()
+            if document is None:
+                raise UnsupportedLayer("open an image first")
+            source = self._source_for(document, node or document.activeNode())
+            self._source = (document, source)
+            hint, note = kdoc.hint_layer_for(document, source)
+            document.setActiveNode(hint)
+            self._hint_chosen = False
+            self.refresh_hint_layers()
+            self.hints.setCurrentText(hint.name())
+            self.state.status = (
+                f"Paint colors on '{hint.name()}' where you know them, then Colorize; "
+                f"'{source.name()}' is the layer colorized.{note}"
+            )
+        except (UnsupportedLayer, ValueError) as exc:
+            self.state.status = f"Error: {exc}"
+        self._refresh()
+
+    def show_before(self, on: bool) -> None:
+        """Hide (on) or show again the source's Tinct layers and the hint layer."""
+        target = self._target
+        if on and target is not None and kdoc.contains(target[0], target[1]):
+            document, layer = target[0], target[1]
+            source = self._source[1] if self._source else None
+            layers = kdoc.previous_results(document, source) if source is not None else [layer]
+            hint = kdoc.find_layer(document, HINT_LAYER_NAME)
+            self._hidden = [n for n in [*layers, hint] if n is not None and n.visible()]
+            for n in self._hidden:
+                n.setVisible(False)
+            document.refreshProjection()
+        elif not on:
+            for n in self._hidden:
+                n.setVisible(True)
+            if self._hidden and target is not None:
+                target[0].refreshProjection()
+            self._hidden = []
 
     def colorize(self, document=None, node=None) -> None:
         """Colorize ``node`` of ``document`` (default: the active ones)."""
         if not self.state.colorize_clicked():
             return
+        self.before_button.setChecked(False)
         self._refresh()
         t0 = time.monotonic()
         try:
@@ -187,13 +328,14 @@ class TinctDocker(DockWidget):
             document = document or app.activeDocument()
             if document is None:
                 raise UnsupportedLayer("open an image first")
-            node = node or document.activeNode()
+            node = self._source_for(document, node or document.activeNode())
+            self._source = (document, node)
             self.refresh_hint_layers()  # layers may have been added since
             req = self.request()
             self.last_request = req
             source = kdoc.read_source(document, node)
             hint_node = kdoc.find_layer(document, req.hint_layer) if req.hint_layer else None
-            if hint_node is not None and hint_node == node:
+            if kdoc.same(hint_node, node):
                 hint_node = None
             hints = kdoc.read_hints(document, hint_node, source)
         except (UnsupportedLayer, ValueError) as exc:
@@ -203,7 +345,7 @@ class TinctDocker(DockWidget):
         self.timings["read"] = time.monotonic() - t0
         image = _layer(source.pixels)
         hint_layer = _layer(hints) if hints is not None else None
-        self._pending = (document, node, source)
+        self._pending = (document, node, source, req)
         threading.Thread(
             target=self._colorize_in_worker,
             args=(image, hint_layer, req),
@@ -220,7 +362,6 @@ class TinctDocker(DockWidget):
                 prompt=req.prompt,
                 steps=req.steps,
                 scale=req.wire_scale(),
-                seed=req.seed,
                 on_event=lambda ev: emit(("event", ev)) if ev.kind != "result" else None,
             )
             emit(("result", result))
@@ -245,6 +386,7 @@ class TinctDocker(DockWidget):
 
     def _slider_changed(self, ticks: int) -> None:
         self.scale_label.setText(f"{slider_to_scale(ticks):.2f}")
+        self.auto.setChecked(False)  # a value picked by hand is the one to use
         if self.slider.isSliderDown():
             self._slider_action(ticks, released=False)
         else:  # keyboard / wheel / programmatic: apply once it settles
@@ -268,18 +410,19 @@ class TinctDocker(DockWidget):
         target = self._target
         try:
             t0 = time.monotonic()
-            if action == "apply":
+            r = target[2].pixels.rect
+            if action == "apply" or r.width * r.height <= FULL_PREVIEW_PIXELS:
                 ev = self.session.apply(job, scale)
-                emit(("adjusted", (target, job, scale, ev.layer.tobytes(), True, t0)))
+                final = action == "apply"
+                emit(("adjusted", (target, job, scale, ev.layer.tobytes(), False, final, t0)))
             else:
-                r = target[2].pixels.rect
                 w, h = preview_size(r.width, r.height, PREVIEW_SIDE)
                 dtype = target[2].pixels.dtype
                 ev = self.session.rescale(job, scale, (w, h), dtype)
                 small = ev.layer.tobytes()
                 full = upscale_nearest(small, w, h, r.width, r.height, 4 * ITEMSIZE[dtype])
                 copy_alpha(full, target[3], dtype)  # exact alpha (and selection) from the result
-                emit(("adjusted", (target, job, scale, full, False, t0)))
+                emit(("adjusted", (target, job, scale, full, True, False, t0)))
         except TinctError as exc:
             emit(("error", exc.message))
         except Exception as exc:
@@ -297,12 +440,14 @@ class TinctDocker(DockWidget):
             elif kind == "result":
                 self._show_result(value)
             elif kind == "adjusted":
-                target, job, scale, data, final, t0 = value
+                target, job, scale, data, premasked, final, t0 = value
                 if target is self._target and job == self.state.job:
                     doc, layer, source, _ = target
-                    # previews carry the masked alpha already (copy_alpha); apply is masked here
-                    kdoc.write_color(doc, layer, data, source, masked=not final)
+                    kdoc.write_color(doc, layer, data, source, masked=premasked)
                     self.timings["apply" if final else "preview"] = time.monotonic() - t0
+                    if final:
+                        prompt = self.last_request.prompt if self.last_request else ""
+                        layer.setName(result_layer_name(prompt, scale))
                 self.state.on_adjusted(scale, final)
             elif kind == "cancelled":
                 self.state.on_cancelled()
@@ -313,17 +458,20 @@ class TinctDocker(DockWidget):
         self._refresh()
 
     def _show_result(self, ev) -> None:
-        document, node, source = self._pending
+        document, node, source, req = self._pending
         t0 = time.monotonic()
         data = ev.layer.tobytes()
         if source.mask is not None:
             data = mask_alpha(data, source.pixels.dtype, source.mask)
-        layer = kdoc.add_color_layer(document, node, data, source, masked=True)
+        note = kdoc.convert_to_rgb(document, source)  # Grayscale: RGB at the same depth
+        scale = float(ev.header.get("scale") or 1.0)
+        auto_scale = ev.header.get("auto_scale") if req.auto else None
+        name = result_layer_name(req.prompt, scale, auto=req.auto)
+        layer = kdoc.add_color_layer(document, node, data, source, name=name, masked=True)
         # alpha is the same at every scale: the slider preview reuses this (masked) alpha
         self._target = (document, layer, source, data)
         self.timings["write"] = time.monotonic() - t0
-        scale = float(ev.header.get("scale") or 1.0)
-        self.state.on_result(ev.job, scale, ev.header.get("auto_scale"))
+        self.state.on_result(ev.job, scale, auto_scale, note)
         self.slider.blockSignals(True)
         self.slider.setValue(scale_to_slider(scale))
         self.slider.blockSignals(False)

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-SCALE_MIN, SCALE_MAX = 0.3, 2.0
-SLIDER_MIN, SLIDER_MAX = 30, 200  # slider ticks are hundredths of the scale
+from .tinct_protocol.constants import (
+    DEFAULT_SCALE,
+    DEFAULT_STEPS,
+    MAX_SCALE,
+    MIN_SCALE,
+    SCALE_WORD,
+)
+
+SCALE_MIN, SCALE_MAX = MIN_SCALE, MAX_SCALE  # the protocol's user-facing bounds
+SLIDER_MIN, SLIDER_MAX = round(SCALE_MIN * 100), round(SCALE_MAX * 100)  # hundredths
 
 IDLE = "idle"  # nothing to adjust yet
 STARTING = "starting"  # reading pixels / connecting to (or launching) the daemon
@@ -25,10 +33,9 @@ class ColorizeRequest:
     """Everything that affects one result; saved with it, it reproduces the result."""
 
     prompt: str = ""
-    steps: int = 8
+    steps: int = DEFAULT_STEPS
     auto: bool = True
-    scale: float = 1.0
-    seed: int | None = None
+    scale: float = DEFAULT_SCALE
     hint_layer: str | None = None
 
     def wire_scale(self) -> float | str:
@@ -107,18 +114,27 @@ class DockerState:
         if self.phase == COLORIZING:
             self.status = f"Colorizing: step {step} of {total}"
 
-    def on_result(self, job: str, scale: float, auto_scale: float | None) -> None:
+    def on_result(self, job: str, scale: float, auto_scale: float | None, note: str = "") -> None:
         self.job, self.scale, self.auto_scale = job, scale, auto_scale
         self.running_job = None
         self.phase = READY
         self.step = self.total
-        auto = f" (auto {auto_scale:.2f})" if auto_scale is not None else ""
-        self.status = f"Done: scale {scale:.2f}{auto}."
+        auto = " (auto)" if auto_scale is not None else ""
+        note = f" ({note[0].upper()}{note[1:]}.)" if note else ""
+        self.status = f"Done: {SCALE_WORD.lower()} {scale:.2f}{auto}.{note}"
+
+    def on_result_gone(self) -> None:
+        """The result layer was undone or deleted: the slider has nothing left to adjust."""
+        if self.job is None or self.phase not in (READY, ADJUSTING):
+            return
+        self.job = self.scale = self.auto_scale = None
+        self.phase = IDLE
+        self.status = "The result layer is gone (undone or deleted); Colorize makes a new one."
 
     def on_adjusted(self, scale: float, final: bool) -> None:
         if final:
             self.phase = READY
-            self.status = f"Scale {scale:.2f}."
+            self.status = f"{SCALE_WORD} {scale:.2f}."
 
     def on_cancelled(self) -> None:
         self.running_job = None

@@ -28,12 +28,20 @@ class UnsupportedLayer(ValueError):
     """The layer's color model or depth is one Tinct cannot read; the message says what to do."""
 
 
+GRAY_MODEL = "GRAYA"  # how a black-and-white scan opens; converted to RGBA with the result
+
+
 def wire_format(color_model: str, color_depth: str) -> tuple[str, str]:
-    """(dtype, order) for a Krita layer, or UnsupportedLayer with a message for the user."""
-    if color_model != "RGBA":
+    """(dtype, order) of a layer's RGBA pixels, or UnsupportedLayer with a message for the user.
+
+    A Grayscale layer gets the layout it will have once the image is RGBA (its pixels
+    go through ``gray_to_rgba``).
+    """
+    if color_model not in ("RGBA", GRAY_MODEL):
         raise UnsupportedLayer(
-            f"Tinct colorizes RGB layers; this layer's color model is {color_model} {color_depth}. "
-            "Convert it with Image > Convert Image Color Space (RGB/Alpha)."
+            f"Tinct colorizes RGB and Grayscale layers; this layer's color model is "
+            f"{color_model} {color_depth}. Convert it with Image > Convert Image Color Space "
+            "(RGB/Alpha)."
         )
     dtype = KRITA_DEPTHS.get(color_depth)
     if dtype is None:
@@ -88,6 +96,20 @@ def swap_red_blue(data: bytes | bytearray, dtype: str) -> bytearray:
     out = array(_ARRAY_CODE[dtype], a)
     out[0::4] = a[2::4]
     out[2::4] = a[0::4]
+    return bytearray(out.tobytes())
+
+
+def gray_to_rgba(data: bytes | bytearray, dtype: str) -> bytearray:
+    """Gray+alpha samples (Krita's GRAYA layout) -> RGBA with R = G = B (any channel order)."""
+    a = array(_ARRAY_CODE[dtype])
+    a.frombytes(bytes(data))
+    n = len(a) // 2
+    out = array(_ARRAY_CODE[dtype], bytes(4 * n * ITEMSIZE[dtype]))
+    gray = a[0::2]
+    out[0::4] = gray
+    out[1::4] = gray
+    out[2::4] = gray
+    out[3::4] = a[1::2]
     return bytearray(out.tobytes())
 
 

@@ -1,0 +1,247 @@
+"""The Krita adapter: the only module that reads or writes a document's pixels.
+
+Everything takes ``(document, node)`` explicitly (in kritarunner there is no
+window, so no active document or node). Pixels become a plain ``Pixels``
+value at once; the rest of the plugin never sees a Krita object.
+
+Undo (measured in Krita 5.1 with a window): ``addChildNode`` is one undo step,
+``setPixelData`` records none. So the color layer is filled before it is
+added, the source is never touched, and one Ctrl+Z removes the result.
+
+A Grayscale document is read as RGBA (R = G = B) and converted to RGBA at its own
+depth only when the result arrives (``Document.setColorSpace``). Krita records
+that conversion as an undo step of its own and its scripting API has no way to
+group steps, so there Ctrl+Z removes the result and a second Ctrl+Z restores
+Grayscale (measured in Krita 5.1).
+
+``Node.setBlendingMode`` on a layer of the document is an undo step of its own
+(measured), so new layers get their Color mode in a throwaway 1x1 document and
+join the real one as a clone (``_detached_color_layer``): one step, the addition.
+
+A rerun goes on top of the source's earlier results (``previous_results``): the
+topmost Color layer wins, and one Ctrl+Z shows the earlier result again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .pixels import (
+    GRAY_MODEL,
+    Pixels,
+    Rect,
+    UnsupportedLayer,
+    alpha_is_empty,
+    convert_depth,
+    gray_to_rgba,
+    mask_alpha,
+    to_order,
+    wire_format,
+)
+from .tinct_protocol.layers import HINT_LAYER_NAME, is_result_name, result_layer_name
+
+BLEND_MODE = "color"  # Krita's HSY "Color" mode (there is no LCh mode)
+__all__ = ["HINT_LAYER_NAME", "result_layer_name"]
+
+
+@dataclass
+class Source:
+    """What one colorize reads: the region's pixels and, with a selection, its mask."""
+
+    pixels: Pixels
+    mask: bytes | None  # one byte per pixel of pixels.rect, or None (no selection)
+    gray: bool = False  # the document is Grayscale: converted to RGBA with the result
+
+
+def read_source(document, node) -> Source:
+    if node is None:
+        raise UnsupportedLayer("select a paint layer to colorize")
+    if node.type() != "paintlayer":
+        raise UnsupportedLayer(f"Tinct colorizes paint layers; '{node.name()}' is a {node.type()}")
+    dtype, order = wire_format(node.colorModel(), node.colorDepth())
+    rect = Rect(0, 0, document.width(), document.height())
+    mask = None
+    selection = document.selection()
+    if selection is not None and selection.width() > 0 and selection.height() > 0:
+        rect = rect.intersect(
+            Rect(selection.x(), selection.y(), selection.width(), selection.height())
+        )
+        if rect.empty:
+            raise UnsupportedLayer("the selection lies outside the image")
+        mask = bytes(selection.pixelData(rect.x, rect.y, rect.width, rect.height))
+        if not mask.strip(b"\0"):
+            raise UnsupportedLayer("the selection is empty")
+    data = bytes(node.pixelData(rect.x, rect.y, rect.width, rect.height))
+    gray = node.colorModel() == GRAY_MODEL
+    if gray:
+        if document.colorModel() != GRAY_MODEL:
+            raise UnsupportedLayer(
+                f"'{node.name()}' is a Grayscale layer in an RGB image; convert the layer "
+                "with Layer > Convert > Convert Layer Color Space (RGB/Alpha)"
+            )
+        data = gray_to_rgba(data, dtype)
+    return Source(Pixels(data, rect, dtype, order), mask, gray)
+
+
+def convert_to_rgb(document, source: Source) -> str:
+    """Convert a Grayscale document to RGBA at its own depth; returns what it did, for the
+    status line ("" when the document was RGB already)."""
+    if not source.gray:
+        return ""
+    depth = document.colorDepth()
+    if not document.setColorSpace("RGBA", depth, ""):
+        raise UnsupportedLayer(f"Krita could not convert the image to RGBA {depth}")
+    document.waitForDone()
+    return f"converted the image from Grayscale to RGB ({depth}); a second Ctrl+Z undoes that"
+
+
+def previous_results(document, source_node) -> list:
+    """Tinct results sitting directly above the source (a rerun goes on top of them)."""
+    parent = source_node.parentNode() or document.rootNode()
+    siblings = parent.childNodes()  # bottom to top
+    out = []
+    i = next((k for k, n in enumerate(siblings) if same(n, source_node)), None)
+    if i is None:
+        return out
+    for node in siblings[i + 1 :]:
+        if node.type() != "paintlayer" or not is_result_name(node.name()):
+            break
+        out.append(node)
+    return out
+
+
+def find_layer(document, name: str):
+    """The first node called ``name`` (depth-first from the top), or None."""
+    stack = list(reversed(document.rootNode().childNodes()))
+    while stack:
+        node = stack.pop()
+        if node.name() == name:
+            return node
+        stack.extend(reversed(node.childNodes()))
+    return None
+
+
+def _detached_color_layer(model: str, depth: str, profile: str):
+    """A paint layer in Color mode that belongs to no document (see the module docstring)."""
+    from krita import Krita  # here, so the rest of this module imports without Krita
+
+    scratch = Krita.instance().createDocument(1, 1, "tinct-scratch", model, depth, profile, 72.0)
+    try:
+        layer = scratch.createNode("tinct", "paintlayer")
+        layer.setBlendingMode(BLEND_MODE)
+        return layer.clone()
+    finally:
+        scratch.close()
+
+
+def same(a, b) -> bool:
+    """The same layer (wrappers of one layer made at different times compare unequal)."""
+    return a is not None and b is not None and a.uniqueId() == b.uniqueId()
+
+
+def in_document(document, node):
+    """NODE's wrapper from DOCUMENT's tree, or None when it is not there (undone, deleted)."""
+    stack = list(document.rootNode().childNodes())
+    while stack:
+        n = stack.pop()
+        if same(n, node):
+            return n
+        stack.extend(n.childNodes())
+    return None
+
+
+def contains(document, node) -> bool:
+    return in_document(document, node) is not None
+
+
+def hint_layer_for(document, source_node) -> tuple[object, str]:
+    """The hint layer (an existing one named HINT_LAYER_NAME, else a new paint layer in
+    Color mode above the source and its results) and a note for the status line.
+
+    Hints need color: a Grayscale image is converted to RGBA first (its own undo step).
+    """
+    note = ""
+    if document.colorModel() == GRAY_MODEL:
+        depth = document.colorDepth()
+        if not document.setColorSpace("RGBA", depth, ""):
+            raise UnsupportedLayer(f"Krita could not convert the image to RGBA {depth}")
+        document.waitForDone()
+        note = f" (The image was converted from Grayscale to RGB ({depth}) to hold colors.)"
+    hint = find_layer(document, HINT_LAYER_NAME)
+    if hint is None:  # in Color mode, strokes show as a color wash over the photo
+        hint = _detached_color_layer(
+            source_node.colorModel(), source_node.colorDepth(), source_node.colorProfile()
+        )
+        above = (previous_results(document, source_node) or [source_node])[-1]
+        (source_node.parentNode() or document.rootNode()).addChildNode(hint, above)
+        hint = in_document(document, hint)
+        hint.setName(HINT_LAYER_NAME)
+    return hint, note
+
+
+def layer_names(document) -> list[str]:
+    names, stack = [], list(document.rootNode().childNodes())
+    while stack:
+        node = stack.pop()
+        if node.type() == "paintlayer":
+            names.append(node.name())
+        stack.extend(node.childNodes())
+    return names
+
+
+def read_hints(document, hint_node, source: Source) -> Pixels | None:
+    """The hint layer over the source's region, in the source's dtype and order; None if blank."""
+    if hint_node is None:
+        return None
+    if hint_node.type() != "paintlayer":
+        raise UnsupportedLayer(f"the hint layer '{hint_node.name()}' must be a paint layer")
+    if hint_node.colorModel() == GRAY_MODEL:
+        return None  # a Grayscale image holds no colour to follow
+    dtype, order = wire_format(hint_node.colorModel(), hint_node.colorDepth())
+    r = source.pixels.rect
+    data = bytes(hint_node.pixelData(r.x, r.y, r.width, r.height))
+    if alpha_is_empty(data, dtype):
+        return None
+    if dtype != source.pixels.dtype:
+        data = to_order(data, dtype, order, "rgb")
+        data = convert_depth(data, dtype, source.pixels.dtype)
+        order = "rgb"
+        dtype = source.pixels.dtype
+    data = to_order(data, dtype, order, source.pixels.order)
+    return Pixels(data, r, dtype, source.pixels.order)
+
+
+def add_color_layer(
+    document, source_node, data, source: Source, *, name: str, masked: bool = False
+):
+    """A paint layer NAME in Color mode, filled with ``data``, above the source and above
+    the source's earlier results.
+
+    Filled before it is added: Krita records the addition as one undo step
+    (measured), so one Ctrl+Z removes the whole result. Later ``write_color``
+    calls (the slider) add no undo steps.
+    """
+    above = (previous_results(document, source_node) or [source_node])[-1]
+    layer = _detached_color_layer(
+        source_node.colorModel(), source_node.colorDepth(), source_node.colorProfile()
+    )
+    write_color(document, layer, data, source, masked=masked, refresh=False)
+    parent = source_node.parentNode() or document.rootNode()
+    parent.addChildNode(layer, above)
+    layer = in_document(document, layer)  # the wrapper that knows its document
+    layer.setName(name)  # a rename records no undo step (measured)
+    document.refreshProjection()
+    return layer
+
+
+def write_color(
+    document, layer, data, source: Source, *, masked: bool = False, refresh: bool = True
+) -> None:
+    """Write a full-region color layer (masked to the selection unless already ``masked``)."""
+    r = source.pixels.rect
+    Pixels(data, r, source.pixels.dtype, source.pixels.order)  # size check
+    if source.mask is not None and not masked:
+        data = mask_alpha(data, source.pixels.dtype, source.mask)
+    layer.setPixelData(bytes(data), r.x, r.y, r.width, r.height)
+    if refresh:
+        document.refreshProjection()

@@ -1,0 +1,112 @@
+"""One set of user-facing defaults and bounds: the CLI, the daemon, the wire and both plugins.
+
+Everything is read from where the user meets it (the parsers, a real daemon's hello,
+the staged plugins' own modules) and compared with tinct.protocol.constants. The
+real hosts show the same numbers in their widgets: tests/test_krita_gui.py and
+tests/test_gimp_host.py check those.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+
+from tinct.cli import build_parser
+from tinct.protocol import constants as C
+from tinct.protocol.errors import ProtocolError
+from tinct.protocol.messages import encode_header, make_request, parse_request
+from tinct.server_testing import DaemonHarness, serve_command
+from tinct.stage_gimp import PLUGIN_NAME, stage_gimp
+from tinct.stage_krita import stage_krita
+
+
+def test_the_constants_are_consistent():
+    assert C.MIN_STEPS <= C.DEFAULT_STEPS <= C.MAX_STEPS
+    assert C.MIN_GUIDANCE <= C.DEFAULT_GUIDANCE <= C.MAX_GUIDANCE
+    assert C.MIN_SCALE <= C.DEFAULT_SCALE <= C.MAX_SCALE
+    assert C.SCALE_WORD == "Colourfulness"
+
+
+def test_cli_colorize_defaults_and_bounds():
+    parser = build_parser()
+    args = parser.parse_args(["colorize", "in.png", "-o", "out.png"])
+    assert (args.steps, args.guidance, args.scale) == (C.DEFAULT_STEPS, C.DEFAULT_GUIDANCE, "auto")
+    ok = parser.parse_args(["colorize", "a", "-o", "b", "--scale", str(C.MAX_SCALE),
+                            "--steps", str(C.MAX_STEPS)])  # fmt: skip
+    assert ok.scale == C.MAX_SCALE and ok.steps == C.MAX_STEPS
+    for flag, value in (("--scale", C.MAX_SCALE + 0.01), ("--scale", C.MIN_SCALE - 0.01),
+                        ("--steps", C.MAX_STEPS + 1), ("--guidance", C.MAX_GUIDANCE + 1)):  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "tinct", "colorize", "a.png", "-o", "b.png", flag, str(value)],
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 2 and "must be within" in proc.stderr, (flag, proc.stderr)
+    serve = parser.parse_args(["serve"])
+    assert (serve.steps, serve.guidance) == (C.DEFAULT_STEPS, C.DEFAULT_GUIDANCE)
+
+
+def test_the_wire_takes_the_same_bounds():
+    def colorize(**fields):
+        header = encode_header(make_request("colorize", "r1", "t", image={
+            "width": 1, "height": 1, "channels": 4, "dtype": "u8", "stride": 4}, **fields))  # fmt: skip
+        return parse_request([header, b"\0" * 4], "t")
+
+    assert colorize(scale=C.MAX_SCALE).params["scale"] == C.MAX_SCALE
+    for bad in ({"scale": C.MAX_SCALE + 0.01}, {"steps": C.MAX_STEPS + 1},
+                {"guidance": C.MAX_GUIDANCE + 0.5}):  # fmt: skip
+        with pytest.raises(ProtocolError):
+            colorize(**bad)
+
+
+def test_a_real_daemon_announces_the_defaults(tmp_path, tiny_model_dir):
+    harness = DaemonHarness(tmp_path / "rt", serve_command(tiny_model_dir))
+    try:
+        client = harness.connect("pure")
+        try:
+            defaults = client.hello()["defaults"]
+        finally:
+            client.close()
+    finally:
+        harness.close()
+    assert defaults["steps"] == C.DEFAULT_STEPS and defaults["guidance"] == C.DEFAULT_GUIDANCE
+
+
+def test_the_krita_plugin_uses_them(tmp_path):
+    pkg = stage_krita(tmp_path)[1]
+    spec = importlib.util.spec_from_file_location(
+        "tinct_krita_defaults", pkg / "__init__.py", submodule_search_locations=[str(pkg)]
+    )
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    try:
+        spec.loader.exec_module(mod)
+        state = importlib.import_module(f"{spec.name}.state")
+        assert (state.SCALE_MIN, state.SCALE_MAX) == (C.MIN_SCALE, C.MAX_SCALE)
+        assert state.slider_to_scale(state.SLIDER_MAX) == C.MAX_SCALE
+        assert state.slider_to_scale(state.SLIDER_MIN) == C.MIN_SCALE
+        assert state.ColorizeRequest().steps == C.DEFAULT_STEPS
+        assert state.ColorizeRequest().scale == C.DEFAULT_SCALE
+    finally:
+        for name in [n for n in sys.modules if n.startswith(spec.name)]:
+            del sys.modules[name]
+
+
+def test_the_gimp_plugin_uses_them(tmp_path):
+    stage_gimp(tmp_path)
+    code = (
+        "import sys, json; sys.path.insert(0, sys.argv[1]); from tinct_gimp import request; "
+        "print(json.dumps({a.name: [a.nick, a.default, a.minimum, a.maximum] "
+        "for a in request.ARGUMENTS}))"
+    )
+    out = subprocess.run([sys.executable, "-S", "-c", code, str(tmp_path / PLUGIN_NAME)],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    import json
+
+    args = json.loads(out)
+    assert "seed" not in args, "the seed changes nothing: it is not offered"
+    assert args["steps"][1:] == [C.DEFAULT_STEPS, C.MIN_STEPS, C.MAX_STEPS]
+    assert args["scale"] == [f"_{C.SCALE_WORD}", C.DEFAULT_SCALE, C.MIN_SCALE, C.MAX_SCALE]

@@ -1,0 +1,104 @@
+"""GIMP 3 with its window (Xvfb): a black-and-white scan from open to colour, as a user does it.
+
+docs/sample-bw.png opens as a Grayscale image in a display; Tinct Paint Hints makes
+and selects the hint layer; a blue stroke goes on it; Tinct Colorize runs on the
+hint layer with the bundled model (its dialogs answered by the plug-in's self-test,
+which saves the screen with each dialog up). The screenshots are the README's.
+Uses the trixie chroot of tests/test_gimp_host.py on Debian 12.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from test_gimp_host import CHROOT, find_gimp  # noqa: I001 (sibling test module)
+
+from tinct.protocol.layers import is_result_name
+from tinct.server_testing import DaemonHarness, serve_command
+from tinct.stage_gimp import stage_gimp
+
+pytestmark = [pytest.mark.host, pytest.mark.slow]
+HERE = Path(__file__).resolve().parent
+SHOTS = HERE.parent / "out" / "screenshots"
+
+
+def test_a_scan_from_open_to_colour_in_the_gimp_window():
+    host = find_gimp()
+    if host is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"GIMP 3 is not available (no chroot at {CHROOT})")
+        pytest.skip("GIMP 3 is not available; run `bash scripts/install_host_gimp.sh` as root")
+    _, root = host
+    work = Path(tempfile.mkdtemp(prefix="tinct-gimp-gui-", dir=(root / "tmp") if root else None))
+    inner = Path("/") / work.relative_to(root) if root else work
+    harness = None
+    try:
+        harness = DaemonHarness(work / "rt", serve_command(None, "--idle-timeout", "0"))
+        harness.connect().close()
+        stage_gimp(work / "home/.config/GIMP/3.0/plug-ins")
+        shutil.copy(HERE.parent / "docs" / "sample-bw.png", work / "scan.png")
+        (work / "tmp").mkdir()
+        selftest = {
+            "set": {"prompt": "blue sky, green grass", "steps": 3, "auto": True},
+            "scales": [1.2],
+            "accept": True,
+            "screenshot_main": str(inner / "main.png"),
+            "screenshot": str(inner / "slider.png"),
+        }
+        (work / "selftest.json").write_text(json.dumps(selftest))
+        (work / "walk.py").write_text((HERE / "gimp" / "gui_walkthrough.py").read_text())
+        env = {
+            "HOME": str(inner / "home"),
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "TMPDIR": str(inner / "tmp"),
+            "TINCT_RUNTIME_DIR": str(inner / "rt"),
+            "TINCT_BACKEND_CMD": '["/bin/false"]',  # the test's daemon is found instead
+            "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
+            "TINCT_GIMP_PHOTO": str(inner / "scan.png"),
+            "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
+        }
+        gimp = ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", "gimp-3.0", "-n",
+                "--no-splash", "--batch-interpreter", "python-fu-eval", "-b",
+                f"exec(open({str(inner / 'walk.py')!r}).read())", "--quit"]  # fmt: skip
+        cmd = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), *gimp]
+        if root is not None:
+            mounts = 'mount -t proc proc "$0/proc" && mount -t tmpfs tmpfs "$0/dev/shm" && '
+            cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                   mounts + 'exec chroot "$0" "$@"', str(root), *cmd]  # fmt: skip
+        proc = subprocess.Popen(["timeout", "-k", "5", "240", *cmd], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        try:
+            log, _ = proc.communicate(timeout=260)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            log, _ = proc.communicate()
+        log = log.decode(errors="replace")
+        assert (work / "walk.json").exists(), log[-3000:]
+        r = json.loads((work / "walk.json").read_text())
+        assert r["ok"], r.get("error")
+        # the scan opened Grayscale; Paint hints selected its layer; Colorize, run on the
+        # hint layer, colorized the scan below it, converted the image to RGB and put the
+        # result between the scan and the hints
+        assert r["base_type_before"] == "GIMP_GRAY" and r["base_type_after"] == "GIMP_RGB"
+        assert r["paint_hints"] == "GIMP_PDB_SUCCESS"
+        assert r["selected_after_paint_hints"] == "Tinct hints"
+        assert r["colorize"] == "GIMP_PDB_SUCCESS", log[-3000:]
+        names = r["layers"]
+        assert names[0] == "Tinct hints" and is_result_name(names[1]), names
+        assert names[1] == 'Tinct \u2014 "blue sky, green grass" x1.20', names
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        for shot in ("main", "slider"):
+            assert (work / f"{shot}.png").stat().st_size > 10_000, shot
+            shutil.copy(work / f"{shot}.png", SHOTS / f"gimp-{shot}.png")
+    finally:
+        if harness is not None:
+            harness.close()
+        shutil.rmtree(work, ignore_errors=True)
