@@ -2,15 +2,14 @@
 """Cost of colouring from a reference photo (`tinct colorize --reference`).
 
 Prints, from one run on this machine:
-- `tinct.reference.reference_hints` alone (luminance remapping, features,
-  k-d tree matching) against the model's work size, with a 1 MP and a 24 MP
-  reference: seconds (the reference is reduced to `REFERENCE_PIXELS` first and
-  at most `TARGET_SAMPLES` pixels are matched, so only the reduction grows);
-- warm in-process colorize (predict + render at scale 1) of a 1 MP and a
-  24 MP photo, each without and with a reference of the same size, and the
-  ratios with / without (the reference costs one reduction, one match and
-  one extra propagation, so its extra time should grow far slower than the
-  24x pixel count).
+- the work a reference adds, measured exactly: `tinct.reference.reference_hints`
+  (one reduction of the reference to `REFERENCE_PIXELS`, luminance remapping,
+  features, k-d tree matching of at most `TARGET_SAMPLES` pixels) plus one more
+  `tinct.hints.propagate`, for a 1 MP and a 24 MP photo and reference, and
+  the ratio 24 MP / 1 MP (only the one reduction grows with the pixel count);
+- warm in-process colorize (predict + render at scale 1) of the same photos
+  without and with the reference, interleaved, best of each: on a busy
+  machine the difference is within the run-to-run noise.
 
     python benchmarks/bench_reference.py [--model DIR] [--repeats 3]
 """
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tinct import color, reference
+from tinct import color, hints, reference
 from tinct.pipeline import load_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,36 +63,43 @@ def main() -> int:
     args = ap.parse_args()
     pipe = load_pipeline(args.model)
 
-    # 1. The matching alone, against the work size of a 1 MP photo.
-    wh, ww = pipe.work_size_for(*SIZES["1 MP"])
-    lightness = color.luminance_lstar(color.resize_area(photo(*SIZES["1 MP"]), wh, ww))
+    # 1. The work a reference adds, exactly: matching against the work size of the
+    #    photo, and one more propagation of the matches.
+    added = {}
     for label, (h, w) in SIZES.items():
+        wh, ww = pipe.work_size_for(h, w)
+        lightness = color.luminance_lstar(color.resize_area(photo(h, w), wh, ww))
         ref = colour_photo(h, w)
-        reference.reference_hints(ref, lightness)  # warm-up
-        t = best_of(args.repeats, lambda ref=ref: reference.reference_hints(ref, lightness))
-        print(f"reference_hints, {label} reference -> {ww}x{wh} work size: {t:.3f} s")
 
-    # 2. Whole colorizes with and without a reference, small and large.
-    extra = {}
+        def work(ref=ref, lightness=lightness) -> None:
+            ab, mask = reference.reference_hints(ref, lightness)
+            hints.propagate(lightness, ab, mask)
+
+        work()  # warm-up
+        added[label] = best_of(args.repeats, work)
+        print(f"match + propagate, {label} reference -> {ww}x{wh} work size: {added[label]:.3f} s")
+    print(
+        "added work, 24 MP / 1 MP reference: "
+        f"{added['24 MP'] / added['1 MP']:.2f}x (the pixel count grows 24x)"
+    )
+
+    # 2. Whole colorizes with and without a reference, interleaved (best of each).
     for label, (h, w) in SIZES.items():
         rgb, ref = photo(h, w), colour_photo(h, w)
 
-        def run(with_ref: bool, rgb=rgb, ref=ref) -> None:
+        def run(with_ref: bool, rgb=rgb, ref=ref) -> float:
+            t0 = time.perf_counter()
             latents = pipe.predict(rgb, reference=ref if with_ref else None)
             pipe.render(rgb, latents, 1.0, workers=2)
+            return time.perf_counter() - t0
 
         run(True)
-        plain = best_of(args.repeats, lambda run=run: run(False))
-        lent = best_of(args.repeats, lambda run=run: run(True))
-        extra[label] = lent - plain
+        pairs = [(run(False), run(True)) for _ in range(args.repeats)]
+        plain, lent = min(p for p, _ in pairs), min(r for _, r in pairs)
         print(
             f"colorize {label} ({w}x{h}): {plain:.2f} s, with a reference {lent:.2f} s "
             f"= {lent / plain:.2f}x (+{lent - plain:.2f} s)"
         )
-    print(
-        "extra time for a reference, 24 MP / 1 MP: "
-        f"{extra['24 MP'] / max(extra['1 MP'], 1e-3):.2f}x (the pixel count grows 24x)"
-    )
     return 0
 
 

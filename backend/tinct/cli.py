@@ -196,6 +196,7 @@ def read_reference(path: str):
         raise CliError(f"reference image not found: {path}") from exc
     except ImageReadError as exc:
         raise CliError(f"reference image: {exc}") from exc
+    rgb = reference_match.reduce(rgb)  # once for all inputs
     if reference_match.is_gray(rgb):
         raise CliError(f"reference image {path} is gray: it has no colour to lend")
     return rgb

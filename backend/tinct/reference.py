@@ -57,6 +57,12 @@ def is_gray(rgb: np.ndarray) -> bool:
     return float(np.linalg.norm(ab, axis=-1).mean()) < MIN_CHROMA_STD
 
 
+def reduce(reference: np.ndarray) -> np.ndarray:
+    """The reference at the size matching uses (about REFERENCE_PIXELS): callers that
+    colour many images from one reference reduce it once."""
+    return _reduce(reference.astype(np.float32, copy=False), REFERENCE_PIXELS)
+
+
 def _reduce(rgb: np.ndarray, max_pixels: int) -> np.ndarray:
     h, w = rgb.shape[:2]
     f = min(1.0, math.sqrt(max_pixels / float(h * w)))
@@ -98,13 +104,13 @@ def reference_hints(reference: np.ndarray, lightness: np.ndarray) -> tuple[np.nd
     at work size (h, w). Returns a*b* (h, w, 2) and a mask (h, w) in {0, 1}
     where a confident match was found. A gray reference raises GrayReferenceError.
     """
-    if is_gray(reference):
+    ref = reduce(reference)  # one pass over a big reference; the rest is bounded
+    if is_gray(ref):
         raise GrayReferenceError(
             "the reference photo is gray (no colour to lend); give a colour photo"
         )
     rng = np.random.default_rng(SEED)
     h, w = lightness.shape
-    ref = _reduce(reference.astype(np.float32, copy=False), REFERENCE_PIXELS)
     ref_lab = color.rgb_to_lab(ref)
     # 1. Luminance remapping
     ref_l = remap_lightness(ref_lab[..., 0], lightness)
