@@ -42,11 +42,11 @@ DEBIAN_PACKAGES = {
     "opencv-doc": "Apache-2.0 / BSD-3-Clause sample data (see its copyright file)",
     "tuxpaint-stamps-default": "GPL-2+ (see its copyright file)",
     "stellarium-data": "GPL-2+ (see its copyright file)",
-    "gcompris-qt-data": "GPL-3+ program; images CC-BY-SA / public domain (see its copyright file)",
+    "gcompris-qt-data": "GPL-3+, CC-BY-SA-4.0 or public domain per file (see its copyright file)",
 }
 VALIDATION_PACKAGES = {
-    "palapeli-data": "GPL-2+ / CC-BY-SA photos (see its copyright file)",
-    "puzzle-jigsaw": "GPL-3+ program; sample photos CC0 (Pexels; see its copyright file)",
+    "palapeli-data": "GPL-2+ (see its copyright file)",
+    "puzzle-jigsaw": "GPL-3+ (see its copyright file)",
     "imagemagick-6-doc": "ImageMagick licence (see its copyright file)",
 }
 # GCompris activities whose images are real photographs (others: drawings, planets).

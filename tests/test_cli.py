@@ -196,7 +196,7 @@ def test_hints_of_another_size_fail_that_input_only(gray16, tiny_model_dir, tmp_
             "--quiet",
         ]
     )
-    assert rc == 1 and not out.exists()
+    assert rc == 2 and not out.exists()  # one input that failed: exit 2 (README)
     assert "must match" in capsys.readouterr().err
 
 

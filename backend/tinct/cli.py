@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -137,6 +138,9 @@ def _plan_outputs(inputs: list[Path], output: Path, several: bool) -> list[Path]
             raise CliError(f"output folder does not exist: {output.parent}")
         if not output.suffix:
             raise CliError(f"output {output} has no file extension; use e.g. {output}.png")
+        from tinct.imageio import check_output_name
+
+        check_output_name(output)
         return [output]
     if output.exists() and not output.is_dir():
         raise CliError(f"several inputs need an output directory, but {output} is a file")
@@ -147,21 +151,18 @@ def _plan_outputs(inputs: list[Path], output: Path, several: bool) -> list[Path]
     return names
 
 
-def colorize_file(pipe, src: Path, dst: Path, args, hints, reference=None) -> float:
-    """Colorize one file; returns the scale used."""
+def colorize_file(pipe, src: Path, dst: Path, args, hints, pixels=None, reference=None) -> float:
+    """Colorize one file (``pixels``: its decoded contents, if read already); returns the scale used."""
     import numpy as np
 
     from tinct import color
     from tinct.imageio import read_image, write_image
 
-    pixels = read_image(src)
+    if pixels is None:
+        pixels = read_image(src)
     rgb, alpha = color.split_alpha(pixels)
+    _check_hints_size(hints, src, rgb.shape[1], rgb.shape[0])
     image = color.to_float(rgb)
-    if hints is not None and hints.shape[:2] != image.shape[:2]:
-        raise CliError(
-            f"hints image is {hints.shape[1]}x{hints.shape[0]} but {src.name} is "
-            f"{image.shape[1]}x{image.shape[0]}; they must match"
-        )
     out = pipe(
         image,
         prompt=args.prompt,
@@ -180,6 +181,44 @@ def colorize_file(pipe, src: Path, dst: Path, args, hints, reference=None) -> fl
         result = np.concatenate([result, a[..., None]], axis=-1)
     write_image(dst, result)
     return out.scale
+
+
+def _check_hints_size(hints, src: Path, width: int, height: int) -> None:
+    if hints is not None and hints.shape[:2] != (height, width):
+        raise CliError(
+            f"hints image is {hints.shape[1]}x{hints.shape[0]} but {src.name} is "
+            f"{width}x{height}; they must match"
+        )
+
+
+def _record(path: str | None, **fields) -> None:
+    """One JSON line per input; each line is one append, so processes can share the file."""
+    if path:
+        import json
+
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(fields) + "\n")
+
+
+def _check_text(value: str, name: str) -> str:
+    """Command-line text must be real UTF-8 (undecodable bytes arrive as lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CliError(f"{name} is not valid UTF-8 text") from None
+    return value
+
+
+def _load_hints(path: str):
+    from tinct import color
+    from tinct.imageio import read_image
+
+    h = read_image(path)
+    if h.shape[2] != 4:
+        raise CliError(
+            f"hints image {path} has no alpha channel; paint hints on a transparent layer"
+        )
+    return color.to_float(h)
 
 
 def read_reference(path: str):
@@ -202,18 +241,10 @@ def read_reference(path: str):
     return rgb
 
 
-def _record(path: str | None, **fields) -> None:
-    """One JSON line per input; each line is one append, so processes can share the file."""
-    if path:
-        import json
-
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(fields) + "\n")
-
-
 def run_colorize(args) -> int:
-    from tinct.imageio import ImageReadError
+    from tinct.imageio import ImageReadError, check_readable, read_image
 
+    _check_text(args.prompt, "--prompt")
     inputs = [Path(p) for p in args.inputs]
     missing = [str(p) for p in inputs if not p.exists()]
     if missing:
@@ -229,32 +260,53 @@ def run_colorize(args) -> int:
     for src, dst in skipped:
         _record(args.record, rank=rank, input=str(src), output=str(dst), status="skipped")
     jobs = [job for job in jobs if job not in skipped]
-    from tinct.imageio import check_readable
-
-    for p, _ in jobs:
-        check_readable(p)
-    hints = None
-    if args.hints:
-        from tinct import color
-        from tinct.imageio import read_image
-
-        h = read_image(args.hints)
-        if h.shape[2] != 4:
-            raise CliError(
-                f"hints image {args.hints} has no alpha channel; paint hints on a transparent layer"
-            )
-        hints = color.to_float(h)
+    hints = _load_hints(args.hints) if args.hints else None
     reference = read_reference(args.reference) if args.reference else None
+    failures = 0
+
+    def fail(src: Path, dst: Path, exc: Exception) -> None:
+        nonlocal failures
+        if isinstance(exc, CliError) and not several:
+            raise exc
+        if not several:
+            raise CliError(str(exc)) from exc
+        failures += 1
+        from tqdm import tqdm
+
+        tqdm.write(f"tinct: error: {exc}", file=sys.stderr)  # under the progress bar
+        _record(
+            args.record, rank=rank, input=str(src), output=str(dst), status="failed", error=str(exc)
+        )
+
+    # Everything that can be checked without the model is checked before loading it
+    # (5-9 s): headers, sizes, hints, and a single input is decoded in full.
+    first_pixels = None
+    checked = []
+    for src, dst in jobs:
+        try:
+            w, h = check_readable(src)
+            _check_hints_size(hints, src, w, h)
+            if not several:
+                first_pixels = read_image(src)
+        except (ImageReadError, CliError, OSError) as exc:
+            fail(src, dst, exc)
+            continue
+        checked.append((src, dst))
+    jobs = checked
     if not jobs:
-        return 0
+        return 1 if failures else 0
     import time
 
+    from tinct.pipeline.devices import pick_device
+
+    device = args.device
+    if device is not None:
+        pick_device(device)  # a bad --device is one line, before the model load
     import torch
 
     from tinct.pipeline import load_pipeline
 
     torch.manual_seed(args.seed)
-    device = args.device
     if device is None and world > 1 and torch.cuda.is_available():
         device = f"cuda:{int(os.environ.get('LOCAL_RANK', rank)) % torch.cuda.device_count()}"
     try:
@@ -265,7 +317,6 @@ def run_colorize(args) -> int:
         outputs[0].parent.mkdir(parents=True, exist_ok=True)
     from tqdm import tqdm
 
-    failures = 0
     bar = tqdm(
         jobs,
         disable=args.quiet or not several or rank > 0,
@@ -274,7 +325,8 @@ def run_colorize(args) -> int:
     for src, dst in bar:
         t0 = time.perf_counter()
         try:
-            s = colorize_file(pipe, src, dst, args, hints, reference)
+            s = colorize_file(pipe, src, dst, args, hints, pixels=first_pixels, reference=reference)
+            first_pixels = None
             if not several and not args.quiet:
                 print(f"{src} -> {dst} (scale {s:.2f})", file=sys.stderr)
             _record(
@@ -287,16 +339,9 @@ def run_colorize(args) -> int:
                 seconds=round(time.perf_counter() - t0, 3),
             )
         except (ImageReadError, CliError, FileNotFoundError, ValueError, OSError) as exc:
-            failures += 1
-            tqdm.write(f"tinct: error: {exc}", file=sys.stderr)
-            _record(
-                args.record,
-                rank=rank,
-                input=str(src),
-                output=str(dst),
-                status="failed",
-                error=str(exc),
-            )
+            fail(src, dst, exc)
+        except MemoryError:
+            fail(src, dst, CliError(f"not enough memory to colorize {src}"))
     return 1 if failures else 0
 
 
@@ -327,11 +372,30 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
     parser = build_parser()
     args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so a write in progress removes its temporary file.
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
     except (CliError, ValueError, FileNotFoundError) as exc:
         print(f"tinct: error: {exc}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("tinct: error: out of memory", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. an unsafe runtime dir, a full disk: one line, no traceback
+        print(f"tinct: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("tinct: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("tinct: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (a BaseException, so `except Exception` cleanups do not swallow it)."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()

@@ -60,7 +60,7 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
         "--max-frame-bytes",
         type=int,
         default=None,
-        help="largest frame accepted (default: max pixels of RGBA float32)",
+        help="largest frame accepted (default: max pixels of RGBA 8-bit, at least 400 MB)",
     )
     p.add_argument(
         "--max-queue",
@@ -100,14 +100,14 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from tinct.protocol.messages import Limits
+    from tinct.protocol.messages import Limits, default_max_frame_bytes
     from tinct.server import ServerConfig, serve
     from tinct.server_worker import Defaults
 
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
-    max_frame = args.max_frame_bytes or args.max_pixels * 16
+    max_frame = args.max_frame_bytes or default_max_frame_bytes(args.max_pixels)
     config = ServerConfig(
         model=args.model,
         device=args.device,
@@ -240,8 +240,10 @@ def _fail(exc: Exception) -> int:
 
 
 def run_client_colorize(args: argparse.Namespace) -> int:
+    from tinct.cli import _check_text
     from tinct.protocol import TinctError
 
+    _check_text(args.prompt, "--prompt")
     image = read_layer(args.input)
     hints = read_layer(args.hints) if args.hints else None
     reference = read_layer(args.reference) if args.reference else None
@@ -351,7 +353,7 @@ def read_layer(path: Path):
     else:
         from tinct.imageio import read_image
 
-        arr = read_image(path)
+        arr = read_image(path, max_pixels=C.DEFAULT_MAX_PIXELS)  # what the daemon accepts
     if arr.ndim == 2:
         arr = arr[..., None]
     if arr.ndim != 3 or arr.shape[2] not in C.CHANNELS:

@@ -17,18 +17,71 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-Image.MAX_IMAGE_PIXELS = 400_000_000  # large scans are our users' daily bread
+from tinct.protocol.constants import MAX_FILE_PIXELS
+
+# Sizes are checked from the header (image_size) before anything is decoded, so
+# Pillow's own bomb check (a warning, then an exception at 2x) is not needed.
+Image.MAX_IMAGE_PIXELS = None
 
 
 class ImageReadError(ValueError):
     pass
 
 
-def check_readable(path: str | os.PathLike) -> None:
-    """Cheap header check, so a bad input fails before a model is loaded."""
+def _tiff_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) of a TIFF's first page from its header, or None."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(str(path)) as tif:
+            page = tif.pages[0]
+            return int(page.imagewidth), int(page.imagelength)
+    except Exception:  # noqa: BLE001 - not a TIFF tifffile can parse: Pillow decides
+        return None
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) from the file's header, without decoding the pixels."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"input not found: {path}")
+    with path.open("rb") as f:
+        head = f.read(32)
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        size = _tiff_size(path)
+        if size is not None:
+            return size
+    try:
+        with Image.open(path) as im:
+            return im.size
+    except UnidentifiedImageError as exc:
+        raise ImageReadError(f"cannot read {path}: not an image format Pillow knows") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageReadError(f"cannot read {path}: {exc}") from exc
+
+
+def check_size(path: str | os.PathLike, max_pixels: int = MAX_FILE_PIXELS) -> tuple[int, int]:
+    """The header's (width, height); ImageReadError if over ``max_pixels`` (nothing decoded)."""
+    w, h = image_size(path)
+    if w * h > max_pixels:
+        raise ImageReadError(
+            f"cannot read {path}: {w}x{h} is {w * h / 1e6:.0f} MP, over the limit of "
+            f"{max_pixels / 1e6:.0f} MP"
+        )
+    if w <= 0 or h <= 0:
+        raise ImageReadError(f"cannot read {path}: empty image ({w}x{h})")
+    return w, h
+
+
+def check_readable(path: str | os.PathLike, max_pixels: int = MAX_FILE_PIXELS) -> tuple[int, int]:
+    """Cheap header check, so a bad input fails before a model is loaded: the size
+    (within ``max_pixels``) and Pillow's structural check. Returns (width, height)."""
+    path = Path(path)
+    size = check_size(path, max_pixels)
+    with path.open("rb") as f:
+        tiff = f.read(4) in (b"II*\x00", b"MM\x00*")
+    if tiff and _tiff_size(path) is not None:
+        return size  # tifffile reads it (float RGB too, which Pillow refuses)
     try:
         with Image.open(path) as im:
             im.verify()
@@ -36,16 +89,39 @@ def check_readable(path: str | os.PathLike) -> None:
         raise ImageReadError(f"cannot read {path}: not an image format Pillow knows") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError(f"cannot read {path}: {exc}") from exc
+    return size
 
 
-def read_image(path: str | os.PathLike) -> np.ndarray:
-    """-> (H, W, C) array, C in 1..4, dtype uint8, uint16 or float32."""
+def read_image(path: str | os.PathLike, max_pixels: int = MAX_FILE_PIXELS) -> np.ndarray:
+    """-> (H, W, C) array, C in 1..4, dtype uint8, uint16 or float32.
+
+    The size is checked from the header first; float pixels must be finite (a NaN
+    would spread through every filter and blacken the whole result)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"input not found: {path}")
     if path.is_dir():
         raise ImageReadError(f"{path} is a directory, not an image")
-    head = path.open("rb").read(32)
+    w, h = check_size(path, max_pixels)
+    try:
+        arr = _decode(path)
+    except MemoryError:
+        raise ImageReadError(
+            f"cannot read {path}: not enough memory to decode {w}x{h} pixels"
+        ) from None
+    if arr.dtype == np.float32:
+        bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+        if bad:
+            raise ImageReadError(
+                f"cannot use {path}: {bad} of its samples are NaN or infinite; "
+                "Tinct needs finite pixel values"
+            )
+    return arr
+
+
+def _decode(path: Path) -> np.ndarray:
+    with path.open("rb") as f:
+        head = f.read(32)
     if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 26 and head[24] == 16:
         return _read_png16(path)
     if head[:4] in (b"II*\x00", b"MM\x00*"):
@@ -100,6 +176,8 @@ def _read_tiff(path: Path) -> np.ndarray | None:
         return None
     if arr.ndim == 2:
         arr = arr[..., None]
+    if arr.ndim == 3 and arr.shape[0] in (3, 4) and arr.shape[2] > 4:
+        arr = np.moveaxis(arr, 0, -1)  # planar (separate) RGB(A)
     if arr.ndim != 3 or arr.shape[2] > 4:
         return None
     if arr.dtype in (np.float64, np.float16):
@@ -107,6 +185,16 @@ def _read_tiff(path: Path) -> np.ndarray | None:
     if arr.dtype not in (np.uint8, np.uint16, np.float32):
         return None
     return arr
+
+
+def check_output_name(path: str | os.PathLike) -> None:
+    """A ValueError unless the file name's suffix is a format Pillow can write."""
+    path = Path(path)
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None or fmt not in Image.SAVE:
+        raise ValueError(
+            f"unknown output format {path.suffix!r} for {path.name}; use .png, .tif or .jpg"
+        )
 
 
 def _png16(pixels: np.ndarray) -> bytes:
@@ -137,9 +225,11 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray) -> None:
         raise ValueError(
             f"16-bit results are written as PNG; use a .png name instead of {path.name}"
         )
+    if pixels.dtype != np.uint16:
+        check_output_name(path)
     fd, tmp = tempfile.mkstemp(prefix=".tinct-", suffix=suffix or ".png", dir=path.parent or ".")
-    os.close(fd)
     try:
+        os.close(fd)
         if pixels.dtype == np.uint16:
             Path(tmp).write_bytes(_png16(pixels))
         else:
@@ -149,11 +239,7 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray) -> None:
             )
             if suffix in (".jpg", ".jpeg") and mode in ("RGBA", "LA"):
                 im = im.convert("RGB")
-            fmt = Image.registered_extensions().get(suffix)
-            if fmt is None:
-                raise ValueError(
-                    f"unknown output format {suffix!r} for {path.name}; use .png, .tif or .jpg"
-                )
+            fmt = Image.registered_extensions()[suffix]
             im.save(tmp, format=fmt, **({"compress_level": 1} if fmt == "PNG" else {}))
         mask = os.umask(0)
         os.umask(mask)

@@ -38,6 +38,7 @@ from tinct.protocol.constants import (
     E_QUEUE_FULL,
     E_SHUTTING_DOWN,
     E_UNKNOWN_JOB,
+    HANDSHAKE_TIMEOUT,
     OP_APPLY,
     OP_CANCEL,
     OP_COLORIZE,
@@ -114,10 +115,13 @@ class Server:
         self.router = self.ctx.socket(zmq.ROUTER)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
         self.router.setsockopt(zmq.LINGER, 0)
-        # libzmq drops a connection that sends a frame larger than this, before we see it.
+        # libzmq drops a connection that sends a frame larger than this, before we see it:
+        # the most a peer can make the daemon buffer before its token is looked at.
         self.router.setsockopt(
             zmq.MAXMSGSIZE, max(config.limits.max_frame_bytes, config.limits.max_header_bytes)
         )
+        # Connections that never finish the ZMTP handshake give their fd back soon.
+        self.router.setsockopt(zmq.HANDSHAKE_IVL, int(HANDSHAKE_TIMEOUT * 1000))
         self.router.bind("tcp://127.0.0.1:0")  # loopback only, a free port
         self.endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
         self.port = int(self.endpoint.rsplit(":", 1)[1])
@@ -421,6 +425,25 @@ def _rss() -> tuple[int, int]:
         return peak, peak
 
 
+def raise_fd_limit() -> int:
+    """Raise the soft open-file limit to the hard one: every TCP connection holds an fd,
+    and a local process holding ~1,000 idle connections must not lock real clients out.
+    Returns the limit now in force (-1 where unknown)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return -1
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft == resource.RLIM_INFINITY or soft >= target:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):
+        return soft
+    return target
+
+
 def serve(config: ServerConfig) -> int:
     """`tinct serve`: lock, load the model once, bind, publish the connection file, loop."""
     directory = runtime_dir(explicit=config.runtime_dir)
@@ -447,6 +470,7 @@ def serve(config: ServerConfig) -> int:
             device,
             time.monotonic() - t0,
         )
+        fds = raise_fd_limit()
         server = Server(config, pipe, model_name=str(config.model or "default"), device=device)
 
         def on_signal(signum, frame):
@@ -455,11 +479,13 @@ def serve(config: ServerConfig) -> int:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         conn = ConnectionFile(directory, server.connection_info())
+        lock.serving(server.port)
         log.info(
-            "serving protocol %d on %s (pid %d); connection file %s",
+            "serving protocol %d on %s (pid %d, up to %d open files); connection file %s",
             PROTOCOL_VERSION,
             server.endpoint,
             os.getpid(),
+            fds,
             conn.path,
         )
         server.run()

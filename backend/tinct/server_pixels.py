@@ -25,6 +25,18 @@ def frame_array(frame: object, fmt: PixelFormat) -> np.ndarray:
     return rows.view(dt).reshape(fmt.height, fmt.width, fmt.channels)
 
 
+def count_nonfinite(frame: object, fmt: PixelFormat) -> int:
+    """How many samples of an f32 frame are NaN or infinite (0 for integer frames)."""
+    if fmt.dtype != "f32":
+        return 0
+    arr = frame_array(frame, fmt)
+    band = max(1, (1 << 22) // max(1, fmt.width * fmt.channels))
+    return sum(
+        int(arr[r : r + band].size - np.count_nonzero(np.isfinite(arr[r : r + band])))
+        for r in range(0, fmt.height, band)
+    )
+
+
 def color_channels(arr: np.ndarray, fmt: PixelFormat) -> np.ndarray:
     """The (H, W, 3) color part in R, G, B order (still in the frame's dtype; gray is repeated)."""
     if fmt.channels <= 2:

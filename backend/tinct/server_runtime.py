@@ -36,6 +36,12 @@ class DaemonLock:
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
 
+    def serving(self, port: int) -> None:
+        """Say in the lock file that this daemon is up (see connection.lock_holder)."""
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, f"{os.getpid()} serving {port}\n".encode(), 0)
+
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)

@@ -37,6 +37,7 @@ from tinct.protocol.transport import ZERO_COPY_MIN
 from tinct.server_cache import CachedJob, JobCache
 from tinct.server_jobs import FairQueue, Job, JobCancelled
 from tinct.server_pixels import (
+    count_nonfinite,
     fit_size,
     reduce_frame,
     reduce_hints,
@@ -120,6 +121,13 @@ class Compute:
         # 1. Pixels in: one box-reduction of the frame (~1 MP) feeds the model and the
         #    preview; only the final render reads the full-resolution pixels again.
         marks = {"start": time.perf_counter()}
+        for name, f, ffmt in (("image", frame, fmt), ("hints", req.frames[-1], req.hints)):
+            bad = count_nonfinite(f, ffmt) if ffmt is not None else 0
+            if bad:  # one NaN would spread through every filter and blacken the result
+                raise JobFailed(
+                    E_BAD_PIXELS,
+                    f"the {name} frame has {bad} NaN or infinite samples; send finite pixel values",
+                )
         factor = max(1, int(math.sqrt(fmt.width * fmt.height / REDUCED_PIXELS)))
         reduced = reduce_frame(frame, fmt, factor)
         image = np.ascontiguousarray(with_rgb(reduced)[..., :3])

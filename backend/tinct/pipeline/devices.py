@@ -16,7 +16,20 @@ _DTYPES = {
 
 def pick_device(requested: str | None = None) -> torch.device:
     if requested and requested != "auto":
-        dev = torch.device(requested)
+        try:
+            dev = torch.device(requested)
+        except (RuntimeError, TypeError):
+            raise ValueError(
+                f"unknown device {requested!r}; use cpu, cuda, cuda:N or mps"
+            ) from None
+        if dev.type not in ("cpu", "cuda", "mps"):
+            raise ValueError(f"unsupported device {requested!r}; use cpu, cuda, cuda:N or mps")
+        if dev.type == "cuda" and dev.index is not None and torch.cuda.is_available():
+            if dev.index >= torch.cuda.device_count():
+                raise ValueError(
+                    f"device {requested!r} requested but there are "
+                    f"{torch.cuda.device_count()} CUDA devices"
+                )
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device {requested!r} requested but CUDA is not available")
         if dev.type == "mps" and not torch.backends.mps.is_available():

@@ -118,6 +118,13 @@ class TinctPipeline(DiffusionPipeline):
         f = min(1.0, math.sqrt(budget / float(height * width)))
         h = max(m, int(round(height * f / m)) * m)
         w = max(m, int(round(width * f / m)) * m)
+        # A side clamped up to one multiple (a very thin image) must not keep the other
+        # side long: shrink it so the work stays within the budget (1x300000 -> m x budget/m).
+        limit = max(m, (budget // (m * m)) * m)
+        if h == m and height * f < m:
+            w = min(w, limit)
+        if w == m and width * f < m:
+            h = min(h, limit)
         return h, w
 
     def _to_tensor(self, rgb: np.ndarray) -> torch.Tensor:

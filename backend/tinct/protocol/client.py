@@ -33,6 +33,7 @@ from .constants import (
     DEFAULT_HEARTBEAT_TIMEOUT,
     E_BAD_HEADER,
     E_CANCELLED,
+    E_TOO_LARGE,
     OP_APPLY,
     OP_CANCEL,
     OP_COLORIZE,
@@ -126,6 +127,7 @@ class Client:
                 f"cannot connect to the Tinct daemon on port {self.info.port}: {exc}"
             ) from exc
         self.transport_name = self._transport.name
+        self._max_frame_bytes: int | None = None  # the daemon's, asked for when needed
         self._lost = None
         self._last_traffic = time.monotonic()
         self._activity = 0
@@ -184,6 +186,7 @@ class Client:
             self._check_idle_connection()
             self._ensure_connected()
             rid = f"{self._prefix}-{next(self._ids)}"
+            self._check_frame_sizes(frames, rid)
             header = make_request(op, rid, self.info.token, **fields)
             self._inboxes[rid] = _Inbox()
             try:
@@ -193,6 +196,23 @@ class Client:
                 raise self._mark_lost(f"lost the Tinct daemon while sending: {exc}", rid) from exc
             self._last_traffic = time.monotonic()
             return rid
+
+    def _check_frame_sizes(self, frames, rid: str) -> None:
+        """libzmq drops a connection that sends a frame over the daemon's max frame size
+        (its MAXMSGSIZE): refuse such a frame here, saying why, instead of losing the daemon."""
+        if not frames:
+            return
+        biggest = max(memoryview(f).nbytes for f in frames)
+        if self._max_frame_bytes is None:  # once per connection: the daemon's own limit
+            self._max_frame_bytes = int(self.hello()["limits"]["max_frame_bytes"])
+        if biggest > self._max_frame_bytes:
+            raise ProtocolError(
+                E_TOO_LARGE,
+                f"a pixel frame of {biggest / 1e6:.0f} MB is over the daemon's limit of "
+                f"{self._max_frame_bytes / 1e6:.0f} MB; use a smaller image or fewer bits "
+                "per channel",
+                rid,
+            )
 
     def _next(self, rid: str) -> tuple[dict, list]:
         """The next reply for ``rid`` (heartbeats are consumed here, never returned)."""
@@ -219,7 +239,7 @@ class Client:
                     elif now - self._last_traffic > self.heartbeat_timeout:
                         raise self._mark_lost(
                             f"the Tinct daemon sent nothing for {self.heartbeat_timeout:.1f} s "
-                            "(crashed or stuck); the next request restarts it",
+                            "(crashed or stuck); the next request tries to restart it",
                             rid,
                         )
                     continue

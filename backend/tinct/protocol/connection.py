@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .constants import CONNECTION_FILE, ENV_RUNTIME_DIR, LOCK_FILE, PROTOCOL_VERSION
+
+log = logging.getLogger("tinct.protocol")
 
 try:  # POSIX
     import fcntl
@@ -26,7 +30,9 @@ except ImportError:  # Windows: fall back to the pid check
 def runtime_dir(create: bool = True, explicit: str | Path | None = None) -> Path:
     """``explicit``, else $TINCT_RUNTIME_DIR, else $XDG_RUNTIME_DIR/tinct, else a per-user temp dir.
 
-    Created mode 0700; refused if another user owns it.
+    Created mode 0700. Refused (RuntimeDirError) if it is a symbolic link, not a
+    directory, or owned by another user: in a shared temp dir anyone can create
+    ``tinct-<uid>`` first, to lock the user out or to redirect the daemon's files.
     """
     env = os.environ.get(ENV_RUNTIME_DIR)
     if explicit:
@@ -39,14 +45,43 @@ def runtime_dir(create: bool = True, explicit: str | Path | None = None) -> Path
         user = str(os.getuid()) if hasattr(os, "getuid") else (os.environ.get("USERNAME") or "user")
         path = Path(tempfile.gettempdir()) / f"tinct-{user}"
     if create:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
         if hasattr(os, "getuid"):
-            st = path.stat()
-            if st.st_uid != os.getuid():
-                raise PermissionError(f"runtime dir {path} belongs to uid {st.st_uid}, not to you")
-            if st.st_mode & 0o077:
-                os.chmod(path, 0o700)  # others must not read the token or swap the file
+            _secure_dir(path)
     return path
+
+
+class RuntimeDirError(PermissionError):
+    """The runtime directory is not safe to use (a link, not a directory, not ours)."""
+
+
+def _secure_dir(path: Path) -> None:
+    """Check the directory itself (never what a link points to) and make it 0700."""
+    fix = f"remove it, or set {ENV_RUNTIME_DIR} to a directory of your own"
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        raise RuntimeDirError(
+            f"runtime dir {path} is a symbolic link; Tinct will not follow it ({fix})"
+        )
+    if not stat.S_ISDIR(st.st_mode):
+        raise RuntimeDirError(f"runtime dir {path} is not a directory ({fix})")
+    if st.st_uid != os.getuid():
+        raise RuntimeDirError(
+            f"runtime dir {path} belongs to uid {st.st_uid}, not to you (uid {os.getuid()}); {fix}"
+        )
+    if st.st_mode & 0o077:
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+        )
+        try:  # others must not read the token or swap the file
+            if os.fstat(fd).st_ino == st.st_ino:
+                os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -91,9 +126,30 @@ def write_connection_file(info: ConnectionInfo, directory: Path | None = None) -
 
 
 def read_connection_file(directory: Path | None = None) -> ConnectionInfo | None:
-    """The connection file's contents, or None if missing or unreadable."""
+    """The connection file's contents, or None if missing, unreadable or not the user's.
+
+    A file others could read (the token is in it) is tightened to 0600 with a warning;
+    one owned by another user, or a symbolic link, is ignored."""
+    path = connection_path(directory)
     try:
-        obj = json.loads(connection_path(directory).read_text())
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        if hasattr(os, "getuid"):
+            st = os.fstat(fd)
+            if st.st_uid != os.getuid():
+                log.warning("ignoring %s: it belongs to uid %d, not to you", path, st.st_uid)
+                return None
+            if st.st_mode & 0o077:
+                log.warning(
+                    "%s was readable by others (mode %o); tightened to 0600",
+                    path,
+                    st.st_mode & 0o777,
+                )
+                os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            obj = json.loads(f.read(1 << 16))
         return ConnectionInfo(
             port=int(obj["port"]),
             token=str(obj["token"]),
@@ -101,8 +157,10 @@ def read_connection_file(directory: Path | None = None) -> ConnectionInfo | None
             protocol=int(obj.get("protocol", 0)),
             host=str(obj.get("host", "127.0.0.1")),
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+    finally:
+        os.close(fd)
 
 
 def remove_connection_file(info: ConnectionInfo, directory: Path | None = None) -> None:
@@ -142,6 +200,18 @@ def daemon_lock_held(directory: Path | None = None) -> bool | None:
         return False
     finally:
         os.close(fd)
+
+
+def lock_holder(directory: Path | None = None) -> tuple[int, bool] | None:
+    """(pid, serving) from the lock file of a held lock: ``serving`` once the daemon has
+    published its connection file, False while it is still loading. None if not held."""
+    if not daemon_lock_held(directory):
+        return None
+    try:
+        words = lock_path(directory).read_text().split()
+        return int(words[0]), words[1:2] == ["serving"]
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def live_connection(directory: Path | None = None) -> ConnectionInfo | None:

@@ -70,7 +70,11 @@ ORDERS = ("rgb", "bgr")
 # --- Defaults and limits (the daemon may announce tighter ones in hello) ----
 DEFAULT_MAX_PIXELS = 100_000_000
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
-DEFAULT_MAX_FRAME_BYTES = DEFAULT_MAX_PIXELS * 4 * 4  # 100 MP of RGBA float32
+# The largest legal pixel frame, and so the daemon's ZMQ_MAXMSGSIZE: libzmq buffers a
+# frame in full before the token in its header can be checked, so this bounds what an
+# unauthenticated connection can cost. 100 MP of RGBA 8-bit (50 MP of RGBA 16-bit,
+# 25 MP of RGBA float).
+DEFAULT_MAX_FRAME_BYTES = DEFAULT_MAX_PIXELS * 4
 DEFAULT_MAX_QUEUE = 64  # jobs waiting in the daemon, all clients together
 DEFAULT_MAX_QUEUE_PER_CLIENT = 16
 DEFAULT_CACHE_BYTES = 1 << 30  # latents + sources of finished jobs
@@ -81,6 +85,9 @@ DEFAULT_IDLE_TIMEOUT = 1800.0  # daemon exits after this long without work (0 = 
 DEFAULT_START_TIMEOUT = 120.0  # launcher waits this long for a fresh daemon's hello
 DEFAULT_PREVIEW_SIDE = 512  # longest side of the preview sent during colorize
 MAX_PROMPT_CHARS = 2000
+MAX_FILE_PIXELS = 400_000_000  # images read from files (CLI), checked from the header
+# A peer that has not finished the ZMTP handshake after this long is dropped (its fd freed).
+HANDSHAKE_TIMEOUT = 10.0
 MAX_PREVIEW_SIDE = 8192
 
 # --- User-facing defaults and bounds ------------------------------------------

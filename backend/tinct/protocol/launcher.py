@@ -18,13 +18,21 @@ import sys
 import time
 from pathlib import Path
 
-from .connection import ConnectionInfo, live_connection, runtime_dir
+from .connection import (
+    ConnectionInfo,
+    RuntimeDirError,
+    live_connection,
+    lock_holder,
+    runtime_dir,
+)
 from .constants import (
+    CONNECTION_FILE,
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_START_TIMEOUT,
     ENV_BACKEND_CMD,
     ENV_CONFIG,
     ENV_RUNTIME_DIR,
+    LOCK_FILE,
     LOG_FILE,
 )
 from .errors import LaunchError, TinctError
@@ -35,7 +43,10 @@ EXIT_ALREADY_RUNNING = 3
 
 
 def runtime_dir_of(explicit: str | Path | None) -> Path:
-    return runtime_dir(explicit=explicit)
+    try:
+        return runtime_dir(explicit=explicit)
+    except RuntimeDirError as exc:
+        raise LaunchError(str(exc)) from exc
 
 
 def config_path() -> Path:
@@ -184,6 +195,12 @@ class Launcher:
             if info is not None and self._probe(info):
                 return info
             code = proc.poll()
+            if code == EXIT_ALREADY_RUNNING and _holder_serving(directory):
+                info = live_connection(directory)  # it may have published just now
+                if info is not None and self._probe(info):
+                    return info
+                raise _lock_held_error(directory)
+            # Exit 3 with the holder still loading: another launch won the race; wait for it.
             if code is not None and code != EXIT_ALREADY_RUNNING:
                 raise LaunchError(
                     f"the Tinct backend exited with code {code} while starting; "
@@ -216,6 +233,23 @@ class Launcher:
 def connect(transport: str | None = None, **kwargs):
     """Shortcut: ``Launcher(**kwargs).connect()``."""
     return Launcher(transport=transport, **kwargs).connect()
+
+
+def _holder_serving(directory: Path) -> bool:
+    holder = lock_holder(directory)
+    return holder is not None and holder[1]
+
+
+def _lock_held_error(directory: Path) -> LaunchError:
+    """The backend we started found the lock held by a daemon that is serving but does
+    not answer with the connection file we have: waiting cannot help."""
+    holder = lock_holder(directory)
+    pid = holder[0] if holder else "?"
+    return LaunchError(
+        f"a Tinct daemon (pid {pid}) holds {directory / LOCK_FILE} but does not answer "
+        f"with the token in {directory / CONNECTION_FILE} (file removed or replaced, or "
+        f"the daemon stopped); end that process (kill {pid}) and try again"
+    )
 
 
 def _tail(path: Path, lines: int = 20) -> str:

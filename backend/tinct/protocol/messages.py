@@ -50,6 +50,14 @@ from .pixels import PixelFormat
 MAX_ID_CHARS = 128
 
 
+def default_max_frame_bytes(max_pixels: int) -> int:
+    """The largest legal frame (and the daemon's ZMQ_MAXMSGSIZE) for a pixel limit: RGBA
+    8-bit at ``max_pixels``, at least DEFAULT_MAX_FRAME_BYTES, never more than RGBA float
+    needs. A small --max-pixels keeps room to answer 'too many pixels' instead of
+    dropping the connection."""
+    return min(max_pixels * 16, max(DEFAULT_MAX_FRAME_BYTES, max_pixels * 4))
+
+
 @dataclass(frozen=True)
 class Limits:
     max_pixels: int = DEFAULT_MAX_PIXELS

@@ -12,6 +12,7 @@ ConnectionError and the caller decides (the client reports the daemon lost).
 
 from __future__ import annotations
 
+import math
 import select
 import socket
 import struct
@@ -70,6 +71,17 @@ def decode_properties(data: bytes) -> dict[str, bytes]:
     return props
 
 
+def _readable(sock: socket.socket, timeout: float | None) -> bool:
+    """Wait for ``sock`` to be readable. poll() where there is one: select() refuses
+    fds above 1023, which a host application with many files open reaches."""
+    if hasattr(select, "poll"):
+        p = select.poll()
+        p.register(sock, select.POLLIN)
+        return bool(p.poll(None if timeout is None else max(0, math.ceil(timeout * 1000))))
+    r, _, _ = select.select([sock], [], [], timeout)
+    return bool(r)
+
+
 class FrameReader:
     """Incremental ZMTP frame parser over a socket: survives timeouts mid-frame.
 
@@ -88,7 +100,7 @@ class FrameReader:
     def feed(self, sock: socket.socket) -> tuple[int, bytearray] | None:
         """Read what is available; return (flags, body) when a whole frame is in, else None.
 
-        Raises BlockingIOError-free: the socket must be readable (checked by select).
+        Raises BlockingIOError-free: the socket must be readable (checked by _readable).
         """
         if self._body is None:
             need = 2 if not self._head else (9 if self._head[0] & FLAG_LONG else 2)
@@ -219,8 +231,7 @@ class ZmtpDealer:
     # --- I/O ---------------------------------------------------------------
     def _read_frame(self, timeout: float | None) -> tuple[int, bytearray] | None:
         """Wait up to ``timeout`` for readability, then feed; None if nothing complete yet."""
-        r, _, _ = select.select([self._sock], [], [], timeout)
-        if not r:
+        if not _readable(self._sock, timeout):
             return None
         try:
             return self._reader.feed(self._sock)

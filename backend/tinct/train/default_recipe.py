@@ -168,6 +168,7 @@ def train_unet(
     lsize=28,
     save=None,
     save_every: float = 0.0,
+    lr: float = 4e-4,
 ):
     """`save()` runs every `save_every` minutes (0: never), so an interrupted
     session leaves a model folder that `--init` continues from."""
@@ -176,7 +177,7 @@ def train_unet(
     unet = pipe.unet.train()
     # torch's CPU SDPA backward is ~15x slower than plain attention here.
     unet.set_attn_processor(AttnProcessor())
-    opt = torch.optim.AdamW(unet.parameters(), lr=4e-4, weight_decay=1e-4)
+    opt = torch.optim.AdamW(unet.parameters(), lr=lr, weight_decay=1e-4)
     T = pipe.scheduler.config.num_train_timesteps
     t0, step, budget = time.time(), 0, minutes * 60
     expected = int(budget / 0.8)
@@ -232,7 +233,7 @@ def train_unet(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
         opt.step()
-        _cosine(opt, step, expected, 4e-4)
+        _cosine(opt, step, expected, lr)
         if step % 25 == 0:
             _log(log, "unet", step, float(loss), t0)
         step += 1
@@ -283,6 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--latent-side", type=int, default=384, help="long side of the precomputed photos"
     )
+    ap.add_argument("--unet-lr", type=float, default=4e-4, help="peak (cosine) U-Net learning rate")
+    ap.add_argument(
+        "--latent-cache",
+        help="file for the precomputed latents: loaded when it exists, else written "
+        "(only valid for the same photos, VAE and latent options)",
+    )
     ap.add_argument(
         "--no-mirror", action="store_true", help="no mirrored copies (halves the precompute)"
     )
@@ -332,18 +339,32 @@ def main(argv: list[str] | None = None) -> int:
             chroma_weight=args.chroma_weight,
         )
     if args.unet_minutes > 0 or args.ranker_minutes > 0:
-        items = precompute_latents(
-            pipe,
-            photos,
-            sides=(args.latent_side,),
-            hue_shift=args.hue_shift,
-            rng=rng,
-            mirror=not args.no_mirror,
-        )
+        cache = Path(args.latent_cache) if args.latent_cache else None
+        if cache is not None and cache.exists():
+            items = torch.load(cache, weights_only=False)
+            print(f"latents from {cache}", flush=True)
+        else:
+            items = precompute_latents(
+                pipe,
+                photos,
+                sides=(args.latent_side,),
+                hue_shift=args.hue_shift,
+                rng=rng,
+                mirror=not args.no_mirror,
+            )
+            if cache is not None:  # the next session (same VAE, same photos) skips this
+                torch.save(items, cache)
         print(f"{len(items)} latent items", flush=True)
         if args.unet_minutes > 0:
             train_unet(
-                pipe, items, args.unet_minutes, rng, log, save=save, save_every=args.save_every
+                pipe,
+                items,
+                args.unet_minutes,
+                rng,
+                log,
+                save=save,
+                save_every=args.save_every,
+                lr=args.unet_lr,
             )
         if args.ranker_minutes > 0:
             train_ranker(pipe, items, args.ranker_minutes, rng, log)
