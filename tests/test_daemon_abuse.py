@@ -114,6 +114,36 @@ def _hostile_messages(token: str, rng: random.Random) -> list[tuple[str, list[by
             C.E_BAD_HEADER,
             [hdr(image=img, hints={**img, "width": 4, "stride": 16}), ok_frame, bytes(128)],
         ),
+        # the reference frame: any size, but described truthfully, colour, within limits
+        (C.E_BAD_FRAMES, [hdr(image=img, reference=img), ok_frame]),  # described, not sent
+        (C.E_BAD_FRAMES, [hdr(image=img, hints=img, reference=img), ok_frame, ok_frame]),
+        (C.E_BAD_PIXELS, [hdr(image=img, reference={**img, "width": 16}), ok_frame, ok_frame]),
+        (C.E_BAD_PIXELS, [hdr(image=img, reference=img), ok_frame, bytes(255)]),
+        (C.E_BAD_DTYPE, [hdr(image=img, reference={**img, "dtype": "f64"}), ok_frame, ok_frame]),
+        (C.E_BAD_DTYPE, [hdr(image=img, reference={**img, "dtype": None}), ok_frame, ok_frame]),
+        (
+            C.E_BAD_HEADER,
+            [hdr(image=img, reference={**img, "channels": 1, "stride": 8}), ok_frame, bytes(64)],
+        ),
+        (C.E_BAD_HEADER, [hdr(image=img, reference="photo.jpg"), ok_frame, ok_frame]),
+        (
+            C.E_TOO_LARGE,
+            [
+                hdr(
+                    image=img, reference={**img, "width": 50000, "height": 50000, "stride": 200000}
+                ),
+                ok_frame,
+                ok_frame,
+            ],
+        ),
+        (
+            C.E_TOO_LARGE,
+            [
+                hdr(image=img, reference={**img, "width": 2**40, "height": 2**40, "stride": 2**42}),
+                ok_frame,
+                ok_frame,
+            ],
+        ),
         (C.E_BAD_FRAMES, [hdr(op="hello"), b"surprise"]),
         (C.E_BAD_HEADER, [hdr(image=img, steps=10**9), ok_frame]),
         (C.E_BAD_HEADER, [hdr(image=img, scale="max"), ok_frame]),

@@ -18,6 +18,21 @@ from tinct.server_testing import (
 )
 
 TRANSPORTS = ["zmq", "pure"]
+
+
+def lab_of(rgb_u8: np.ndarray) -> np.ndarray:
+    from tinct import color
+
+    return color.rgb_to_lab(color.to_float(rgb_u8))
+
+
+def gray_of(rgb_u8: np.ndarray) -> np.ndarray:
+    """One u8 channel of the same L* (a gray scan of that colour photo)."""
+    from tinct import color
+
+    return color.from_float(color.gray(color.to_float(rgb_u8))[..., :1], np.uint8)
+
+
 MAX_L_ERR = {"u8": 1.5, "u16": 0.2, "f32": 0.2}  # L* units; u8 rounding of RGB costs up to ~1
 
 
@@ -125,6 +140,39 @@ def test_colorize_with_hint_frame_changes_the_colors(client):
     )[-1]
     a, b = layer_to_array(plain.layer), _check_color_layer(src, hinted.layer, "u8")
     assert not np.array_equal(a[..., :3], b[..., :3]), "hints had no effect"
+
+
+def _sky_and_grass(h: int, w: int, sky_on_top: bool, seed: int) -> np.ndarray:
+    """u8 RGB: a smooth blue sky and a textured green field, one above the other."""
+    rng = np.random.default_rng(seed)
+    sky, grass = np.array([90, 150, 240.0]), np.array([50, 140, 25.0])
+    img = np.empty((h, w, 3))
+    top, bottom = (slice(0, h // 2), slice(h // 2, h))
+    img[top if sky_on_top else bottom] = sky
+    field = bottom if sky_on_top else top
+    img[field] = grass * rng.uniform(0.6, 1.4, (h // 2, w, 1))
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def test_colorize_with_a_reference_frame_of_another_size(client):
+    assert C.FEATURE_REFERENCE in client.hello()["features"]
+    ref = _sky_and_grass(90, 150, sky_on_top=True, seed=1)
+    src = gray_of(_sky_and_grass(64, 64, sky_on_top=False, seed=2))  # one channel: a gray scan
+    result = list(
+        client.colorize(as_layer(src), reference=as_layer(ref), steps=2, seed=3, scale=1.0)
+    )[-1]
+    out = _check_color_layer(src, result.layer, "u8")
+    lab = lab_of(out[..., :3])
+    assert lab[36:60, :, 2].mean() < -15  # the smooth bright half is the reference's blue sky
+    assert lab[4:28, :, 1].mean() < -8  # the textured half its green field
+    # The reference's colour is cached with the job: apply needs no new prediction.
+    again = client.apply(result.job, result.scale)
+    assert np.array_equal(layer_to_array(again.layer), out)
+    # A gray reference has nothing to lend: a clear error, and the daemon keeps serving.
+    with pytest.raises(TinctError) as info:
+        list(client.colorize(as_layer(src), reference=as_layer(np.repeat(src, 3, 2)), steps=1))
+    assert info.value.code == C.E_BAD_PIXELS and "gray" in str(info.value)
+    assert client.hello()["protocol"] == C.PROTOCOL_VERSION
 
 
 def test_rescale_and_apply_from_cached_latents(client):

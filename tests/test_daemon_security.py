@@ -152,6 +152,7 @@ def test_cli_client_colorize_and_rescale(daemon, tmp_path):
 
     src = make_image(40, 30, 4, "u16")
     np.save(tmp_path / "in.npy", src)
+    np.save(tmp_path / "ref.npy", make_image(70, 50, 3, "u8", seed=5))  # another size, colour
     out = run_cli(
         [
             "client",
@@ -159,6 +160,8 @@ def test_cli_client_colorize_and_rescale(daemon, tmp_path):
             str(tmp_path / "in.npy"),
             "-o",
             str(tmp_path / "out.npy"),
+            "--reference",
+            str(tmp_path / "ref.npy"),
             "--steps",
             "1",
             "--transport",

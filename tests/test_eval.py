@@ -162,3 +162,38 @@ def test_scale_plot_without_matplotlib_is_drawn_with_pillow(tmp_path):
     assert img.shape == (400, 600, 3)
     blue = (img[..., 2] > 150) & (img[..., 0] < 80)
     assert blue.sum() > 200  # the curve is there
+
+
+def test_reference_check_lends_the_left_part_to_the_gray_right_part(
+    tmp_path, tiny_model_dir, one_thread, capsys
+):
+    # Sky over a textured field, across the whole width: the left 40 % shows both.
+    photos = tmp_path / "scenes"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        img = np.empty((48, 80, 3))
+        img[:24] = [0.35, 0.6, 0.95 - 0.1 * i]
+        img[24:] = np.array([0.2, 0.55, 0.1 + 0.1 * i]) * rng.uniform(0.6, 1.4, (24, 80, 1))
+        Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8)).save(photos / f"s{i}.png")
+    # A gray photo lends nothing: skipped, and named as such.
+    Image.fromarray(np.tile(np.arange(80, dtype=np.uint8) * 3, (48, 1))).save(photos / "g.png")
+    report = tmp_path / "report"
+    argv = ["eval", str(photos), "-o", str(report), "--model", str(tiny_model_dir)]
+    assert main([*argv, "--reference-check", "--quiet"]) == 0
+    rc = json.loads((report / "metrics.json").read_text())["reference_check"]
+    assert rc["images"] == 2 and rc["reference_share"] == evaluate.REFERENCE_SHARE
+    assert rc["skipped_gray_reference"] == ["g"]
+    assert [r["name"] for r in rc["images_detail"]] == ["s0", "s1"]
+    # The gray baseline is the right part's own chroma, independent of the model.
+    truth = color.to_float(np.asarray(Image.open(photos / "s0.png")))[:, 32:]
+    gray_err = float(np.linalg.norm(color.rgb_to_lab(truth)[..., 1:], axis=-1).mean())
+    assert rc["images_detail"][0]["ab_error_gray"] == pytest.approx(gray_err, rel=1e-4)
+    # The random tiny model knows nothing; the reference tells most of the answer.
+    assert rc["ratio_to_gray"] < 0.5 and rc["ratio_to_no_reference"] < 0.5
+    assert rc["ratio_to_gray"] == pytest.approx(rc["ab_error"] / rc["ab_error_gray"])
+    assert rc["dl_mean"] < 0.5
+    out = capsys.readouterr().out
+    assert "reference check (2 photos" in out and "skipped (gray reference): g" in out
+    sheet = Image.open(report / "reference_sheet.png")  # reference | gray | without | with | truth
+    assert sheet.width == 5 * evaluate.THUMB + 6 * 6 and sheet.height > 2 * 100

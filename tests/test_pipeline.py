@@ -140,6 +140,7 @@ def test_progress_callback_counts_steps_and_can_cancel(tiny_pipe, photo):
         ({"scale": "loud"}, "scale must be"),
         ({"hints": np.zeros((3, 3, 4), np.float32)}, "hints must be"),
         ({"prompt": 5}, "prompt must be a string"),
+        ({"reference": np.zeros((8, 8, 3), np.uint8)}, "reference must be"),
     ],
 )
 def test_bad_arguments_name_the_argument(tiny_pipe, photo, kwargs, message):

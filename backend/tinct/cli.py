@@ -64,6 +64,12 @@ def add_colorize_parser(subparsers) -> None:
         "--hints", metavar="RGBA_IMAGE", help="colour hints: painted colour where alpha > 0"
     )
     p.add_argument(
+        "--reference",
+        metavar="IMAGE",
+        help="a colour photo of a similar scene (any size) that lends its colours; "
+        "painted --hints win where both speak",
+    )
+    p.add_argument(
         "--scale",
         type=_scale,
         default="auto",
@@ -145,7 +151,7 @@ def _plan_outputs(inputs: list[Path], output: Path, several: bool) -> list[Path]
     return names
 
 
-def colorize_file(pipe, src: Path, dst: Path, args, hints, pixels=None) -> float:
+def colorize_file(pipe, src: Path, dst: Path, args, hints, pixels=None, reference=None) -> float:
     """Colorize one file (``pixels``: its decoded contents, if read already); returns the scale used."""
     import numpy as np
 
@@ -164,6 +170,7 @@ def colorize_file(pipe, src: Path, dst: Path, args, hints, pixels=None) -> float
         num_inference_steps=args.steps,
         guidance_scale=args.guidance,
         scale=args.scale,
+        reference=reference,
     )
     dtype = pixels.dtype if pixels.dtype != np.float32 else np.dtype(np.uint16)
     if dtype == np.uint16 and dst.suffix.lower() != ".png":
@@ -214,6 +221,26 @@ def _load_hints(path: str):
     return color.to_float(h)
 
 
+def read_reference(path: str):
+    """The --reference photo as float32 sRGB; a clear error when missing, unreadable
+    or gray (it would have no colour to lend)."""
+    from tinct import color
+    from tinct import reference as reference_match
+    from tinct.imageio import ImageReadError, check_readable, read_image
+
+    try:
+        check_readable(path)
+        rgb = color.to_float(color.split_alpha(read_image(path))[0])
+    except FileNotFoundError as exc:
+        raise CliError(f"reference image not found: {path}") from exc
+    except ImageReadError as exc:
+        raise CliError(f"reference image: {exc}") from exc
+    rgb = reference_match.reduce(rgb)  # once for all inputs
+    if reference_match.is_gray(rgb):
+        raise CliError(f"reference image {path} is gray: it has no colour to lend")
+    return rgb
+
+
 def run_colorize(args) -> int:
     from tinct.imageio import ImageReadError, check_readable, read_image
 
@@ -234,6 +261,7 @@ def run_colorize(args) -> int:
         _record(args.record, rank=rank, input=str(src), output=str(dst), status="skipped")
     jobs = [job for job in jobs if job not in skipped]
     hints = _load_hints(args.hints) if args.hints else None
+    reference = read_reference(args.reference) if args.reference else None
     failures = 0
 
     def fail(src: Path, dst: Path, exc: Exception) -> None:
@@ -297,7 +325,7 @@ def run_colorize(args) -> int:
     for src, dst in bar:
         t0 = time.perf_counter()
         try:
-            s = colorize_file(pipe, src, dst, args, hints, pixels=first_pixels)
+            s = colorize_file(pipe, src, dst, args, hints, pixels=first_pixels, reference=reference)
             first_pixels = None
             if not several and not args.quiet:
                 print(f"{src} -> {dst} (scale {s:.2f})", file=sys.stderr)

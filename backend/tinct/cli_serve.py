@@ -171,6 +171,12 @@ def add_client_parser(subparsers) -> argparse.ArgumentParser:
         default=None,
         help="RGBA image of the same size: color where painted, alpha = where",
     )
+    c.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        help="a colour photo of a similar scene (any size) whose colours the result borrows",
+    )
     c.add_argument("--scale", default="auto", help='"auto" or a number (colorfulness)')
     c.add_argument("--steps", type=int, default=None)
     c.add_argument("--guidance", type=float, default=None)
@@ -240,6 +246,7 @@ def run_client_colorize(args: argparse.Namespace) -> int:
     _check_text(args.prompt, "--prompt")
     image = read_layer(args.input)
     hints = read_layer(args.hints) if args.hints else None
+    reference = read_layer(args.reference) if args.reference else None
     try:
         with _connect(args) as client:
             result = None
@@ -247,6 +254,7 @@ def run_client_colorize(args: argparse.Namespace) -> int:
                 image,
                 prompt=args.prompt,
                 hints=hints,
+                reference=reference,
                 steps=args.steps,
                 guidance=args.guidance,
                 scale=_scale(args.scale),

@@ -163,6 +163,12 @@ def add_eval_parser(sub) -> None:
         help="also colorize with each photo's true caption from DIR/captions.txt "
         "('NAME: caption' lines): error against no prompt and all-gray",
     )
+    p.add_argument(
+        "--reference-check",
+        action="store_true",
+        help="also colorize the right 60%% of each photo, turned gray, with its left 40%% "
+        "in colour as the reference: error against no reference and all-gray",
+    )
     p.add_argument("--device", help="cpu, cuda, mps (default: best available)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -26,6 +26,10 @@ interpolation of the same patches (pasted the same way, on the same L*).
 `--caption-check` reads true one-line captions from DIR/captions.txt
 (`NAME: caption` per line) and compares the a*b* error with the caption as
 the prompt against the same photo without a prompt and against all-gray.
+`--reference-check` splits each photo: its left `REFERENCE_SHARE` in colour is
+the reference for the rest turned gray; it compares the a*b* error of that
+crop colorized with the reference, without it, and all-gray, and the mean
+|dL*| of the result against the gray crop.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ PROMPT_TEMPLATE = "a photo in {} tones"
 WORSE_THAN_GRAY = 6.0  # a*b* units: a photo this much worse than gray is a failure
 CAPTIONS_FILE = "captions.txt"
 THUMB = 200  # contact-sheet cell width in pixels
+REFERENCE_SHARE = 0.4  # --reference-check: the left share of each photo lends its colour
 
 
 # ---------------------------------------------------------------- metrics ---
@@ -386,6 +391,66 @@ def caption_check(
     }
 
 
+# ------------------------------------------------------- reference check ---
+
+
+def reference_check(
+    pipe, paths: list[Path], steps: int, guidance: float, bar=None, sheet: list | None = None
+) -> dict:
+    """The left REFERENCE_SHARE of each photo in colour is the reference for the
+    rest turned gray: a*b* error with the reference, without it, and all-gray
+    (scale 1.0), and the mean |dL*| of the result against the gray crop.
+    Appends (name, reference, gray, without, with, original) thumbnails to `sheet`.
+    A photo whose left part is gray (nothing to lend) is listed as skipped."""
+    from tinct.reference import is_gray
+
+    per_image, skipped = [], []
+    for path in paths:
+        truth = read_truth(path)
+        cut = max(1, min(truth.shape[1] - 1, round(truth.shape[1] * REFERENCE_SHARE)))
+        ref, target = np.ascontiguousarray(truth[:, :cut]), np.ascontiguousarray(truth[:, cut:])
+        gray = color.gray(target)
+        if is_gray(ref):
+            skipped.append(path.stem)
+            if bar is not None:
+                bar.update(1)
+            continue
+        plain = pipe.predict(gray, num_inference_steps=steps, guidance_scale=guidance)
+        lent = pipe.predict(gray, num_inference_steps=steps, guidance_scale=guidance, reference=ref)
+        ours, theirs = pipe.render(gray, lent, 1.0), pipe.render(gray, plain, 1.0)
+        dl = np.abs(color.luminance_lstar(ours) - color.luminance_lstar(gray))
+        if sheet is not None:
+            sheet.append((path.stem, *(_thumb(x) for x in (ref, gray, theirs, ours, target))))
+        per_image.append(
+            {
+                "name": path.stem,
+                "ab_error": ab_error(ours, target),
+                "ab_error_no_reference": ab_error(theirs, target),
+                "ab_error_gray": ab_error(gray, target),
+                "dl_mean": float(dl.mean()),
+            }
+        )
+        if bar is not None:
+            bar.update(1)
+    n = max(len(per_image), 1)
+    err, plain, gray_err, dl_mean = (
+        sum(r[k] for r in per_image) / n
+        for k in ("ab_error", "ab_error_no_reference", "ab_error_gray", "dl_mean")
+    )
+    return {
+        "images": len(per_image),
+        "skipped_gray_reference": skipped,
+        "reference_share": REFERENCE_SHARE,
+        "ab_error": err,
+        "ab_error_no_reference": plain,
+        "ab_error_gray": gray_err,
+        "ratio_to_gray": err / max(gray_err, 1e-9),
+        "ratio_to_no_reference": err / max(plain, 1e-9),
+        "dl_mean": dl_mean,
+        "images_detail": per_image,
+    }
+
+
 # --------------------------------------------------------------- figures ---
 
 
@@ -416,6 +481,31 @@ def contact_sheet(rows, path: Path) -> None:
     for (name, gray, ours, truth, scale), h in zip(rows, heights, strict=True):
         draw.text((pad, y), f"{name}   scale {scale:.2f}", fill=(60, 60, 60))
         for c, img in enumerate((gray, ours, truth)):
+            sheet.paste(Image.fromarray(img), (pad + c * (THUMB + pad), y + label))
+        y += h + label + pad
+    sheet.save(path)
+
+
+def reference_sheet(rows, path: Path) -> None:
+    """One row per photo: the reference (its left part) | the rest in gray | without
+    the reference | with it | the original."""
+    from PIL import Image, ImageDraw
+
+    pad, label = 6, 16
+    heads = ("reference", "gray input", "no reference", "with reference", "original")
+    heights = [max(img.shape[0] for img in r[1:]) for r in rows]
+    sheet = Image.new(
+        "RGB",
+        (len(heads) * (THUMB + pad) + pad, label + pad + sum(h + label + pad for h in heights)),
+        "white",
+    )
+    draw = ImageDraw.Draw(sheet)
+    for c, head in enumerate(heads):
+        draw.text((pad + c * (THUMB + pad), 2), head, fill=(0, 0, 0))
+    y = label + pad
+    for (name, *images), h in zip(rows, heights, strict=True):
+        draw.text((pad, y), name, fill=(60, 60, 60))
+        for c, img in enumerate(images):
             sheet.paste(Image.fromarray(img), (pad + c * (THUMB + pad), y + label))
         y += h + label + pad
     sheet.save(path)
@@ -505,6 +595,7 @@ def run_report(args) -> int:
     total = len(paths) * (
         1 + (len(PROMPT_WORDS) if args.prompt_check else 0) + (1 if args.hint_check else 0)
     ) + sum(p.stem in captions for p in paths)
+    total += len(paths) if args.reference_check else 0
     bar = tqdm(total=total, disable=args.quiet, unit="image", file=sys.stderr)
     report, sheet = evaluate_images(pipe, paths, args.steps, args.guidance, bar)
     report = {
@@ -522,6 +613,11 @@ def run_report(args) -> int:
         report["caption_check"] = caption_check(
             pipe, paths, captions, args.steps, args.guidance, bar
         )
+    ref_sheet: list = []
+    if args.reference_check:
+        report["reference_check"] = reference_check(
+            pipe, paths, args.steps, args.guidance, bar, ref_sheet
+        )
     bar.close()
     written = [metrics_path]
     if sheet_path is not None and plot_path is not None:
@@ -529,6 +625,11 @@ def run_report(args) -> int:
         scale_plot(report["scale_curve"], plot_path)
         report["files"] = {"contact_sheet": sheet_path.name, "scale_plot": plot_path.name}
         written += [sheet_path, plot_path]
+        if ref_sheet:
+            ref_path = sheet_path.with_name("reference_sheet.png")
+            reference_sheet(ref_sheet, ref_path)
+            report["files"]["reference_sheet"] = ref_path.name
+            written.append(ref_path)
     metrics_path.write_text(json.dumps(report, indent=1) + "\n")
     for key in ("auto", "1.0"):
         short = {k: _rounded(v) for k, v in report[key]["summary"].items()}
@@ -563,6 +664,26 @@ def run_report(args) -> int:
             f"no prompt {cc['ab_error_no_prompt']:.2f}, gray {cc['ab_error_gray']:.2f} "
             f"(ratio to gray {cc['ratio_to_gray']:.3f}, to no prompt {cc['ratio_to_no_prompt']:.3f})"
         )
+    if args.reference_check:
+        rc = report["reference_check"]
+        print(
+            f"reference check ({rc['images']} photos, left {rc['reference_share']:.0%} lends "
+            f"its colour): a*b* error {rc['ab_error']:.2f}, no reference "
+            f"{rc['ab_error_no_reference']:.2f}, gray {rc['ab_error_gray']:.2f} (ratio to gray "
+            f"{rc['ratio_to_gray']:.3f}, to no reference {rc['ratio_to_no_reference']:.3f}), "
+            f"mean |dL*| {rc['dl_mean']:.3f}"
+            + (
+                f"; skipped (gray reference): {', '.join(rc['skipped_gray_reference'])}"
+                if rc["skipped_gray_reference"]
+                else ""
+            )
+        )
+        for r in rc["images_detail"]:
+            print(
+                f"  {r['name']:40s} a*b* error {r['ab_error']:6.2f}  no reference "
+                f"{r['ab_error_no_reference']:6.2f}  gray {r['ab_error_gray']:6.2f}"
+                f"  |dL*| {r['dl_mean']:.3f}"
+            )
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 

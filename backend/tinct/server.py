@@ -368,6 +368,7 @@ class Server:
             "device": self.device,
             "model": self.model_name,
             "ops": list(OPS),
+            "features": list(constants.FEATURES),
             "limits": {**self.config.limits.to_json(), "max_queue": self.config.max_queue},
             "heartbeat_interval": self.config.heartbeat_interval,
             "defaults": {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tinct import color
@@ -147,3 +149,16 @@ def reduce_hints(hints: np.ndarray, height: int, width: int) -> np.ndarray:
     rgb, alpha = color.resize_area_premultiplied(hints[..., :3], hints[..., 3], height, width)
     rgb = np.clip(rgb, 0.0, 1.0)
     return np.concatenate([rgb, alpha[..., None]], axis=2).astype(np.float32)
+
+
+def reference_photo(frame: object, fmt: PixelFormat) -> np.ndarray:
+    """A colorize request's reference frame -> float32 RGB, box-reduced in one pass to
+    a few times what tinct.reference matches on (it works on a bounded sample).
+    Raises ValueError when the photo is gray: it would have no colour to lend."""
+    from tinct import reference
+
+    factor = max(1, int(math.sqrt(fmt.pixels / (4 * reference.REFERENCE_PIXELS))))
+    rgb = np.ascontiguousarray(reduce_frame(frame, fmt, factor)[..., :3])
+    if reference.is_gray(rgb):
+        raise ValueError("'reference' is gray: it has no colour to lend; send a colour photo")
+    return rgb

@@ -41,6 +41,7 @@ from tinct.server_pixels import (
     fit_size,
     reduce_frame,
     reduce_hints,
+    reference_photo,
     small_source,
     to_rgba_float,
     with_rgb,
@@ -133,6 +134,12 @@ class Compute:
         hints = None
         if req.hints is not None:
             hints = reduce_hints(to_rgba_float(req.frames[1], req.hints), *image.shape[:2])
+        reference = None
+        if req.reference is not None:
+            try:
+                reference = reference_photo(req.frames[-1], req.reference)
+            except ValueError as exc:
+                raise JobFailed(E_BAD_PIXELS, str(exc)) from exc
         generator = torch.Generator().manual_seed(p["seed"]) if p["seed"] is not None else None
 
         # 2. Denoise, reporting every step; cancel by raising from the callback.
@@ -152,8 +159,9 @@ class Compute:
             guidance_scale=guidance,
             generator=generator,
             callback=on_step,
+            reference=reference,
         )
-        del hints
+        del hints, reference
         self._check(job)
 
         # 3. Scale: the ranker's pick unless the request fixed one.

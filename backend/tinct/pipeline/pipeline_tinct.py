@@ -19,6 +19,7 @@ from diffusers.utils import BaseOutput
 
 from tinct import color
 from tinct import hints as hint_propagation
+from tinct import reference as reference_match
 from tinct.pipeline.ranker import TinctRanker
 from tinct.pipeline.scheduler import ColdDiffusionScheduler
 
@@ -147,7 +148,9 @@ class TinctPipeline(DiffusionPipeline):
 
     # ------------------------------------------------------------ checks ---
 
-    def check_inputs(self, image, prompt, hints, num_inference_steps, guidance_scale, scale):
+    def check_inputs(
+        self, image, prompt, hints, num_inference_steps, guidance_scale, scale, reference=None
+    ):
         if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
             got = getattr(image, "shape", type(image).__name__)
             raise ValueError(f"image must be a (H, W, 3) float32 array in [0, 1], got {got}")
@@ -165,6 +168,18 @@ class TinctPipeline(DiffusionPipeline):
                     f"hints must be an RGBA float32 array of shape {image.shape[:2] + (4,)}, "
                     f"got {getattr(hints, 'shape', type(hints).__name__)}"
                 )
+        if reference is not None and (
+            not isinstance(reference, np.ndarray)
+            or reference.ndim != 3
+            or reference.shape[2] != 3
+            or reference.dtype != np.float32
+            or min(reference.shape[:2]) < 1
+        ):
+            raise ValueError(
+                "reference must be a (H, W, 3) float32 sRGB array in [0, 1] of any size, got "
+                f"{getattr(reference, 'shape', type(reference).__name__)} "
+                f"{getattr(reference, 'dtype', '')}"
+            )
         if not isinstance(num_inference_steps, int) or not 1 <= num_inference_steps <= 200:
             raise ValueError(
                 f"num_inference_steps must be an integer in 1..200, got {num_inference_steps!r}"
@@ -208,19 +223,42 @@ class TinctPipeline(DiffusionPipeline):
         lightness: np.ndarray,
         gray_latent: torch.Tensor,
         grid_pixels: int = hint_propagation.GRID_PIXELS,
+        reference: np.ndarray | None = None,
     ) -> HintInputs:
         """Everything the hints give: the U-Net's hint channels, the painted a*b* and
         where (for paste-back), and the edge-aware propagated field with its confidence
-        (blended into the chroma at render time). `grid_pixels` bounds the solve."""
+        (blended into the chroma at render time). `grid_pixels` bounds the solve.
+        A reference photo adds its confident matches (tinct.reference) as a second
+        field; painted hints win where both reach."""
         if not self.accepts_hints:
             return HintInputs(None)
         lc, (hl, wl) = self.latent_channels, gray_latent.shape[-2:]
         zeros = torch.zeros((1, lc + 1, hl, wl), device=gray_latent.device, dtype=gray_latent.dtype)
-        if hints is None or float(hints[..., 3].max()) <= 0.0:
+        painted = hints is not None and float(hints[..., 3].max()) > 0.0
+        if not painted and reference is None:
             return HintInputs(zeros)
         h, w = lightness.shape
-        rgb, alpha = color.resize_area_premultiplied(hints[..., :3], hints[..., 3], h, w)
-        ab, mask, field_ab, reach = hint_propagation.hint_chroma(rgb, alpha, lightness, grid_pixels)
+        ab = mask = field_ab = reach = None
+        if painted:
+            rgb, alpha = color.resize_area_premultiplied(hints[..., :3], hints[..., 3], h, w)
+            ab, mask, field_ab, reach = hint_propagation.hint_chroma(
+                rgb, alpha, lightness, grid_pixels
+            )
+        if reference is not None:
+            ref_ab, ref_mask = reference_match.reference_hints(reference, lightness)
+            ref_field, ref_reach = hint_propagation.propagate(
+                lightness, ref_ab, ref_mask, grid_pixels
+            )
+            if field_ab is None:
+                field_ab, reach = ref_field, ref_reach
+            else:  # painted hints win where the render trusts them
+                field_ab, _ = reference_match.prefer_painted(
+                    field_ab,
+                    hint_propagation.render_weight(reach),
+                    ref_field,
+                    hint_propagation.render_weight(ref_reach),
+                )
+                reach = np.maximum(reach, ref_reach)
         conf = hint_propagation.input_confidence(reach)
         hint_rgb = color.merge_luma(lightness, field_ab * conf[..., None])
         z_hint = self.encode_image(hint_rgb) - gray_latent
@@ -240,10 +278,13 @@ class TinctPipeline(DiffusionPipeline):
         guidance_scale: float = 1.5,
         generator: torch.Generator | None = None,
         callback: Callable[[int, int], None] | None = None,
+        reference: np.ndarray | None = None,
     ) -> ColorLatents:
-        """Run the denoiser; returns the latents from which any scale renders."""
+        """Run the denoiser; returns the latents from which any scale renders.
+        `reference`: an optional colour photo (float32 sRGB, any size) whose
+        matching regions lend their colour (tinct.reference)."""
         # 1. Check inputs
-        self.check_inputs(image, prompt, hints, num_inference_steps, guidance_scale, 1.0)
+        self.check_inputs(image, prompt, hints, num_inference_steps, guidance_scale, 1.0, reference)
         # 2. Bring the input to the working size; keep only its lightness
         h, w = self.work_size_for(*image.shape[:2])
         small = color.resize_area(image, h, w)
@@ -254,8 +295,9 @@ class TinctPipeline(DiffusionPipeline):
         # 4. Encode the prompt (and the empty prompt for classifier-free guidance)
         do_cfg = guidance_scale != 1.0 and prompt.strip() != ""
         cond = self.encode_prompt([prompt, ""] if do_cfg else [prompt])
-        # 5. Hints: propagated field as a colour latent + confidence
-        hinted = self.hint_inputs(hints, lightness, gray_latent)
+        # 5. Hints (painted, then reference matches): propagated field as a colour
+        #    latent + confidence
+        hinted = self.hint_inputs(hints, lightness, gray_latent, reference=reference)
         hint_input = hinted.channels
         # 6. Denoising loop (cold diffusion, Algorithm 2), from t = T down
         self.scheduler.set_timesteps(num_inference_steps, device=gray_latent.device)
@@ -385,12 +427,22 @@ class TinctPipeline(DiffusionPipeline):
         scale: float | str = "auto",
         generator: torch.Generator | None = None,
         callback: Callable[[int, int], None] | None = None,
+        reference: np.ndarray | None = None,
     ) -> TinctPipelineOutput:
         # 1. Check inputs
-        self.check_inputs(image, prompt, hints, num_inference_steps, guidance_scale, scale)
+        self.check_inputs(
+            image, prompt, hints, num_inference_steps, guidance_scale, scale, reference
+        )
         # 2. Predict the colour latent
         latents = self.predict(
-            image, prompt, hints, num_inference_steps, guidance_scale, generator, callback
+            image,
+            prompt,
+            hints,
+            num_inference_steps,
+            guidance_scale,
+            generator,
+            callback,
+            reference=reference,
         )
         # 3. Choose the scale and render at full resolution with the input's luma
         s = self.pick_scale(latents) if scale == "auto" else float(scale)

@@ -298,8 +298,10 @@ class Client:
         scale: float | str = "auto",
         seed: int | None = None,
         preview_side: int | None = None,
+        reference: Layer | None = None,
     ) -> str:
-        """Send a colorize request; returns its request id for ``events``."""
+        """Send a colorize request; returns its request id for ``events``.
+        ``reference``: a colour photo of any size whose colours the result borrows."""
         fields = {
             "image": image.format.to_json(),
             "prompt": prompt,
@@ -313,6 +315,9 @@ class Client:
         if hints is not None:
             fields["hints"] = hints.format.to_json()
             frames.append(hints.data)
+        if reference is not None:
+            fields["reference"] = reference.format.to_json()
+            frames.append(reference.data)
         return self._send(OP_COLORIZE, fields, frames)
 
     def events(self, rid: str) -> Iterator[Event]:

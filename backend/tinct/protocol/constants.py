@@ -18,6 +18,11 @@ OP_CANCEL = "cancel"
 OP_STATUS = "status"
 OP_SHUTDOWN = "shutdown"
 OP_ECHO = "echo"  # diagnostic: returns its pixel frame (used to measure transport cost)
+# Optional parts of a colorize request, announced in hello's "features" (a client
+# checks for one before using it; an older daemon lacks the entry).
+FEATURE_HINTS = "hints"  # an RGBA frame of painted colour, the image's size
+FEATURE_REFERENCE = "reference"  # a colour photo of any size that lends its colours
+FEATURES = (FEATURE_HINTS, FEATURE_REFERENCE)
 OPS = (OP_HELLO, OP_COLORIZE, OP_RESCALE, OP_APPLY, OP_CANCEL, OP_STATUS, OP_SHUTDOWN, OP_ECHO)
 
 # --- Replies: header field "reply" -----------------------------------------

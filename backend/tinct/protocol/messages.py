@@ -81,6 +81,7 @@ class Request:
     params: dict = field(default_factory=dict)
     image: PixelFormat | None = None
     hints: PixelFormat | None = None
+    reference: PixelFormat | None = None  # colorize: a colour photo of any size
     frames: list = field(default_factory=list)  # pixel frames (frame 1..), unchanged
 
 
@@ -264,10 +265,26 @@ def _parse_colorize(header, rid, pixel_frames, limits):
                 f"'hints' must be RGBA (4 channels) of the image's size {image.width}x{image.height}, "
                 f"got {hints.width}x{hints.height}x{hints.channels}",
             )
-    _expect_frames(OP_COLORIZE, pixel_frames, 2 if hints else 1, "image, then hints if described")
-    image.check_frame(memoryview(pixel_frames[0]).nbytes, field="image")
-    if hints:
-        hints.check_frame(memoryview(pixel_frames[1]).nbytes, field="hints")
+    reference = None
+    if header.get("reference") is not None:
+        reference = PixelFormat.from_json(
+            header["reference"], field="reference", max_pixels=limits.max_pixels
+        )
+        if reference.channels < 3:
+            raise ProtocolError(
+                E_BAD_HEADER,
+                f"'reference' must be a colour photo (3 or 4 channels), got {reference.channels}",
+            )
+    described = [("image", image), ("hints", hints), ("reference", reference)]
+    described = [(name, fmt) for name, fmt in described if fmt is not None]
+    _expect_frames(
+        OP_COLORIZE,
+        pixel_frames,
+        len(described),
+        "image, then hints if described, then reference if described",
+    )
+    for frame, (name, fmt) in zip(pixel_frames, described, strict=True):
+        fmt.check_frame(memoryview(frame).nbytes, field=name)
     prompt = header.get("prompt", "")
     if not isinstance(prompt, str) or len(prompt) > MAX_PROMPT_CHARS:
         raise ProtocolError(
@@ -281,7 +298,7 @@ def _parse_colorize(header, rid, pixel_frames, limits):
         "seed": _opt_int(header, "seed", 0, 2**63 - 1),
         "preview_side": _opt_int(header, "preview_side", 0, MAX_PREVIEW_SIDE),
     }
-    return Request(OP_COLORIZE, rid, params, image, hints, list(pixel_frames))
+    return Request(OP_COLORIZE, rid, params, image, hints, reference, list(pixel_frames))
 
 
 def _parse_rescale(header, rid, pixel_frames, limits):
@@ -309,7 +326,7 @@ def _parse_echo(header, rid, pixel_frames, limits):
     image = PixelFormat.from_json(header.get("image"), field="image", max_pixels=limits.max_pixels)
     _expect_frames(OP_ECHO, pixel_frames, 1, "image")
     image.check_frame(memoryview(pixel_frames[0]).nbytes, field="image")
-    return Request(OP_ECHO, rid, {}, image, None, list(pixel_frames))
+    return Request(OP_ECHO, rid, {}, image, frames=list(pixel_frames))
 
 
 _PARSERS = {
