@@ -112,7 +112,7 @@ def test_pipeline_without_hint_channels_ignores_hints(photo):
 def test_autoencoder_tiny_works_too(photo):
     pipe = build_tiny_pipeline(seed=2, kind="tiny")
     out = pipe(photo, prompt="green", num_inference_steps=2, scale="auto")
-    assert out.images[0].shape == photo.shape and 0.6 <= out.scale <= 1.4
+    assert out.images[0].shape == photo.shape and 0.6 <= out.scale <= 1.0
 
 
 def test_progress_callback_counts_steps_and_can_cancel(tiny_pipe, photo):

@@ -221,19 +221,21 @@ class Colorizer:
             try:
                 kind, value = events.get(timeout=0.03)
             except queue.Empty:
-                job = progress.poll()
-                if job is not None and self.job is not None:
-                    self.client.cancel(self.job)
-                continue
+                kind, value = "idle", None
             if kind == "error":
                 raise value
             if kind == "done":
                 break
-            if value.kind == "queued":
-                self.job = value.job
-            elif value.kind == "result":
-                result = value
-            progress.show(value)
+            if kind == "event":
+                if value.kind == "queued":
+                    self.job = value.job
+                elif value.kind == "result":
+                    result = value
+                progress.show(value)
+            # Checked after every event too: a fast job's events never leave the queue
+            # empty for long, and a Cancel pressed then must still reach the daemon.
+            if self.job is not None and progress.poll() is not None:
+                self.client.cancel(self.job)
         if getattr(progress, "cancel_sent", False):  # the result beat the cancel: drop it
             raise Cancelled("cancelled", "cancelled by the user")
         if result is None or result.layer is None:

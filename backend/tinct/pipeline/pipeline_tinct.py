@@ -23,7 +23,11 @@ from tinct import reference as reference_match
 from tinct.pipeline.ranker import TinctRanker
 from tinct.pipeline.scheduler import ColdDiffusionScheduler
 
-DEFAULT_SCALE_GRID = tuple(float(s) for s in np.linspace(0.6, 1.4, 9))
+# The ranker's choices for --scale auto. Capped at 1.0 (the paper's grid goes to 1.4):
+# on the real-photo validation split the ranker chose above 1.0 for 9 of 14 photos,
+# and the auto result's a*b* error was 0.905x all-gray's against 0.861x at 1.0; a
+# colour the model is unsure of is better muted than amplified.
+DEFAULT_SCALE_GRID = tuple(float(s) for s in np.linspace(0.6, 1.0, 5))
 
 
 @dataclass

@@ -100,7 +100,7 @@ MIN_STEPS, MAX_STEPS = 1, 200
 DEFAULT_GUIDANCE = 1.5
 MIN_GUIDANCE, MAX_GUIDANCE = 0.0, 20.0
 DEFAULT_SCALE = 1.0  # 1 = as the model predicts; colorize's own default is "auto"
-MIN_SCALE, MAX_SCALE = 0.0, 2.0  # 0 = gray; the ranker's auto grid lies inside (0.6-1.4)
+MIN_SCALE, MAX_SCALE = 0.0, 2.0  # 0 = gray; the ranker's auto grid lies inside (0.6-1.0)
 
 # --- Files and environment -------------------------------------------------
 CONNECTION_FILE = "daemon.json"
