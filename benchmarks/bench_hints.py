@@ -16,22 +16,14 @@ Prints, from one run on this machine:
 from __future__ import annotations
 
 import argparse
-import time
-from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from bench_reference import best_of, photo
 
 from tinct import color, hints
 from tinct.pipeline import load_pipeline
 
-ROOT = Path(__file__).resolve().parents[1]
 SIZES = {"0.25 MP": (400, 640), "24 MP": (3984, 6000)}
-
-
-def photo(height: int, width: int) -> np.ndarray:
-    gray = Image.open(ROOT / "docs" / "sample-bw.png").convert("RGB")
-    return color.to_float(np.asarray(gray.resize((width, height), Image.BILINEAR)))
 
 
 def hint_patches(height: int, width: int, count: int = 16, seed: int = 0) -> np.ndarray:
@@ -44,15 +36,6 @@ def hint_patches(height: int, width: int, count: int = 16, seed: int = 0) -> np.
     ):
         out[y - r : y + r + 1, x - r : x + r + 1] = (0.35, 0.55, 0.85, 1.0)
     return out
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> int:
