@@ -21,8 +21,8 @@ from tinct.evaluate import ab_error, hint_points, inverse_distance, read_truth
 from tinct.pipeline import load_pipeline
 from tinct.train.data import list_images
 
-CANDIDATES = (0.16, 0.4, 0.6, 0.8, 1.2, float("inf"))  # inf: the model alone
-SIGMAS = (1.5, 2.0, 3.0, 4.0)
+CANDIDATES = (0.04, 0.16, 0.3, 0.6, float("inf"))  # inf: the model alone
+SIGMAS = (2.0, 4.0)
 
 
 def main() -> int:
