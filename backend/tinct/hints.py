@@ -106,9 +106,8 @@ def propagate(
     )
     x = solver.solve(rhs.astype(np.float64)).astype(np.float32).reshape(gh, gw, 3)
     if (gh, gw) != (h, w):
-        guide = color.resize_area(lightness.astype(np.float32), gh, gw) / 100.0
         full = lightness.astype(np.float32) / 100.0
-        x = color.guided_upsample(x, guide, full, radius=2, eps=1e-3)
+        x = color.guided_upsample(x, small_l / 100.0, full, radius=2, eps=1e-3)
     reach = np.maximum(x[..., 0], 1e-6)
     # Where the hints barely reach the ratio is noise; its weight there is ~0 anyway.
     field = np.clip(x[..., 1:] / reach[..., None], -128.0, 128.0)
