@@ -133,15 +133,11 @@ def precompute_latents(pipe: TinctPipeline, photos: list[Photo], sides=(384,), m
             f = min(1.0, side / max(h, w))
             hh, ww = max(64, int(h * f) // 8 * 8), max(64, int(w * f) // 8 * 8)
             rgb = color.resize_area(p.rgb, hh, ww)
-            variants = [(rgb, p.caption)]
-            if mirror:
-                variants.append((np.ascontiguousarray(rgb[:, ::-1]), p.caption))
-            z_g = pipe.encode_image(color.gray(rgb))
-            for r, caption in variants:
+            for flip in (False, True) if mirror else (False,):
+                r = np.ascontiguousarray(rgb[:, ::-1]) if flip else rgb
                 z_x = pipe.encode_image(r)
-                mirrored = mirror and r is variants[1][0]
-                zg = pipe.encode_image(color.gray(r)) if mirrored else z_g
-                items.append((r, z_x[0], zg[0], caption))
+                z_g = pipe.encode_image(color.gray(r))
+                items.append((r, z_x[0], z_g[0], p.caption))
     return items
 
 
