@@ -174,8 +174,8 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         assert r["gray_after"][:2] == ["RGBA", "U16"]
         assert r["gray_after"][2] == [*r["gray_before"][2], first + " x1.90"]
         assert "Converted the image from Grayscale" in r["gray_status"], r["gray_status"]
-        assert r["gray_undo1"] == ["RGBA", "U16", r["gray_before"][2]]
-        assert r["gray_undo2"] == r["gray_before"]
+        # one Ctrl+Z: the result goes and the image is Grayscale again
+        assert r["gray_undo1"] == r["gray_before"]
         assert r["colorize_enabled_after_error"]
     finally:
         kill_krita_in(home)

@@ -88,6 +88,7 @@ class TinctDocker(DockWidget):
         self._bridge = _Bridge()
         self._bridge.event.connect(self._on_worker, Qt.QueuedConnection)
         self._target = None  # (document, color layer, Source, full-result bytes)
+        self._converted_for = None  # the target whose result converted a Grayscale image
         self._source = None  # (document, node): the layer Colorize colorizes
         self._hidden: list = []  # layers "Before" hid
         self._slider_worker = Latest(self._adjust_in_worker)
@@ -245,6 +246,8 @@ class TinctDocker(DockWidget):
             self.refresh_hint_layers()
             target = self._target
             if target is not None and not kdoc.contains(target[0], target[1]):
+                if target is self._converted_for:
+                    self._undo_conversion(target[0])
                 self._target = None
                 self._hidden = []
                 self.before_button.setChecked(False)
@@ -252,6 +255,24 @@ class TinctDocker(DockWidget):
                 self._refresh()
         except Exception:  # a closed document: nothing to watch
             self._target = None
+
+    def _undo_conversion(self, document) -> None:
+        """The result of a Grayscale image was undone: undo its RGB conversion too, so
+        one Ctrl+Z restores the image as it was. Krita's scripting API cannot group the
+        two undo steps, so the plugin takes the second one itself, and only when the
+        layer went by undo (redo is possible: a deletion would have cleared it), the
+        image is still RGB and it is the active image."""
+        self._converted_for = None
+        app = Krita.instance()
+        undo, redo = app.action("edit_undo"), app.action("edit_redo")
+        if (
+            document.colorModel() != kdoc.GRAY_MODEL
+            and redo is not None
+            and redo.isEnabled()
+            and undo is not None
+            and kdoc.same_document(app.activeDocument(), document)
+        ):
+            undo.trigger()
 
     def _refresh(self) -> None:
         c = self.state.controls()
@@ -470,6 +491,7 @@ class TinctDocker(DockWidget):
         layer = kdoc.add_color_layer(document, node, data, source, name=name, masked=True)
         # alpha is the same at every scale: the slider preview reuses this (masked) alpha
         self._target = (document, layer, source, data)
+        self._converted_for = self._target if note else None
         self.timings["write"] = time.monotonic() - t0
         self.state.on_result(ev.job, scale, auto_scale, note)
         self.slider.blockSignals(True)

@@ -11,8 +11,9 @@ added, the source is never touched, and one Ctrl+Z removes the result.
 A Grayscale document is read as RGBA (R = G = B) and converted to RGBA at its own
 depth only when the result arrives (``Document.setColorSpace``). Krita records
 that conversion as an undo step of its own and its scripting API has no way to
-group steps, so there Ctrl+Z removes the result and a second Ctrl+Z restores
-Grayscale (measured in Krita 5.1).
+group steps; the docker therefore follows a Ctrl+Z that removed such a result
+with the second undo itself, so one Ctrl+Z restores Grayscale (docker.py,
+``_undo_conversion``).
 
 ``Node.setBlendingMode`` on a layer of the document is an undo step of its own
 (measured), so new layers get their Color mode in a throwaway 1x1 document and
@@ -41,7 +42,7 @@ from .pixels import (
 from .tinct_protocol.layers import HINT_LAYER_NAME, is_result_name, result_layer_name
 
 BLEND_MODE = "color"  # Krita's HSY "Color" mode (there is no LCh mode)
-__all__ = ["HINT_LAYER_NAME", "result_layer_name"]
+__all__ = ["GRAY_MODEL", "HINT_LAYER_NAME", "result_layer_name"]
 
 
 @dataclass
@@ -92,7 +93,7 @@ def convert_to_rgb(document, source: Source) -> str:
     if not document.setColorSpace("RGBA", depth, ""):
         raise UnsupportedLayer(f"Krita could not convert the image to RGBA {depth}")
     document.waitForDone()
-    return f"converted the image from Grayscale to RGB ({depth}); a second Ctrl+Z undoes that"
+    return f"converted the image from Grayscale to RGB ({depth}); one Ctrl+Z undoes both"
 
 
 def previous_results(document, source_node) -> list:
@@ -137,6 +138,11 @@ def _detached_color_layer(model: str, depth: str, profile: str):
 def same(a, b) -> bool:
     """The same layer (wrappers of one layer made at different times compare unequal)."""
     return a is not None and b is not None and a.uniqueId() == b.uniqueId()
+
+
+def same_document(a, b) -> bool:
+    """Whether two Document wrappers name one open image (libkis compares them by value)."""
+    return a is not None and b is not None and a == b
 
 
 def in_document(document, node):
