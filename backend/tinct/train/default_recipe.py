@@ -47,8 +47,9 @@ def _random_crop(rgb: np.ndarray, size: int, rng: np.random.Generator) -> np.nda
     return crop[:, ::-1] if rng.random() < 0.5 else crop
 
 
-def _cosine(opt, step: int, total_guess: int, base: float) -> None:
-    lr = base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step / max(total_guess, 1), 1.0))))
+def _cosine(opt, elapsed: float, budget: float, base: float) -> None:
+    """Cosine decay to 0.1x over the phase's time budget (steps vary with the machine's load)."""
+    lr = base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(elapsed / max(budget, 1e-9), 1.0))))
     for g in opt.param_groups:
         g["lr"] = lr
 
@@ -70,7 +71,6 @@ def train_vae(
     vae = pipe.vae.train()
     opt = torch.optim.AdamW(vae.parameters(), lr=lr, weight_decay=1e-4)
     t0, step, budget = time.time(), 0, minutes * 60
-    expected = int(budget / 0.35)
     while time.time() - t0 < budget:
         crops = []
         for _ in range(batch):
@@ -81,7 +81,7 @@ def train_vae(
         opt.zero_grad()
         loss.backward()
         opt.step()
-        _cosine(opt, step, expected, lr)
+        _cosine(opt, time.time() - t0, budget, lr)
         if step % 50 == 0:
             _log(log, "vae", step, loss.item(), t0)
         step += 1
@@ -169,6 +169,7 @@ def train_unet(
     save=None,
     save_every: float = 0.0,
     lr: float = 4e-4,
+    caption_dropout: float = 0.1,
 ):
     """`save()` runs every `save_every` minutes (0: never), so an interrupted
     session leaves a model folder that `--init` continues from."""
@@ -180,7 +181,6 @@ def train_unet(
     opt = torch.optim.AdamW(unet.parameters(), lr=lr, weight_decay=1e-4)
     T = pipe.scheduler.config.num_train_timesteps
     t0, step, budget = time.time(), 0, minutes * 60
-    expected = int(budget / 0.8)
     empty = pipe.encode_prompt([""])
     cache: dict[str, torch.Tensor] = {}
     last_save = t0
@@ -210,7 +210,7 @@ def train_unet(
                 else:
                     hin = torch.zeros((1, 5, lsize, lsize))
             hint_in.append(hin[0])
-            caps.append("" if rng.random() < 0.1 else caption)
+            caps.append("" if rng.random() < caption_dropout else caption)
         z_x, z_g, hin = torch.stack(zs), torch.stack(zgs), torch.stack(hint_in)
         delta = z_x - z_g
         # DESIGN.md: t = T (pure gray) must not starve -> 60% of samples there.
@@ -233,7 +233,7 @@ def train_unet(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
         opt.step()
-        _cosine(opt, step, expected, lr)
+        _cosine(opt, time.time() - t0, budget, lr)
         if step % 25 == 0:
             _log(log, "unet", step, float(loss), t0)
         step += 1
@@ -300,6 +300,12 @@ def main(argv: list[str] | None = None) -> int:
         help="share of photos that get a hue-rotated copy, its caption naming the new colour",
     )
     ap.add_argument(
+        "--caption-dropout",
+        type=float,
+        default=0.1,
+        help="share of U-Net samples trained with the empty prompt (the no-prompt default)",
+    )
+    ap.add_argument(
         "--save-every",
         type=float,
         default=10.0,
@@ -363,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
                 save=save,
                 save_every=args.save_every,
                 lr=args.unet_lr,
+                caption_dropout=args.caption_dropout,
             )
         if args.ranker_minutes > 0:
             train_ranker(pipe, items, args.ranker_minutes, rng, log)
