@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Choose `tinct.hints.REACH_FULL` on the validation split (the only split tuned on).
+"""Choose `tinct.hints` settings on the validation split (the only split tuned on).
 
 For each photo: gray it, give 16 true-colour patches (as `tinct eval
---hint-check 16` does), predict once, then blend the propagated field into the
-model's chroma with confidence = reach / R for several R, and report the a*b*
-error of each against inverse-distance interpolation of the same patches.
+--hint-check 16` does), predict once, then for each solve setting (sigma, the
+non-local share) blend the propagated field into the model's chroma with
+confidence = reach / R for several R (REACH_FULL), and report the a*b* error of
+each, and of the field alone, against inverse-distance interpolation of the
+same patches, all at work size.
 
     python scripts/tune_hint_reach.py data/images/val
 """
@@ -22,7 +24,7 @@ from tinct.pipeline import load_pipeline
 from tinct.train.data import list_images
 
 CANDIDATES = (0.04, 0.16, 0.3, 0.6, float("inf"))  # inf: the model alone
-SIGMAS = (2.0, 4.0)
+SOLVES = ((4.0, 0.0), (4.0, 0.4), (4.0, 0.5), (8.0, 0.4))  # (sigma, non-local share)
 
 
 def main() -> int:
@@ -45,34 +47,32 @@ def main() -> int:
         rgb, alpha = color.resize_area_premultiplied(
             painted[..., :3], painted[..., 3], *light.shape
         )
-        saved = hints.SIGMA_LSTAR
-        solved = {}
-        try:
-            for sigma in SIGMAS:
-                hints.SIGMA_LSTAR = sigma
-                solved[sigma] = hints.hint_chroma(rgb, alpha, light)[2:]  # field, reach
-        finally:
-            hints.SIGMA_LSTAR = saved
+        solved = {
+            (sigma, share): hints.hint_chroma(rgb, alpha, light, sigma=sigma, nonlocal_share=share)[
+                2:
+            ]  # field, reach
+            for sigma, share in SOLVES
+        }
         latents.hint_field = latents.hint_confidence = None
         model_ab = pipe.chroma_at_work(latents, 1.0)  # model + pasted patches, no field
         lab_truth = color.rgb_to_lab(color.resize_area(truth, *light.shape))[..., 1:]
         idw = inverse_distance((h, w), centres, ab)
         idw = np.where(painted[..., 3:] > 0, color.rgb_to_lab(truth)[..., 1:], idw)
         idw_errs.append(ab_error(color.merge_luma(color.luminance_lstar(gray), idw), truth))
-        for sigma, (field, reach) in solved.items():
+        for solve, (field, reach) in solved.items():
             for r in CANDIDATES:
                 c = np.clip(reach / r, 0.0, 1.0)[..., None]
                 blend = model_ab * (1 - c) + field * c
                 err = float(np.linalg.norm(blend - lab_truth, axis=-1).mean())
-                errs.setdefault((sigma, r), []).append(err)
+                errs.setdefault((solve, r), []).append(err)
             err = float(np.linalg.norm(field - lab_truth, axis=-1).mean())
-            errs.setdefault((sigma, "field"), []).append(err)
+            errs.setdefault((solve, "field"), []).append(err)
         print(f"{path.stem:40s} idw {idw_errs[-1]:.2f}", file=sys.stderr)
     idw = np.mean(idw_errs)
-    for (sigma, r), e in errs.items():
+    for ((sigma, share), r), e in errs.items():
         what = "the field alone" if r == "field" else f"REACH_FULL {r:6.3f}"
         print(
-            f"SIGMA_LSTAR {sigma:4.1f}, {what}: a*b* error {np.mean(e):.2f} "
+            f"sigma {sigma:4.1f}, non-local share {share:.1f}, {what}: a*b* error {np.mean(e):.2f} "
             f"= {np.mean(e) / idw:.3f}x inverse distance"
         )
     return 0

@@ -63,6 +63,28 @@ def test_two_hinted_regions_keep_their_own_colours():
     assert conf.min() > 0.95
 
 
+def test_like_lightness_takes_like_colour_across_a_reached_region():
+    """Stripes of two lightnesses (close enough to pass colour), a red hint on a dark
+    stripe at the left and a blue one on a light stripe at the right: in the middle,
+    the non-local estimate gives each stripe more of the colour of its own lightness
+    than the solve alone, and both leave the region fully reached."""
+    lightness = np.full((40, 120), 50.0, np.float32)
+    lightness[:, (np.arange(120) // 4) % 2 == 1] = 56.0
+    ab = np.zeros((40, 120, 2), np.float32)
+    mask = np.zeros((40, 120), np.float32)
+    mask[18:22, 0:4], ab[18:22, 0:4] = 1.0, (60.0, 40.0)  # red on a dark stripe
+    mask[18:22, 116:120], ab[18:22, 116:120] = 1.0, (0.0, -40.0)  # blue on a light one
+    middle = slice(48, 72)
+    dark = lightness[:, middle] < 53.0
+    gaps = {}
+    for share in (0.0, hints.NONLOCAL_SHARE):
+        field, reach = hints.propagate(lightness, ab, mask, nonlocal_share=share)
+        a = field[:, middle, 0]
+        gaps[share] = float(a[dark].mean() - a[~dark].mean())
+        assert hints.render_weight(reach).min() > 0.95
+    assert gaps[hints.NONLOCAL_SHARE] > 2.0 * gaps[0.0] + 1.0, gaps
+
+
 def test_cost_is_bounded_by_the_grid_whatever_the_input_size():
     lightness, horizon = sky_over_ground(h=1200, w=1900)
     ab, mask = blue_dots(lightness, horizon, 8)
