@@ -88,7 +88,7 @@ def test_rect_intersection():
 
 def test_arguments_declared_once_with_defaults_in_range():
     names = [a.name for a in request.ARGUMENTS]
-    assert names == ["prompt", "auto", "scale", "steps", "hint-layer"]
+    assert names == ["prompt", "auto", "scale", "steps", "hint-layer", "reference-layer"]
     for arg in request.ARGUMENTS:
         if arg.minimum is not None:
             assert arg.minimum <= arg.default <= arg.maximum, arg.name
@@ -164,3 +164,18 @@ def test_hint_choices_never_offer_the_source_or_results():
     assert request.is_helper("Strokes", hint_name="Strokes") and not request.is_helper("Photo")
     with pytest.raises(ValueError, match="is a Tinct result"):
         request.pick_hint_layer("Tinct x1.00", names, "Photo")
+
+
+def test_reference_choices_list_every_image_but_never_the_source_or_helpers():
+    layers = [("scan.png", "Photo", 1), ("scan.png", "Tinct hints", 2),
+              ("scan.png", "Tinct x1.00", 3), ("beach.jpg", "Background", 4),
+              ("beach.jpg", "Photo", 5)]  # fmt: skip
+    assert request.reference_choices(layers, source=1) == [
+        (request.NO_REFERENCE, None), ("beach.jpg / Background", 4), ("beach.jpg / Photo", 5)]  # fmt: skip
+    req = request.check_arguments("", True, 1.0, 2, None, "Background")
+    assert req.reference_layer == "Background" and "reference" not in req.colorize_kwargs()
+    assert request.check_reference("Background", is_source=False, is_group=False) == "Background"
+    with pytest.raises(ValueError, match="'Photo' is the layer being colorized"):
+        request.check_reference("Photo", is_source=True, is_group=False)
+    with pytest.raises(ValueError, match="is a layer group"):
+        request.check_reference("Group", is_source=False, is_group=True)

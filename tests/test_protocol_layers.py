@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tinct.protocol.layers import HINT_LAYER_NAME, is_result_name, result_layer_name
+from tinct.protocol.layers import (
+    HINT_LAYER_NAME,
+    NO_REFERENCE,
+    is_result_name,
+    reference_label,
+    result_layer_name,
+)
 
 
 def test_result_names_say_how_the_layer_was_made():
@@ -19,3 +25,14 @@ def test_results_are_recognised_and_nothing_else():
         assert is_result_name(name), name
     for name in (HINT_LAYER_NAME, "photo", "Tinct", "Tinctures", "Tinct notes"):
         assert not is_result_name(name), name
+
+
+def test_a_reference_is_named_in_the_result_and_still_recognised():
+    name = result_layer_name("blue sky", 1.1, reference="beach")
+    assert name == 'Tinct \u2014 "blue sky" ref "beach" x1.10'
+    bare = result_layer_name("", 0.8, auto=True, reference="  a\nlong   reference layer name here ")
+    assert bare.startswith('Tinct ref "a long reference layer name')  # cut to 30 characters
+    assert bare.endswith('\u2026" x0.80 auto') and len(bare) == len('Tinct ref "" x0.80 auto') + 30
+    assert is_result_name(name) and is_result_name(bare)
+    assert reference_label("scan.png", "Background") == "scan.png / Background"
+    assert not is_result_name(NO_REFERENCE)

@@ -5,7 +5,9 @@ The only module of the plug-in that imports GIMP. It reads the source layer at i
 own precision through a Gegl buffer, sends it to the local Tinct daemon (through the
 vendored standard-library client, `tinct_protocol`), and puts the returned color
 layer above the source in LCh Color mode, masked by the selection, named for how it
-was made (``Tinct — "blue sky" x1.10``). The source layer is never written to.
+was made (``Tinct — "blue sky" x1.10``). The source layer is never written to. An
+optional reference layer (any open image's, any size) goes along as a colour photo whose
+colours the result borrows.
 Validation, format mapping and the mask decision live in the host-free `tinct_gimp`
 package next to this file.
 
@@ -43,11 +45,12 @@ from tinct_protocol.layers import is_result_name, result_layer_name  # noqa: E40
 
 PREVIEW_SIDE = 0  # the dialog previews on the real layer, not a thumbnail
 # Test hook (tests/test_gimp_host.py): the path of a JSON file {"set": {...},
-# "hint": NAME, "cancel_at_step": N, "scales": [...], "accept": bool, "screenshot": PATH,
+# "hint": NAME, "reference": LABEL, "cancel_at_step": N, "scales": [...], "accept": bool, "screenshot": PATH,
 # "screenshot_main": PATH},
 # read at each interactive run. When the file exists, the dialogs answer themselves:
 # "set" is typed into the first (GIMP fills an interactive run's config from the
-# last-used values, not from the caller) and "hint" picked in its hint list, OK; the
+# last-used values, not from the caller), "hint" picked in its hint list and "reference"
+# ("image / layer") in its reference list, OK; the
 # progress dialog's Cancel is pressed at step "cancel_at_step"; the Colourfulness
 # slider is moved through "scales" (each move re-renders the layer, as a user's drag
 # does), the screen is saved to "screenshot", and the dialog is accepted or cancelled.
@@ -168,11 +171,12 @@ def _error(procedure, message: str):
 class Colorizer:
     """One run: source pixels in, the daemon's result, then the color layer out."""
 
-    def __init__(self, image, source, req: request.ColorizeRequest, hint_layer):
+    def __init__(self, image, source, req: request.ColorizeRequest, hint_layer, reference=None):
         self.image = image
         self.source = source
         self.req = req
         self.hint_layer = hint_layer
+        self.reference = reference
         self.fmt = formats.format_for_precision(image.get_precision().value_name)
         self.client = None
         self.job: str | None = None
@@ -194,13 +198,23 @@ class Colorizer:
         data = read_pixels(self.hint_layer, formats.HINT_FORMAT, rect, Gegl.AbyssPolicy.NONE)
         return Layer.from_buffer(data, w, h, 4, formats.HINT_FORMAT.dtype)
 
+    def _reference(self) -> Layer | None:
+        """The whole reference layer (any size, any open image) at its image's precision,
+        read like the source (a Grayscale one as R = G = B: the daemon refuses it)."""
+        if self.reference is None:
+            return None
+        fmt = formats.format_for_precision(self.reference.get_image().get_precision().value_name)
+        w, h = self.reference.get_width(), self.reference.get_height()
+        return Layer.from_buffer(read_pixels(self.reference, fmt), w, h, 4, fmt.dtype)
+
     def run_job(self, progress) -> None:
         """Read the pixels and run the daemon job; the image is not touched. ``progress``
         shows each event and may cancel (raises Cancelled)."""
         w, h = self.source.get_width(), self.source.get_height()
-        # 1. Read the source (a Grayscale one as R'G'B'A, R = G = B) and the hints.
+        # 1. Read the source (a Grayscale one as R'G'B'A, R = G = B), hints and reference.
         src = Layer.from_buffer(read_pixels(self.source, self.fmt), w, h, 4, self.fmt.dtype)
         hints = self._hints()
+        reference = self._reference()
         # 2. Colorize through the daemon on a worker thread; the UI thread shows progress.
         self.client = Launcher().connect()
         events: queue.Queue = queue.Queue()
@@ -208,7 +222,11 @@ class Colorizer:
         def work():
             try:
                 for ev in self.client.colorize(
-                    src, hints=hints, preview_side=PREVIEW_SIDE, **self.req.colorize_kwargs()
+                    src,
+                    hints=hints,
+                    reference=reference,
+                    preview_side=PREVIEW_SIDE,
+                    **self.req.colorize_kwargs(),
                 ):
                     events.put(("event", ev))
                 events.put(("done", None))
@@ -252,7 +270,7 @@ class Colorizer:
         earlier = previous_results(self.image, self.source)
         self.layer = Gimp.Layer.new(
             self.image,
-            result_layer_name(self.req.prompt, self.scale, auto=self.auto),
+            self.name(),
             w,
             h,
             Gimp.ImageType.RGBA_IMAGE,
@@ -288,11 +306,17 @@ class Colorizer:
         ev = self.client.apply(self.job, scale)
         write_pixels(self.layer, self.fmt, ev.layer)
         self.scale, self.result, self.auto = ev.scale, ev.layer, False
-        self.layer.set_name(result_layer_name(self.req.prompt, self.scale))
+        self.layer.set_name(self.name())
         Gimp.displays_flush()
         if _selftest() is not None:  # the test checks which values were rendered
             with open(os.environ[ENV_SELFTEST] + ".trace", "a") as f:
                 f.write(f"{ev.scale}\n")
+
+    def name(self) -> str:
+        """The result layer's name: prompt, reference and colourfulness."""
+        return result_layer_name(
+            self.req.prompt, self.scale, auto=self.auto, reference=self.req.reference_layer
+        )
 
     def close(self) -> None:
         if self.client is not None:
@@ -392,9 +416,13 @@ def _check_source(image, drawables):
     return source_of(image, source)  # a Grayscale image is converted with the result
 
 
-def _check_inputs(image, source, config, hint_choice: str | None = None) -> tuple:
-    """The request and the hint layer. HINT_CHOICE is the dialog's pick (a layer name or
-    request.NO_HINTS); without one, the "hint-layer" argument, else "Tinct hints"."""
+def _check_inputs(
+    image, source, config, hint_choice: str | None = None, reference_choice=None
+) -> tuple:
+    """The request, the hint layer and the reference layer. HINT_CHOICE is the dialog's
+    pick (a layer name or request.NO_HINTS); without one, the "hint-layer" argument, else
+    "Tinct hints". REFERENCE_CHOICE is the dialog's pick (a layer, or request.NO_REFERENCE);
+    without one, the "reference-layer" argument (none: no reference)."""
     names = [layer.get_name() for layer in _all_layers(image.get_layers())]
     if hint_choice == request.NO_HINTS:
         hint_name, hint_layer = None, None
@@ -405,14 +433,27 @@ def _check_inputs(image, source, config, hint_choice: str | None = None) -> tupl
         hint_layer = chosen if chosen is not None and hint_choice is None else None
         if hint_layer is None and hint_name is not None:
             hint_layer = image.get_layer_by_name(hint_name)
+    reference = reference_choice
+    if reference is None:
+        reference = config.get_property("reference-layer")
+    elif reference == request.NO_REFERENCE:
+        reference = None
+    reference_name = None
+    if reference is not None:
+        reference_name = request.check_reference(
+            reference.get_name(),
+            is_source=reference.get_id() == source.get_id(),
+            is_group=reference.is_group(),
+        )
     req = request.check_arguments(
         config.get_property("prompt"),
         config.get_property("auto"),
         config.get_property("scale"),
         config.get_property("steps"),
         hint_name,
+        reference_name,
     )
-    return req, hint_layer
+    return req, hint_layer, reference
 
 
 def _selftest() -> dict | None:
@@ -511,8 +552,37 @@ def _hint_combo(image, source, config):
     return row, combo
 
 
-def _main_dialog(procedure, config, image, source) -> str | None:
-    """The first dialog; returns the hint choice, or None when cancelled."""
+def _reference_combo(source, config):
+    """The first dialog's reference chooser: every open image's layers, after an explicit
+    "(no reference)"; returns the row, the combo and the layers in its order."""
+    from gi.repository import Gtk
+
+    layers = {}
+    entries = []
+    for img in Gimp.get_images():
+        for layer in _all_layers(img.get_layers()):
+            if not layer.is_group():
+                layers[layer.get_id()] = layer
+                entries.append((img.get_name(), layer.get_name(), layer.get_id()))
+    choices = request.reference_choices(entries, source.get_id())
+    chosen = config.get_property("reference-layer")
+    keys = [key for _label, key in choices]
+    combo = Gtk.ComboBoxText()
+    for label, _key in choices:
+        combo.append_text(label)
+    current = chosen.get_id() if chosen is not None else None
+    combo.set_active(keys.index(current) if current in keys else 0)
+    combo.set_tooltip_text(request.REFERENCE_TIP)
+    row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=8)
+    row.pack_start(Gtk.Label(label=request.REFERENCE_WORD), False, False, 0)
+    row.pack_start(combo, True, True, 0)
+    row.show_all()
+    return row, combo, [layers.get(key) for key in keys]
+
+
+def _main_dialog(procedure, config, image, source) -> tuple | None:
+    """The first dialog; returns (hint choice, reference layer or request.NO_REFERENCE),
+    or None when cancelled."""
     from gi.repository import GimpUi
 
     GimpUi.init(request.PROCEDURE)
@@ -520,6 +590,8 @@ def _main_dialog(procedure, config, image, source) -> str | None:
     dialog.fill(["prompt", "auto", "scale", "steps"])
     row, combo = _hint_combo(image, source, config)
     dialog.get_content_area().pack_start(row, False, False, 6)
+    ref_row, ref_combo, ref_layers = _reference_combo(source, config)
+    dialog.get_content_area().pack_start(ref_row, False, False, 6)
     actions = None
     test = _selftest()
     if test is not None:
@@ -531,6 +603,10 @@ def _main_dialog(procedure, config, image, source) -> str | None:
             if "hint" in test:
                 names = [combo.get_model()[i][0] for i in range(len(combo.get_model()))]
                 combo.set_active(names.index(test["hint"]))
+            if "reference" in test:
+                model = ref_combo.get_model()
+                labels = [model[i][0] for i in range(len(model))]
+                ref_combo.set_active(labels.index(test["reference"]))
             if test.get("screenshot_main"):
                 while Gtk.events_pending():
                     Gtk.main_iteration_do(False)
@@ -539,8 +615,9 @@ def _main_dialog(procedure, config, image, source) -> str | None:
 
     ok = _run_dialog(dialog, actions)
     choice = combo.get_active_text()
+    reference = ref_layers[max(0, ref_combo.get_active())] or request.NO_REFERENCE
     dialog.destroy()
-    return choice if ok else None
+    return (choice, reference) if ok else None
 
 
 def _scale_dialog(procedure, config, colorizer: Colorizer) -> bool:
@@ -611,18 +688,21 @@ def run(procedure, run_mode, image, drawables, config, data):
         return _error(procedure, str(exc))
 
     interactive = run_mode == Gimp.RunMode.INTERACTIVE
-    hint_choice = None
+    hint_choice = reference_choice = None
     if interactive:
-        hint_choice = _main_dialog(procedure, config, image, source)
-        if hint_choice is None:
+        picked = _main_dialog(procedure, config, image, source)
+        if picked is None:
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+        hint_choice, reference_choice = picked
 
     try:
-        req, hint_layer = _check_inputs(image, source, config, hint_choice)
+        req, hint_layer, reference = _check_inputs(
+            image, source, config, hint_choice, reference_choice
+        )
     except (UserError, ValueError) as exc:
         return _error(procedure, str(exc))
 
-    colorizer = Colorizer(image, source, req, hint_layer)
+    colorizer = Colorizer(image, source, req, hint_layer, reference)
     test = _selftest() or {}
     progress = None
     Gimp.context_push()

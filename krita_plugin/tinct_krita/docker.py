@@ -1,4 +1,5 @@
-"""The Tinct docker: prompt, Colorize, Colourfulness slider, Auto, steps, hints, Before, Cancel.
+"""The Tinct docker: prompt, Colorize, Colourfulness slider, Auto, steps, hints, reference,
+Before, Cancel.
 
 A thin Qt layer: user actions and worker events go to ``DockerState``; the
 network runs on worker threads (``threading`` + a queued Qt signal back to
@@ -7,8 +8,10 @@ the UI thread), pixels are read and written here on the UI thread through
 
 The layer to colorize is the active one, unless that is a hint or a Tinct result
 layer: then it is the source remembered from "Paint hints" or the last Colorize,
-so painting hints never makes the hint layer the target. A one-second watch keeps
-the hint list current and notices a result layer that was undone or deleted.
+so painting hints never makes the hint layer the target. The Reference list offers
+every paint layer of every open document (never the layer to colorize); the chosen one
+is never the target either. A one-second watch keeps the hint and reference lists
+current and notices a result layer that was undone or deleted.
 """
 
 from __future__ import annotations
@@ -61,7 +64,15 @@ from .tinct_protocol.constants import (
     MIN_STEPS,
     SCALE_WORD,
 )
-from .tinct_protocol.layers import HINT_LAYER_NAME, is_result_name, result_layer_name
+from .tinct_protocol.layers import (
+    HINT_LAYER_NAME,
+    NO_REFERENCE,
+    REFERENCE_TIP,
+    REFERENCE_WORD,
+    is_result_name,
+    reference_label,
+    result_layer_name,
+)
 
 DOCKER_ID = "tinct_docker"
 NO_HINTS = "(no hints)"
@@ -129,6 +140,10 @@ class TinctDocker(DockWidget):
         form.addRow("Hints", hints_row)
         self._hint_chosen = False  # once the user picks, refreshing the list keeps the pick
         self.hints.activated.connect(lambda _i: setattr(self, "_hint_chosen", True))
+        self.reference = QComboBox()
+        self.reference.setToolTip(REFERENCE_TIP)
+        self.reference.addItem(NO_REFERENCE, None)
+        form.addRow(REFERENCE_WORD, self.reference)
         box.addLayout(form)
 
         row = QHBoxLayout()
@@ -181,6 +196,7 @@ class TinctDocker(DockWidget):
 
     def canvasChanged(self, canvas) -> None:  # noqa: N802 (Krita's name)
         self.refresh_hint_layers()
+        self.refresh_reference_layers()
 
     # --- which layer is which -------------------------------------------------------
     def _is_helper(self, node) -> bool:
@@ -191,6 +207,7 @@ class TinctDocker(DockWidget):
             name == HINT_LAYER_NAME
             or is_result_name(name)
             or (chosen not in ("", NO_HINTS) and name == chosen)
+            or kdoc.node_id(node) == self.reference.currentData()
         )
 
     def _source_for(self, document, node):
@@ -204,20 +221,62 @@ class TinctDocker(DockWidget):
         if node is None:
             raise UnsupportedLayer("select the layer to colorize")
         raise UnsupportedLayer(
-            f"'{node.name()}' is a hint or Tinct result layer; select the layer to colorize"
+            f"'{node.name()}' is a hint, reference or Tinct result layer; select the layer "
+            "to colorize"
         )
+
+    def _current_source(self, doc):
+        """The layer Colorize would colorize now, or None."""
+        if doc is None:
+            return None
+        try:
+            return self._source_for(doc, doc.activeNode())
+        except UnsupportedLayer:
+            return None
+
+    def refresh_reference_layers(self) -> None:
+        """NO_REFERENCE, then "document / layer" for every paint layer of every open
+        document except the layer to colorize, hint layers and Tinct results. The pick
+        (kept by layer id) survives refreshes while its layer exists."""
+        if self.reference.view().isVisible():
+            return  # never change the list under an open popup
+        app = Krita.instance()
+        source = self._current_source(app.activeDocument())
+        items = [(NO_REFERENCE, None)]
+        for doc in app.documents():
+            label = kdoc.document_label(doc)
+            for node in reversed(kdoc.paint_layers(doc)):  # top of the stack first
+                name = node.name()
+                if name == HINT_LAYER_NAME or is_result_name(name) or kdoc.same(node, source):
+                    continue
+                items.append((reference_label(label, name), kdoc.node_id(node)))
+        shown = [(self.reference.itemText(i), self.reference.itemData(i))
+                 for i in range(self.reference.count())]  # fmt: skip
+        if items == shown:
+            return
+        current = self.reference.currentData()
+        self.reference.blockSignals(True)
+        self.reference.clear()
+        for text, uid in items:
+            self.reference.addItem(text, uid)
+        index = self.reference.findData(current) if current is not None else 0
+        self.reference.setCurrentIndex(max(0, index))
+        self.reference.blockSignals(False)
+
+    def choose_reference(self, document, node) -> bool:
+        """Pick NODE of DOCUMENT in the Reference list (for scripts and tests)."""
+        self.refresh_reference_layers()
+        index = self.reference.findData(kdoc.node_id(node)) if node is not None else 0
+        if index >= 0:
+            self.reference.setCurrentIndex(index)
+        return index >= 0
 
     def refresh_hint_layers(self) -> None:
         if self.hints.view().isVisible():
             return  # never change the list under an open popup
         doc = Krita.instance().activeDocument()
         current = self.hints.currentText()
-        source = None
-        if doc is not None:
-            try:
-                source = self._source_for(doc, doc.activeNode())
-            except UnsupportedLayer:
-                source = None
+        source = self._current_source(doc)
         names = []
         if doc is not None:
             names = [
@@ -244,6 +303,7 @@ class TinctDocker(DockWidget):
         """Once a second: the hint list stays current; an undone result frees the slider."""
         try:
             self.refresh_hint_layers()
+            self.refresh_reference_layers()
             target = self._target
             if target is not None and not kdoc.contains(target[0], target[1]):
                 if target is self._converted_for:
@@ -286,14 +346,30 @@ class TinctDocker(DockWidget):
         self.status.setText(self.state.status)
 
     # --- actions ----------------------------------------------------------------
-    def request(self) -> ColorizeRequest:
+    def _reference_node(self):
+        """(document, node) of the chosen reference layer, or (None, None)."""
+        uid = self.reference.currentData()
+        if uid is None:
+            return None, None
+        document, node = kdoc.find_by_id(Krita.instance().documents(), uid)
+        if node is None:
+            raise UnsupportedLayer(
+                f"the reference '{self.reference.currentText()}' is gone (closed or deleted); "
+                "pick another one"
+            )
+        return document, node
+
+    def request(self, reference=(None, None)) -> ColorizeRequest:
         hint = self.hints.currentText()
+        ref_doc, ref_node = reference
         return ColorizeRequest(
             prompt=self.prompt.text().strip(),
             steps=self.steps.value(),
             auto=self.auto.isChecked(),
             scale=slider_to_scale(self.slider.value()),
             hint_layer=None if hint in ("", NO_HINTS) else hint,
+            reference_document=kdoc.document_label(ref_doc) if ref_doc is not None else None,
+            reference_layer=ref_node.name() if ref_node is not None else None,
         )
 
     def paint_hints(self, document=None, node=None) -> None:
@@ -352,13 +428,21 @@ class TinctDocker(DockWidget):
             node = self._source_for(document, node or document.activeNode())
             self._source = (document, node)
             self.refresh_hint_layers()  # layers may have been added since
-            req = self.request()
+            self.refresh_reference_layers()
+            ref_doc, ref_node = self._reference_node()
+            if kdoc.same(ref_node, node):
+                raise UnsupportedLayer(
+                    f"the reference '{node.name()}' is the layer being colorized; pick a "
+                    "colour photo from another layer or document as the reference"
+                )
+            req = self.request((ref_doc, ref_node))
             self.last_request = req
             source = kdoc.read_source(document, node)
             hint_node = kdoc.find_layer(document, req.hint_layer) if req.hint_layer else None
             if kdoc.same(hint_node, node):
                 hint_node = None
             hints = kdoc.read_hints(document, hint_node, source)
+            ref = kdoc.read_reference(ref_doc, ref_node) if ref_node is not None else None
         except (UnsupportedLayer, ValueError) as exc:
             self.state.on_error(str(exc))
             self._refresh()
@@ -366,20 +450,22 @@ class TinctDocker(DockWidget):
         self.timings["read"] = time.monotonic() - t0
         image = _layer(source.pixels)
         hint_layer = _layer(hints) if hints is not None else None
+        reference = _layer(ref) if ref is not None else None
         self._pending = (document, node, source, req)
         threading.Thread(
             target=self._colorize_in_worker,
-            args=(image, hint_layer, req),
+            args=(image, hint_layer, reference, req),
             daemon=True,
             name="tinct-colorize",
         ).start()
 
-    def _colorize_in_worker(self, image, hints, req: ColorizeRequest) -> None:
+    def _colorize_in_worker(self, image, hints, reference, req: ColorizeRequest) -> None:
         emit = self._bridge.event.emit
         try:
             result = self.session.colorize(
                 image,
                 hints,
+                reference=reference,
                 prompt=req.prompt,
                 steps=req.steps,
                 scale=req.wire_scale(),
@@ -467,8 +553,10 @@ class TinctDocker(DockWidget):
                     kdoc.write_color(doc, layer, data, source, masked=premasked)
                     self.timings["apply" if final else "preview"] = time.monotonic() - t0
                     if final:
-                        prompt = self.last_request.prompt if self.last_request else ""
-                        layer.setName(result_layer_name(prompt, scale))
+                        req = self.last_request or ColorizeRequest()
+                        layer.setName(
+                            result_layer_name(req.prompt, scale, reference=req.reference_layer)
+                        )
                 self.state.on_adjusted(scale, final)
             elif kind == "cancelled":
                 self.state.on_cancelled()
@@ -487,7 +575,7 @@ class TinctDocker(DockWidget):
         note = kdoc.convert_to_rgb(document, source)  # Grayscale: RGB at the same depth
         scale = float(ev.header.get("scale") or 1.0)
         auto_scale = ev.header.get("auto_scale") if req.auto else None
-        name = result_layer_name(req.prompt, scale, auto=req.auto)
+        name = result_layer_name(req.prompt, scale, auto=req.auto, reference=req.reference_layer)
         layer = kdoc.add_color_layer(document, node, data, source, name=name, masked=True)
         # alpha is the same at every scale: the slider preview reuses this (masked) alpha
         self._target = (document, layer, source, data)

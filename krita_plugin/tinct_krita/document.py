@@ -185,14 +185,52 @@ def hint_layer_for(document, source_node) -> tuple[object, str]:
     return hint, note
 
 
-def layer_names(document) -> list[str]:
-    names, stack = [], list(document.rootNode().childNodes())
+def paint_layers(document) -> list:
+    """Every paint layer of DOCUMENT, groups included (depth-first from the top)."""
+    nodes, stack = [], list(document.rootNode().childNodes())
     while stack:
         node = stack.pop()
         if node.type() == "paintlayer":
-            names.append(node.name())
+            nodes.append(node)
         stack.extend(node.childNodes())
-    return names
+    return nodes
+
+
+def layer_names(document) -> list[str]:
+    return [node.name() for node in paint_layers(document)]
+
+
+def document_label(document) -> str:
+    """A document as a user knows it: its title, else its file's name, else "Untitled"."""
+    name = document.name() or document.fileName().replace("\\", "/").rsplit("/", 1)[-1]
+    return name or "Untitled"
+
+
+def node_id(node) -> str:
+    return node.uniqueId().toString()
+
+
+def find_by_id(documents, uid: str):
+    """(document, node) of the paint layer whose ``node_id`` is UID, or (None, None)."""
+    for document in documents:
+        for node in paint_layers(document):
+            if node_id(node) == uid:
+                return document, node
+    return None, None
+
+
+def read_reference(document, node) -> Pixels:
+    """A reference photo: the whole layer over its document's extent (any size, any
+    document), in the layer's own wire format; a Grayscale layer is read as RGBA with
+    R = G = B (the daemon then refuses it as gray, with a message for the user)."""
+    if node.type() != "paintlayer":
+        raise UnsupportedLayer(f"the reference '{node.name()}' must be a paint layer")
+    dtype, order = wire_format(node.colorModel(), node.colorDepth())
+    rect = Rect(0, 0, document.width(), document.height())
+    data = bytes(node.pixelData(rect.x, rect.y, rect.width, rect.height))
+    if node.colorModel() == GRAY_MODEL:
+        data = gray_to_rgba(data, dtype)
+    return Pixels(data, rect, dtype, order)
 
 
 def read_hints(document, hint_node, source: Source) -> Pixels | None:

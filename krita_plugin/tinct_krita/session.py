@@ -60,12 +60,14 @@ class Session:
         scale: float | str,
         on_event: Callable,
         seed: int | None = None,
+        reference: Layer | None = None,
     ):
-        """Run one colorize; every event goes to ``on_event``; returns the result event."""
+        """Run one colorize; every event goes to ``on_event``; returns the result event.
+        ``reference``: a colour photo of any size whose colours the result borrows."""
         client = self.client()
         rid = client.enqueue_colorize(
             image, prompt=prompt, hints=hints, steps=steps, scale=scale, seed=seed,
-            preview_side=0,
+            preview_side=0, reference=reference,
         )  # fmt: skip
         result = None
         for ev in client.events(rid):

@@ -37,6 +37,8 @@ class ColorizeRequest:
     auto: bool = True
     scale: float = DEFAULT_SCALE
     hint_layer: str | None = None
+    reference_document: str | None = None  # the reference layer's document and name
+    reference_layer: str | None = None
 
     def wire_scale(self) -> float | str:
         return "auto" if self.auto else clamp_scale(self.scale)

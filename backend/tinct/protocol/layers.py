@@ -1,8 +1,10 @@
-"""Layer names both plugins use: the result layer says how it was made; the hint layer.
+"""Layer names both plugins use: the result layer says how it was made; the hint layer;
+the words of the reference choice.
 
 Host-free, so GIMP and Krita name and recognise layers the same way (and tests check
 it without a host). A result is named ``Tinct — "blue sky" x1.10`` (the prompt, cut
-to PROMPT_CHARS, and the colourfulness; "auto" when Tinct picked it).
+to PROMPT_CHARS, and the colourfulness; "auto" when Tinct picked it); colorized from a
+reference layer, ``Tinct — "blue sky" ref "beach" x1.10``.
 """
 
 from __future__ import annotations
@@ -10,15 +12,30 @@ from __future__ import annotations
 RESULT_PREFIX = "Tinct"
 HINT_LAYER_NAME = "Tinct hints"
 PROMPT_CHARS = 40
+REFERENCE_CHARS = 30
 DASH = "\u2014"  # em dash
+NO_REFERENCE = "(no reference)"  # the reference choice's first entry, in both plugins
+REFERENCE_WORD = "Reference"  # the label of that choice
+REFERENCE_TIP = (
+    "A colour photo of a similar scene, from any open image: the result borrows its "
+    "colours (painted hints win where both reach)"
+)
 
 
-def result_layer_name(prompt: str, scale: float, auto: bool = False) -> str:
-    """``Tinct — "PROMPT" x1.10`` (``Tinct x1.10`` without a prompt; `` auto`` when picked)."""
-    prompt = " ".join(prompt.split())
-    if len(prompt) > PROMPT_CHARS:
-        prompt = prompt[: PROMPT_CHARS - 1].rstrip() + "\u2026"
+def _cut(text: str, chars: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= chars else text[: chars - 1].rstrip() + "\u2026"
+
+
+def result_layer_name(
+    prompt: str, scale: float, auto: bool = False, reference: str | None = None
+) -> str:
+    """``Tinct — "PROMPT" ref "LAYER" x1.10`` (parts left out when empty; `` auto`` when
+    Tinct picked the colourfulness)."""
+    prompt = _cut(prompt, PROMPT_CHARS)
     words = f' {DASH} "{prompt}"' if prompt else ""
+    if reference:
+        words += f' ref "{_cut(reference, REFERENCE_CHARS)}"'
     return f"{RESULT_PREFIX}{words} x{scale:.2f}{' auto' if auto else ''}"
 
 
@@ -29,4 +46,9 @@ def is_result_name(name: str) -> bool:
     if not name.startswith(RESULT_PREFIX + " "):
         return False
     rest = name[len(RESULT_PREFIX) + 1 :]
-    return rest.startswith((f'{DASH} "', "x"))
+    return rest.startswith((f'{DASH} "', "x", 'ref "'))
+
+
+def reference_label(image: str, layer: str) -> str:
+    """How the reference choice lists a layer: ``image / layer``."""
+    return f"{image} / {layer}"

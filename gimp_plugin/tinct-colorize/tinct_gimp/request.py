@@ -22,7 +22,14 @@ from tinct_protocol.constants import (
     MIN_STEPS,
     SCALE_WORD,
 )
-from tinct_protocol.layers import HINT_LAYER_NAME, is_result_name
+from tinct_protocol.layers import (
+    HINT_LAYER_NAME,
+    NO_REFERENCE,
+    REFERENCE_TIP,
+    REFERENCE_WORD,
+    is_result_name,
+    reference_label,
+)
 
 PROCEDURE = "plug-in-tinct-colorize"
 PAINT_HINTS_PROCEDURE = "plug-in-tinct-paint-hints"
@@ -75,6 +82,13 @@ ARGUMENTS = (
         f"Color strokes to follow (none given: a layer named '{DEFAULT_HINT_LAYER}' if there "
         "is one; the dialog shows which, with an explicit 'no hints')",
     ),
+    Argument(
+        "reference-layer",
+        "layer",
+        f"_{REFERENCE_WORD}",
+        f"{REFERENCE_TIP}; none given: no reference (the dialog lists every open image's "
+        f"layers after an explicit '{NO_REFERENCE}')",
+    ),
 )
 
 
@@ -84,6 +98,7 @@ class ColorizeRequest:
     scale: float | str  # a number, or "auto"
     steps: int
     hint_layer: str | None  # the hint layer's name, for messages
+    reference_layer: str | None = None  # the reference layer's name, for the result's name
 
     def colorize_kwargs(self) -> dict:
         """Keyword arguments of tinct_protocol.Client.colorize (minus pixels)."""
@@ -96,6 +111,7 @@ def check_arguments(
     scale: object,
     steps: object,
     hint_layer: str | None = None,
+    reference_layer: str | None = None,
 ) -> ColorizeRequest:
     """Validate the procedure's values; ValueError names the argument, the value and the fix."""
     if prompt is None:
@@ -113,7 +129,7 @@ def check_arguments(
         raise ValueError(f"steps is {steps}; choose {MIN_STEPS} to {MAX_STEPS}")
     word = SCALE_WORD.lower()
     if auto:
-        return ColorizeRequest(prompt, "auto", steps, hint_layer)
+        return ColorizeRequest(prompt, "auto", steps, hint_layer, reference_layer)
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale != scale:
         raise ValueError(f"{word} (scale) must be a number, got {scale!r}")
     if not MIN_SCALE <= scale <= MAX_SCALE:
@@ -121,7 +137,7 @@ def check_arguments(
             f"{word} (scale) is {scale}; choose {MIN_SCALE:g} to {MAX_SCALE:g} "
             f"or turn on Auto {word}"
         )
-    return ColorizeRequest(prompt, float(scale), steps, hint_layer)
+    return ColorizeRequest(prompt, float(scale), steps, hint_layer, reference_layer)
 
 
 def is_helper(name: str, hint_name: str | None = None) -> bool:
@@ -156,3 +172,26 @@ def pick_hint_layer(chosen: str | None, layer_names: list[str], source_name: str
     if DEFAULT_HINT_LAYER in layer_names and source_name != DEFAULT_HINT_LAYER:
         return DEFAULT_HINT_LAYER
     return None
+
+
+def reference_choices(layers: list[tuple[str, str, object]], source: object) -> list:
+    """What the dialog offers as references: ``(NO_REFERENCE, None)``, then
+    ``("image / layer", key)`` for every ``(image, layer, key)`` that is not the source
+    (by key), a hint layer or a Tinct result."""
+    out = [(NO_REFERENCE, None)]
+    for image, name, key in layers:
+        if key != source and name != DEFAULT_HINT_LAYER and not is_result_name(name):
+            out.append((reference_label(image, name), key))
+    return out
+
+
+def check_reference(name: str, *, is_source: bool, is_group: bool) -> str:
+    """The reference layer's name, or ValueError saying why that layer cannot be one."""
+    if is_source:
+        raise ValueError(
+            f"the reference {name!r} is the layer being colorized; pick a colour photo "
+            "from another layer or image as the reference"
+        )
+    if is_group:
+        raise ValueError(f"the reference {name!r} is a layer group; pick a pixel layer")
+    return name
