@@ -25,6 +25,7 @@ from bundled_backend import BUNDLE, install_with_bundle, require_bundle
 from PIL import Image
 from test_krita_adapter import daemon_exe, kill_krita_in, require  # noqa: I001 (sibling test module)
 
+from tinct import color
 from tinct.protocol import constants as C
 from tinct.server_testing import DaemonHarness, save_tiny_model, serve_command
 from tinct.stage_krita import enable_in_kritarc, stage_krita
@@ -177,6 +178,101 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         # one Ctrl+Z: the result goes and the image is Grayscale again
         assert r["gray_undo1"] == r["gray_before"]
         assert r["colorize_enabled_after_error"]
+    finally:
+        kill_krita_in(home)
+        harness.close()
+
+
+def blue_photo(gray: np.ndarray) -> np.ndarray:
+    """A strongly blue colour photo made from a gray one (lightness kept in spirit)."""
+    f = gray.astype(np.float32)[..., None] / 255.0
+    return np.clip(f * np.array([0.35, 0.6, 1.0]) * 1.15 * 255.0, 0, 255).astype(np.uint8)
+
+
+def mean_ab(bgra: bytes, w: int, h: int) -> np.ndarray:
+    """Mean a*, b* of a U8 BGRA layer."""
+    px = np.frombuffer(bgra, np.uint8).reshape(h, w, 4)
+    return color.rgb_to_lab(color.to_float(px[..., 2::-1].copy()))[..., 1:].mean(axis=(0, 1))
+
+
+def test_docker_colorizes_from_a_reference_in_another_document(tmp_path):
+    """The Reference choice in real Krita: a gray scan in one document, a blue colour photo
+    (another crop, another size) and a gray layer in a second one; the daemon is the
+    test's, with the tiny model (the reference's colours reach the result through the
+    edge-aware hint propagation, whatever the model)."""
+    krita, xvfb = require("krita"), require("xvfb-run")
+    require("xauth")
+    home, rt = tmp_path / "home", tmp_path / "rt"
+    model = save_tiny_model(tmp_path / "model")
+    photo = np.asarray(Image.open(REPO / "docs" / "sample-bw.png").convert("L"))
+    src = photo[96:256, 16:256]  # 240x160: the scan to colorize
+    ref = np.asarray(Image.fromarray(photo[40:400, 120:480]).resize((200, 200)))  # another crop
+    (tmp_path / "src.gray").write_bytes(src.tobytes())
+    (tmp_path / "ref.rgb").write_bytes(blue_photo(ref).tobytes())
+    (tmp_path / "ref.rgb.gray").write_bytes(ref.tobytes())
+    h, w = src.shape
+    stage_krita(home / ".local/share/krita/pykrita")
+    enable_in_kritarc(home / ".config")
+    harness = DaemonHarness(rt, serve_command(model, "--idle-timeout", "0"))
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    for key in ("QT_QPA_PLATFORM", "TINCT_CONFIG"):
+        env.pop(key, None)
+    out = tmp_path / "result.json"
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local/share"),
+        XDG_RUNTIME_DIR=str(tmp_path),
+        TINCT_RUNTIME_DIR=str(rt),
+        TINCT_BACKEND_CMD=json.dumps(harness.command),
+        TINCT_KRITA_SELFTEST=str(HERE / "krita" / "reference_selftest.py"),
+        TINCT_KRITA_RESULT=str(out),
+        TINCT_KRITA_PHOTO=f"{tmp_path / 'src.gray'}:{w}x{h}",
+        TINCT_KRITA_REFERENCE=f"{tmp_path / 'ref.rgb'}:200x200",
+    )
+    try:
+        harness.connect().close()
+        proc = subprocess.run(
+            ["timeout", "-k", "5", "150", xvfb, "-a", "-s", "-screen 0 1280x1024x24",
+             krita, "--nosplash"],
+            env=env, capture_output=True, text=True, cwd=tmp_path,
+        )  # fmt: skip
+        assert out.exists(), f"no result file (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+        r = json.loads(out.read_text())
+        print("\nkrita reference run:", {k: v for k, v in r.items() if k != "photo_before"})
+        assert r["ok"], r.get("error")
+        # the list: "(no reference)" first and chosen, every paint layer of both documents
+        # (the second one's found by the docker's watch), never the scan being colorized
+        items = r["reference_items"]
+        assert items[0] == r["reference_default"] == "(no reference)"
+        assert {"beach / colour photo", "beach / gray copy", "old-scan / Background"} <= set(
+            items)  # fmt: skip
+        assert "old-scan / photo" not in items and "Reference" in r["labels"]
+        # with the reference: a result named for it, the scan untouched, the other
+        # document untouched, the pick kept
+        assert r["ref_name"] == 'Tinct ref "colour photo" x1.00', r["ref_name"]
+        assert r["names_ref"] == [*r["names_before"], r["ref_name"]]
+        assert r["photo_unchanged_ref"] and r["reference_after"] == "beach / colour photo"
+        assert r["ref_doc_names"] == ["Background", "gray copy", "colour photo"]
+        # one Ctrl+Z removes the result; the scan is as it was
+        assert r["names_after_undo"] == r["names_before"] and r["photo_unchanged_after_undo"]
+        # the reference's blue reaches the result: mean b* well below the same colorize's
+        # without a reference, and blue in sign
+        a_ref, b_ref = mean_ab((out.parent / "result.json.ref").read_bytes(), w, h)
+        a_plain, b_plain = mean_ab((out.parent / "result.json.plain").read_bytes(), w, h)
+        print(f"mean a*b* with reference ({a_ref:.1f}, {b_ref:.1f}), "
+              f"without ({a_plain:.1f}, {b_plain:.1f})")  # fmt: skip
+        assert r["plain_name"] == "Tinct x1.00"
+        assert b_ref < -10 and b_ref < b_plain - 10, (b_ref, b_plain)
+        # a gray reference: the backend's message in the status line, no layer, no crash
+        assert "gray" in r["gray_status"] and r["gray_status"].startswith("Error:"), r[
+            "gray_status"
+        ]
+        assert r["names_after_gray"] == r["names_before_gray"] == r["names_before"]
+        assert r["colorize_enabled_after_gray"] and r["photo_unchanged_after_gray"]
+        assert r["screenshot"], "Krita's window could not be grabbed"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(str(out) + ".krita.png", SHOTS / "krita-reference.png")
     finally:
         kill_krita_in(home)
         harness.close()

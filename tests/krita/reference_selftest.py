@@ -1,0 +1,216 @@
+"""Run inside a real Krita GUI by the Tinct plugin when $TINCT_KRITA_SELFTEST names this file.
+
+The Reference choice, driven like a user: a gray scan in one document ("old-scan"), a
+colour photo and a gray layer in a second one ("beach"). The docker's Reference list
+picks the photo up by itself (its one-second watch) as "beach / colour photo", and
+never offers the scan's own layer. Colorize with that reference (a screenshot with the
+list showing it), one Ctrl+Z, Colorize without a reference, then the gray layer as the
+reference (the backend refuses it: its message in the status line, no layer left).
+Writes $TINCT_KRITA_RESULT (JSON) and the result layers' bytes next to it, then quits.
+Executed with ``find_docker`` in scope; every wait is a QTimer poll.
+"""
+
+import json
+import os
+import time
+import traceback
+
+from krita import Krita
+from PyQt5.QtCore import QTimer
+from PyQt5.QtWidgets import QLabel
+
+RESULT = os.environ["TINCT_KRITA_RESULT"]
+SRC_PATH, SRC_SIZE = os.environ["TINCT_KRITA_PHOTO"].rsplit(":", 1)  # 8-bit gray bytes
+REF_PATH, REF_SIZE = os.environ["TINCT_KRITA_REFERENCE"].rsplit(":", 1)  # 8-bit RGB bytes
+W, H = (int(v) for v in SRC_SIZE.split("x"))
+RW, RH = (int(v) for v in REF_SIZE.split("x"))
+REF_LABEL = "beach / colour photo"
+GRAY_LABEL = "beach / gray copy"
+app = Krita.instance()
+log = {"ok": False, "steps": [], "status_seen": []}
+
+
+def save():
+    with open(RESULT, "w") as f:
+        json.dump(log, f, indent=1)
+
+
+def quit_krita():
+    save()
+    for d in app.documents():
+        d.setModified(False)
+    app.action("file_quit").trigger()
+
+
+def fail(msg):
+    log["error"] = msg
+    quit_krita()
+
+
+def names(d=None):
+    return [n.name() for n in (d or doc).rootNode().childNodes()]
+
+
+def items():
+    return [docker.reference.itemText(i) for i in range(docker.reference.count())]
+
+
+def poll(cond, then, timeout, what):
+    t0 = time.monotonic()
+
+    def tick():
+        try:
+            if docker.status.text() not in log["status_seen"]:
+                log["status_seen"].append(docker.status.text())
+            if cond():
+                log["steps"].append([what, round(time.monotonic() - t0, 3)])
+                then()
+            elif time.monotonic() - t0 > timeout:
+                fail(f"timed out waiting for {what}; status: {docker.status.text()}")
+            else:
+                QTimer.singleShot(50, tick)
+        except Exception:
+            fail(traceback.format_exc())
+
+    QTimer.singleShot(50, tick)
+
+
+def later(ms, fn):
+    def run():
+        try:
+            fn()
+        except Exception:
+            fail(traceback.format_exc())
+
+    QTimer.singleShot(ms, run)
+
+
+def bgra_from_gray(path):
+    with open(path, "rb") as f:
+        return b"".join(bytes([v, v, v, 255]) for v in f.read())
+
+
+def bgra_from_rgb(path):
+    with open(path, "rb") as f:
+        rgb = f.read()
+    out = bytearray(len(rgb) // 3 * 4)
+    out[0::4], out[1::4], out[2::4] = rgb[2::3], rgb[1::3], rgb[0::3]
+    out[3::4] = b"\xff" * (len(rgb) // 3)
+    return bytes(out)
+
+
+def results():
+    return [n for n in doc.rootNode().childNodes() if n.name().startswith("Tinct ")]
+
+
+def setup():
+    global doc, ref_doc, photo, docker
+    # the reference document first, so the scan's view is the active one
+    ref_doc = app.createDocument(RW, RH, "beach", "RGBA", "U8", "", 72.0)
+    for name, data in (("gray copy", bgra_from_gray(REF_PATH + ".gray")),
+                       ("colour photo", bgra_from_rgb(REF_PATH))):  # fmt: skip
+        node = ref_doc.createNode(name, "paintlayer")
+        ref_doc.rootNode().addChildNode(node, None)
+        node.setPixelData(data, 0, 0, RW, RH)
+    app.activeWindow().addView(ref_doc)
+    doc = app.createDocument(W, H, "old-scan", "RGBA", "U8", "", 72.0)
+    photo = doc.createNode("photo", "paintlayer")
+    doc.rootNode().addChildNode(photo, None)
+    photo.setPixelData(bgra_from_gray(SRC_PATH), 0, 0, W, H)
+    app.activeWindow().addView(doc)
+    doc.setActiveNode(photo)
+    docker = find_docker()  # noqa: F821 (given by the plugin)
+    if docker is None:
+        return fail("no Tinct docker: the plugin did not register its DockWidget")
+    docker.setVisible(True)
+    docker.raise_()
+    log["photo_before"] = bytes(photo.pixelData(0, 0, W, H)).hex()
+    log["names_before"] = names()
+    later(500, start)
+
+
+def start():
+    doc.setActiveNode(photo)  # Krita 5.2 makes the last added layer active
+    poll(lambda: doc.activeNode() is not None and doc.activeNode().name() == "photo"
+         and REF_LABEL in items(), listed, 15, "the reference listed")  # fmt: skip
+
+
+def listed():
+    log["reference_items"] = items()
+    log["reference_default"] = docker.reference.currentText()
+    log["labels"] = [lb.text() for lb in docker.findChildren(QLabel)]
+    docker.reference.setCurrentIndex(items().index(REF_LABEL))
+    docker.auto.setChecked(False)  # the same fixed colourfulness for both runs
+    docker.slider.setValue(100)
+    docker.steps.setValue(2)
+    docker.colorize_button.click()
+    poll(lambda: docker.state.phase in ("ready", "idle"), with_reference, 240, "colorize (ref)")
+
+
+def with_reference():
+    found = results()
+    if not found:
+        return fail(f"no result with the reference: {docker.status.text()}")
+    log["names_ref"] = names()
+    log["ref_name"] = found[0].name()
+    log["ref_status"] = docker.status.text()
+    log["photo_unchanged_ref"] = bytes(photo.pixelData(0, 0, W, H)).hex() == log["photo_before"]
+    log["ref_doc_names"] = names(ref_doc)
+    with open(RESULT + ".ref", "wb") as f:
+        f.write(bytes(found[0].pixelData(0, 0, W, H)))
+    log["reference_after"] = docker.reference.currentText()
+    window = app.activeWindow().qwindow()
+    window.resize(1280, 1000)
+    later(1200, lambda: shoot(window))  # > one watch tick: the list as it stays
+
+
+def shoot(window):
+    log["screenshot"] = window.grab().save(RESULT + ".krita.png")
+    app.action("edit_undo").trigger()  # one Ctrl+Z takes the result away
+    later(1500, undone)
+
+
+def undone():
+    log["names_after_undo"] = names()
+    log["photo_unchanged_after_undo"] = (
+        bytes(photo.pixelData(0, 0, W, H)).hex() == log["photo_before"]
+    )
+    docker.reference.setCurrentIndex(0)  # "(no reference)"
+    log["no_reference_text"] = docker.reference.currentText()
+    docker.colorize_button.click()
+    poll(lambda: docker.state.phase in ("ready", "idle") and len(results()) == 1, plain, 240,
+         "colorize (no ref)")  # fmt: skip
+
+
+def plain():
+    found = results()
+    log["plain_name"] = found[0].name()
+    with open(RESULT + ".plain", "wb") as f:
+        f.write(bytes(found[0].pixelData(0, 0, W, H)))
+    app.action("edit_undo").trigger()
+    later(1500, gray_reference)
+
+
+def gray_reference():
+    log["names_before_gray"] = names()
+    docker.reference.setCurrentIndex(items().index(GRAY_LABEL))
+    docker.colorize_button.click()
+    poll(lambda: docker.state.phase in ("ready", "idle") and docker.state.error is not None,
+         gray_refused, 240, "gray reference refused")  # fmt: skip
+
+
+def gray_refused():
+    log["gray_status"] = docker.status.text()
+    log["names_after_gray"] = names()
+    log["colorize_enabled_after_gray"] = docker.colorize_button.isEnabled()
+    log["photo_unchanged_after_gray"] = (
+        bytes(photo.pixelData(0, 0, W, H)).hex() == log["photo_before"]
+    )
+    log["ok"] = True
+    quit_krita()
+
+
+try:
+    setup()
+except Exception:
+    fail(traceback.format_exc())
