@@ -129,7 +129,13 @@ CASES = {
     "ui_cancel_job": (140, 140, "u8", None, None, {"steps": 2}),
     # refused by the daemon (over --max-pixels): a backend error as a procedure error
     "too_large": (160, 160, "u8", None, None, {"steps": 1}),
+    # the reference-layer argument: a layer of a second image, a blue photo of another
+    # size (compared with "u8", the same source and arguments without it); then a gray one
+    "u8_ref": (64, 48, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
+    "u8_ref_gray": (64, 48, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
 }
+REFERENCES = {"u8_ref": ("colour photo", (0.35, 0.6, 1.0)), "u8_ref_gray": ("gray copy", (1, 1, 1))}
+REFERENCE_SIZE = (96, 80)  # under the daemon's MAX_PIXELS
 
 
 # What the self-test "types" into the first dialog (interactive runs take GIMP's
@@ -144,7 +150,7 @@ RERUN = {"rerun": {"steps": 2, "auto": False, "scale": 2.0, "prompt": "blue sky"
 GRAY = ("gray", "gray_u16")
 # Cases compared with each other get the same picture.
 SOURCE_SEED = {"ui_ok": 9, "ui_cancel": 9, "ui_ref1": 9, "ui_ref2": 9}
-SOURCE_SEED.update({"u8": 2, "u8_hints": 2, "u8_hint_arg": 2, "paint_hints": 2})
+SOURCE_SEED.update({"u8": 2, "u8_hints": 2, "u8_hint_arg": 2, "paint_hints": 2, "u8_ref": 2})
 # Source layer rectangles [x, y, width, height] other than the whole image.
 LAYER_RECTS = {"u8_offset": [12, 10, 40, 30]}
 
@@ -250,6 +256,14 @@ def gimp_run(request, tmp_path_factory):
                     "name": "Strokes" if name == "u8_hint_arg" else "Tinct hints",
                     "pass_as_argument": name == "u8_hint_arg",
                 }
+            if name in REFERENCES:
+                layer_name, tint = REFERENCES[name]
+                rw, rh = REFERENCE_SIZE
+                g = color.to_float(gray_source(rw, rh, "u8", seed=7))[..., :1]
+                ref = color.from_float(np.clip(g * np.array(tint) * 1.15, 0, 1), np.uint8)
+                (out / "ref.raw").write_bytes(np.ascontiguousarray(ref).tobytes())
+                case["reference"] = {"path": str(inner / "cases" / name / "ref.raw"),
+                                     "width": rw, "height": rh, "name": layer_name}  # fmt: skip
             cases.append(case)
             inputs[name] = src
         (work / "cases.json").write_text(json.dumps(cases))
@@ -385,6 +399,7 @@ def test_gimp_batch_run_exits_cleanly(gimp_run):
         "gray",
         "gray_u16",
         "paint_hints",
+        "u8_ref",
     ],
 )
 def test_colorize_adds_lch_color_layer_above_untouched_source(gimp_run, name):
@@ -402,7 +417,8 @@ def test_colorize_adds_lch_color_layer_above_untouched_source(gimp_run, name):
     args = CASES[name][5]
     if args.get("auto") is False:  # the name says how it was made (ui_ok: slid to 2.0)
         scale = 2.0 if name == "ui_ok" else args["scale"]
-        assert result_name == result_layer_name(args.get("prompt", ""), scale), result_name
+        ref = REFERENCES[name][0] if name in REFERENCES else None
+        assert result_name == result_layer_name(args.get("prompt", ""), scale, reference=ref)
     else:
         assert result_name.startswith("Tinct") and result_name.endswith(" auto"), result_name
     new = record["layers"][names.index("RESULT")]
@@ -556,3 +572,31 @@ def test_the_procedure_offers_the_protocol_defaults(gimp_run):
         C.DEFAULT_SCALE, C.MIN_SCALE, C.MAX_SCALE)  # fmt: skip
     assert scale["nick"].replace("_", "") == C.SCALE_WORD
     assert C.SCALE_WORD.lower() in args["auto"]["nick"].replace("_", "").lower()
+
+
+def _mean_ab(record, name) -> np.ndarray:
+    rgb = color.to_float(_pixels(record["color"], name))[..., :3]
+    return color.rgb_to_lab(rgb)[..., 1:].mean(axis=(0, 1))
+
+
+def test_a_reference_layer_from_another_image_lends_its_colours(gimp_run):
+    """The reference-layer argument: a blue photo in a second image (another size) turns
+    the result blue, against the same colorize without it; both images stay as they were."""
+    plain, lent = _case(gimp_run, "u8"), _case(gimp_run, "u8_ref")
+    assert lent["status"] == "GIMP_PDB_SUCCESS", lent["error"]
+    assert np.array_equal(gimp_run["inputs"]["u8"], gimp_run["inputs"]["u8_ref"])
+    (a_plain, b_plain), (a_ref, b_ref) = _mean_ab(plain, "u8"), _mean_ab(lent, "u8_ref")
+    print(f"mean a*b* with reference ({a_ref:.1f}, {b_ref:.1f}), "
+          f"without ({a_plain:.1f}, {b_plain:.1f})")  # fmt: skip
+    assert b_ref < -10 and b_ref < b_plain - 10, (b_ref, b_plain)
+    assert lent["source_unchanged"] and lent["reference_unchanged"]
+    assert lent["reference_image_layers"] == ["colour photo"]
+
+
+def test_a_gray_reference_is_a_readable_error(gimp_run):
+    record = _case(gimp_run, "u8_ref_gray")
+    assert record["status"] == "GIMP_PDB_EXECUTION_ERROR"
+    assert record["error"].startswith("Tinct:") and "gray" in record["error"], record["error"]
+    assert "Traceback" not in record["error"]
+    assert [layer["name"] for layer in record["layers"]] == record["layers_before"]
+    assert record["source_unchanged"] and not record["dirty"]

@@ -114,6 +114,18 @@ def run_case(case):
         hint_layer.set_offsets(hx, hy)
         with open(case["hints"]["path"], "rb") as f:
             _write(hint_layer, "R'G'B'A u8", f.read())
+    reference = None
+    if case.get("reference"):  # a second image holding the reference photo
+        ref = case["reference"]
+        rw, rh = ref["width"], ref["height"]
+        ref_image = Gimp.Image.new(rw, rh, Gimp.ImageBaseType.RGB)
+        reference = Gimp.Layer.new(
+            ref_image, ref["name"], rw, rh, Gimp.ImageType.RGB_IMAGE, 100.0,
+            Gimp.LayerMode.NORMAL,
+        )  # fmt: skip
+        ref_image.insert_layer(reference, None, 0)
+        with open(ref["path"], "rb") as f:
+            _write(reference, "R'G'B' u8", f.read())
     if case.get("selection"):
         x, y, sw, sh = case["selection"]
         image.select_rectangle(Gimp.ChannelOps.REPLACE, x, y, sw, sh)
@@ -144,6 +156,9 @@ def run_case(case):
     args = dict(case.get("args", {}))
     if case.get("hints", {}).get("pass_as_argument"):
         args["hint-layer"] = hint_layer
+    if reference is not None:
+        args["reference-layer"] = reference
+        ref_before = _read(reference, "R'G'B'A u8")
     status, error = run_proc(PROC, image, drawables, mode, args)
     first_names = None
     if case.get("rerun_args"):  # the same source again: the new result replaces the first
@@ -162,6 +177,10 @@ def run_case(case):
         "layers": [_layer_info(image, layer) for layer in image.get_layers()],
         "source_unchanged": bytes(_read(source, fmt)) == bytes(src_before),
     }
+    if reference is not None:
+        record["reference_unchanged"] = bytes(_read(reference, "R'G'B'A u8")) == bytes(ref_before)
+        record["reference_image_layers"] = [x.get_name() for x in ref_image.get_layers()]
+        ref_image.delete()
     if selftest and os.path.exists(f"{selftest}.trace"):  # strengths the dialog rendered
         with open(f"{selftest}.trace") as f:
             record["renders"] = [float(line) for line in f.read().split()]
