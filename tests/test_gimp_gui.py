@@ -4,6 +4,8 @@ docs/sample-bw.png opens as a Grayscale image in a display; Tinct Paint Hints ma
 and selects the hint layer; a blue stroke goes on it; Tinct Colorize runs on the
 hint layer with the bundled model (its dialogs answered by the plug-in's self-test,
 which saves the screen with each dialog up). The screenshots are the README's.
+Then the same scan again with a colour photo, open as a second image, picked in the
+dialog's Reference list; one Ctrl+Z; and a gray layer as the reference.
 Uses the trixie chroot of tests/test_gimp_host.py on Debian 12.
 """
 
@@ -17,10 +19,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from test_gimp_host import CHROOT, find_gimp  # noqa: I001 (sibling test module)
 
-from tinct.protocol.layers import is_result_name
+from tinct import color
+from tinct.protocol.layers import NO_REFERENCE, is_result_name, result_layer_name
 from tinct.server_testing import DaemonHarness, serve_command
 from tinct.stage_gimp import stage_gimp
 
@@ -44,6 +49,15 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
         harness.connect().close()
         stage_gimp(work / "home/.config/GIMP/3.0/plug-ins")
         shutil.copy(HERE.parent / "docs" / "sample-bw.png", work / "scan.png")
+        # the reference: another crop of the photo, in blue (a colour photo of one hue)
+        g = np.asarray(Image.open(work / "scan.png").convert("L"))[40:400, 100:460] / 255.0
+        blue = np.clip(g[..., None] * np.array([0.35, 0.6, 1.0]) * 1.15, 0, 1)
+        Image.fromarray((blue * 255).astype(np.uint8)).save(work / "beach.png")
+        ref_run = {
+            "set": {"prompt": "", "steps": 3, "auto": False, "scale": 1.0},
+            "hint": "(no hints)",
+            "accept": True,
+        }
         (work / "tmp").mkdir()
         selftest = {
             "set": {"prompt": "blue sky, green grass", "steps": 3, "auto": True},
@@ -64,6 +78,10 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
             "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
             "TINCT_GIMP_PHOTO": str(inner / "scan.png"),
             "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
+            "TINCT_GIMP_REFERENCE": str(inner / "beach.png"),
+            "TINCT_GIMP_REF_SELFTEST": json.dumps(ref_run),
+            "TINCT_GIMP_REF_SHOT": str(inner / "main-ref.png"),
+            "GDK_CORE_DEVICE_EVENTS": "1",  # the walkthrough's Ctrl+Z is a core X key event
         }
         gimp = ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", "gimp-3.0", "-n",
                 "--no-splash", "--batch-interpreter", "python-fu-eval", "-b",
@@ -73,10 +91,10 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
             mounts = 'mount -t proc proc "$0/proc" && mount -t tmpfs tmpfs "$0/dev/shm" && '
             cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
                    mounts + 'exec chroot "$0" "$@"', str(root), *cmd]  # fmt: skip
-        proc = subprocess.Popen(["timeout", "-k", "5", "240", *cmd], stdout=subprocess.PIPE,
+        proc = subprocess.Popen(["timeout", "-k", "5", "360", *cmd], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
         try:
-            log, _ = proc.communicate(timeout=260)
+            log, _ = proc.communicate(timeout=380)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             log, _ = proc.communicate()
@@ -94,11 +112,41 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
         names = r["layers"]
         assert names[0] == "Tinct hints" and is_result_name(names[1]), names
         assert names[1] == 'Tinct \u2014 "blue sky, green grass" x1.20', names
+        # the Reference list: "(no reference)" first, then every open image's layers
+        # except the scan being colorized (and the hint layer)
+        items, label = r["reference_items"], r["reference_label"]
+        assert items[0] == NO_REFERENCE and label in items, (items, label)
+        assert label.endswith(" / colour photo") and len(items) == 3, items
+        assert label.replace("colour photo", "gray copy") in items, items
+        # the same colorize (no prompt, no hints, 1.00) without and with the reference: each
+        # rerun replaced the result before it (one undo group); the scan and the reference
+        # image are untouched; the reference's blue reaches the result
+        assert r["colorize_plain"] == r["colorize_ref"] == "GIMP_PDB_SUCCESS", r.get("errors")
+        assert r["layers_plain"] == ["Tinct hints", "Tinct x1.00", names[2]], r["layers_plain"]
+        ref_name = result_layer_name("", 1.0, reference=r["beach_layers"][0])
+        assert r["layers_ref"] == ["Tinct hints", ref_name, names[2]], r["layers_ref"]
+        assert r["photo_unchanged_ref"] and r["beach_layers"][1] == "gray copy"
+        b_plain, b_ref = (_mean_b(r[k]) for k in ("plain_pixels", "ref_pixels"))
+        print(f"\nmean b*: without reference {b_plain:.1f}, with it {b_ref:.1f}")
+        assert b_ref < -10 and b_ref < b_plain - 10, (b_plain, b_ref)
+        # one Ctrl+Z in the image window: the plain result is back, the scan unchanged
+        assert r["layers_after_undo"] == r["layers_plain"], r["layers_after_undo"]
+        assert r["photo_unchanged_after_undo"]
+        # a gray reference: the backend's message as the procedure's error, nothing added
+        assert r["colorize_gray"] == "GIMP_PDB_EXECUTION_ERROR"
+        assert "gray" in r["errors"][-1] and r["errors"][-1].startswith("Tinct:"), r["errors"]
+        assert r["layers_after_gray"] == r["layers_plain"]
         SHOTS.mkdir(parents=True, exist_ok=True)
-        for shot in ("main", "slider"):
+        for shot in ("main", "slider", "main-ref"):
             assert (work / f"{shot}.png").stat().st_size > 10_000, shot
             shutil.copy(work / f"{shot}.png", SHOTS / f"gimp-{shot}.png")
     finally:
         if harness is not None:
             harness.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _mean_b(hex_pixels: str) -> float:
+    px = np.frombuffer(bytes.fromhex(hex_pixels), np.uint8).reshape(-1, 4)
+    rgb = color.to_float(px[:, :3].copy())[None]
+    return float(color.rgb_to_lab(rgb)[..., 2].mean())

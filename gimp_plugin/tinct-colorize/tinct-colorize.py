@@ -50,7 +50,8 @@ PREVIEW_SIDE = 0  # the dialog previews on the real layer, not a thumbnail
 # read at each interactive run. When the file exists, the dialogs answer themselves:
 # "set" is typed into the first (GIMP fills an interactive run's config from the
 # last-used values, not from the caller), "hint" picked in its hint list and "reference"
-# ("image / layer") in its reference list, OK; the
+# ("image / layer") in its reference list (the list's labels are written next to the
+# file, + ".references"), OK; the
 # progress dialog's Cancel is pressed at step "cancel_at_step"; the Colourfulness
 # slider is moved through "scales" (each move re-renders the layer, as a user's drag
 # does), the screen is saved to "screenshot", and the dialog is accepted or cancelled.
@@ -469,7 +470,11 @@ def _run_dialog(dialog, actions=None) -> bool:
     if actions is not None:
 
         def later():
-            actions(dialog)
+            try:
+                actions(dialog)
+            except Exception:  # a broken self-test must not leave the dialog up
+                traceback.print_exc()
+                dialog.response(-6)  # Gtk.ResponseType.CANCEL
             return False  # run once
 
         GLib.timeout_add(200, later)
@@ -552,6 +557,15 @@ def _hint_combo(image, source, config):
     return row, combo
 
 
+def _image_label(image) -> str:
+    """An image as the user knows it: its file's name (opened, imported or exported), else
+    GIMP's name with the image's number, as its title bar shows it ("[Untitled]-2")."""
+    for file in (image.get_file(), image.get_imported_file(), image.get_exported_file()):
+        if file is not None:
+            return file.get_basename()
+    return f"{image.get_name()}-{image.get_id()}"
+
+
 def _reference_combo(source, config):
     """The first dialog's reference chooser: every open image's layers, after an explicit
     "(no reference)"; returns the row, the combo and the layers in its order."""
@@ -563,7 +577,7 @@ def _reference_combo(source, config):
         for layer in _all_layers(img.get_layers()):
             if not layer.is_group():
                 layers[layer.get_id()] = layer
-                entries.append((img.get_name(), layer.get_name(), layer.get_id()))
+                entries.append((_image_label(img), layer.get_name(), layer.get_id()))
     choices = request.reference_choices(entries, source.get_id())
     chosen = config.get_property("reference-layer")
     keys = [key for _label, key in choices]
@@ -606,6 +620,8 @@ def _main_dialog(procedure, config, image, source) -> tuple | None:
             if "reference" in test:
                 model = ref_combo.get_model()
                 labels = [model[i][0] for i in range(len(model))]
+                with open(os.environ[ENV_SELFTEST] + ".references", "w") as f:
+                    json.dump(labels, f)  # what the list offered, for the test
                 ref_combo.set_active(labels.index(test["reference"]))
             if test.get("screenshot_main"):
                 while Gtk.events_pending():
