@@ -828,7 +828,8 @@ class TinctColorize(Gimp.PlugIn):
             "Adds a color layer in LCh Color mode above the selected layer (masked by the "
             "selection, named for the prompt and colourfulness; a rerun replaces the "
             "earlier one); the layer itself is not changed. A Grayscale image becomes RGB "
-            "in the same undo step. Needs the Tinct daemon, which is started on demand.",
+            "in the same undo step. An optional reference layer (any open image's colour "
+            "photo) lends its colours. Needs the Tinct daemon, which is started on demand.",
             name,
         )
         procedure.set_attribution("Tinct", "Tinct", "2026")
