@@ -264,6 +264,10 @@ def test_docker_colorizes_from_a_reference_in_another_document(tmp_path):
               f"without ({a_plain:.1f}, {b_plain:.1f})")  # fmt: skip
         assert r["plain_name"] == "Tinct x1.00"
         assert b_ref < -10 and b_ref < b_plain - 10, (b_ref, b_plain)
+        # the chosen reference is never colorized itself
+        assert "reference" in r["reference_as_target_status"], r["reference_as_target_status"]
+        assert r["reference_as_target_status"].startswith("Error:")
+        assert r["ref_doc_names_after"] == r["ref_doc_names"]
         # a gray reference: the backend's message in the status line, no layer, no crash
         assert "gray" in r["gray_status"] and r["gray_status"].startswith("Error:"), r[
             "gray_status"

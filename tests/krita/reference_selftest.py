@@ -5,7 +5,8 @@ colour photo and a gray layer in a second one ("beach"). The docker's Reference 
 picks the photo up by itself (its one-second watch) as "beach / colour photo", and
 never offers the scan's own layer. Colorize with that reference (a screenshot with the
 list showing it), one Ctrl+Z, Colorize without a reference, then the gray layer as the
-reference (the backend refuses it: its message in the status line, no layer left).
+reference (the backend refuses it: its message in the status line, no layer left); the
+chosen reference, made the layer to colorize, is refused.
 Writes $TINCT_KRITA_RESULT (JSON) and the result layers' bytes next to it, then quits.
 Executed with ``find_docker`` in scope; every wait is a QTimer poll.
 """
@@ -192,6 +193,12 @@ def plain():
 
 
 def gray_reference():
+    # the chosen reference is never the layer colorized, even when it is the active one
+    docker.reference.setCurrentIndex(items().index(REF_LABEL))
+    ref_node = [n for n in ref_doc.rootNode().childNodes() if n.name() == "colour photo"][0]
+    docker.colorize(ref_doc, ref_node)
+    log["reference_as_target_status"] = docker.status.text()
+    log["ref_doc_names_after"] = names(ref_doc)
     log["names_before_gray"] = names()
     docker.reference.setCurrentIndex(items().index(GRAY_LABEL))
     docker.colorize_button.click()
