@@ -4,7 +4,9 @@
 Prints, from one run on this machine:
 - `tinct.hints.propagate` at the model's work size (640x400) with 16 hint
   patches: seconds (its sparse solve runs on a grid of at most
-  `hints.GRID_PIXELS`, so the cost does not grow with the photo);
+  `hints.GRID_PIXELS`, so the cost does not grow with the photo), and its
+  non-local estimate at its bound (a full grid, `hints.NONLOCAL_SOURCES`
+  painted pixels: a long stroke);
 - warm in-process colorize (predict + render at scale 1) of a 0.25 MP and a
   24 MP photo, each without and with 16 hint patches, and the ratios
   with / without hints (the hints are reduced to the work size first, so
@@ -56,6 +58,17 @@ def main() -> int:
     hints.propagate(lightness, ab, mask)  # warm-up (imports, allocator)
     t_prop = best_of(args.repeats, lambda: hints.propagate(lightness, ab, mask))
     print(f"propagate 640x400, 16 patches (grid <= {hints.GRID_PIXELS} px): {t_prop:.3f} s")
+    # its non-local estimate at its bound: a full grid, NONLOCAL_SOURCES painted pixels
+    gh = gw = int(hints.GRID_PIXELS**0.5)
+    grid_l = color.resize_area(lightness, gh, gw)
+    grid_m = np.zeros((gh, gw), np.float32)
+    grid_m.ravel()[:: max(1, gh * gw // hints.NONLOCAL_SOURCES)] = 1.0
+    grid_ab = np.broadcast_to(np.float32([10.0, -30.0]), (gh, gw, 2)).copy()
+    t_nl = best_of(args.repeats, lambda: hints.nonlocal_average(grid_l, grid_ab, grid_m))
+    print(
+        f"  its non-local estimate at the bound ({gh}x{gw} grid, "
+        f"{int(grid_m.sum())} painted grid pixels): {t_nl:.3f} s"
+    )
 
     # 2. Whole colorizes with and without hints, small and large.
     pipe = load_pipeline(args.model)
