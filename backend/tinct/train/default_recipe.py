@@ -170,9 +170,11 @@ def train_unet(
     save_every: float = 0.0,
     lr: float = 4e-4,
     caption_dropout: float = 0.1,
+    decay_minutes: float | None = None,
 ):
     """`save()` runs every `save_every` minutes (0: never), so an interrupted
-    session leaves a model folder that `--init` continues from."""
+    session leaves a model folder that `--init` continues from. The learning
+    rate's cosine spans `decay_minutes` (default: the whole budget)."""
     from diffusers.models.attention_processor import AttnProcessor
 
     unet = pipe.unet.train()
@@ -181,6 +183,7 @@ def train_unet(
     opt = torch.optim.AdamW(unet.parameters(), lr=lr, weight_decay=1e-4)
     T = pipe.scheduler.config.num_train_timesteps
     t0, step, budget = time.time(), 0, minutes * 60
+    horizon = (decay_minutes or minutes) * 60
     empty = pipe.encode_prompt([""])
     cache: dict[str, torch.Tensor] = {}
     last_save = t0
@@ -233,7 +236,7 @@ def train_unet(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
         opt.step()
-        _cosine(opt, time.time() - t0, budget, lr)
+        _cosine(opt, time.time() - t0, horizon, lr)
         if step % 25 == 0:
             _log(log, "unet", step, float(loss), t0)
         step += 1
@@ -298,6 +301,13 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=0.0,
         help="share of photos that get a hue-rotated copy, its caption naming the new colour",
+    )
+    ap.add_argument(
+        "--unet-decay-minutes",
+        type=float,
+        default=None,
+        help="minutes the U-Net's cosine learning rate spans (default: --unet-minutes; "
+        "longer keeps it near its peak, as in a run stopped early)",
     )
     ap.add_argument(
         "--caption-dropout",
@@ -370,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
                 save_every=args.save_every,
                 lr=args.unet_lr,
                 caption_dropout=args.caption_dropout,
+                decay_minutes=args.unet_decay_minutes,
             )
         if args.ranker_minutes > 0:
             train_ranker(pipe, items, args.ranker_minutes, rng, log)
