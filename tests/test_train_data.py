@@ -112,10 +112,17 @@ def test_processes_read_disjoint_shares_that_tile_the_stream():
     assert sorted(seen) == list(range(10, 10 + 4 * world * batch))
 
 
+@pytest.mark.parametrize("unet_sees_hints", [True, False])
 def test_hint_inputs_match_the_pipeline_at_inference(
-    tmp_path, tiny_model_dir, one_thread, fresh_accelerate_state
+    tmp_path, tiny_model_dir, one_thread, fresh_accelerate_state, monkeypatch, unet_sees_hints
 ):
+    """Training's U-Net hint input equals the pipeline's, with the channels in use and
+    with them left empty (tinct.hints.UNET_SEES_HINTS, the default now)."""
     from accelerate import Accelerator
+
+    from tinct import hints as hint_propagation
+
+    monkeypatch.setattr(hint_propagation, "UNET_SEES_HINTS", unet_sees_hints)
 
     from tinct.train.colorizer import ColorizerOptions, ColorizerTask
 
@@ -148,4 +155,7 @@ def test_hint_inputs_match_the_pipeline_at_inference(
     theirs, _, _ = pipe.prepare_hints(hints, color.luminance_lstar(rgb), z_g1)
     assert ours.shape == theirs.shape == (1, 5, 16, 16)
     assert torch.allclose(ours, theirs, atol=1e-5)
-    assert float(theirs[:, 4].max()) > 0  # real hints, not the all-zero case
+    if unet_sees_hints:
+        assert float(theirs[:, 4].max()) > 0  # real hints, not the all-zero case
+    else:
+        assert not theirs.any()

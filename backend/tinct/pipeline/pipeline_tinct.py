@@ -263,11 +263,13 @@ class TinctPipeline(DiffusionPipeline):
                     hint_propagation.render_weight(ref_reach),
                 )
                 reach = np.maximum(reach, ref_reach)
+        weight = hint_propagation.render_weight(reach)
+        if not hint_propagation.UNET_SEES_HINTS:  # the render's blend carries them
+            return HintInputs(zeros, ab, mask, field_ab, weight)
         conf = hint_propagation.input_confidence(reach)
         hint_rgb = color.merge_luma(lightness, field_ab * conf[..., None])
         z_hint = self.encode_image(hint_rgb) - gray_latent
         conf_t = torch.from_numpy(color.resize_area(conf, hl, wl).copy())[None, None].to(z_hint)
-        weight = hint_propagation.render_weight(reach)
         return HintInputs(torch.cat([z_hint, conf_t], dim=1), ab, mask, field_ab, weight)
 
     # ---------------------------------------------------------- predict ---

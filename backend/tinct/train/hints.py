@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinct import color
+from tinct import hints as hint_propagation
 from tinct.hints import hint_chroma, input_confidence
 
 
@@ -43,6 +44,11 @@ def hint_field(hints: np.ndarray, lightness: np.ndarray) -> tuple[np.ndarray, np
     workers during training, so only the VAE encode is left for the trainer; a
     test keeps it equal to what the pipeline computes at inference.
     """
+    if not hint_propagation.UNET_SEES_HINTS:  # as the pipeline: the channels stay empty
+        empty = np.zeros(lightness.shape, np.float32)
+        return color.merge_luma(lightness, np.zeros(lightness.shape + (2,))).astype(
+            np.float32
+        ), empty
     _, _, field_ab, reach = hint_chroma(hints[..., :3], hints[..., 3], lightness)
     conf = input_confidence(reach)
     hint_rgb = color.merge_luma(lightness, field_ab * conf[..., None])
