@@ -214,6 +214,7 @@ def test_default_recipe_keeps_its_flags(tmp_path):
     cmd += ["--vae-minutes", "0.003", "--unet-minutes", "0.003", "--ranker-minutes", "0.003"]
     cmd += ["--vae-lr", "1e-3", "--chroma-weight", "0.02", "--seed", "1", "--threads", "1"]
     cmd += ["--unet-decay-minutes", "1", "--caption-dropout", "0.35", "--hue-shift", "0.5"]
+    cmd += ["--unet-max-steps", "2"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "[vae] step     0" in proc.stdout and "[ranker] step     0" in proc.stdout

@@ -171,10 +171,12 @@ def train_unet(
     lr: float = 4e-4,
     caption_dropout: float = 0.1,
     decay_minutes: float | None = None,
+    max_steps: int | None = None,
 ):
     """`save()` runs every `save_every` minutes (0: never), so an interrupted
     session leaves a model folder that `--init` continues from. The learning
-    rate's cosine spans `decay_minutes` (default: the whole budget)."""
+    rate's cosine spans `decay_minutes` (default: the whole budget); the phase
+    ends at the budget or after `max_steps` steps, whichever comes first."""
     from diffusers.models.attention_processor import AttnProcessor
 
     unet = pipe.unet.train()
@@ -187,7 +189,7 @@ def train_unet(
     empty = pipe.encode_prompt([""])
     cache: dict[str, torch.Tensor] = {}
     last_save = t0
-    while time.time() - t0 < budget:
+    while time.time() - t0 < budget and (max_steps is None or step < max_steps):
         if save is not None and save_every > 0 and time.time() - last_save > save_every * 60:
             unet.eval()
             save()
@@ -310,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
         "longer keeps it near its peak, as in a run stopped early)",
     )
     ap.add_argument(
+        "--unet-max-steps",
+        type=int,
+        default=None,
+        help="end the U-Net phase after this many steps even if minutes are left",
+    )
+    ap.add_argument(
         "--caption-dropout",
         type=float,
         default=0.1,
@@ -381,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
                 lr=args.unet_lr,
                 caption_dropout=args.caption_dropout,
                 decay_minutes=args.unet_decay_minutes,
+                max_steps=args.unet_max_steps,
             )
         if args.ranker_minutes > 0:
             train_ranker(pipe, items, args.ranker_minutes, rng, log)
