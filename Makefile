@@ -52,6 +52,7 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check backend tests benchmarks scripts krita_plugin gimp_plugin installer
 	$(BIN)/ruff format --check backend tests benchmarks scripts krita_plugin gimp_plugin installer
+	$(BIN)/lint-imports  # the layering contracts in pyproject.toml
 
 # Real GIMP 3 and Krita for the host tests (apt; needs root, as CI has).
 hosts:
