@@ -127,12 +127,11 @@ def test_caption_check_without_a_captions_file_is_a_one_line_error(
     assert "captions.txt" in err and "Traceback" not in err
 
 
-def test_python_m_tinct_evaluate_still_writes_just_a_json_file(
-    tmp_path, tiny_model_dir, one_thread
-):
+def test_a_json_output_gets_just_the_metrics_file(tmp_path, tiny_model_dir, one_thread):
     photos = make_photos(tmp_path / "heldout", count=2)
     target = tmp_path / "heldout_metrics.json"
-    assert evaluate.main([str(photos), "--model", str(tiny_model_dir), "-o", str(target)]) == 0
+    argv = ["eval", str(photos), "--model", str(tiny_model_dir), "-o", str(target), "--quiet"]
+    assert main(argv) == 0
     m = json.loads(target.read_text())
     assert m["auto"]["summary"]["images"] == 2 and "colorfulness_ratio" in m["1.0"]["summary"]
     # Scripts point this into a model folder: nothing else is written there.

@@ -10,39 +10,14 @@ import sys
 from pathlib import Path
 
 from tinct import __version__
+from tinct.cli_common import CliError, bounded, check_text
 from tinct.protocol import constants as C
 
-
-class CliError(Exception):
-    """A user error: printed as one line, exit code 2."""
-
-
-def _bounded(kind: type, low: float, high: float, name: str, allow_auto: bool = False):
-    """An argparse type: a `kind` number within [low, high] (or 'auto')."""
-
-    def parse(text: str):
-        if allow_auto and text == "auto":
-            return "auto"
-        try:
-            value = kind(text)
-        except ValueError:
-            what = "a whole number" if kind is int else "a number"
-            extra = " or 'auto'" if allow_auto else ""
-            raise argparse.ArgumentTypeError(f"expected {what}{extra}, got {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(
-                f"{name} must be within {low:g}..{high:g}, got {value}"
-            )
-        return value
-
-    return parse
-
-
-_scale = _bounded(float, C.MIN_SCALE, C.MAX_SCALE, "scale", allow_auto=True)
+_scale = bounded(float, C.MIN_SCALE, C.MAX_SCALE, "scale", allow_auto=True)
 # What a folder given to `colorize` contributes (the same list as tinct.train.data's).
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
-_steps = _bounded(int, C.MIN_STEPS, C.MAX_STEPS, "steps")
-_guidance = _bounded(float, C.MIN_GUIDANCE, C.MAX_GUIDANCE, "guidance")
+_steps = bounded(int, C.MIN_STEPS, C.MAX_STEPS, "steps")
+_guidance = bounded(float, C.MIN_GUIDANCE, C.MAX_GUIDANCE, "guidance")
 
 
 def add_colorize_parser(subparsers) -> None:
@@ -200,15 +175,6 @@ def _record(path: str | None, **fields) -> None:
             f.write(json.dumps(fields) + "\n")
 
 
-def _check_text(value: str, name: str) -> str:
-    """Command-line text must be real UTF-8 (undecodable bytes arrive as lone surrogates)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise CliError(f"{name} is not valid UTF-8 text") from None
-    return value
-
-
 def _load_hints(path: str):
     from tinct import color
     from tinct.imageio import read_image
@@ -244,7 +210,7 @@ def read_reference(path: str):
 def run_colorize(args) -> int:
     from tinct.imageio import ImageReadError, check_readable, read_image
 
-    _check_text(args.prompt, "--prompt")
+    check_text(args.prompt, "--prompt")
     inputs = [Path(p) for p in args.inputs]
     missing = [str(p) for p in inputs if not p.exists()]
     if missing:

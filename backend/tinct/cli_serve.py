@@ -240,10 +240,10 @@ def _fail(exc: Exception) -> int:
 
 
 def run_client_colorize(args: argparse.Namespace) -> int:
-    from tinct.cli import _check_text
+    from tinct.cli_common import check_text
     from tinct.protocol import TinctError
 
-    _check_text(args.prompt, "--prompt")
+    check_text(args.prompt, "--prompt")
     image = read_layer(args.input)
     hints = read_layer(args.hints) if args.hints else None
     reference = read_layer(args.reference) if args.reference else None

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 
-from tinct.cli import CliError, _bounded
+from tinct.cli_common import CliError, bounded
 
-_share = _bounded(float, 0.0, 1.0, "share")
-_positive = _bounded(int, 1, 10**9, "value")
+_share = bounded(float, 0.0, 1.0, "share")
+_positive = bounded(int, 1, 10**9, "value")
 
 
 def _training_extra(exc: ImportError) -> CliError:
@@ -142,8 +142,8 @@ def add_eval_parser(sub) -> None:
     p.add_argument("folder", metavar="DIR", help="colour photos (folder or list file)")
     p.add_argument("-o", "--output", required=True, metavar="REPORT_DIR")
     p.add_argument("--model", help="model folder (default: the bundled model)")
-    p.add_argument("--steps", type=_bounded(int, 1, 200, "steps"), default=4)
-    p.add_argument("--guidance", type=_bounded(float, 0.0, 20.0, "guidance"), default=1.5)
+    p.add_argument("--steps", type=bounded(int, 1, 200, "steps"), default=4)
+    p.add_argument("--guidance", type=bounded(float, 0.0, 20.0, "guidance"), default=1.5)
     p.add_argument("--limit", type=_positive, help="only the first N images")
     p.add_argument(
         "--prompt-check",

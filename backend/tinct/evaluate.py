@@ -1,4 +1,4 @@
-"""Held-out evaluation: `tinct eval DIR -o REPORT_DIR` (also `python -m tinct.evaluate`).
+"""Held-out evaluation: `tinct eval DIR -o REPORT_DIR` (its command line is in `tinct.cli_train`).
 
 Each colour photo in DIR is turned gray (same L*), colorized, and compared
 with the original. Per image and overall:
@@ -690,20 +690,3 @@ def run_report(args) -> int:
 
 def _rounded(value):
     return round(value, 3) if isinstance(value, float) else value
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m tinct.evaluate DIR [-o REPORT_DIR | FILE.json] ...` is `tinct eval`;
-    without -o (the older usage) it only prints, keeping the report in a temporary folder."""
-    from tinct.cli import main as tinct_main
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not any(a in ("-o", "--output") or a.startswith("--output=") for a in args):
-        import tempfile
-
-        args += ["-o", tempfile.mkdtemp(prefix="tinct-eval-")]
-    return tinct_main(["eval", *args])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

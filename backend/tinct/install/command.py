@@ -33,7 +33,7 @@ def add_install_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run_install(args: argparse.Namespace) -> int:
-    from tinct.cli import CliError
+    from tinct.cli_common import CliError
 
     hosts = tuple(h for h in HOSTS if getattr(args, h)) or HOSTS
     try:

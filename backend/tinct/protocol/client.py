@@ -26,7 +26,8 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 from .connection import ConnectionInfo, live_connection
 from .constants import (
@@ -54,8 +55,16 @@ from .messages import decode_header, encode_header, make_request
 from .pixels import Layer, PixelFormat
 from .transport import open_transport
 
-if TYPE_CHECKING:
-    from .launcher import Launcher
+
+class Restarter(Protocol):
+    """What a client needs of its launcher (`tinct.protocol.launcher.Launcher`, which
+    imports this module): where the daemon's runtime folder is, and a way to make sure
+    a daemon runs there and to learn how to reach it."""
+
+    runtime_dir: Path
+
+    def ensure(self) -> ConnectionInfo: ...
+
 
 _FINAL = {REPLY_HELLO, REPLY_RESULT, REPLY_STATUS, REPLY_OK, REPLY_ERROR}
 _SLICE = 0.05  # seconds one thread holds the socket while waiting
@@ -100,7 +109,7 @@ class Client:
         *,
         heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT,
         connect_timeout: float = 5.0,
-        launcher: Launcher | None = None,
+        launcher: Restarter | None = None,
     ):
         self.info = info
         self.transport_name = transport
