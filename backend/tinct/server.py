@@ -38,6 +38,7 @@ from tinct.protocol.constants import (
     E_QUEUE_FULL,
     E_SHUTTING_DOWN,
     E_UNKNOWN_JOB,
+    EXIT_ALREADY_RUNNING,
     HANDSHAKE_TIMEOUT,
     OP_APPLY,
     OP_CANCEL,
@@ -73,7 +74,6 @@ from tinct.server_worker import Compute, Defaults, Worker
 log = logging.getLogger("tinct.server")
 
 EVENTS_ENDPOINT = "inproc://tinct-events"
-EXIT_ALREADY_RUNNING = 3  # same value as tinct.protocol.launcher.EXIT_ALREADY_RUNNING
 MAX_BATCH = 64  # messages handled per socket per loop turn, so neither side starves
 
 

@@ -102,6 +102,9 @@ MIN_GUIDANCE, MAX_GUIDANCE = 0.0, 20.0
 DEFAULT_SCALE = 1.0  # 1 = as the model predicts; colorize's own default is "auto"
 MIN_SCALE, MAX_SCALE = 0.0, 2.0  # 0 = gray; the ranker's auto grid lies inside (0.6-1.0)
 
+# --- Exit codes of `tinct serve` (read by the launcher) -----------------------
+EXIT_ALREADY_RUNNING = 3  # another daemon already holds the runtime folder's lock
+
 # --- Files and environment -------------------------------------------------
 CONNECTION_FILE = "daemon.json"
 LOCK_FILE = "daemon.lock"

@@ -32,14 +32,12 @@ from .constants import (
     ENV_BACKEND_CMD,
     ENV_CONFIG,
     ENV_RUNTIME_DIR,
+    EXIT_ALREADY_RUNNING,
     LOCK_FILE,
     LOG_FILE,
 )
 from .errors import LaunchError, TinctError
 from .isolation import backend_environment
-
-# `tinct serve` exits with this code when another daemon already holds the lock.
-EXIT_ALREADY_RUNNING = 3
 
 
 def runtime_dir_of(explicit: str | Path | None) -> Path:
