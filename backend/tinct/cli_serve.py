@@ -339,14 +339,13 @@ def run_client_simple(args: argparse.Namespace) -> int:
 
 # --- image files <-> layers ---------------------------------------------------
 
-_NP_TO_WIRE = {"uint8": "u8", "uint16": "u16", "float32": "f32"}
-
 
 def read_layer(path: Path):
     """An image file (PNG/TIFF at 8 or 16 bits, JPEG, ... or .npy) as a protocol Layer."""
     import numpy as np
 
     from tinct.protocol import Layer
+    from tinct.server_pixels import wire_dtype
 
     if path.suffix.lower() == ".npy":
         arr = np.load(path)
@@ -358,7 +357,7 @@ def read_layer(path: Path):
         arr = arr[..., None]
     if arr.ndim != 3 or arr.shape[2] not in C.CHANNELS:
         raise ValueError(f"{path}: expected H x W x 1-4 pixels, got shape {arr.shape}")
-    wire = _NP_TO_WIRE.get(arr.dtype.name)
+    wire = wire_dtype(arr.dtype)
     if wire is None:
         raise ValueError(
             f"{path}: dtype {arr.dtype} is not supported; use uint8, uint16 or float32"
@@ -372,8 +371,10 @@ def layer_array(layer):
     """A Layer as an (H, W, C) numpy array in R, G, B(, A) order."""
     import numpy as np
 
+    from tinct.server_pixels import NP_DTYPES
+
     fmt = layer.format
-    dt = {"u8": "<u1", "u16": "<u2", "f32": "<f4"}[fmt.dtype]
+    dt = NP_DTYPES[fmt.dtype]
     flat = np.frombuffer(layer.data, np.uint8)
     rows = np.lib.stride_tricks.as_strided(flat, (fmt.height, fmt.row_bytes), (fmt.stride, 1))
     arr = np.ascontiguousarray(rows).view(dt).reshape(fmt.height, fmt.width, fmt.channels)

@@ -9,7 +9,17 @@ import numpy as np
 from tinct import color
 from tinct.protocol.pixels import PixelFormat
 
+# The one map between the wire's sample types and numpy's (the protocol itself
+# is numpy-free: plugins vendor it).
 NP_DTYPES = {"u8": np.dtype("<u1"), "u16": np.dtype("<u2"), "f32": np.dtype("<f4")}
+
+
+def wire_dtype(dtype: np.dtype) -> str | None:
+    """The wire name of a numpy sample type (either byte order), or None if it has none."""
+    for wire, dt in NP_DTYPES.items():
+        if np.dtype(dtype).newbyteorder("<") == dt:
+            return wire
+    return None
 
 
 def frame_array(frame: object, fmt: PixelFormat) -> np.ndarray:

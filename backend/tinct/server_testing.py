@@ -20,6 +20,7 @@ import tinct
 from tinct import color
 from tinct.protocol import Launcher, Layer
 from tinct.protocol.connection import read_connection_file
+from tinct.server_pixels import NP_DTYPES, wire_dtype
 
 BACKEND_DIR = Path(next(iter(tinct.__path__))).resolve().parent
 
@@ -130,8 +131,6 @@ def rss_bytes(pid: int) -> tuple[int, int]:
 
 # --- images -------------------------------------------------------------------
 
-_NP = {"u8": np.uint8, "u16": np.uint16, "f32": np.float32}
-
 
 def make_image(
     width: int, height: int, channels: int = 4, dtype: str = "u8", seed: int = 0
@@ -155,11 +154,11 @@ def make_image(
         f = np.concatenate([color.gray(rgb)[..., :1], alpha[..., None]], axis=-1)
     elif channels == 3:
         f = rgb
-    return np.ascontiguousarray(color.from_float(f, _NP[dtype]))
+    return np.ascontiguousarray(color.from_float(f, NP_DTYPES[dtype]))
 
 
 def as_layer(arr: np.ndarray, order: str = "rgb") -> Layer:
-    wire = {"uint8": "u8", "uint16": "u16", "float32": "f32"}[arr.dtype.name]
+    wire = wire_dtype(arr.dtype)
     h, w, c = arr.shape
     return Layer.from_buffer(np.ascontiguousarray(arr), w, h, c, wire, order=order)
 
