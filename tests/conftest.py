@@ -22,6 +22,29 @@ def tiny_model_dir(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """A tiny model folder for the daemon tests (one per test module)."""
+    from tinct.server_testing import save_tiny_model
+
+    return save_tiny_model(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory, model):
+    """A real daemon on the tiny model, started once per test module (modules that need
+    other options define their own `daemon`)."""
+    from tinct.server_testing import DaemonHarness, serve_command
+
+    harness = DaemonHarness(
+        tmp_path_factory.mktemp("rt"),
+        serve_command(model, "--heartbeat", "0.25", "--idle-timeout", "0"),
+    )
+    harness.connect().close()
+    yield harness
+    harness.close()
+
+
 @pytest.fixture()
 def tiny_pipe():
     from tinct.pipeline.components import build_tiny_pipeline

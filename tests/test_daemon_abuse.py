@@ -27,7 +27,6 @@ from tinct.server_testing import (
     lstar,
     make_image,
     rss_bytes,
-    save_tiny_model,
     serve_command,
 )
 
@@ -38,8 +37,7 @@ MAX_FRAME = 8 * 2**20
 
 
 @pytest.fixture(scope="module")
-def daemon(tmp_path_factory):
-    model = save_tiny_model(tmp_path_factory.mktemp("model"))
+def daemon(tmp_path_factory, model):
     rt = tmp_path_factory.mktemp("rt")
     cmd = serve_command(
         model,

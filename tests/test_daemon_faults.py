@@ -17,17 +17,11 @@ from tinct.server_testing import (
     lstar,
     make_image,
     pid_running,
-    save_tiny_model,
     serve_command,
     wait_for,
 )
 
 HEARTBEAT_TIMEOUT = 2.0
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return save_tiny_model(tmp_path_factory.mktemp("model"))
 
 
 @pytest.mark.parametrize("transport", ["zmq", "pure"])

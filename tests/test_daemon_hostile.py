@@ -31,28 +31,11 @@ from tinct.server_testing import (
     make_image,
     rss_bytes,
     run_cli,
-    save_tiny_model,
     serve_command,
     wait_for,
 )
 
 zmq = pytest.importorskip("zmq")
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return save_tiny_model(tmp_path_factory.mktemp("model"))
-
-
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory, model):
-    harness = DaemonHarness(
-        tmp_path_factory.mktemp("rt"),
-        serve_command(model, "--heartbeat", "0.25", "--idle-timeout", "0"),
-    )
-    harness.connect().close()
-    yield harness
-    harness.close()
 
 
 def _colorize(client, layer, **kw):

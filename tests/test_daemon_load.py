@@ -5,32 +5,16 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-import pytest
 
 from tinct.server_testing import (
-    DaemonHarness,
     as_layer,
     layer_to_array,
     lstar,
     make_image,
-    save_tiny_model,
-    serve_command,
     wait_for,
 )
 
 CLIENTS, JOBS = 4, 5
-
-
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory):
-    model = save_tiny_model(tmp_path_factory.mktemp("model"))
-    harness = DaemonHarness(
-        tmp_path_factory.mktemp("rt"),
-        serve_command(model, "--heartbeat", "0.25", "--idle-timeout", "0"),
-    )
-    harness.connect().close()
-    yield harness
-    harness.close()
 
 
 def test_four_clients_five_jobs_each(daemon):

@@ -13,7 +13,6 @@ from tinct.server_testing import (
     layer_to_array,
     lstar,
     make_image,
-    save_tiny_model,
     serve_command,
 )
 
@@ -37,8 +36,7 @@ MAX_L_ERR = {"u8": 1.5, "u16": 0.2, "f32": 0.2}  # L* units; u8 rounding of RGB 
 
 
 @pytest.fixture(scope="module")
-def daemon(tmp_path_factory):
-    model = save_tiny_model(tmp_path_factory.mktemp("model"))
+def daemon(tmp_path_factory, model):
     rt = tmp_path_factory.mktemp("rt")
     harness = DaemonHarness(
         rt, serve_command(model, "--heartbeat", "0.25", "--idle-timeout", "0", "--steps", "2")
