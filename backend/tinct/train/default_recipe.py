@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from tinct import color
+from tinct import hints as hint_propagation
 from tinct.pipeline.components import build_default_pipeline
 from tinct.pipeline.pipeline_tinct import TinctPipeline
 from tinct.train.data import Photo, load_photos
@@ -208,12 +209,12 @@ def train_unet(
             zs.append(z_x)
             zgs.append(z_g)
             with torch.no_grad():
+                hin = torch.zeros((1, 5, lsize, lsize))
                 if rng.random() < 0.5:
-                    hints = simulate_hints(crop, rng)
-                    light = color.luminance_lstar(crop)
-                    hin = pipe.hint_inputs(hints, light, z_g[None], TRAIN_HINT_GRID).channels
-                else:
-                    hin = torch.zeros((1, 5, lsize, lsize))
+                    hints = simulate_hints(crop, rng)  # drawn either way: the same stream
+                    if hint_propagation.UNET_SEES_HINTS:  # else the channels stay empty
+                        light = color.luminance_lstar(crop)
+                        hin = pipe.hint_inputs(hints, light, z_g[None], TRAIN_HINT_GRID).channels
             hint_in.append(hin[0])
             caps.append("" if rng.random() < caption_dropout else caption)
         z_x, z_g, hin = torch.stack(zs), torch.stack(zgs), torch.stack(hint_in)

@@ -44,12 +44,11 @@ def hint_field(hints: np.ndarray, lightness: np.ndarray) -> tuple[np.ndarray, np
     workers during training, so only the VAE encode is left for the trainer; a
     test keeps it equal to what the pipeline computes at inference.
     """
-    if not hint_propagation.UNET_SEES_HINTS:  # as the pipeline: the channels stay empty
-        empty = np.zeros(lightness.shape, np.float32)
-        return color.merge_luma(lightness, np.zeros(lightness.shape + (2,))).astype(
-            np.float32
-        ), empty
-    _, _, field_ab, reach = hint_chroma(hints[..., :3], hints[..., 3], lightness)
-    conf = input_confidence(reach)
+    if hint_propagation.UNET_SEES_HINTS:
+        _, _, field_ab, reach = hint_chroma(hints[..., :3], hints[..., 3], lightness)
+        conf = input_confidence(reach)
+    else:  # as the pipeline: the channels stay empty (no solve)
+        field_ab = np.zeros(lightness.shape + (2,), np.float32)
+        conf = np.zeros(lightness.shape, np.float32)
     hint_rgb = color.merge_luma(lightness, field_ab * conf[..., None])
     return hint_rgb.astype(np.float32), conf.astype(np.float32)
