@@ -47,7 +47,8 @@ python=".venv/bin/python"
 # take that prior away and leave a restrained model that prompts, hints and a
 # reference steer. It was the first save (about 190 steps, lr near its 4e-4 peak) of a
 # longer run on a busy machine; --unet-max-steps and --unet-decay-minutes repeat
-# that on any machine.
+# that on any machine. (Those weights saw the U-Net's hint channels fed; the recipe
+# now leaves them empty, as inference does.)
 "$python" -m tinct.train.default_recipe data/images/train -o "$out" --init runs/pass5 \
     --vae-minutes 0 --unet-minutes 30 --unet-max-steps 190 --unet-decay-minutes 80 \
     --ranker-minutes 0 --seed 6 --threads 1 --no-mirror --latent-side 320 --hue-shift 1.0 \
