@@ -24,7 +24,7 @@ from tinct.pipeline import load_pipeline
 from tinct.train.data import list_images
 
 CANDIDATES = (0.04, 0.16, 0.3, 0.6, float("inf"))  # inf: the model alone
-SOLVES = ((4.0, 0.0), (4.0, 0.4), (4.0, 0.5), (8.0, 0.4))  # (sigma, non-local share)
+SOLVES = ((4.0, 0.4), (4.0, 0.6), (4.0, 0.7))  # (sigma, non-local share)
 
 
 def main() -> int:

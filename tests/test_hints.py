@@ -49,6 +49,26 @@ def test_a_few_blue_dots_make_the_whole_sky_blue_and_leave_the_ground_alone(coun
     assert np.percentile(conf[ground], 99) < 0.3
 
 
+def test_a_sky_hint_stays_out_of_textured_ground_of_like_lightness():
+    """A soft horizon (the sky fades into the ground over 30 rows) and a grainy ground
+    of about the sky's lightness: the solve alone passes the sky's colour down; the
+    texture likeness keeps the ground the model's, and the sky stays trusted."""
+    h, w = 200, 320
+    rng = np.random.default_rng(3)
+    lightness = np.full((h, w), 64.0, np.float32)
+    ground = rng.normal(0.0, 6.0, (h, w)).astype(np.float32)
+    fade = np.clip((np.arange(h, dtype=np.float32) - 100.0) / 30.0, 0.0, 1.0)[:, None]
+    lightness = lightness - 4.0 * fade + fade * ground
+    ab = np.zeros((h, w, 2), np.float32)
+    mask = np.zeros((h, w), np.float32)
+    ab[20:27, 150:157], mask[20:27, 150:157] = SKY_BLUE, 1.0
+    field, reach = hints.propagate(lightness, ab, mask)
+    conf = hints.render_weight(reach)
+    assert conf[:90].min() > 0.95
+    assert np.abs(field[:90] - SKY_BLUE).max() < 2.0
+    assert conf[140:].mean() < 0.05, conf[140:].mean()
+
+
 def test_two_hinted_regions_keep_their_own_colours():
     lightness = np.full((60, 90), 70.0, np.float32)
     lightness[:, 45:] = 30.0  # two flat regions split by a vertical edge

@@ -19,15 +19,21 @@ they carry there: an edge-aware weighted average of the painted colours.
 The solve passes colour only between neighbours: inside a region the hints
 reach, a pixel takes the colour of the hints nearest along its paths, however
 unlike their lightness is to its own. A second, non-local estimate weighs every
-painted colour by likeness of lightness and (loosely) by distance, as colour
-transfer by luminance does; the field is `NONLOCAL_SHARE` of it and the rest the
-solve's (on real photos the mix beats either alone). The reach, and so every
-confidence below, stays the solve's: the non-local estimate changes colours
-only where the hints already reach.
+painted colour by likeness of lightness and of texture (the local spread of L*,
+`texture`) and loosely by distance, as colour transfer by luminance does; the
+field is `NONLOCAL_SHARE` of it and the rest the solve's (on real photos the mix
+beats either alone).
+
+The reach is the solve's, gated by likeness: a pixel unlike every painted one in
+lightness and texture (its best kernel value below `LIKENESS_FULL`) loses reach in
+proportion. A soft horizon passes the solve's colour from a smooth sky into
+textured grass of similar lightness; the gate keeps it out (one blue patch in the
+`make demo` sky: grass b* -16.6 ungated, 0.0 gated), while 16 patches scattered
+over real photos lose almost nothing to it.
 
 The render trusts the field over the model by `render_weight` = reach /
 REACH_FULL (capped at 1): inside a hinted region the hints win, across an edge
-the model keeps its own colour.
+or in texture unlike any hint's the model keeps its own colour.
 
 The U-Net has hint channels (`input_confidence`, reach / INPUT_REACH, marks
 everywhere the hints reach at all), but the pipeline leaves them empty
@@ -43,6 +49,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.ndimage import maximum_filter, uniform_filter
 from scipy.sparse import coo_matrix, diags
 from scipy.sparse.linalg import splu
 
@@ -59,15 +66,19 @@ DATA_WEIGHT = 10.0  # mu: how firmly painted pixels hold their colour in the sol
 # Reach at which the hints fully replace the model's colour. A flat region with a
 # few dots in it keeps a reach above ~0.7 throughout; textured or far regions,
 # where the model knows better than the field, fall well below.
-REACH_FULL = 0.6
-# The non-local estimate's share and kernel, chosen on the validation photos with
-# 16 true-colour patches (the field alone at work size, scripts/tune_hint_reach.py):
-# the solve alone 0.907x inverse distance, the non-local estimate alone 0.901x,
-# 0.6 : 0.4 of the two 0.857x (per-image worst 1.13x).
-NONLOCAL_SHARE = 0.4
-NONLOCAL_SIGMA_LSTAR = 8.0  # lightness likeness (L* units)
+# The settings below were chosen on the validation photos with 16 true-colour
+# patches (scripts/tune_hint_reach.py, work size, bundled v0.6): the earlier
+# 0.6 : 0.4 mix on lightness alone with REACH_FULL 0.6 gave 0.905x inverse distance
+# (0.960x on the 8 photos no model version trained on); texture in the non-local
+# kernel, a 0.6 share and REACH_FULL 0.3 give 0.840x (0.892x), the likeness gate
+# costing 0.003.
+REACH_FULL = 0.3
+NONLOCAL_SHARE = 0.6
+NONLOCAL_SIGMA_LSTAR = 6.0  # lightness likeness (L* units)
+TEXTURE_SIGMA = 3.0  # texture likeness, in `texture` units
 NONLOCAL_DISTANCE = 0.25  # spatial falloff, a share of the grid's long side
 NONLOCAL_SOURCES = 1024  # at most this many painted grid pixels take part
+LIKENESS_FULL = 0.3  # a pixel this like some painted pixel keeps the solve's full reach
 INPUT_REACH = 0.04  # the U-Net's hint-confidence channel saturates here (as trained)
 UNET_SEES_HINTS = False  # module docstring: the render's blend carries the hints alone
 
@@ -98,33 +109,46 @@ def _system(lightness: np.ndarray, mask: np.ndarray, sigma: float = SIGMA_LSTAR)
     return (off.tocsc() + diags(diagonal, format="csc")).tocsc()
 
 
+def texture(lightness: np.ndarray) -> np.ndarray:
+    """Local texture: 10 ln(1 + the standard deviation of L* over 3x3 pixels), at
+    the input's own size (a grid cell averages it: fine grain survives the grid)."""
+    light = lightness.astype(np.float64)
+    mean = uniform_filter(light, 3)
+    spread = np.sqrt(np.maximum(uniform_filter(light * light, 3) - mean * mean, 0.0))
+    return (10.0 * np.log1p(spread)).astype(np.float32)
+
+
 def nonlocal_average(
-    lightness: np.ndarray, hint_ab: np.ndarray, hint_mask: np.ndarray
-) -> np.ndarray:
+    lightness: np.ndarray, grain: np.ndarray, hint_ab: np.ndarray, hint_mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Each pixel's average of the painted a*b*, weighted by the paint's coverage, by
-    likeness of lightness and by distance (module docstring); (h, w, 2)."""
+    likeness of lightness and texture (`grain`, see `texture`) and by distance
+    (module docstring); (h, w, 2). Also each pixel's likeness to the painted pixel
+    most like it, in lightness and texture alone: (h, w) in (0, 1]."""
     h, w = lightness.shape
     src = np.flatnonzero(hint_mask.ravel() > 0)
     if len(src) > NONLOCAL_SOURCES:  # evenly spaced over the painted pixels: deterministic
         src = src[np.linspace(0, len(src) - 1, NONLOCAL_SOURCES).astype(np.int64)]
     sy, sx = (src // w).astype(np.float32), (src % w).astype(np.float32)
-    s_light = lightness.ravel()[src].astype(np.float32)
+    flat_l = lightness.ravel().astype(np.float32)
+    flat_t = grain.ravel().astype(np.float32)
+    s_light, s_grain = flat_l[src], flat_t[src]
     s_ab = hint_ab.reshape(-1, 2)[src].astype(np.float32)
     s_log_m = np.log(hint_mask.ravel()[src].astype(np.float32))
     reach2 = 2.0 * (NONLOCAL_DISTANCE * max(h, w)) ** 2
     out = np.empty((h * w, 2), np.float32)
-    flat_l = lightness.ravel().astype(np.float32)
+    like = np.empty(h * w, np.float32)
     for start in range(0, h * w, 4096):  # bounded memory: 4096 x NONLOCAL_SOURCES
         p = np.arange(start, min(start + 4096, h * w))
         py, px = (p // w).astype(np.float32), (p % w).astype(np.float32)
-        logk = (
-            -((flat_l[p, None] - s_light) ** 2) / (2.0 * NONLOCAL_SIGMA_LSTAR**2)
-            - ((py[:, None] - sy) ** 2 + (px[:, None] - sx) ** 2) / reach2
-            + s_log_m
-        )
+        log_like = -((flat_l[p, None] - s_light) ** 2) / (2.0 * NONLOCAL_SIGMA_LSTAR**2) - (
+            (flat_t[p, None] - s_grain) ** 2
+        ) / (2.0 * TEXTURE_SIGMA**2)
+        like[p] = np.exp(log_like.max(axis=1))
+        logk = log_like - ((py[:, None] - sy) ** 2 + (px[:, None] - sx) ** 2) / reach2 + s_log_m
         k = np.exp(logk - logk.max(axis=1, keepdims=True))  # rows stay finite far off
         out[p] = (k @ s_ab) / k.sum(axis=1, keepdims=True)
-    return out.reshape(h, w, 2)
+    return out.reshape(h, w, 2), like.reshape(h, w)
 
 
 def propagate(
@@ -148,8 +172,10 @@ def propagate(
     if float(m.max()) <= 0.0:
         return np.zeros((h, w, 2), np.float32), np.zeros((h, w), np.float32)
     gh, gw = _grid_shape(h, w, max_pixels)
+    grain = texture(lightness)
     if (gh, gw) != (h, w):
         small_l = color.resize_area(lightness.astype(np.float32), gh, gw)
+        grain = color.resize_area(grain, gh, gw)
         small_ab, small_m = color.resize_area_premultiplied(hint_ab, m, gh, gw)
     else:
         small_l, small_ab, small_m = lightness.astype(np.float32), hint_ab, m
@@ -160,17 +186,19 @@ def propagate(
         * np.concatenate([np.ones((gh * gw, 1)), small_ab.reshape(-1, 2)], axis=1)
     )
     x = solver.solve(rhs.astype(np.float64)).astype(np.float32).reshape(gh, gw, 3)
-    if nonlocal_share > 0:
-        x = np.concatenate([x, nonlocal_average(small_l, small_ab, small_m)], axis=-1)
+    average, like = nonlocal_average(small_l, grain, small_ab, small_m)
+    # Widened by a grid pixel or two: an edge's own pixels (a lightness between
+    # both sides', the step's spread) are like neither side, yet belong to both.
+    like = maximum_filter(like, size=5, mode="nearest")
+    gated = x[..., 0] * np.clip(like / LIKENESS_FULL, 0.0, 1.0)
+    x = np.concatenate([x, gated[..., None], average], axis=-1)
     if (gh, gw) != (h, w):
         full = lightness.astype(np.float32) / 100.0
         x = color.guided_upsample(x, small_l / 100.0, full, radius=2, eps=1e-3)
-    reach = np.maximum(x[..., 0], 1e-6)
     # Where the hints barely reach the ratio is noise; its weight there is ~0 anyway.
-    field = np.clip(x[..., 1:3] / reach[..., None], -128.0, 128.0)
-    if nonlocal_share > 0:
-        field = (1.0 - nonlocal_share) * field + nonlocal_share * x[..., 3:5]
-    return field.astype(np.float32), np.clip(x[..., 0], 0.0, 1.0).astype(np.float32)
+    field = np.clip(x[..., 1:3] / np.maximum(x[..., 0:1], 1e-6), -128.0, 128.0)
+    field = (1.0 - nonlocal_share) * field + nonlocal_share * x[..., 4:6]
+    return field.astype(np.float32), np.clip(x[..., 3], 0.0, 1.0).astype(np.float32)
 
 
 def render_weight(reach: np.ndarray) -> np.ndarray:
