@@ -68,6 +68,25 @@ def test_rescale_needs_no_unet(tiny_pipe, photo):
     assert calls == []
 
 
+@pytest.mark.parametrize("reads", [-0.5, 0.5])
+def test_auto_scale_mutes_only_colour_the_ranker_reads_as_too_strong(tiny_pipe, photo, reads):
+    """The ranker reads log(scale from natural). Colour that reads muted at the grid's
+    top keeps the top; colour that reads too strong goes to the candidate read most
+    natural (with a ranker that reads every candidate alike: the first)."""
+    lat = tiny_pipe.predict(photo, num_inference_steps=2)
+    grid = (0.6, 0.8, 1.0)
+    head = tiny_pipe.ranker.head[-1]
+    saved = {k: v.clone() for k, v in head.state_dict().items()}
+    try:
+        with torch.no_grad():
+            head.weight.zero_()
+            head.bias.fill_(reads)
+        picked = tiny_pipe.pick_scale(lat, grid)
+    finally:
+        head.load_state_dict(saved)
+    assert picked == (1.0 if reads < 0 else 0.6)
+
+
 def test_hints_change_the_output_where_painted_and_follow_their_colour(tiny_pipe, photo):
     hints = np.zeros(photo.shape[:2] + (4,), np.float32)
     hints[50:66, 60:80] = [0.1, 0.8, 0.2, 1.0]  # green patch on a bluish area

@@ -350,7 +350,15 @@ class TinctPipeline(DiffusionPipeline):
     def pick_scale(
         self, latents: ColorLatents, grid: Sequence[float] = DEFAULT_SCALE_GRID
     ) -> float:
-        """The ranker's choice of colourfulness among `grid` (1.0 if no ranker)."""
+        """The ranker's choice of colourfulness among `grid` (1.0 if no ranker).
+
+        The ranker reads log(s): below 0, the colour looks muted. Muting it further
+        cannot help, so the scale drops below the grid's top only when the colour
+        there reads over-coloured (> 0), and then to the candidate that reads most
+        natural. On the validation photos the bundled model's colour read muted at
+        every candidate (about -1), and picking by nearness to 0 alone chose 0.6 for
+        5 of 14 photos on noise in the ranker, 0.003 a*b* worse than 1.0 on average.
+        """
         if self.ranker is None:
             return 1.0
         z = (
@@ -362,8 +370,11 @@ class TinctPipeline(DiffusionPipeline):
         )
         z = ranker_latents(z)
         images = self.decode_latent(z.to(self.vae.dtype)) * 2.0 - 1.0
-        pred = self.ranker(images.to(self.ranker.dtype)).float().abs()
-        return float(grid[int(pred.argmin())])
+        pred = self.ranker(images.to(self.ranker.dtype)).float()
+        top = int(np.argmax(grid))
+        if float(pred[top]) <= 0.0:
+            return float(grid[top])
+        return float(grid[int(pred.abs().argmin())])
 
     @torch.no_grad()
     def chroma_at_work(self, latents: ColorLatents, scale: float, reduce: int = 1) -> np.ndarray:
