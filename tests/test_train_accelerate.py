@@ -101,6 +101,8 @@ def test_two_processes_stop_and_resume_where_they_stopped(tmp_path, tiny_model_d
     a, b = load_file(ref6 / "model.safetensors"), load_file(run6 / "model.safetensors")
     assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-6
     (sched_a, ema_a, prog_a), (sched_b, ema_b, prog_b) = _custom_states(ref6), _custom_states(run6)
+    # Training time (it sets --minutes budgets) is the one state that may differ.
+    assert prog_a.pop("seconds") > 0 and prog_b.pop("seconds") > 0
     assert prog_a == prog_b == {"step": 6, "samples": 48}
     assert sched_a["last_epoch"] == sched_b["last_epoch"] == 6
     assert ema_a["optimization_step"] == ema_b["optimization_step"] == 6
@@ -139,3 +141,24 @@ def test_a_finished_run_is_not_overwritten_without_resume(
     ]
     training = json.loads((out / "model" / "training.json").read_text())
     assert training["task"] == "unet" and training["steps"] == 2
+
+
+def test_time_budgets_end_a_run_and_span_its_cosine(tmp_path):
+    """`minutes` ends a run by training time (resumes add up) and the "cosine-time"
+    schedule falls from the peak to 10 % over `decay_minutes` of it."""
+    from tinct.train.loop import LoopOptions, Progress, lr_lambda
+
+    opts = LoopOptions(output=tmp_path, lr_schedule="cosine-time", minutes=2.0, lr_warmup=0)
+    progress = Progress()
+    factor = lr_lambda(opts, progress)
+    assert factor(0) == pytest.approx(1.0) and not progress.done(opts)
+    progress.seconds = 60.0
+    assert factor(7) == pytest.approx(0.55) and not progress.done(opts)
+    progress.seconds = 120.0
+    assert factor(9) == pytest.approx(0.1) and progress.done(opts)
+    longer = LoopOptions(
+        output=tmp_path, lr_schedule="cosine-time", minutes=2.0, decay_minutes=4.0, lr_warmup=0
+    )
+    assert lr_lambda(longer, progress)(9) == pytest.approx(0.55)
+    with pytest.raises(ValueError, match="needs minutes"):
+        lr_lambda(LoopOptions(output=tmp_path, lr_schedule="cosine-time"), progress)

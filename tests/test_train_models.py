@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -208,16 +209,19 @@ def test_train_ranker_learns_the_scale_and_auto_scale_uses_it(
 
 
 def test_default_recipe_keeps_its_flags(tmp_path):
+    """The recipe runs its three phases in the one training loop: each leaves its
+    loss log and checkpoints in OUTPUT-runs/PHASE, the U-Net stops at
+    --unet-max-steps, and a rerun with --resume continues from the checkpoints
+    (finished phases stay finished) instead of training again."""
     photos = make_photos(tmp_path / "photos", count=3)
     out = tmp_path / "recipe"
     cmd = [sys.executable, "-m", "tinct.train.default_recipe", str(photos), "-o", str(out)]
-    cmd += ["--vae-minutes", "0.003", "--unet-minutes", "0.003", "--ranker-minutes", "0.003"]
+    cmd += ["--vae-minutes", "0.003", "--unet-minutes", "1", "--ranker-minutes", "0.003"]
     cmd += ["--vae-lr", "1e-3", "--chroma-weight", "0.02", "--seed", "1", "--threads", "1"]
     cmd += ["--unet-decay-minutes", "1", "--caption-dropout", "0.35", "--hue-shift", "0.5"]
     cmd += ["--unet-max-steps", "2"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "[vae] step     0" in proc.stdout and "[ranker] step     0" in proc.stdout
     assert sorted(p.name for p in out.iterdir()) == [
         "model_index.json",
         "ranker",
@@ -226,3 +230,18 @@ def test_default_recipe_keeps_its_flags(tmp_path):
         "unet",
         "vae",
     ]
+    log = json.loads((out / "training_log.json").read_text())
+    last = {r["phase"]: r["step"] for r in log if "step" in r}
+    assert last == {"vae": 1, "unet": 2, "ranker": 1}, last
+    assert all(math.isfinite(r["loss"]) for r in log if "loss" in r)
+    runs = tmp_path / "recipe-runs"
+    assert (runs / "unet" / "checkpoints" / "checkpoint-2").is_dir()
+    # Without --resume the earlier run's checkpoints are not overwritten.
+    clash = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert clash.returncode == 2 and "pass --resume" in clash.stderr, clash.stderr[-2000:]
+    # --resume: every phase is at its end already, so nothing trains again.
+    again = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "resumed from" in again.stderr and "at step 2" in again.stderr
+    log = json.loads((out / "training_log.json").read_text())
+    assert {r["phase"]: r["step"] for r in log if "step" in r} == last

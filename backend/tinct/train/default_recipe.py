@@ -3,11 +3,13 @@
     python -m tinct.train.default_recipe data/images/train -o backend/tinct/models/default \
         --vae-minutes 12 --unet-minutes 35 --ranker-minutes 4
 
-Single process, time-budgeted phases; seeded. The U-Net and ranker work on
-latents precomputed once per photo (two scales, plus mirror), cropped at
-random: most of the CPU then goes to the U-Net itself. The losses are the
-ones `tinct train-vae` / `tinct train-ranker` use (tinct.train.vae, .ranker);
-`tinct train` is the scalable path (accelerate, streaming, checkpoints).
+Three time-budgeted phases, each a Task run by the one training loop
+(tinct.train.loop: checkpoints in OUTPUT-runs/PHASE, `--resume`, a time-based
+cosine). What the recipe adds is its data: photos held in memory, and for the
+U-Net and ranker latents precomputed once per photo (plus mirror), cropped at
+random, so most of the CPU goes to the U-Net itself. The losses are the ones
+`tinct train-vae` / `tinct train-ranker` use (tinct.train.vae, .ranker);
+`tinct train` streams photos from disk instead, for large corpora.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import time
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +31,9 @@ from tinct.pipeline.components import build_default_pipeline
 from tinct.pipeline.pipeline_tinct import TinctPipeline
 from tinct.train.data import Photo, load_photos
 from tinct.train.hints import simulate_hints
+from tinct.train.loop import LoopOptions, run, save_model_folder
 from tinct.train.ranker import decode_at_scales
 from tinct.train.vae import autoencoded, autoencoder_loss, chroma_axes_kept, colorfulness_kept
-
-
-def _log(log: list, phase: str, step: int, loss: float, t0: float) -> None:
-    log.append({"phase": phase, "step": step, "loss": loss, "seconds": round(time.time() - t0, 1)})
-    print(f"[{phase}] step {step:5d}  loss {loss:.4f}  {time.time() - t0:6.0f}s", flush=True)
 
 
 def _random_crop(rgb: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -48,11 +47,52 @@ def _random_crop(rgb: np.ndarray, size: int, rng: np.random.Generator) -> np.nda
     return crop[:, ::-1] if rng.random() < 0.5 else crop
 
 
-def _cosine(opt, elapsed: float, budget: float, base: float) -> None:
-    """Cosine decay to 0.1x over the phase's time budget (steps vary with the machine's load)."""
-    lr = base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(elapsed / max(budget, 1e-9), 1.0))))
-    for g in opt.param_groups:
-        g["lr"] = lr
+class PhaseTask:
+    """One phase of the recipe as a Task of tinct.train.loop: batches drawn in
+    memory by `draw(batch_size)`, a loss `loss(model, batch)`, the trained
+    component exported alone (the recipe saves the whole pipeline itself)."""
+
+    def __init__(self, name: str, model: torch.nn.Module, draw: Callable, loss: Callable):
+        self.name, self.model, self._draw, self._loss = name, model, draw, loss
+
+    def build(self, accelerator) -> None:
+        pass  # the pipeline's component is the model
+
+    def loader(self, batch_size: int, rank: int, world: int, start: int, workers: int):
+        def batches() -> Iterator:
+            while True:
+                yield self._draw(batch_size)
+
+        return batches()
+
+    def loss(self, model, batch, generator) -> dict[str, torch.Tensor]:
+        return {"loss": self._loss(model, batch)}
+
+    def export(self, model, folder: Path) -> dict:
+        model.save_pretrained(folder)
+        return {}
+
+
+def run_phase(task: PhaseTask, runs: Path, minutes: float, lr: float, log: list, **options):
+    """Train `task` for `minutes` in the one loop (runs/NAME holds its checkpoints)
+    and add its loss log to `log`."""
+    opts = LoopOptions(
+        output=runs / task.name,
+        max_steps=options.pop("max_steps", None) or 10**9,
+        batch_size=options.pop("batch_size"),
+        lr=lr,
+        lr_warmup=0,
+        lr_schedule=options.pop("lr_schedule", "cosine-time"),
+        minutes=minutes,
+        ema_decay=0.0,
+        checkpoint_every=10**9,
+        log_every=25,
+        workers=0,
+        **options,
+    )
+    run(task, opts)
+    lines = (opts.output / "train_log.jsonl").read_text().splitlines()
+    log += [{"phase": task.name, **json.loads(line)} for line in lines if line.strip()]
 
 
 # --------------------------------------------------------------- VAE ---
@@ -64,28 +104,28 @@ def train_vae(
     minutes: float,
     rng,
     log,
+    runs: Path,
     batch: int = 8,
     size: int = 160,
     lr: float = 2e-3,
     chroma_weight: float = 0.15,
+    **loop,
 ):
-    vae = pipe.vae.train()
-    opt = torch.optim.AdamW(vae.parameters(), lr=lr, weight_decay=1e-4)
-    t0, step, budget = time.time(), 0, minutes * 60
-    while time.time() - t0 < budget:
+    def draw(n: int) -> torch.Tensor:
         crops = []
-        for _ in range(batch):
+        for _ in range(n):
             c = _random_crop(photos[rng.integers(len(photos))].rgb, size, rng)
             crops.append(color.gray(c) if rng.random() < 0.25 else c)
-        x = torch.from_numpy(np.stack(crops).transpose(0, 3, 1, 2).copy())
-        loss = autoencoder_loss(vae, x, chroma_weight)["loss"]
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        _cosine(opt, time.time() - t0, budget, lr)
-        if step % 50 == 0:
-            _log(log, "vae", step, loss.item(), t0)
-        step += 1
+        return torch.from_numpy(np.stack(crops).transpose(0, 3, 1, 2).copy())
+
+    def loss(vae, x):
+        return autoencoder_loss(vae, x.to(next(vae.parameters()).device), chroma_weight)["loss"]
+
+    task = PhaseTask("vae", pipe.vae, draw, loss)
+    run_phase(
+        task, runs, minutes, lr, log, batch_size=batch, weight_decay=1e-4, max_grad_norm=0.0, **loop
+    )
+    vae = pipe.vae
     vae.eval()
     # Does colour survive the autoencoder, on both chroma axes?
     sample = [photos[i].rgb for i in range(0, len(photos), max(1, len(photos) // 16))]
@@ -165,40 +205,31 @@ def train_unet(
     minutes: float,
     rng,
     log,
+    runs: Path,
     batch=12,
     lsize=28,
-    save=None,
-    save_every: float = 0.0,
     lr: float = 4e-4,
     caption_dropout: float = 0.1,
     decay_minutes: float | None = None,
     max_steps: int | None = None,
+    **loop,
 ):
-    """`save()` runs every `save_every` minutes (0: never), so an interrupted
-    session leaves a model folder that `--init` continues from. The learning
-    rate's cosine spans `decay_minutes` (default: the whole budget); the phase
-    ends at the budget or after `max_steps` steps, whichever comes first."""
+    """The learning rate's cosine spans `decay_minutes` (default: the whole
+    budget); the phase ends at the budget or after `max_steps` steps, whichever
+    comes first."""
     from diffusers.models.attention_processor import AttnProcessor
 
-    unet = pipe.unet.train()
     # torch's CPU SDPA backward is ~15x slower than plain attention here.
-    unet.set_attn_processor(AttnProcessor())
-    opt = torch.optim.AdamW(unet.parameters(), lr=lr, weight_decay=1e-4)
+    pipe.unet.set_attn_processor(AttnProcessor())
     T = pipe.scheduler.config.num_train_timesteps
-    t0, step, budget = time.time(), 0, minutes * 60
-    horizon = (decay_minutes or minutes) * 60
     empty = pipe.encode_prompt([""])
     cache: dict[str, torch.Tensor] = {}
-    last_save = t0
-    while time.time() - t0 < budget and (max_steps is None or step < max_steps):
-        if save is not None and save_every > 0 and time.time() - last_save > save_every * 60:
-            unet.eval()
-            save()
-            unet.train()
-            last_save = time.time()
+
+    @torch.no_grad()
+    def draw(n: int) -> dict:
         # same crop size inside a batch: pick from items large enough
         zs, zgs, hint_in, caps = [], [], [], []
-        for _ in range(batch):
+        for _ in range(n):
             crop, z_x, z_g, caption = _latent_crop(items[rng.integers(len(items))], lsize, rng)
             if z_x.shape[1:] != (lsize, lsize):
                 crop, z_x, z_g = (
@@ -208,68 +239,92 @@ def train_unet(
                 )
             zs.append(z_x)
             zgs.append(z_g)
-            with torch.no_grad():
-                hin = torch.zeros((1, 5, lsize, lsize))
-                if rng.random() < 0.5:
-                    hints = simulate_hints(crop, rng)  # drawn either way: the same stream
-                    if hint_propagation.UNET_SEES_HINTS:  # else the channels stay empty
-                        light = color.luminance_lstar(crop)
-                        hin = pipe.hint_inputs(hints, light, z_g[None], TRAIN_HINT_GRID).channels
+            hin = torch.zeros((1, 5, lsize, lsize))
+            if rng.random() < 0.5:
+                hints = simulate_hints(crop, rng)  # drawn either way: the same stream
+                if hint_propagation.UNET_SEES_HINTS:  # else the channels stay empty
+                    light = color.luminance_lstar(crop)
+                    hin = pipe.hint_inputs(hints, light, z_g[None], TRAIN_HINT_GRID).channels
             hint_in.append(hin[0])
             caps.append("" if rng.random() < caption_dropout else caption)
-        z_x, z_g, hin = torch.stack(zs), torch.stack(zgs), torch.stack(hint_in)
-        delta = z_x - z_g
+        cond = []
+        for c in caps:
+            if c not in cache:
+                cache[c] = empty[0] if c == "" else pipe.encode_prompt([c])[0]
+                if len(cache) > 2000:
+                    cache.clear()
+            cond.append(cache.get(c, empty[0]))
         # DESIGN.md: t = T (pure gray) must not starve -> 60% of samples there.
-        t = torch.where(
-            torch.rand(batch) < 0.6, torch.full((batch,), T), torch.randint(0, T + 1, (batch,))
-        )
-        z_t = pipe.scheduler.add_noise(delta, z_g, t)
-        with torch.no_grad():
-            cond = []
-            for c in caps:
-                if c not in cache:
-                    cache[c] = empty[0] if c == "" else pipe.encode_prompt([c])[0]
-                    if len(cache) > 2000:
-                        cache.clear()
-                cond.append(cache.get(c, empty[0]))
-            cond = torch.stack(cond)
-        pred = unet(torch.cat([z_t, z_g, hin], 1), t, encoder_hidden_states=cond).sample
-        loss = F.mse_loss(pred, delta)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
-        opt.step()
-        _cosine(opt, time.time() - t0, horizon, lr)
-        if step % 25 == 0:
-            _log(log, "unet", step, float(loss), t0)
-        step += 1
-    unet.eval()
+        t = torch.where(torch.rand(n) < 0.6, torch.full((n,), T), torch.randint(0, T + 1, (n,)))
+        return {
+            "z_x": torch.stack(zs),
+            "z_g": torch.stack(zgs),
+            "hints": torch.stack(hint_in),
+            "cond": torch.stack(cond),
+            "t": t,
+        }
+
+    def loss(unet, b):
+        device = next(unet.parameters()).device
+        b = {k: v.to(device) for k, v in b.items()}
+        delta = b["z_x"] - b["z_g"]
+        z_t = pipe.scheduler.add_noise(delta, b["z_g"], b["t"])
+        net_in = torch.cat([z_t, b["z_g"], b["hints"]], 1)
+        pred = unet(net_in, b["t"], encoder_hidden_states=b["cond"]).sample
+        return F.mse_loss(pred, delta)
+
+    task = PhaseTask("unet", pipe.unet, draw, loss)
+    run_phase(
+        task,
+        runs,
+        minutes,
+        lr,
+        log,
+        batch_size=batch,
+        weight_decay=1e-4,
+        max_grad_norm=1.0,
+        max_steps=max_steps,
+        decay_minutes=decay_minutes,
+        **loop,
+    )
+    pipe.unet.eval()
 
 
 # ------------------------------------------------------------- ranker ---
 
 
-def train_ranker(pipe: TinctPipeline, items, minutes: float, rng, log, batch=24, lsize=24):
-    ranker = pipe.ranker.train()
-    opt = torch.optim.AdamW(ranker.parameters(), lr=1e-3)
-    t0, step, budget = time.time(), 0, minutes * 60
-    while time.time() - t0 < budget:
+def train_ranker(
+    pipe: TinctPipeline, items, minutes: float, rng, log, runs: Path, batch=24, lsize=24, **loop
+):
+    @torch.no_grad()
+    def draw(n: int) -> dict:
         imgs, targets = [], []
-        with torch.no_grad():
-            for _ in range(batch):
-                _, z_x, z_g, _ = _latent_crop(items[rng.integers(len(items))], lsize, rng)
-                s = float(np.exp(rng.uniform(np.log(0.25), np.log(2.5))))
-                imgs.append(decode_at_scales(pipe, z_x[None], z_g[None], torch.tensor([s]), 96)[0])
-                targets.append(math.log(s))
-        pred = ranker(torch.stack(imgs))
-        loss = F.smooth_l1_loss(pred, torch.tensor(targets), beta=0.1)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if step % 25 == 0:
-            _log(log, "ranker", step, float(loss), t0)
-        step += 1
-    ranker.eval()
+        for _ in range(n):
+            _, z_x, z_g, _ = _latent_crop(items[rng.integers(len(items))], lsize, rng)
+            s = float(np.exp(rng.uniform(np.log(0.25), np.log(2.5))))
+            imgs.append(decode_at_scales(pipe, z_x[None], z_g[None], torch.tensor([s]), 96)[0])
+            targets.append(math.log(s))
+        return {"images": torch.stack(imgs), "targets": torch.tensor(targets)}
+
+    def loss(ranker, b):
+        device = next(ranker.parameters()).device
+        pred = ranker(b["images"].to(device))
+        return F.smooth_l1_loss(pred, b["targets"].to(device), beta=0.1)
+
+    task = PhaseTask("ranker", pipe.ranker, draw, loss)
+    run_phase(
+        task,
+        runs,
+        minutes,
+        1e-3,
+        log,
+        batch_size=batch,
+        weight_decay=1e-2,
+        max_grad_norm=0.0,
+        lr_schedule="constant",
+        **loop,
+    )
+    pipe.ranker.eval()
 
 
 # --------------------------------------------------------------- main ---
@@ -328,8 +383,19 @@ def main(argv: list[str] | None = None) -> int:
         "--save-every",
         type=float,
         default=10.0,
-        help="minutes between saves of the output folder during the U-Net phase (0: only at "
-        "the end); rerun with --init OUTPUT to continue an interrupted run",
+        help="minutes between checkpoints of each phase (in OUTPUT-runs/PHASE; 0: only at "
+        "a phase's end); rerun with --resume to continue an interrupted run",
+    )
+    ap.add_argument(
+        "--runs",
+        default=None,
+        help="folder for each phase's checkpoints and loss log (default: OUTPUT-runs)",
+    )
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue each phase from its newest checkpoint in --runs (same options); "
+        "a finished phase stays finished",
     )
     args = ap.parse_args(argv)
     if args.threads:
@@ -346,14 +412,26 @@ def main(argv: list[str] | None = None) -> int:
         pipe = build_default_pipeline(args.seed)
     log: list[dict] = []
     out = Path(args.output)
+    runs = Path(args.runs) if args.runs else out.with_name(out.name + "-runs")
+    loop = {
+        "seed": args.seed,
+        "resume": args.resume,
+        "checkpoint_minutes": args.save_every,
+        "threads": args.threads,
+        "cpu": True,
+    }
+    try:
+        _phases(args, pipe, photos, rng, log, runs, loop)
+    except ValueError as exc:  # e.g. checkpoints of an earlier run and no --resume
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    extra = {"training_log.json": json.dumps(log)}
+    save_model_folder(pipe, out, True, extra=extra, keep=("README.md",))
+    print(f"saved {out} (checkpoints of each phase in {runs})", flush=True)
+    return 0
 
-    def save() -> None:
-        from tinct.train.loop import save_model_folder
 
-        extra = {"training_log.json": json.dumps(log)}
-        save_model_folder(pipe, out, True, extra=extra, keep=("README.md",))
-        print(f"saved {out}", flush=True)
-
+def _phases(args, pipe, photos, rng, log, runs, loop) -> None:
     if args.vae_minutes > 0:
         train_vae(
             pipe,
@@ -361,8 +439,10 @@ def main(argv: list[str] | None = None) -> int:
             args.vae_minutes,
             rng,
             log,
+            runs,
             lr=args.vae_lr,
             chroma_weight=args.chroma_weight,
+            **loop,
         )
     if args.unet_minutes > 0 or args.ranker_minutes > 0:
         cache = Path(args.latent_cache) if args.latent_cache else None
@@ -385,17 +465,15 @@ def main(argv: list[str] | None = None) -> int:
                 args.unet_minutes,
                 rng,
                 log,
-                save=save,
-                save_every=args.save_every,
+                runs,
                 lr=args.unet_lr,
                 caption_dropout=args.caption_dropout,
                 decay_minutes=args.unet_decay_minutes,
                 max_steps=args.unet_max_steps,
+                **loop,
             )
         if args.ranker_minutes > 0:
-            train_ranker(pipe, items, args.ranker_minutes, rng, log)
-    save()
-    return 0
+            train_ranker(pipe, items, args.ranker_minutes, rng, log, runs, **loop)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """One training loop on Hugging Face accelerate, shared by `tinct train`,
-`tinct train-vae` and `tinct train-ranker`.
+`tinct train-vae`, `tinct train-ranker` and the bundled model's CPU recipe
+(tinct.train.default_recipe, whose phases are Tasks over precomputed latents).
 
 The same code runs on a CPU, one GPU, several GPUs or several machines:
 `accelerate launch [--multi_gpu --num_processes N ...] -m tinct train ...`.
@@ -52,7 +53,9 @@ class LoopOptions:
     grad_accum: int = 1
     lr: float = 1e-4
     lr_warmup: int = 100
-    lr_schedule: str = "constant"  # or "cosine" (over max_steps, to 10 % of lr)
+    # "cosine": over max_steps, to 10 % of lr; "cosine-time": the same over
+    # decay_minutes (default: minutes) of training time, as steps vary with the load
+    lr_schedule: str = "constant"
     weight_decay: float = 1e-2
     max_grad_norm: float = 1.0
     mixed_precision: str = "no"  # no | fp16 | bf16
@@ -65,6 +68,9 @@ class LoopOptions:
     workers: int = 2
     cpu: bool = False
     threads: int = 0
+    minutes: float | None = None  # also stop after this much training time (resumes add up)
+    decay_minutes: float | None = None  # "cosine-time": the span of the cosine
+    checkpoint_minutes: float = 0.0  # also checkpoint after this much time (0: by steps only)
 
 
 class Task(Protocol):
@@ -90,12 +96,19 @@ class Progress:
     def __init__(self) -> None:
         self.step = 0  # optimizer steps done
         self.samples = 0  # stream samples used, over all processes
+        self.seconds = 0.0  # training time so far, over all resumes
 
     def state_dict(self) -> dict:
-        return {"step": self.step, "samples": self.samples}
+        return {"step": self.step, "samples": self.samples, "seconds": self.seconds}
 
     def load_state_dict(self, state: dict) -> None:
         self.step, self.samples = int(state["step"]), int(state["samples"])
+        self.seconds = float(state.get("seconds", 0.0))
+
+    def done(self, opts: LoopOptions) -> bool:
+        return self.step >= opts.max_steps or (
+            opts.minutes is not None and self.seconds >= opts.minutes * 60.0
+        )
 
 
 def latest_checkpoint(folder: Path) -> Path | None:
@@ -107,13 +120,22 @@ def latest_checkpoint(folder: Path) -> Path | None:
     return max(found)[1] if found else None
 
 
-def lr_lambda(opts: LoopOptions) -> Callable[[int], float]:
+def lr_lambda(opts: LoopOptions, progress: Progress | None = None) -> Callable[[int], float]:
+    if opts.lr_schedule not in ("constant", "cosine", "cosine-time"):
+        raise ValueError(f"unknown lr_schedule {opts.lr_schedule!r}")
+    span = 60.0 * (opts.decay_minutes or opts.minutes or 0.0)
+    if opts.lr_schedule == "cosine-time" and (progress is None or span <= 0):
+        raise ValueError("lr_schedule 'cosine-time' needs minutes or decay_minutes")
+
     def factor(step: int) -> float:
         warm = min(1.0, (step + 1) / max(opts.lr_warmup, 1))
+        if opts.lr_schedule == "constant":
+            return warm
         if opts.lr_schedule == "cosine":
             done = min(1.0, step / max(opts.max_steps, 1))
-            return warm * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * done)))
-        return warm
+        else:
+            done = min(1.0, progress.seconds / span)
+        return warm * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * done)))
 
     return factor
 
@@ -207,8 +229,9 @@ def run(task: Task, opts: LoopOptions) -> dict:
     model = task.model
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=opts.lr, weight_decay=opts.weight_decay)
+    progress = Progress()
     # Stepped once per optimizer step (not prepared: accelerate would step it once per process).
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(opts))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(opts, progress))
     model, optimizer = accelerator.prepare(model, optimizer)
     accelerator.register_for_checkpointing(schedule)
     ema = None
@@ -218,7 +241,6 @@ def run(task: Task, opts: LoopOptions) -> dict:
         ema = EMAModel(accelerator.unwrap_model(model).parameters(), decay=opts.ema_decay)
         ema.to(accelerator.device)
         accelerator.register_for_checkpointing(ema)
-    progress = Progress()
     accelerator.register_for_checkpointing(progress)
 
     # 2. Resume from the newest checkpoint, if asked and there is one.
@@ -253,10 +275,12 @@ def run(task: Task, opts: LoopOptions) -> dict:
         dynamic_ncols=True,
     )
     t0 = time.time()
+    clock = t0 - progress.seconds  # training time continues from the checkpoint's
+    saved_at = progress.seconds
     sums: dict[str, torch.Tensor] = {}
     micro = 0
     model.train()
-    while progress.step < opts.max_steps:
+    while not progress.done(opts):
         batch = next(batches)
         position = progress.samples + rank * opts.batch_size
         generator = _batch_generator(opts.seed, position)
@@ -273,6 +297,7 @@ def run(task: Task, opts: LoopOptions) -> dict:
             sums[key] = sums.get(key, 0.0) + value.detach().float()
         if not accelerator.sync_gradients:
             continue
+        progress.seconds = time.time() - clock
         schedule.step()
         if ema is not None:
             ema.step(accelerator.unwrap_model(model).parameters())
@@ -285,7 +310,7 @@ def run(task: Task, opts: LoopOptions) -> dict:
         values = {k: float(v) for k, v in zip(keys, mean.tolist(), strict=True)}
         bar.update(1)
         bar.set_postfix(loss=f"{values['loss']:.4f}")
-        if progress.step % opts.log_every == 0 or progress.step == opts.max_steps:
+        if progress.step % opts.log_every == 0 or progress.done(opts):
             log.write(
                 {
                     "step": progress.step,
@@ -295,8 +320,12 @@ def run(task: Task, opts: LoopOptions) -> dict:
                     "seconds": round(time.time() - t0, 2),
                 }
             )
-        if progress.step % opts.checkpoint_every == 0 or progress.step == opts.max_steps:
+        by_time = opts.checkpoint_minutes > 0 and (
+            progress.seconds - saved_at >= opts.checkpoint_minutes * 60.0
+        )
+        if progress.step % opts.checkpoint_every == 0 or progress.done(opts) or by_time:
             save_checkpoint(accelerator, checkpoints, progress.step, opts.checkpoints_keep)
+            saved_at = progress.seconds
     bar.close()
 
     # 4. Export the averaged weights as a model folder
