@@ -12,6 +12,7 @@ from tinct import color
 from tinct.train.colorwords import (
     dominant_color_word,
     hue_center,
+    recoloured_caption,
     rotate_hue,
     strip_color_words,
     with_color_word,
@@ -68,6 +69,32 @@ def test_hue_rotation_keeps_lightness_and_the_caption_follows_the_new_hue():
     assert with_color_word("a red car", "red", stale=False) == "red, a red car"
     assert with_color_word("", None, stale=True) == ""
     assert hue_center("blue") == pytest.approx(270.0)
+
+
+def test_a_recoloured_caption_names_each_region_by_its_own_new_colour():
+    """A blue sky over green foliage with a red barn in the middle, hue-rotated:
+    the sky, the foliage and the subject each get their own region's new word."""
+    img = np.empty((60, 60, 3), np.float32)
+    img[:20] = np.float32([100, 150, 220]) / 255  # blue sky
+    img[20:] = np.float32([30, 140, 40]) / 255  # green foliage
+    img[17:43, 17:43] = np.float32([200, 30, 30]) / 255  # a red barn filling the centre
+    caption = "red barn, blue sky, green foliage"
+    assert recoloured_caption(caption, img, img) == caption  # unturned: unchanged
+    turned = rotate_hue(img, 120.0)
+    words = {
+        region: dominant_color_word(part)
+        for region, part in (
+            ("sky", turned[:12]),
+            ("foliage", turned[45:]),
+            ("barn", turned[24:36, 24:36]),
+        )
+    }
+    assert len(set(words.values())) == 3, words  # three different new colours
+    assert recoloured_caption(caption, img, turned) == (
+        f"{words['barn']} barn, {words['sky']} sky, {words['foliage']} foliage"
+    )
+    # A part it cannot place keeps its noun and loses its (now stale) colour word.
+    assert recoloured_caption("red barn, a yellow kite", img, turned).endswith(", a kite")
 
 
 def test_samples_are_a_function_of_their_position(tmp_path):

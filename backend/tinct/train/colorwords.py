@@ -144,3 +144,35 @@ def region_caption(rgb: np.ndarray, subject: str = "") -> str:
     if green.mean() > 0.2:
         parts.append("green foliage")
     return ", ".join(parts)
+
+
+_GREENERY = ("foliage", "grass", "leaves", "lawn", "meadow", "trees", "forest")
+
+
+def recoloured_caption(caption: str, original: np.ndarray, shifted: np.ndarray) -> str:
+    """The caption of a hue-shifted copy with each region's colour word renamed
+    where that region is: "... sky" from the top band, greenery words from the
+    pixels that were green in `original`, the first part (the subject) from the
+    centre. Unlike one colour word put first (which taught prompts to tint the
+    whole image), the words stay bound to their regions. Parts it cannot place
+    lose their colour words."""
+    lab = color.rgb_to_lab(np.clip(shifted, 0.0, 1.0))
+    h, w = lab.shape[:2]
+    before = color.rgb_to_lab(np.clip(original, 0.0, 1.0))[..., 1:]
+    was_green = (before[..., 0] < -6.0) & (np.hypot(before[..., 0], before[..., 1]) > 10.0)
+    parts = [p.strip() for p in strip_color_words(caption).split(",") if p.strip()]
+    out = []
+    for i, part in enumerate(parts):
+        noun = part.split()[-1].lower().strip(".")
+        if noun == "sky":
+            word = _band_word(lab[: max(1, h // 5)], min_chroma=6.0)
+            out.append(f"{word} sky" if word else ("white sky" if "white" in part else part))
+        elif noun in _GREENERY and was_green.mean() > 0.02:
+            word = _band_word(lab[was_green][None])
+            out.append(f"{word} {part}" if word else part)
+        elif i == 0:
+            word = _band_word(lab[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4])
+            out.append(f"{word} {part}" if word else part)
+        else:
+            out.append(part)
+    return ", ".join(out)

@@ -145,21 +145,33 @@ def train_vae(
 
 
 @torch.no_grad()
-def add_hue_shifted(pipe: TinctPipeline, items: list, share: float, rng) -> list:
+def add_hue_shifted(
+    pipe: TinctPipeline, items: list, share: float, rng, by_region: bool = False
+) -> list:
     """Items plus hue-rotated copies of a random `share` of them: hue turned at
-    constant L* (so z_g is the original's), the new colour word in the caption.
-    They teach prompts like "blue ..." and, as the gray input no longer tells
-    the hue, weaken a prior that paints every bright smooth area one colour."""
-    from tinct.train.colorwords import dominant_color_word, rotate_hue, with_color_word
+    constant L* (so z_g is the original's), the caption renamed to match. They
+    teach prompts like "blue ..." and, as the gray input no longer tells the
+    hue, weaken a prior that paints every bright smooth area one colour. The
+    caption gets the dominant new colour word first, or (`by_region`) each
+    region's new colour word in place ("red sky, blue foliage")."""
+    from tinct.train.colorwords import (
+        dominant_color_word,
+        recoloured_caption,
+        rotate_hue,
+        with_color_word,
+    )
 
     extra = []
     for rgb, _, z_g, caption in items:
         if rng.random() >= share:
             continue
         shifted = rotate_hue(rgb, float(rng.uniform(30.0, 330.0)))
-        word = dominant_color_word(shifted)
+        if by_region:
+            new_caption = recoloured_caption(caption, rgb, shifted)
+        else:
+            new_caption = with_color_word(caption, dominant_color_word(shifted), stale=True)
         z_x = pipe.encode_image(shifted)[0]
-        extra.append((shifted, z_x, z_g, with_color_word(caption, word, stale=True)))
+        extra.append((shifted, z_x, z_g, new_caption))
     return items + extra
 
 
@@ -361,6 +373,12 @@ def main(argv: list[str] | None = None) -> int:
         help="share of photos that get a hue-rotated copy, its caption naming the new colour",
     )
     ap.add_argument(
+        "--region-captions",
+        action="store_true",
+        help="hue-rotated copies name each region's new colour in place (\"red sky, blue "
+        'foliage"), not one colour word first',
+    )
+    ap.add_argument(
         "--unet-decay-minutes",
         type=float,
         default=None,
@@ -456,7 +474,7 @@ def _phases(args, pipe, photos, rng, log, runs, loop) -> None:
             if cache is not None:  # the next session (same VAE, same photos) skips this
                 torch.save(items, cache)
         if args.hue_shift > 0:
-            items = add_hue_shifted(pipe, items, args.hue_shift, rng)
+            items = add_hue_shifted(pipe, items, args.hue_shift, rng, args.region_captions)
         print(f"{len(items)} latent items", flush=True)
         if args.unet_minutes > 0:
             train_unet(
