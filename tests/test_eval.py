@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 from train_helpers import make_photos, one_thread
 
-from tinct import color, evaluate
-from tinct.cli import main
+from tinct import color
+from tinct.cli.main import main
+from tinct.evaluate import report as evaluate
 
 __all__ = ["one_thread"]
 

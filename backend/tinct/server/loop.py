@@ -1,7 +1,7 @@
 """The Tinct daemon: a ZeroMQ ROUTER on 127.0.0.1 serving the protocol in docs/protocol.md.
 
 One thread runs the socket loop (validate, authenticate, queue, heartbeat,
-forward replies); worker threads run the model (see server_worker.py). The
+forward replies); worker threads run the model (see worker.py). The
 loop never computes, so it answers hello/status/cancel and sends heartbeats
 while a 24 MP job runs.
 
@@ -66,10 +66,10 @@ from tinct.protocol.messages import (
     make_reply,
     parse_request,
 )
-from tinct.server_cache import JobCache
-from tinct.server_jobs import FairQueue, Job, QueueFull
-from tinct.server_runtime import AlreadyRunning, ConnectionFile, DaemonLock
-from tinct.server_worker import Compute, Defaults, Worker
+from tinct.server.cache import JobCache
+from tinct.server.jobs import FairQueue, Job, QueueFull
+from tinct.server.runtime import AlreadyRunning, ConnectionFile, DaemonLock
+from tinct.server.worker import Compute, Defaults, Worker
 
 log = logging.getLogger("tinct.server")
 

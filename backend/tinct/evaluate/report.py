@@ -1,4 +1,4 @@
-"""Held-out evaluation: `tinct eval DIR -o REPORT_DIR` (its command line is in `tinct.cli_train`).
+"""Held-out evaluation: `tinct eval DIR -o REPORT_DIR` (its command line is in `tinct.cli.evaluate`).
 
 Each colour photo in DIR is turned gray (same L*), colorized, and compared
 with the original. Per image and overall:
@@ -402,7 +402,7 @@ def reference_check(
     (scale 1.0), and the mean |dL*| of the result against the gray crop.
     Appends (name, reference, gray, without, with, original) thumbnails to `sheet`.
     A photo whose left part is gray (nothing to lend) is listed as skipped."""
-    from tinct.reference import is_gray
+    from tinct.color.reference import is_gray
 
     per_image, skipped = [], []
     for path in paths:

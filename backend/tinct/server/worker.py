@@ -34,9 +34,8 @@ from tinct.protocol.constants import (
 )
 from tinct.protocol.messages import encode_header, error_reply, make_reply
 from tinct.protocol.transport import ZERO_COPY_MIN
-from tinct.server_cache import CachedJob, JobCache
-from tinct.server_jobs import FairQueue, Job, JobCancelled
-from tinct.server_pixels import (
+from tinct.server.cache import CachedJob, JobCache
+from tinct.server.frames import (
     count_nonfinite,
     fit_size,
     reduce_frame,
@@ -46,7 +45,8 @@ from tinct.server_pixels import (
     to_rgba_float,
     with_rgb,
 )
-from tinct.server_render import render_layer
+from tinct.server.jobs import FairQueue, Job, JobCancelled
+from tinct.server.render import render_layer
 
 log = logging.getLogger("tinct.server")
 

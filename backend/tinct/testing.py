@@ -1,6 +1,6 @@
-"""Helpers to run a real `tinct serve` process in tests and benchmarks.
+"""Helpers to run a real `tinct serve` process in tests and benchmarks (like numpy.testing).
 
-Not used by the daemon itself. Everything here works on real processes and
+Not used by the daemon itself, and left out of the standalone backend. Everything here works on real processes and
 sockets: a tiny seeded model saved to disk, a daemon started through the same
 Launcher the plugins use, and a teardown that leaves no process behind.
 """
@@ -20,7 +20,7 @@ import tinct
 from tinct import color
 from tinct.protocol import Launcher, Layer
 from tinct.protocol.connection import read_connection_file
-from tinct.server_pixels import NP_DTYPES, wire_dtype
+from tinct.server.frames import NP_DTYPES, wire_dtype
 
 BACKEND_DIR = Path(next(iter(tinct.__path__))).resolve().parent
 
@@ -164,7 +164,7 @@ def as_layer(arr: np.ndarray, order: str = "rgb") -> Layer:
 
 
 def layer_to_array(layer: Layer) -> np.ndarray:
-    from tinct.cli_serve import layer_array
+    from tinct.cli.client import layer_array
 
     return layer_array(layer)
 
