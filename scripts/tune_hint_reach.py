@@ -20,7 +20,8 @@ import numpy as np
 
 from tinct import color
 from tinct.color import hints
-from tinct.evaluate.report import ab_error, hint_points, inverse_distance, read_truth
+from tinct.evaluate.checks import hint_points, inverse_distance
+from tinct.evaluate.metrics import ab_error, read_truth
 from tinct.pipeline import load_pipeline
 from tinct.train.data import list_images
 
