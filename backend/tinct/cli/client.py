@@ -254,30 +254,15 @@ def read_layer(path: Path):
     return Layer.from_buffer(arr, w, h, c, wire)
 
 
-def layer_array(layer):
-    """A Layer as an (H, W, C) numpy array in R, G, B(, A) order."""
-    import numpy as np
-
-    from tinct.server.frames import NP_DTYPES
-
-    fmt = layer.format
-    dt = NP_DTYPES[fmt.dtype]
-    flat = np.frombuffer(layer.data, np.uint8)
-    rows = np.lib.stride_tricks.as_strided(flat, (fmt.height, fmt.row_bytes), (fmt.stride, 1))
-    arr = np.ascontiguousarray(rows).view(dt).reshape(fmt.height, fmt.width, fmt.channels)
-    if fmt.order == "bgr" and fmt.channels >= 3:
-        arr = arr[..., [2, 1, 0, *range(3, fmt.channels)]]
-    return arr
-
-
 def write_layer(path: Path, layer) -> None:
     """.npy keeps the layer's dtype; PNG keeps 8 or 16 bits (float is written as 16-bit PNG)."""
     import numpy as np
 
     from tinct import color
     from tinct.imageio import write_image
+    from tinct.server.frames import rgb_array
 
-    arr = layer_array(layer)
+    arr = rgb_array(layer.data, layer.format)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".npy":
         np.save(path, arr)

@@ -35,6 +35,14 @@ def frame_array(frame: object, fmt: PixelFormat) -> np.ndarray:
     return rows.view(dt).reshape(fmt.height, fmt.width, fmt.channels)
 
 
+def rgb_array(frame: object, fmt: PixelFormat) -> np.ndarray:
+    """A frame as a new (H, W, C) array in R, G, B(, A) order (a BGR frame's channels swapped)."""
+    arr = frame_array(frame, fmt)
+    if fmt.order == "bgr" and fmt.channels >= 3:
+        return arr[..., [2, 1, 0, *range(3, fmt.channels)]]
+    return arr.copy()
+
+
 def count_nonfinite(frame: object, fmt: PixelFormat) -> int:
     """How many samples of an f32 frame are NaN or infinite (0 for integer frames)."""
     if fmt.dtype != "f32":

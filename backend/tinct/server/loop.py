@@ -15,7 +15,6 @@ import logging
 import os
 import secrets
 import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -68,7 +67,13 @@ from tinct.protocol.messages import (
 )
 from tinct.server.cache import JobCache
 from tinct.server.jobs import FairQueue, Job, QueueFull
-from tinct.server.runtime import AlreadyRunning, ConnectionFile, DaemonLock
+from tinct.server.runtime import (
+    AlreadyRunning,
+    ConnectionFile,
+    DaemonLock,
+    raise_fd_limit,
+    rss_bytes,
+)
 from tinct.server.worker import Compute, Defaults, Worker
 
 log = logging.getLogger("tinct.server")
@@ -381,7 +386,7 @@ class Server:
         }
 
     def _status(self) -> dict:
-        rss, peak = _rss()
+        rss, peak = rss_bytes()
         return {
             "pid": os.getpid(),
             "uptime": round(time.monotonic() - self.started, 3),
@@ -405,43 +410,6 @@ def _version() -> str:
         return version("tinct")
     except Exception:
         return "0+unknown"
-
-
-def _rss() -> tuple[int, int]:
-    """(current, peak) resident set size in bytes (Linux /proc; else peak only)."""
-    try:
-        fields = dict(
-            line.split(":", 1)
-            for line in Path("/proc/self/status").read_text().splitlines()
-            if ":" in line
-        )
-        return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
-    except (OSError, KeyError, ValueError):
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (
-            1 if sys.platform == "darwin" else 1024
-        )
-        return peak, peak
-
-
-def raise_fd_limit() -> int:
-    """Raise the soft open-file limit to the hard one: every TCP connection holds an fd,
-    and a local process holding ~1,000 idle connections must not lock real clients out.
-    Returns the limit now in force (-1 where unknown)."""
-    try:
-        import resource
-    except ImportError:  # Windows
-        return -1
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
-    if soft == resource.RLIM_INFINITY or soft >= target:
-        return soft
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    except (ValueError, OSError):
-        return soft
-    return target
 
 
 def serve(config: ServerConfig) -> int:
