@@ -282,7 +282,6 @@ class TinctPipeline(DiffusionPipeline):
         hints: np.ndarray | None = None,
         num_inference_steps: int = 4,
         guidance_scale: float = 1.5,
-        generator: torch.Generator | None = None,
         callback: Callable[[int, int], None] | None = None,
         reference: np.ndarray | None = None,
     ) -> ColorLatents:
@@ -431,7 +430,6 @@ class TinctPipeline(DiffusionPipeline):
         num_inference_steps: int = 4,
         guidance_scale: float = 1.5,
         scale: float | str = "auto",
-        generator: torch.Generator | None = None,
         callback: Callable[[int, int], None] | None = None,
         reference: np.ndarray | None = None,
     ) -> TinctPipelineOutput:
@@ -446,7 +444,6 @@ class TinctPipeline(DiffusionPipeline):
             hints,
             num_inference_steps,
             guidance_scale,
-            generator,
             callback,
             reference=reference,
         )

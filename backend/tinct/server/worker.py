@@ -110,8 +110,8 @@ class Compute:
 
     # --- colorize ----------------------------------------------------------
     def colorize(self, job: Job, emit) -> tuple[dict, tuple]:
-        import torch
-
+        # The request's "seed" is validated (it is part of the wire protocol) but unused:
+        # cold-diffusion sampling draws no random numbers, so every run is the same.
         req, p = job.request, job.request.params
         fmt, frame = req.image, req.frames[0]
         steps = p["steps"] or self.defaults.steps
@@ -140,7 +140,6 @@ class Compute:
                 reference = reference_photo(req.frames[-1], req.reference)
             except ValueError as exc:
                 raise JobFailed(E_BAD_PIXELS, str(exc)) from exc
-        generator = torch.Generator().manual_seed(p["seed"]) if p["seed"] is not None else None
 
         # 2. Denoise, reporting every step; cancel by raising from the callback.
         def on_step(step: int, total: int) -> None:
@@ -157,7 +156,6 @@ class Compute:
             hints=hints,
             num_inference_steps=steps,
             guidance_scale=guidance,
-            generator=generator,
             callback=on_step,
             reference=reference,
         )
