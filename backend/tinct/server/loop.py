@@ -39,22 +39,11 @@ from tinct.protocol.constants import (
     E_UNKNOWN_JOB,
     EXIT_ALREADY_RUNNING,
     HANDSHAKE_TIMEOUT,
-    OP_APPLY,
-    OP_CANCEL,
-    OP_COLORIZE,
-    OP_ECHO,
-    OP_HELLO,
-    OP_RESCALE,
-    OP_SHUTDOWN,
-    OP_STATUS,
     OPS,
     PROTOCOL_VERSION,
-    REPLY_HEARTBEAT,
-    REPLY_HELLO,
-    REPLY_OK,
-    REPLY_QUEUED,
-    REPLY_RESULT,
-    REPLY_STATUS,
+    CancelState,
+    Op,
+    Reply,
 )
 from tinct.protocol.errors import ProtocolError
 from tinct.protocol.messages import (
@@ -66,7 +55,7 @@ from tinct.protocol.messages import (
     parse_request,
 )
 from tinct.server.cache import JobCache
-from tinct.server.jobs import FairQueue, Job, QueueFull
+from tinct.server.jobs import FairQueue, Job, Lane, QueueFull
 from tinct.server.runtime import (
     AlreadyRunning,
     ConnectionFile,
@@ -107,8 +96,8 @@ class Server:
         self.token = secrets.token_urlsafe(24)
         self.cache = JobCache(config.cache_bytes, config.cache_jobs)
         self.queues = {
-            "colorize": FairQueue(config.max_queue, config.max_queue_per_client),
-            "interactive": FairQueue(config.max_queue, config.max_queue_per_client),
+            Lane.COLORIZE: FairQueue(config.max_queue, config.max_queue_per_client),
+            Lane.INTERACTIVE: FairQueue(config.max_queue, config.max_queue_per_client),
         }
         render_workers = config.threads or min(4, os.cpu_count() or 1)
         self.compute = Compute(pipe, self.cache, config.defaults, workers=render_workers)
@@ -133,7 +122,7 @@ class Server:
         self.events = self.ctx.socket(zmq.PULL)
         self.events.bind(EVENTS_ENDPOINT)
         self.workers = [
-            Worker(f"tinct-{lane}", q, self.compute, self.ctx, EVENTS_ENDPOINT)
+            Worker(f"tinct-{lane.value}", q, self.compute, self.ctx, EVENTS_ENDPOINT)
             for lane, q in self.queues.items()
         ]
 
@@ -251,7 +240,7 @@ class Server:
             if job is not None:
                 clients[job.client] = clients.get(job.client, 0) + 1
         for c in clients:
-            self._send(c, make_reply(REPLY_HEARTBEAT, None, busy=True))
+            self._send(c, make_reply(Reply.HEARTBEAT, None, busy=True))
 
     # --- requests -------------------------------------------------------------
     def _serve_requests(self) -> None:
@@ -290,24 +279,24 @@ class Server:
                 )
 
     def _dispatch(self, client: bytes, req: Request) -> None:
-        if req.op == OP_HELLO:
-            self._send(client, make_reply(REPLY_HELLO, req.id, **self._hello()))
-        elif req.op == OP_STATUS:
-            self._send(client, make_reply(REPLY_STATUS, req.id, **self._status()))
-        elif req.op == OP_SHUTDOWN:
-            self._send(client, make_reply(REPLY_OK, req.id))
+        if req.op == Op.HELLO:
+            self._send(client, make_reply(Reply.HELLO, req.id, **self._hello()))
+        elif req.op == Op.STATUS:
+            self._send(client, make_reply(Reply.STATUS, req.id, **self._status()))
+        elif req.op == Op.SHUTDOWN:
+            self._send(client, make_reply(Reply.OK, req.id))
             self.stopping.set()
-        elif req.op == OP_ECHO:
+        elif req.op == Op.ECHO:
             self._send(
                 client,
-                make_reply(REPLY_RESULT, req.id, layer=req.image.to_json()),
+                make_reply(Reply.RESULT, req.id, layer=req.image.to_json()),
                 tuple(req.frames),
             )
-        elif req.op == OP_CANCEL:
+        elif req.op == Op.CANCEL:
             self._cancel(client, req)
-        elif req.op == OP_COLORIZE:
-            self._enqueue(client, req, "colorize")
-        elif req.op in (OP_RESCALE, OP_APPLY):
+        elif req.op == Op.COLORIZE:
+            self._enqueue(client, req, Lane.COLORIZE)
+        elif req.op in (Op.RESCALE, Op.APPLY):
             if req.params["job"] not in self.cache:
                 self._send(
                     client,
@@ -318,11 +307,11 @@ class Server:
                     ),
                 )
                 return
-            self._enqueue(client, req, "interactive")
+            self._enqueue(client, req, Lane.INTERACTIVE)
         else:  # parse_request only lets known ops through
             self._send(client, error_reply(E_BAD_FRAMES, f"op {req.op!r} is not served", req.id))
 
-    def _enqueue(self, client: bytes, req: Request, lane: str) -> None:
+    def _enqueue(self, client: bytes, req: Request, lane: Lane) -> None:
         job = Job(client, req)
         try:
             ahead = self.queues[lane].put(job)
@@ -330,8 +319,8 @@ class Server:
             self._send(client, error_reply(E_QUEUE_FULL, str(exc), req.id))
             return
         self.counters["jobs"] += 1
-        if lane == "colorize":
-            self._send(client, make_reply(REPLY_QUEUED, req.id, job=job.id, ahead=ahead))
+        if lane is Lane.COLORIZE:
+            self._send(client, make_reply(Reply.QUEUED, req.id, job=job.id, ahead=ahead))
 
     def _cancel(self, client: bytes, req: Request) -> None:
         job_id = req.params["job"]
@@ -347,16 +336,20 @@ class Server:
                         job=job_id,
                     ),
                 )
-                self._send(client, make_reply(REPLY_OK, req.id, job=job_id, state="cancelled"))
+                self._send(
+                    client, make_reply(Reply.OK, req.id, job=job_id, state=CancelState.CANCELLED)
+                )
                 return
         for w in self.workers:
             job = w.current
             if job is not None and job.id == job_id:
                 job.cancelled.set()
-                self._send(client, make_reply(REPLY_OK, req.id, job=job_id, state="cancelling"))
+                self._send(
+                    client, make_reply(Reply.OK, req.id, job=job_id, state=CancelState.CANCELLING)
+                )
                 return
         if job_id in self.cache:
-            self._send(client, make_reply(REPLY_OK, req.id, job=job_id, state="finished"))
+            self._send(client, make_reply(Reply.OK, req.id, job=job_id, state=CancelState.FINISHED))
             return
         self._send(
             client,
@@ -390,7 +383,7 @@ class Server:
         return {
             "pid": os.getpid(),
             "uptime": round(time.monotonic() - self.started, 3),
-            "queued": {lane: len(q) for lane, q in self.queues.items()},
+            "queued": {lane.value: len(q) for lane, q in self.queues.items()},
             "running": [
                 {"job": w.current.id, "op": w.current.op}
                 for w in self.workers

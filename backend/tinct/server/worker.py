@@ -13,6 +13,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import zmq
@@ -25,12 +26,8 @@ from tinct.protocol.constants import (
     E_CANCELLED,
     E_INTERNAL,
     E_UNKNOWN_JOB,
-    OP_APPLY,
-    OP_COLORIZE,
-    OP_RESCALE,
-    REPLY_PREVIEW,
-    REPLY_PROGRESS,
-    REPLY_RESULT,
+    Op,
+    Reply,
 )
 from tinct.protocol.messages import encode_header, error_reply, make_reply
 from tinct.protocol.transport import ZERO_COPY_MIN
@@ -56,6 +53,13 @@ REDUCED_PIXELS = 1 << 20
 # Previews (the colorize preview, slider rescales) decode latents reduced this much:
 # a 4x cheaper decode; the result (colorize, apply) always decodes at full work size.
 PREVIEW_DECODE_REDUCE = 2
+
+
+class Outgoing(NamedTuple):
+    """A reply ready to go to a job's client: its header and its pixel frames."""
+
+    header: dict
+    frames: tuple = ()
 
 
 class JobFailed(Exception):
@@ -101,15 +105,15 @@ class Compute:
         self.defaults = defaults
         self.finished = 0
 
-    def run(self, job: Job, emit) -> tuple[dict, tuple]:
+    def run(self, job: Job, emit) -> Outgoing:
         """Run a job; interim replies go through ``emit``, the final one is returned."""
-        handler = {OP_COLORIZE: self.colorize, OP_RESCALE: self.rescale, OP_APPLY: self.apply}[
+        handler = {Op.COLORIZE: self.colorize, Op.RESCALE: self.rescale, Op.APPLY: self.apply}[
             job.op
         ]
         return handler(job, emit)
 
     # --- colorize ----------------------------------------------------------
-    def colorize(self, job: Job, emit) -> tuple[dict, tuple]:
+    def colorize(self, job: Job, emit) -> Outgoing:
         # The request's "seed" is validated (it is part of the wire protocol) but unused:
         # cold-diffusion sampling draws no random numbers, so every run is the same.
         req, p = job.request, job.request.params
@@ -146,7 +150,7 @@ class Compute:
             if job.cancelled.is_set():
                 raise JobCancelled()
             emit(
-                job, make_reply(REPLY_PROGRESS, job.request_id, job=job.id, step=step, total=total)
+                job, make_reply(Reply.PROGRESS, job.request_id, job=job.id, step=step, total=total)
             )
 
         marks["pixels_in"] = time.perf_counter()
@@ -178,7 +182,7 @@ class Compute:
             emit(
                 job,
                 make_reply(
-                    REPLY_PREVIEW, job.request_id, job=job.id, scale=scale, layer=lfmt.to_json()
+                    Reply.PREVIEW, job.request_id, job=job.id, scale=scale, layer=lfmt.to_json()
                 ),
                 (layer,),
             )
@@ -210,9 +214,9 @@ class Compute:
             entry.small[(small[1].width, small[1].height)] = small
         self.cache.put(entry)
         self.finished += 1
-        return (
+        return Outgoing(
             make_reply(
-                REPLY_RESULT,
+                Reply.RESULT,
                 job.request_id,
                 job=job.id,
                 scale=scale,
@@ -237,7 +241,7 @@ class Compute:
             )
         return entry
 
-    def rescale(self, job: Job, emit) -> tuple[dict, tuple]:
+    def rescale(self, job: Job, emit) -> Outgoing:
         p = job.request.params
         entry = self._entry(job)
         fmt = entry.source_format
@@ -254,7 +258,7 @@ class Compute:
         layer, lfmt = self._render_small(entry.latents, small, scale, p["dtype"], fmt.order)
         return self._layer_reply(job, entry, scale, layer, lfmt)
 
-    def apply(self, job: Job, emit) -> tuple[dict, tuple]:
+    def apply(self, job: Job, emit) -> Outgoing:
         p = job.request.params
         entry = self._entry(job)
         fmt = entry.source_format
@@ -271,17 +275,17 @@ class Compute:
         return self._layer_reply(job, entry, scale, out, ofmt)
 
     @staticmethod
-    def _layer_reply(job: Job, entry, scale: float, layer, fmt) -> tuple[dict, tuple]:
+    def _layer_reply(job: Job, entry, scale: float, layer, fmt) -> Outgoing:
         """The result reply of rescale and apply: a job's layer at one scale."""
         reply = make_reply(
-            REPLY_RESULT,
+            Reply.RESULT,
             job.request_id,
             job=entry.job_id,
             scale=scale,
             auto_scale=entry.auto_scale,
             layer=fmt.to_json(),
         )
-        return reply, (layer,)
+        return Outgoing(reply, (layer,))
 
     def _render_small(self, latents, small, scale: float, dtype: str, order: str):
         arr, sfmt = small
@@ -329,23 +333,25 @@ class Worker(threading.Thread):
                         continue
                     self.current = job
                     job.started_at = time.monotonic()
-                    final: tuple[dict, tuple]
+                    final: Outgoing
                     try:
                         if job.cancelled.is_set():
                             raise JobCancelled()
                         final = self.compute.run(job, emit)
                     except JobCancelled:
                         msg = f"job {job.id} was cancelled"
-                        final = (error_reply(E_CANCELLED, msg, job.request_id, job=job.id), ())
+                        final = Outgoing(error_reply(E_CANCELLED, msg, job.request_id, job=job.id))
                     except JobFailed as exc:
-                        final = (error_reply(exc.code, exc.message, job.request_id, job=job.id), ())
+                        final = Outgoing(
+                            error_reply(exc.code, exc.message, job.request_id, job=job.id)
+                        )
                     except Exception as exc:  # the daemon must survive any job
                         log.error("job %s (%s) failed:\n%s", job.id, job.op, traceback.format_exc())
                         msg = f"{job.op} failed: {type(exc).__name__}: {exc}"
-                        final = (error_reply(E_INTERNAL, msg, job.request_id, job=job.id), ())
+                        final = Outgoing(error_reply(E_INTERNAL, msg, job.request_id, job=job.id))
                     # Not running any more before the client hears so (status stays consistent).
                     self.current = None
-                    emit(job, *final)
+                    emit(job, final.header, final.frames)
                     del job, final
         finally:
             emit.close()
