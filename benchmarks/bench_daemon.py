@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "backend"))
 
 import numpy as np  # noqa: E402
 
-from tinct.server_testing import (  # noqa: E402
+from tinct.testing import (  # noqa: E402
     DaemonHarness,
     as_layer,
     make_image,

@@ -2,7 +2,7 @@
 """Cost of hints: the edge-aware propagation alone, and whole colorizes with and without hints.
 
 Prints, from one run on this machine:
-- `tinct.hints.propagate` at the model's work size (640x400) with 16 hint
+- `tinct.color.hints.propagate` at the model's work size (640x400) with 16 hint
   patches: seconds (its sparse solve runs on a grid of at most
   `hints.GRID_PIXELS`, so the cost does not grow with the photo), and its
   non-local estimate at its bound (a full grid, `hints.NONLOCAL_SOURCES`
@@ -22,7 +22,8 @@ import argparse
 import numpy as np
 from bench_reference import best_of, photo
 
-from tinct import color, hints
+from tinct import color
+from tinct.color import hints
 from tinct.pipeline import load_pipeline
 
 SIZES = {"0.25 MP": (400, 640), "24 MP": (3984, 6000)}

@@ -2,10 +2,10 @@
 """Cost of colouring from a reference photo (`tinct colorize --reference`).
 
 Prints, from one run on this machine:
-- the work a reference adds, measured exactly: `tinct.reference.reference_hints`
+- the work a reference adds, measured exactly: `tinct.color.reference.reference_hints`
   (one reduction of the reference to `REFERENCE_PIXELS`, luminance remapping,
   features, k-d tree matching of at most `TARGET_SAMPLES` pixels) plus one more
-  `tinct.hints.propagate`, for a 1 MP and a 24 MP photo and reference, and
+  `tinct.color.hints.propagate`, for a 1 MP and a 24 MP photo and reference, and
   the ratio 24 MP / 1 MP (only the one reduction grows with the pixel count);
 - warm in-process colorize (predict + render at scale 1) of the same photos
   without and with the reference, interleaved, best of each: on a busy
@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tinct import color, hints, reference
+from tinct import color
+from tinct.color import hints, reference
 from tinct.pipeline import load_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -223,7 +223,7 @@ class Runner:
     """Subprocesses with the check's environment; output kept in files, tails on failure."""
 
     def __init__(self, work: Path, threads: int, timeout: float):
-        from tinct.server_testing import daemon_env
+        from tinct.testing import daemon_env
 
         self.work, self.timeout = work, timeout
         self.env = {**daemon_env(), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
@@ -368,7 +368,8 @@ def check_devices(report: Report, args, plan: Plan, pipes: Pipes, fig: dict) -> 
 def check_colorize(report: Report, args, plan: Plan, pipes: Pipes, runner: Runner, fig: dict):
     import torch
 
-    from tinct.cli import build_parser, colorize_file
+    from tinct.cli.colorize import colorize_file
+    from tinct.cli.main import build_parser
 
     folder = runner.work / "colorize"
     inputs = {"warmup": plan.small, "small": plan.small, "big": plan.big}
@@ -440,7 +441,7 @@ def check_colorize(report: Report, args, plan: Plan, pipes: Pipes, runner: Runne
 
 
 def check_daemon(report: Report, args, plan: Plan, runner: Runner, fig: dict) -> None:
-    from tinct.server_testing import DaemonHarness, serve_command
+    from tinct.testing import DaemonHarness, serve_command
 
     flags = ["--idle-timeout", "0"]
     if args.device != "cuda":

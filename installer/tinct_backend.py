@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from tinct.cli import main
+from tinct.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

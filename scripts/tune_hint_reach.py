@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Choose `tinct.hints` settings on the validation split (the only split tuned on).
+"""Choose `tinct.color.hints` settings on the validation split (the only split tuned on).
 
 For each photo: gray it, give 16 true-colour patches (as `tinct eval
 --hint-check 16` does), predict once, then for each solve setting (sigma, the
@@ -18,8 +18,10 @@ import sys
 
 import numpy as np
 
-from tinct import color, hints
-from tinct.evaluate import ab_error, hint_points, inverse_distance, read_truth
+from tinct import color
+from tinct.color import hints
+from tinct.evaluate.checks import hint_points, inverse_distance
+from tinct.evaluate.metrics import ab_error, read_truth
 from tinct.pipeline import load_pipeline
 from tinct.train.data import list_images
 

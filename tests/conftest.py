@@ -25,7 +25,7 @@ def tiny_model_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     """A tiny model folder for the daemon tests (one per test module)."""
-    from tinct.server_testing import save_tiny_model
+    from tinct.testing import save_tiny_model
 
     return save_tiny_model(tmp_path_factory.mktemp("model"))
 
@@ -34,7 +34,7 @@ def model(tmp_path_factory):
 def daemon(tmp_path_factory, model):
     """A real daemon on the tiny model, started once per test module (modules that need
     other options define their own `daemon`)."""
-    from tinct.server_testing import DaemonHarness, serve_command
+    from tinct.testing import DaemonHarness, serve_command
 
     harness = DaemonHarness(
         tmp_path_factory.mktemp("rt"),

@@ -13,10 +13,10 @@ import os
 import subprocess
 import sys
 
+from tinct.install.krita import stage_krita
 from tinct.protocol.isolation import HOST_PYTHON_VARIABLES, backend_environment
 from tinct.protocol.launcher import Launcher
-from tinct.server_testing import save_tiny_model, serve_command
-from tinct.stage_krita import stage_krita
+from tinct.testing import save_tiny_model, serve_command
 
 
 def _shadowing_package(folder):

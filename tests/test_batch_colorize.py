@@ -8,7 +8,7 @@ import shutil
 
 from train_helpers import launch_two_cpu_processes, make_photos, one_thread
 
-from tinct.cli import main
+from tinct.cli.main import main
 from tinct.imageio import read_image
 
 __all__ = ["one_thread"]

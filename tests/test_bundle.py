@@ -19,7 +19,7 @@ from home_snapshot import differences, seed_home, snapshot
 from tinct import color
 from tinct.imageio import read_image
 from tinct.protocol import Launcher
-from tinct.server_testing import as_layer, lstar, make_image, save_tiny_model
+from tinct.testing import as_layer, lstar, make_image, save_tiny_model
 
 pytestmark = pytest.mark.slow
 SAMPLE = BUNDLE.parents[2] / "docs" / "sample-bw.png"

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tinct import color
-from tinct.cli import main
+from tinct.cli.main import main
 from tinct.imageio import read_image
 
 

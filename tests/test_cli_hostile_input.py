@@ -20,7 +20,7 @@ from PIL import Image
 
 from tinct import color
 from tinct.imageio import read_image
-from tinct.server_testing import daemon_env
+from tinct.testing import daemon_env
 
 
 def _tinct(*args, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -20,7 +20,7 @@ from tinct.protocol.zmtp import (
     encode_frame_header,
     encode_properties,
 )
-from tinct.server_testing import (
+from tinct.testing import (
     DaemonHarness,
     as_layer,
     layer_to_array,

@@ -10,7 +10,7 @@ import pytest
 
 from tinct.protocol import DaemonLost
 from tinct.protocol.connection import read_connection_file
-from tinct.server_testing import (
+from tinct.testing import (
     DaemonHarness,
     as_layer,
     layer_to_array,

@@ -23,7 +23,7 @@ from tinct.protocol import TinctError
 from tinct.protocol import constants as C
 from tinct.protocol.connection import read_connection_file, write_connection_file
 from tinct.protocol.zmtp import GREETING, encode_command, encode_frame_header, encode_properties
-from tinct.server_testing import (
+from tinct.testing import (
     DaemonHarness,
     as_layer,
     daemon_env,

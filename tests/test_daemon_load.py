@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 
-from tinct.server_testing import (
+from tinct.testing import (
     as_layer,
     layer_to_array,
     lstar,

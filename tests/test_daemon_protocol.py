@@ -7,7 +7,7 @@ import pytest
 
 from tinct.protocol import Cancelled, Layer, TinctError
 from tinct.protocol import constants as C
-from tinct.server_testing import (
+from tinct.testing import (
     DaemonHarness,
     as_layer,
     layer_to_array,

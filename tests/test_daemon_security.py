@@ -15,7 +15,7 @@ from tinct.protocol import TinctError
 from tinct.protocol import constants as C
 from tinct.protocol.connection import read_connection_file
 from tinct.protocol.messages import encode_header
-from tinct.server_testing import (
+from tinct.testing import (
     DaemonHarness,
     as_layer,
     daemon_env,

@@ -14,13 +14,13 @@ import sys
 
 import pytest
 
-from tinct.cli import build_parser
+from tinct.cli.main import build_parser
+from tinct.install.gimp import PLUGIN_NAME, stage_gimp
+from tinct.install.krita import stage_krita
 from tinct.protocol import constants as C
 from tinct.protocol.errors import ProtocolError
 from tinct.protocol.messages import encode_header, make_request, parse_request
-from tinct.server_testing import DaemonHarness, serve_command
-from tinct.stage_gimp import PLUGIN_NAME, stage_gimp
-from tinct.stage_krita import stage_krita
+from tinct.testing import DaemonHarness, serve_command
 
 
 def test_the_constants_are_consistent():

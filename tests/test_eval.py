@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 from train_helpers import make_photos, one_thread
 
-from tinct import color, evaluate
-from tinct.cli import main
+from tinct import color
+from tinct.cli.main import main
+from tinct.evaluate import checks, figures
 
 __all__ = ["one_thread"]
 
@@ -109,7 +110,7 @@ def test_eval_writes_metrics_sheet_and_plot_with_prompt_hint_and_caption_checks(
     # these smooth photos: far below the all-gray error.
     assert hc["ab_error_idw"] < 0.6 * m["auto"]["summary"]["ab_error_gray"]
     sheet = Image.open(report / "contact_sheet.png")
-    assert sheet.width == 3 * evaluate.THUMB + 4 * 6 and sheet.height > 4 * 100
+    assert sheet.width == 3 * figures.THUMB + 4 * 6 and sheet.height > 4 * 100
     plot = Image.open(report / "scale_plot.png")
     assert plot.width >= 400 and plot.height >= 300
     out = capsys.readouterr().out
@@ -141,7 +142,7 @@ def test_a_json_output_gets_just_the_metrics_file(tmp_path, tiny_model_dir, one_
 def test_inverse_distance_reproduces_the_hints_and_averages_between_them():
     centres = np.array([[2, 2], [2, 17]])
     ab = np.array([[40.0, 0.0], [0.0, -40.0]], np.float32)
-    field = evaluate.inverse_distance((5, 20), centres, ab)
+    field = checks.inverse_distance((5, 20), centres, ab)
     assert field[2, 2] == pytest.approx(ab[0], abs=0.1) and field[2, 17] == pytest.approx(
         ab[1], abs=0.1
     )
@@ -156,7 +157,7 @@ def test_scale_plot_without_matplotlib_is_drawn_with_pillow(tmp_path):
         "colorfulness_truth": 25.0,
         "auto_scale_mean": 1.1,
     }
-    evaluate._scale_plot_pillow(curve, tmp_path / "plot.png")
+    figures._scale_plot_pillow(curve, tmp_path / "plot.png")
     img = np.asarray(Image.open(tmp_path / "plot.png").convert("RGB"))
     assert img.shape == (400, 600, 3)
     blue = (img[..., 2] > 150) & (img[..., 0] < 80)
@@ -181,7 +182,7 @@ def test_reference_check_lends_the_left_part_to_the_gray_right_part(
     argv = ["eval", str(photos), "-o", str(report), "--model", str(tiny_model_dir)]
     assert main([*argv, "--reference-check", "--quiet"]) == 0
     rc = json.loads((report / "metrics.json").read_text())["reference_check"]
-    assert rc["images"] == 2 and rc["reference_share"] == evaluate.REFERENCE_SHARE
+    assert rc["images"] == 2 and rc["reference_share"] == checks.REFERENCE_SHARE
     assert rc["skipped_gray_reference"] == ["g"]
     assert [r["name"] for r in rc["images_detail"]] == ["s0", "s1"]
     # The gray baseline is the right part's own chroma, independent of the model.
@@ -195,4 +196,4 @@ def test_reference_check_lends_the_left_part_to_the_gray_right_part(
     out = capsys.readouterr().out
     assert "reference check (2 photos" in out and "skipped (gray reference): g" in out
     sheet = Image.open(report / "reference_sheet.png")  # reference | gray | without | with | truth
-    assert sheet.width == 5 * evaluate.THUMB + 6 * 6 and sheet.height > 2 * 100
+    assert sheet.width == 5 * figures.THUMB + 6 * 6 and sheet.height > 2 * 100

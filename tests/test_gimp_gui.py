@@ -25,9 +25,9 @@ from PIL import Image
 from test_gimp_host import CHROOT, find_gimp  # noqa: I001 (sibling test module)
 
 from tinct import color
+from tinct.install.gimp import stage_gimp
 from tinct.protocol.layers import NO_REFERENCE, is_result_name, result_layer_name
-from tinct.server_testing import DaemonHarness, serve_command
-from tinct.stage_gimp import stage_gimp
+from tinct.testing import DaemonHarness, serve_command
 
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 HERE = Path(__file__).resolve().parent

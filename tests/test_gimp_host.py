@@ -30,11 +30,11 @@ import pytest
 from bundled_backend import install_with_bundle, require_bundle
 
 from tinct import color
+from tinct.install.gimp import stage_gimp
 from tinct.protocol import constants as C
 from tinct.protocol.connection import read_connection_file
 from tinct.protocol.layers import is_result_name, result_layer_name
-from tinct.server_testing import DaemonHarness, lstar, make_image, save_tiny_model, serve_command
-from tinct.stage_gimp import stage_gimp
+from tinct.testing import DaemonHarness, lstar, make_image, save_tiny_model, serve_command
 
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tinct.stage_gimp import PLUGIN_NAME, PLUGIN_SOURCE, stage_gimp
+from tinct.install.gimp import PLUGIN_NAME, PLUGIN_SOURCE, stage_gimp
 
 # The helpers import the vendored protocol next to them: test the staged copy, as GIMP runs it.
 STAGED = Path(tempfile.mkdtemp(prefix="tinct-gimp-logic-")) / PLUGIN_NAME

@@ -1,11 +1,11 @@
-"""Edge-aware hint propagation (tinct.hints): hints win where they reach."""
+"""Edge-aware hint propagation (tinct.color.hints): hints win where they reach."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tinct import hints
+from tinct.color import hints
 
 SKY_BLUE = (-2.0, -32.0)
 

@@ -11,7 +11,7 @@ import pytest
 from home_snapshot import differences, seed_home, snapshot
 
 from tinct.install import find_targets
-from tinct.stage_krita import enable_kritarc_text, revert_kritarc_text
+from tinct.install.krita import enable_kritarc_text, revert_kritarc_text
 
 GIMP_DIR = ".config/GIMP/3.0/plug-ins/tinct-colorize"
 FLATPAK_GIMP_DIR = ".var/app/org.gimp.GIMP/config/GIMP/3.0/plug-ins/tinct-colorize"
@@ -218,7 +218,7 @@ def test_kritarc_edit_is_exact_and_reversible(text):
 @pytest.mark.slow
 def test_a_regular_install_carries_the_plugins(tmp_path):
     """A wheel (not an editable checkout) has the plugins as data files under
-    <prefix>/share/tinct, where tinct.plugin_sources finds them."""
+    <prefix>/share/tinct, where tinct.install.sources finds them."""
     repo = Path(__file__).resolve().parents[1]
     wheels, venv, home = tmp_path / "wheels", tmp_path / "venv", tmp_path / "home"
     home.mkdir()

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from bundled_backend import BUNDLE, install_with_bundle, require_bundle
 
+from tinct.install.krita import stage_krita
 from tinct.protocol.connection import read_connection_file
-from tinct.server_testing import DaemonHarness, save_tiny_model, serve_command
-from tinct.stage_krita import stage_krita
+from tinct.testing import DaemonHarness, save_tiny_model, serve_command
 
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 HERE = Path(__file__).resolve().parent

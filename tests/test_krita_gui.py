@@ -26,9 +26,9 @@ from PIL import Image
 from test_krita_adapter import daemon_exe, kill_krita_in, require  # noqa: I001 (sibling test module)
 
 from tinct import color
+from tinct.install.krita import enable_in_kritarc, stage_krita
 from tinct.protocol import constants as C
-from tinct.server_testing import DaemonHarness, save_tiny_model, serve_command
-from tinct.stage_krita import enable_in_kritarc, stage_krita
+from tinct.testing import DaemonHarness, save_tiny_model, serve_command
 
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 HERE = Path(__file__).resolve().parent

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from tinct.stage_krita import enable_in_kritarc, stage_krita
+from tinct.install.krita import enable_in_kritarc, stage_krita
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +218,7 @@ def test_backend_cmd_inside_a_host(plugin, monkeypatch, tmp_path):
 
 def test_session_against_real_daemon(plugin, tmp_path):
     """The docker's worker calls (colorize with hints, rescale, apply, cancel) on a real daemon."""
-    from tinct.server_testing import (
+    from tinct.testing import (
         DaemonHarness,
         as_layer,
         make_image,

@@ -1,4 +1,4 @@
-"""Colour from a reference photo (tinct.reference): matching by lightness and local
+"""Colour from a reference photo (tinct.color.reference): matching by lightness and local
 texture, painted hints first, and the pipeline and CLI that carry it."""
 
 from __future__ import annotations
@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tinct import color, reference
-from tinct.cli import main
+from tinct import color
+from tinct.cli.main import main
+from tinct.color import reference
 from tinct.imageio import read_image
 
 SKY = (0.35, 0.6, 0.95)  # smooth and bright

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinct.protocol import PixelFormat, Request
-from tinct.server_cache import CachedJob, JobCache
-from tinct.server_jobs import FairQueue, Job, QueueFull
+from tinct.server.cache import CachedJob, JobCache
+from tinct.server.jobs import FairQueue, Job, QueueFull
 
 
 def _job(client: bytes) -> Job:

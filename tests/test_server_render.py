@@ -9,9 +9,9 @@ import torch
 
 from tinct import color
 from tinct.protocol import PixelFormat
-from tinct.server_pixels import NP_DTYPES, frame_array, to_rgb_float
-from tinct.server_render import render_layer
-from tinct.server_testing import make_image
+from tinct.server.frames import NP_DTYPES, frame_array, to_rgb_float
+from tinct.server.render import render_layer
+from tinct.testing import make_image
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_one_band_equals_many_bands(pipe):
 
 @pytest.mark.parametrize("size", [(97, 150), (48, 64)])  # upsampled; the work size itself
 def test_render_equals_the_plain_recipe(pipe, size):
-    """Independent check of tinct.compose: the input's L* with the model's a*b* upsampled
+    """Independent check of tinct.color.compose: the input's L* with the model's a*b* upsampled
     by color.guided_upsample, merged by color.merge_luma, all on full-size float arrays."""
     image = color.to_float(make_image(size[1], size[0], 3, "u8", seed=9))
     with torch.inference_mode():

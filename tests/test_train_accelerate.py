@@ -18,7 +18,7 @@ import torch
 from safetensors.torch import load_file
 from train_helpers import fresh_accelerate_state, launch_two_cpu_processes, make_photos, one_thread
 
-from tinct.cli import main
+from tinct.cli.main import main
 
 __all__ = ["fresh_accelerate_state", "one_thread"]
 

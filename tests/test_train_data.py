@@ -144,10 +144,10 @@ def test_hint_inputs_match_the_pipeline_at_inference(
     tmp_path, tiny_model_dir, one_thread, fresh_accelerate_state, monkeypatch, unet_sees_hints
 ):
     """Training's U-Net hint input equals the pipeline's, with the channels in use and
-    with them left empty (tinct.hints.UNET_SEES_HINTS, the default now)."""
+    with them left empty (tinct.color.hints.UNET_SEES_HINTS, the default now)."""
     from accelerate import Accelerator
 
-    from tinct import hints as hint_propagation
+    from tinct.color import hints as hint_propagation
 
     monkeypatch.setattr(hint_propagation, "UNET_SEES_HINTS", unet_sees_hints)
 

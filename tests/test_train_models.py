@@ -13,7 +13,7 @@ import pytest
 import torch
 from train_helpers import fresh_accelerate_state, make_photos, one_thread
 
-from tinct.cli import main
+from tinct.cli.main import main
 
 __all__ = ["fresh_accelerate_state", "one_thread"]
 

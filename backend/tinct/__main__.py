@@ -1,3 +1,3 @@
-from tinct.cli import main
+from tinct.cli.main import main
 
 raise SystemExit(main())

@@ -15,12 +15,9 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from tinct.install.locations import Target
-from tinct.install.record import MANIFEST_NAME, Manifest, TargetRecord, TextEdit, sha256
-from tinct.protocol.launcher import config_path
-from tinct.stage_gimp import PLUGIN_NAME as GIMP_PLUGIN
-from tinct.stage_gimp import stage_gimp
-from tinct.stage_krita import (
+from tinct.install.gimp import PLUGIN_NAME as GIMP_PLUGIN
+from tinct.install.gimp import stage_gimp
+from tinct.install.krita import (
     ENABLE_KEY,
     LEGACY_ENABLE_KEY,
     KritarcEdit,
@@ -30,7 +27,10 @@ from tinct.stage_krita import (
     revert_kritarc_text,
     stage_krita,
 )
-from tinct.stage_krita import PLUGIN_NAME as KRITA_PLUGIN
+from tinct.install.krita import PLUGIN_NAME as KRITA_PLUGIN
+from tinct.install.locations import Target
+from tinct.install.record import MANIFEST_NAME, Manifest, TargetRecord, TextEdit, sha256
+from tinct.protocol.launcher import config_path
 
 BACKEND_KEY = "backend_cmd"
 Say = Callable[[str], None]
@@ -140,7 +140,7 @@ def install(
 def _replace_old_layout(t: Target, manifest: Manifest, dry_run: bool, say: Say) -> None:
     """Take away what an earlier install put under other names (the Krita plugin was once
     the package ``tinct``, which shadowed the backend): recorded files and kritarc line,
-    or an unrecorded old-name copy recognisably ours (tinct.stage_krita.legacy_paths)."""
+    or an unrecorded old-name copy recognisably ours (tinct.install.krita.legacy_paths)."""
     record = manifest.targets.get(t.key)
     verb = "would remove" if dry_run else "removed"
     if record is not None and set(record.files + record.trees) != set(map(str, destinations(t))):

@@ -18,8 +18,8 @@ from diffusers import AutoencoderKL, AutoencoderTiny, DiffusionPipeline, UNet2DC
 from diffusers.utils import BaseOutput
 
 from tinct import color
-from tinct import hints as hint_propagation
-from tinct import reference as reference_match
+from tinct.color import hints as hint_propagation
+from tinct.color import reference as reference_match
 from tinct.pipeline.ranker import TinctRanker
 from tinct.pipeline.scheduler import ColdDiffusionScheduler
 
@@ -232,7 +232,7 @@ class TinctPipeline(DiffusionPipeline):
         """Everything the hints give: the U-Net's hint channels, the painted a*b* and
         where (for paste-back), and the edge-aware propagated field with its confidence
         (blended into the chroma at render time). `grid_pixels` bounds the solve.
-        A reference photo adds its confident matches (tinct.reference) as a second
+        A reference photo adds its confident matches (tinct.color.reference) as a second
         field; painted hints win where both reach."""
         if not self.accepts_hints:
             return HintInputs(None)
@@ -282,13 +282,12 @@ class TinctPipeline(DiffusionPipeline):
         hints: np.ndarray | None = None,
         num_inference_steps: int = 4,
         guidance_scale: float = 1.5,
-        generator: torch.Generator | None = None,
         callback: Callable[[int, int], None] | None = None,
         reference: np.ndarray | None = None,
     ) -> ColorLatents:
         """Run the denoiser; returns the latents from which any scale renders.
         `reference`: an optional colour photo (float32 sRGB, any size) whose
-        matching regions lend their colour (tinct.reference)."""
+        matching regions lend their colour (tinct.color.reference)."""
         # 1. Check inputs
         self.check_inputs(image, prompt, hints, num_inference_steps, guidance_scale, 1.0, reference)
         # 2. Bring the input to the working size; keep only its lightness
@@ -396,7 +395,7 @@ class TinctPipeline(DiffusionPipeline):
             ab = ab * gain
         if latents.hint_field is not None and latents.hint_confidence is not None:
             # Where the hints reach along like lightness their colour wins; the
-            # model's colour stays only where they do not (tinct.hints).
+            # model's colour stays only where they do not (tinct.color.hints).
             field, weight = latents.hint_field, latents.hint_confidence
             if weight.shape != ab.shape[:2]:
                 field = color.resize_area(field, *ab.shape[:2])
@@ -413,7 +412,7 @@ class TinctPipeline(DiffusionPipeline):
         self, latents: ColorLatents, scale: float, height: int, width: int, reduce: int = 1
     ):
         """The model's chroma at scale ``scale``, ready to evaluate at (height, width)."""
-        from tinct.compose import ChromaField
+        from tinct.color.compose import ChromaField
 
         ab = self.chroma_at_work(latents, scale, reduce)
         lightness = latents.work_lightness
@@ -426,7 +425,7 @@ class TinctPipeline(DiffusionPipeline):
     ) -> np.ndarray:
         """Full-resolution colour (float32 sRGB): the input's own luminance, the model's
         a*b* upsampled edge-aware (guided by the full-resolution lightness)."""
-        from tinct.compose import compose
+        from tinct.color.compose import compose
 
         field = self.chroma_field(latents, scale, *image.shape[:2])
         out = np.empty(image.shape[:2] + (3,), np.float32)
@@ -442,7 +441,6 @@ class TinctPipeline(DiffusionPipeline):
         num_inference_steps: int = 4,
         guidance_scale: float = 1.5,
         scale: float | str = "auto",
-        generator: torch.Generator | None = None,
         callback: Callable[[int, int], None] | None = None,
         reference: np.ndarray | None = None,
     ) -> TinctPipelineOutput:
@@ -457,7 +455,6 @@ class TinctPipeline(DiffusionPipeline):
             hints,
             num_inference_steps,
             guidance_scale,
-            generator,
             callback,
             reference=reference,
         )

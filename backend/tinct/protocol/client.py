@@ -2,11 +2,13 @@
 
     client = Launcher().connect()            # finds or starts the daemon
     for ev in client.colorize(layer, prompt="blue car"):
-        if ev.kind == "progress": ...        # ev.step, ev.total
-        elif ev.kind == "preview": ...       # ev.layer (u8 RGBA, small)
-        elif ev.kind == "result": ...        # ev.layer (full resolution RGBA), ev.scale, ev.job
+        if ev.kind == Reply.PROGRESS: ...    # ev.step, ev.total
+        elif ev.kind == Reply.PREVIEW: ...   # ev.layer (u8 RGBA, small)
+        elif ev.kind == Reply.RESULT: ...    # ev.layer (full resolution RGBA), ev.scale, ev.job
     small = client.rescale(ev.job, 1.2, size=(800, 600))
     full = client.apply(ev.job, 1.2)
+
+``Reply`` members are str, so ``ev.kind == "result"`` holds as well.
 
 Replies are routed by request id, so several requests may be in flight on one
 connection (``enqueue_colorize`` + ``events``). Every wait is bounded by the
@@ -35,20 +37,9 @@ from .constants import (
     E_BAD_HEADER,
     E_CANCELLED,
     E_TOO_LARGE,
-    OP_APPLY,
-    OP_CANCEL,
-    OP_COLORIZE,
-    OP_ECHO,
-    OP_HELLO,
-    OP_RESCALE,
-    OP_SHUTDOWN,
-    OP_STATUS,
-    REPLY_ERROR,
-    REPLY_HEARTBEAT,
-    REPLY_HELLO,
-    REPLY_OK,
-    REPLY_RESULT,
-    REPLY_STATUS,
+    FINAL_REPLIES,
+    Op,
+    Reply,
 )
 from .errors import Cancelled, DaemonLost, ProtocolError, TinctError
 from .messages import decode_header, encode_header, make_request
@@ -66,15 +57,16 @@ class Restarter(Protocol):
     def ensure(self) -> ConnectionInfo: ...
 
 
-_FINAL = {REPLY_HELLO, REPLY_RESULT, REPLY_STATUS, REPLY_OK, REPLY_ERROR}
+_FINAL = frozenset(FINAL_REPLIES)
 _SLICE = 0.05  # seconds one thread holds the socket while waiting
 
 
 @dataclass
 class Event:
-    """One reply: ``kind`` is queued | progress | preview | result (errors raise)."""
+    """One reply: ``kind`` is Reply.QUEUED | PROGRESS | PREVIEW | RESULT (errors raise);
+    a reply this version does not know keeps its wire name (a str)."""
 
-    kind: str
+    kind: Reply | str
     request_id: str
     header: dict
     layer: Layer | None = None
@@ -190,7 +182,7 @@ class Client:
         if current is None or (current.pid, current.token) != (self.info.pid, self.info.token):
             self._lost = DaemonLost("the Tinct daemon went away while idle; reconnecting")
 
-    def _send(self, op: str, fields: dict, frames: list = ()) -> str:
+    def _send(self, op: Op, fields: dict, frames: list = ()) -> str:
         with self._lock:
             self._check_idle_connection()
             self._ensure_connected()
@@ -260,7 +252,7 @@ class Client:
             header = decode_header(frames[0], max_bytes=1 << 24)
         except ProtocolError:
             return  # not from a Tinct daemon; any traffic still counted as liveness
-        if header.get("reply") == REPLY_HEARTBEAT:
+        if header.get("reply") == Reply.HEARTBEAT:
             return
         box = self._inboxes.get(header.get("id"))
         if box is not None:
@@ -270,7 +262,7 @@ class Client:
         with self._lock:
             self._inboxes.pop(rid, None)
 
-    def _call(self, op: str, fields: dict | None = None, frames: list = ()) -> tuple[dict, list]:
+    def _call(self, op: Op, fields: dict | None = None, frames: list = ()) -> tuple[dict, list]:
         """Send one request and wait for its final reply (interim replies skipped)."""
         rid = self._send(op, fields or {}, frames)
         try:
@@ -284,15 +276,15 @@ class Client:
 
     # --- public API ---------------------------------------------------------
     def hello(self) -> dict:
-        return self._call(OP_HELLO)[0]
+        return self._call(Op.HELLO)[0]
 
     def status(self) -> dict:
-        return self._call(OP_STATUS)[0]
+        return self._call(Op.STATUS)[0]
 
     def shutdown(self) -> None:
         """Ask the daemon to exit; a daemon that is already gone counts as done."""
         try:
-            self._call(OP_SHUTDOWN)
+            self._call(Op.SHUTDOWN)
         except DaemonLost:
             pass
 
@@ -327,7 +319,7 @@ class Client:
         if reference is not None:
             fields["reference"] = reference.format.to_json()
             frames.append(reference.data)
-        return self._send(OP_COLORIZE, fields, frames)
+        return self._send(Op.COLORIZE, fields, frames)
 
     def events(self, rid: str) -> Iterator[Event]:
         """Replies to one request until its final one: queued, progress..., preview, result."""
@@ -335,7 +327,7 @@ class Client:
             while True:
                 header, rest = self._next(rid)
                 _raise_if_error(header, rid)
-                kind = header.get("reply")
+                kind = reply_kind(header.get("reply"))
                 yield Event(kind, rid, header, _layer(header, rest))
                 if kind in _FINAL:
                     return
@@ -350,24 +342,33 @@ class Client:
     ) -> Event:
         """The job's color layer at ``scale``, resized to ``size`` = (width, height)."""
         fields = {"job": job, "scale": scale, "size": list(size) if size else None, "dtype": dtype}
-        header, rest = self._call(OP_RESCALE, fields)
-        return Event(header["reply"], header["id"], header, _layer(header, rest))
+        header, rest = self._call(Op.RESCALE, fields)
+        return Event(reply_kind(header["reply"]), header["id"], header, _layer(header, rest))
 
     def apply(self, job: str, scale: float | str) -> Event:
         """The job's full-resolution color layer at ``scale`` (the source's dtype and order)."""
-        header, rest = self._call(OP_APPLY, {"job": job, "scale": scale})
-        return Event(header["reply"], header["id"], header, _layer(header, rest))
+        header, rest = self._call(Op.APPLY, {"job": job, "scale": scale})
+        return Event(reply_kind(header["reply"]), header["id"], header, _layer(header, rest))
 
     def cancel(self, job: str) -> None:
-        self._call(OP_CANCEL, {"job": job})
+        self._call(Op.CANCEL, {"job": job})
 
     def echo(self, layer: Layer) -> Layer:
-        header, rest = self._call(OP_ECHO, {"image": layer.format.to_json()}, [layer.data])
+        header, rest = self._call(Op.ECHO, {"image": layer.format.to_json()}, [layer.data])
         return _layer(header, rest)
 
 
+def reply_kind(name: object) -> Reply | str:
+    """The Reply member of a reply's wire name; a name this version does not know stays
+    as it came (a newer daemon's interim reply must not break an older client)."""
+    try:
+        return Reply(name)
+    except ValueError:
+        return name
+
+
 def _raise_if_error(header: dict, rid: str) -> None:
-    if header.get("reply") != REPLY_ERROR:
+    if header.get("reply") != Reply.ERROR:
         return
     code = str(header.get("code", "error"))
     message = str(header.get("message", "the daemon reported an error"))

@@ -6,39 +6,70 @@ embedded Pythons, which cannot install compiled wheels.
 
 from __future__ import annotations
 
+from enum import Enum
+
 # Bump on any incompatible change to headers, ops or frame layout.
 PROTOCOL_VERSION = 1
 
+
+class WireName(str, Enum):
+    """A name the wire carries as a JSON string. Members are str: they compare, hash,
+    print and JSON-encode as their value, so headers stay byte for byte the same and
+    ``event.kind == "result"`` holds (Python 3.11's StrEnum, written for 3.10)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
 # --- Requests: header field "op" ------------------------------------------
-OP_HELLO = "hello"
-OP_COLORIZE = "colorize"
-OP_RESCALE = "rescale"
-OP_APPLY = "apply"
-OP_CANCEL = "cancel"
-OP_STATUS = "status"
-OP_SHUTDOWN = "shutdown"
-OP_ECHO = "echo"  # diagnostic: returns its pixel frame (used to measure transport cost)
+class Op(WireName):
+    HELLO = "hello"
+    COLORIZE = "colorize"
+    RESCALE = "rescale"
+    APPLY = "apply"
+    CANCEL = "cancel"
+    STATUS = "status"
+    SHUTDOWN = "shutdown"
+    ECHO = "echo"  # diagnostic: returns its pixel frame (used to measure transport cost)
+
+
 # Optional parts of a colorize request, announced in hello's "features" (a client
 # checks for one before using it; an older daemon lacks the entry).
 FEATURE_HINTS = "hints"  # an RGBA frame of painted colour, the image's size
 FEATURE_REFERENCE = "reference"  # a colour photo of any size that lends its colours
 FEATURES = (FEATURE_HINTS, FEATURE_REFERENCE)
-OPS = (OP_HELLO, OP_COLORIZE, OP_RESCALE, OP_APPLY, OP_CANCEL, OP_STATUS, OP_SHUTDOWN, OP_ECHO)
+OPS = tuple(Op)
+
 
 # --- Replies: header field "reply" -----------------------------------------
-# Interim replies: zero or more per request.
-REPLY_QUEUED = "queued"  # colorize accepted: carries the job id
-REPLY_PROGRESS = "progress"  # step / total
-REPLY_PREVIEW = "preview"  # a low-resolution look at the result (one pixel frame)
-REPLY_HEARTBEAT = "heartbeat"  # liveness while a client has work in the daemon
-# Final replies: exactly one per request.
-REPLY_HELLO = "hello"
-REPLY_RESULT = "result"  # colorize / rescale / apply / echo: one pixel frame
-REPLY_STATUS = "status"
-REPLY_OK = "ok"  # cancel, shutdown
-REPLY_ERROR = "error"  # code + human message
-INTERIM_REPLIES = (REPLY_QUEUED, REPLY_PROGRESS, REPLY_PREVIEW, REPLY_HEARTBEAT)
-FINAL_REPLIES = (REPLY_HELLO, REPLY_RESULT, REPLY_STATUS, REPLY_OK, REPLY_ERROR)
+class Reply(WireName):
+    # Interim replies: zero or more per request.
+    QUEUED = "queued"  # colorize accepted: carries the job id
+    PROGRESS = "progress"  # step / total
+    PREVIEW = "preview"  # a low-resolution look at the result (one pixel frame)
+    HEARTBEAT = "heartbeat"  # liveness while a client has work in the daemon
+    # Final replies: exactly one per request.
+    HELLO = "hello"
+    RESULT = "result"  # colorize / rescale / apply / echo: one pixel frame
+    STATUS = "status"
+    OK = "ok"  # cancel, shutdown
+    ERROR = "error"  # code + human message
+
+
+INTERIM_REPLIES = (Reply.QUEUED, Reply.PROGRESS, Reply.PREVIEW, Reply.HEARTBEAT)
+FINAL_REPLIES = (Reply.HELLO, Reply.RESULT, Reply.STATUS, Reply.OK, Reply.ERROR)
+
+
+class CancelState(WireName):
+    """Where a cancelled job was: the "state" field of cancel's "ok" reply."""
+
+    CANCELLED = "cancelled"  # it was still queued: it never ran
+    CANCELLING = "cancelling"  # it is running and stops at its next step
+    FINISHED = "finished"  # it had finished already (its result stays cached)
+
 
 # --- Error codes (reply "error", field "code") -----------------------------
 E_BAD_JSON = "bad_json"  # frame 0 is not a UTF-8 JSON object

@@ -33,16 +33,10 @@ from .constants import (
     MIN_GUIDANCE,
     MIN_SCALE,
     MIN_STEPS,
-    OP_APPLY,
-    OP_CANCEL,
-    OP_COLORIZE,
-    OP_ECHO,
-    OP_HELLO,
-    OP_RESCALE,
-    OP_SHUTDOWN,
-    OP_STATUS,
     OPS,
     PROTOCOL_VERSION,
+    Op,
+    Reply,
 )
 from .errors import ProtocolError
 from .pixels import PixelFormat
@@ -76,7 +70,7 @@ class Limits:
 class Request:
     """A validated request: ``params`` holds the op's fields with defaults filled in."""
 
-    op: str
+    op: Op
     id: str
     params: dict = field(default_factory=dict)
     image: PixelFormat | None = None
@@ -116,20 +110,20 @@ def request_id_of(header: dict) -> str | None:
     return rid if isinstance(rid, str) and len(rid) <= MAX_ID_CHARS else None
 
 
-def make_request(op: str, request_id: str, token: str, **fields) -> dict:
+def make_request(op: Op, request_id: str, token: str, **fields) -> dict:
     header = {"v": PROTOCOL_VERSION, "op": op, "id": request_id, "token": token}
     header.update({k: v for k, v in fields.items() if v is not None})
     return header
 
 
-def make_reply(kind: str, request_id: str | None, **fields) -> dict:
+def make_reply(kind: Reply, request_id: str | None, **fields) -> dict:
     header = {"v": PROTOCOL_VERSION, "reply": kind, "id": request_id}
     header.update(fields)
     return header
 
 
 def error_reply(code: str, message: str, request_id: str | None, **fields) -> dict:
-    return make_reply("error", request_id, code=code, message=message, **fields)
+    return make_reply(Reply.ERROR, request_id, code=code, message=message, **fields)
 
 
 # --- Request validation ---------------------------------------------------
@@ -160,11 +154,12 @@ def parse_request(frames: list, token: str, limits: Limits = Limits()) -> Reques
         raise ProtocolError(
             E_BAD_HEADER, f"'id' must be a string of at most {MAX_ID_CHARS} characters"
         )
-    op = header.get("op")
-    if op not in OPS:
+    name = header.get("op")
+    if name not in OPS:
         raise ProtocolError(
-            E_UNKNOWN_OP, f"unknown op {op!r}; expected one of {', '.join(OPS)}", rid
+            E_UNKNOWN_OP, f"unknown op {name!r}; expected one of {', '.join(OPS)}", rid
         )
+    op = Op(name)
     for n, f in enumerate(frames[1:], start=1):
         if memoryview(f).nbytes > limits.max_frame_bytes:
             raise ProtocolError(
@@ -179,7 +174,7 @@ def parse_request(frames: list, token: str, limits: Limits = Limits()) -> Reques
         raise
 
 
-def _expect_frames(op: str, pixel_frames: list, n: int, what: str) -> None:
+def _expect_frames(op: Op, pixel_frames: list, n: int, what: str) -> None:
     if len(pixel_frames) != n:
         raise ProtocolError(
             E_BAD_FRAMES,
@@ -250,8 +245,9 @@ def _size(header: dict) -> tuple[int, int] | None:
 
 
 def _parse_plain(header, rid, pixel_frames, limits):
-    _expect_frames(header["op"], pixel_frames, 0, "none")
-    return Request(header["op"], rid)
+    op = Op(header["op"])
+    _expect_frames(op, pixel_frames, 0, "none")
+    return Request(op, rid)
 
 
 def _parse_colorize(header, rid, pixel_frames, limits):
@@ -278,7 +274,7 @@ def _parse_colorize(header, rid, pixel_frames, limits):
     described = [("image", image), ("hints", hints), ("reference", reference)]
     described = [(name, fmt) for name, fmt in described if fmt is not None]
     _expect_frames(
-        OP_COLORIZE,
+        Op.COLORIZE,
         pixel_frames,
         len(described),
         "image, then hints if described, then reference if described",
@@ -298,44 +294,44 @@ def _parse_colorize(header, rid, pixel_frames, limits):
         "seed": _opt_int(header, "seed", 0, 2**63 - 1),
         "preview_side": _opt_int(header, "preview_side", 0, MAX_PREVIEW_SIDE),
     }
-    return Request(OP_COLORIZE, rid, params, image, hints, reference, list(pixel_frames))
+    return Request(Op.COLORIZE, rid, params, image, hints, reference, list(pixel_frames))
 
 
 def _parse_rescale(header, rid, pixel_frames, limits):
-    _expect_frames(OP_RESCALE, pixel_frames, 0, "none")
+    _expect_frames(Op.RESCALE, pixel_frames, 0, "none")
     dtype = header.get("dtype", "u8")
     if not isinstance(dtype, str) or dtype not in DTYPES:
         raise ProtocolError(
             E_BAD_HEADER, f"'dtype' is {dtype!r}; expected one of {', '.join(DTYPES)}"
         )
     params = {"job": _job(header), "scale": _scale(header), "size": _size(header), "dtype": dtype}
-    return Request(OP_RESCALE, rid, params)
+    return Request(Op.RESCALE, rid, params)
 
 
 def _parse_apply(header, rid, pixel_frames, limits):
-    _expect_frames(OP_APPLY, pixel_frames, 0, "none")
-    return Request(OP_APPLY, rid, {"job": _job(header), "scale": _scale(header)})
+    _expect_frames(Op.APPLY, pixel_frames, 0, "none")
+    return Request(Op.APPLY, rid, {"job": _job(header), "scale": _scale(header)})
 
 
 def _parse_cancel(header, rid, pixel_frames, limits):
-    _expect_frames(OP_CANCEL, pixel_frames, 0, "none")
-    return Request(OP_CANCEL, rid, {"job": _job(header)})
+    _expect_frames(Op.CANCEL, pixel_frames, 0, "none")
+    return Request(Op.CANCEL, rid, {"job": _job(header)})
 
 
 def _parse_echo(header, rid, pixel_frames, limits):
     image = PixelFormat.from_json(header.get("image"), field="image", max_pixels=limits.max_pixels)
-    _expect_frames(OP_ECHO, pixel_frames, 1, "image")
+    _expect_frames(Op.ECHO, pixel_frames, 1, "image")
     image.check_frame(memoryview(pixel_frames[0]).nbytes, field="image")
-    return Request(OP_ECHO, rid, {}, image, frames=list(pixel_frames))
+    return Request(Op.ECHO, rid, {}, image, frames=list(pixel_frames))
 
 
 _PARSERS = {
-    OP_HELLO: _parse_plain,
-    OP_STATUS: _parse_plain,
-    OP_SHUTDOWN: _parse_plain,
-    OP_COLORIZE: _parse_colorize,
-    OP_RESCALE: _parse_rescale,
-    OP_APPLY: _parse_apply,
-    OP_CANCEL: _parse_cancel,
-    OP_ECHO: _parse_echo,
+    Op.HELLO: _parse_plain,
+    Op.STATUS: _parse_plain,
+    Op.SHUTDOWN: _parse_plain,
+    Op.COLORIZE: _parse_colorize,
+    Op.RESCALE: _parse_rescale,
+    Op.APPLY: _parse_apply,
+    Op.CANCEL: _parse_cancel,
+    Op.ECHO: _parse_echo,
 }

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from tinct import color
-from tinct import hints as hint_propagation
+from tinct.color import hints as hint_propagation
 from tinct.pipeline.components import build_default_pipeline
 from tinct.pipeline.pipeline_tinct import TinctPipeline
 from tinct.train.data import Photo, load_photos

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from tinct import color
-from tinct import hints as hint_propagation
-from tinct.hints import hint_chroma, input_confidence
+from tinct.color import hints as hint_propagation
+from tinct.color.hints import hint_chroma, input_confidence
 
 
 def simulate_hints(
@@ -36,7 +36,7 @@ def simulate_hints(
 
 def hint_field(hints: np.ndarray, lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The pixel half of `TinctPipeline.hint_inputs` (both use
-    `tinct.hints.hint_chroma`), for hints already at work size.
+    `tinct.color.hints.hint_chroma`), for hints already at work size.
 
     hints (h, w, 4) RGBA in [0, 1], lightness (h, w) L*. Returns the sRGB image
     whose colour latent the U-Net receives (the propagated hint chroma, faded by

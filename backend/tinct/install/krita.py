@@ -2,7 +2,7 @@
 
 ``stage_krita(pykrita_dir)`` copies krita_plugin/tinct_krita.desktop and the
 krita_plugin/tinct_krita/ package (without caches or an old protocol copy) and
-vendors ``tinct.protocol`` into it through ``stage_protocol.copy_protocol``.
+vendors ``tinct.protocol`` into it through ``tinct.install.vendor.copy_protocol``.
 Used by the host tests and the installer. Enabling the plugin is Krita's
 config (``[python] enable_tinct_krita=true`` in kritarc), which ``enable_in_kritarc``
 writes for a given config folder.
@@ -18,8 +18,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinct.plugin_sources import krita_plugin_source
-from tinct.stage_protocol import VENDORED_NAME, copy_protocol
+from tinct.install.sources import krita_plugin_source
+from tinct.install.vendor import VENDORED_NAME, copy_protocol
 
 PLUGIN_NAME = "tinct_krita"
 LEGACY_NAME = "tinct"  # the plugin's package name before it got one of its own

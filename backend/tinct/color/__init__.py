@@ -1,9 +1,19 @@
 """Colour science for Tinct: sRGB, CIELAB and YCbCr, the luma/chroma split,
-edge-aware chroma upsampling and hint propagation.
+resizing and edge-aware (guided) chroma upsampling.
 
 Everything works on float32 numpy arrays of shape (H, W, C) with sRGB values
 in [0, 1]. `to_float`/`from_float` convert from and to 8-bit, 16-bit and float
 pixel data; alpha is never touched here, callers carry it alongside.
+
+The package's submodules build on these functions (``from tinct import color``
+stays the one name for them):
+
+- ``hints``: edge-aware propagation of colour hints (painted or matched);
+- ``reference``: colour from a reference photo, matched by lightness and texture;
+- ``compose``: the input's own luminance with the model's chroma at full resolution.
+
+None of it knows of the pipeline, the daemon, the protocol or the CLI
+(import-linter contracts in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -285,7 +295,7 @@ def guided_upsample(
     chroma (h, w, C) and guide_low (h, w) live at model resolution; guide_full
     (H, W) is the full-resolution luma. The local linear model is fitted at low
     resolution, its coefficients are upsampled bilinearly and applied to the
-    full-resolution guide, so colour edges snap to luma edges. (tinct.compose
+    full-resolution guide, so colour edges snap to luma edges. (tinct.color.compose
     does the same band by band for big layers.)
     """
     a, b = guided_coefficients(chroma, guide_low, radius, eps)

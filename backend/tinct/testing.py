@@ -1,6 +1,6 @@
-"""Helpers to run a real `tinct serve` process in tests and benchmarks.
+"""Helpers to run a real `tinct serve` process in tests and benchmarks (like numpy.testing).
 
-Not used by the daemon itself. Everything here works on real processes and
+Not used by the daemon itself, and left out of the standalone backend. Everything here works on real processes and
 sockets: a tiny seeded model saved to disk, a daemon started through the same
 Launcher the plugins use, and a teardown that leaves no process behind.
 """
@@ -20,7 +20,8 @@ import tinct
 from tinct import color
 from tinct.protocol import Launcher, Layer
 from tinct.protocol.connection import read_connection_file
-from tinct.server_pixels import NP_DTYPES, wire_dtype
+from tinct.server.frames import NP_DTYPES, rgb_array, wire_dtype
+from tinct.server.runtime import rss_bytes as rss_bytes  # for the tests: a daemon's memory
 
 BACKEND_DIR = Path(next(iter(tinct.__path__))).resolve().parent
 
@@ -119,16 +120,6 @@ def pid_running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def rss_bytes(pid: int) -> tuple[int, int]:
-    """(current, peak) resident set size of a process, from /proc."""
-    fields = dict(
-        line.split(":", 1)
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-        if ":" in line
-    )
-    return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
-
-
 # --- images -------------------------------------------------------------------
 
 
@@ -164,9 +155,8 @@ def as_layer(arr: np.ndarray, order: str = "rgb") -> Layer:
 
 
 def layer_to_array(layer: Layer) -> np.ndarray:
-    from tinct.cli_serve import layer_array
-
-    return layer_array(layer)
+    """A received layer as a new (H, W, C) array in R, G, B(, A) order."""
+    return rgb_array(layer.data, layer.format)
 
 
 def lstar(arr: np.ndarray) -> np.ndarray:

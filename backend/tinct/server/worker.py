@@ -13,6 +13,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import zmq
@@ -25,18 +26,13 @@ from tinct.protocol.constants import (
     E_CANCELLED,
     E_INTERNAL,
     E_UNKNOWN_JOB,
-    OP_APPLY,
-    OP_COLORIZE,
-    OP_RESCALE,
-    REPLY_PREVIEW,
-    REPLY_PROGRESS,
-    REPLY_RESULT,
+    Op,
+    Reply,
 )
 from tinct.protocol.messages import encode_header, error_reply, make_reply
 from tinct.protocol.transport import ZERO_COPY_MIN
-from tinct.server_cache import CachedJob, JobCache
-from tinct.server_jobs import FairQueue, Job, JobCancelled
-from tinct.server_pixels import (
+from tinct.server.cache import CachedJob, JobCache
+from tinct.server.frames import (
     count_nonfinite,
     fit_size,
     reduce_frame,
@@ -46,7 +42,8 @@ from tinct.server_pixels import (
     to_rgba_float,
     with_rgb,
 )
-from tinct.server_render import render_layer
+from tinct.server.jobs import FairQueue, Job, JobCancelled
+from tinct.server.render import render_layer
 
 log = logging.getLogger("tinct.server")
 
@@ -56,6 +53,13 @@ REDUCED_PIXELS = 1 << 20
 # Previews (the colorize preview, slider rescales) decode latents reduced this much:
 # a 4x cheaper decode; the result (colorize, apply) always decodes at full work size.
 PREVIEW_DECODE_REDUCE = 2
+
+
+class Outgoing(NamedTuple):
+    """A reply ready to go to a job's client: its header and its pixel frames."""
+
+    header: dict
+    frames: tuple = ()
 
 
 class JobFailed(Exception):
@@ -101,17 +105,17 @@ class Compute:
         self.defaults = defaults
         self.finished = 0
 
-    def run(self, job: Job, emit) -> tuple[dict, tuple]:
+    def run(self, job: Job, emit) -> Outgoing:
         """Run a job; interim replies go through ``emit``, the final one is returned."""
-        handler = {OP_COLORIZE: self.colorize, OP_RESCALE: self.rescale, OP_APPLY: self.apply}[
+        handler = {Op.COLORIZE: self.colorize, Op.RESCALE: self.rescale, Op.APPLY: self.apply}[
             job.op
         ]
         return handler(job, emit)
 
     # --- colorize ----------------------------------------------------------
-    def colorize(self, job: Job, emit) -> tuple[dict, tuple]:
-        import torch
-
+    def colorize(self, job: Job, emit) -> Outgoing:
+        # The request's "seed" is validated (it is part of the wire protocol) but unused:
+        # cold-diffusion sampling draws no random numbers, so every run is the same.
         req, p = job.request, job.request.params
         fmt, frame = req.image, req.frames[0]
         steps = p["steps"] or self.defaults.steps
@@ -140,14 +144,13 @@ class Compute:
                 reference = reference_photo(req.frames[-1], req.reference)
             except ValueError as exc:
                 raise JobFailed(E_BAD_PIXELS, str(exc)) from exc
-        generator = torch.Generator().manual_seed(p["seed"]) if p["seed"] is not None else None
 
         # 2. Denoise, reporting every step; cancel by raising from the callback.
         def on_step(step: int, total: int) -> None:
             if job.cancelled.is_set():
                 raise JobCancelled()
             emit(
-                job, make_reply(REPLY_PROGRESS, job.request_id, job=job.id, step=step, total=total)
+                job, make_reply(Reply.PROGRESS, job.request_id, job=job.id, step=step, total=total)
             )
 
         marks["pixels_in"] = time.perf_counter()
@@ -157,7 +160,6 @@ class Compute:
             hints=hints,
             num_inference_steps=steps,
             guidance_scale=guidance,
-            generator=generator,
             callback=on_step,
             reference=reference,
         )
@@ -180,7 +182,7 @@ class Compute:
             emit(
                 job,
                 make_reply(
-                    REPLY_PREVIEW, job.request_id, job=job.id, scale=scale, layer=lfmt.to_json()
+                    Reply.PREVIEW, job.request_id, job=job.id, scale=scale, layer=lfmt.to_json()
                 ),
                 (layer,),
             )
@@ -212,9 +214,9 @@ class Compute:
             entry.small[(small[1].width, small[1].height)] = small
         self.cache.put(entry)
         self.finished += 1
-        return (
+        return Outgoing(
             make_reply(
-                REPLY_RESULT,
+                Reply.RESULT,
                 job.request_id,
                 job=job.id,
                 scale=scale,
@@ -239,7 +241,7 @@ class Compute:
             )
         return entry
 
-    def rescale(self, job: Job, emit) -> tuple[dict, tuple]:
+    def rescale(self, job: Job, emit) -> Outgoing:
         p = job.request.params
         entry = self._entry(job)
         fmt = entry.source_format
@@ -256,7 +258,7 @@ class Compute:
         layer, lfmt = self._render_small(entry.latents, small, scale, p["dtype"], fmt.order)
         return self._layer_reply(job, entry, scale, layer, lfmt)
 
-    def apply(self, job: Job, emit) -> tuple[dict, tuple]:
+    def apply(self, job: Job, emit) -> Outgoing:
         p = job.request.params
         entry = self._entry(job)
         fmt = entry.source_format
@@ -273,17 +275,17 @@ class Compute:
         return self._layer_reply(job, entry, scale, out, ofmt)
 
     @staticmethod
-    def _layer_reply(job: Job, entry, scale: float, layer, fmt) -> tuple[dict, tuple]:
+    def _layer_reply(job: Job, entry, scale: float, layer, fmt) -> Outgoing:
         """The result reply of rescale and apply: a job's layer at one scale."""
         reply = make_reply(
-            REPLY_RESULT,
+            Reply.RESULT,
             job.request_id,
             job=entry.job_id,
             scale=scale,
             auto_scale=entry.auto_scale,
             layer=fmt.to_json(),
         )
-        return reply, (layer,)
+        return Outgoing(reply, (layer,))
 
     def _render_small(self, latents, small, scale: float, dtype: str, order: str):
         arr, sfmt = small
@@ -331,23 +333,25 @@ class Worker(threading.Thread):
                         continue
                     self.current = job
                     job.started_at = time.monotonic()
-                    final: tuple[dict, tuple]
+                    final: Outgoing
                     try:
                         if job.cancelled.is_set():
                             raise JobCancelled()
                         final = self.compute.run(job, emit)
                     except JobCancelled:
                         msg = f"job {job.id} was cancelled"
-                        final = (error_reply(E_CANCELLED, msg, job.request_id, job=job.id), ())
+                        final = Outgoing(error_reply(E_CANCELLED, msg, job.request_id, job=job.id))
                     except JobFailed as exc:
-                        final = (error_reply(exc.code, exc.message, job.request_id, job=job.id), ())
+                        final = Outgoing(
+                            error_reply(exc.code, exc.message, job.request_id, job=job.id)
+                        )
                     except Exception as exc:  # the daemon must survive any job
                         log.error("job %s (%s) failed:\n%s", job.id, job.op, traceback.format_exc())
                         msg = f"{job.op} failed: {type(exc).__name__}: {exc}"
-                        final = (error_reply(E_INTERNAL, msg, job.request_id, job=job.id), ())
+                        final = Outgoing(error_reply(E_INTERNAL, msg, job.request_id, job=job.id))
                     # Not running any more before the client hears so (status stays consistent).
                     self.current = None
-                    emit(job, *final)
+                    emit(job, final.header, final.frames)
                     del job, final
         finally:
             emit.close()

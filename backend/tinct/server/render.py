@@ -1,6 +1,6 @@
 """The daemon's colour layer: full resolution, banded, straight from the received frame.
 
-``tinct.compose`` does the arithmetic (the same that ``TinctPipeline.render``
+``tinct.color.compose`` does the arithmetic (the same that ``TinctPipeline.render``
 uses); this module adds the wire side: the frame's dtype and channel order,
 the output's dtype and order, and the source's alpha plane copied bit for bit.
 """
@@ -12,9 +12,9 @@ from collections.abc import Callable
 import numpy as np
 
 from tinct import color
-from tinct.compose import BAND_PIXELS, compose
+from tinct.color.compose import BAND_PIXELS, compose
 from tinct.protocol.pixels import PixelFormat
-from tinct.server_pixels import NP_DTYPES, alpha_channel, color_channels, frame_array, opaque
+from tinct.server.frames import NP_DTYPES, alpha_channel, color_channels, frame_array, opaque
 
 
 def render_layer(

@@ -35,6 +35,14 @@ def frame_array(frame: object, fmt: PixelFormat) -> np.ndarray:
     return rows.view(dt).reshape(fmt.height, fmt.width, fmt.channels)
 
 
+def rgb_array(frame: object, fmt: PixelFormat) -> np.ndarray:
+    """A frame as a new (H, W, C) array in R, G, B(, A) order (a BGR frame's channels swapped)."""
+    arr = frame_array(frame, fmt)
+    if fmt.order == "bgr" and fmt.channels >= 3:
+        return arr[..., [2, 1, 0, *range(3, fmt.channels)]]
+    return arr.copy()
+
+
 def count_nonfinite(frame: object, fmt: PixelFormat) -> int:
     """How many samples of an f32 frame are NaN or infinite (0 for integer frames)."""
     if fmt.dtype != "f32":
@@ -163,9 +171,9 @@ def reduce_hints(hints: np.ndarray, height: int, width: int) -> np.ndarray:
 
 def reference_photo(frame: object, fmt: PixelFormat) -> np.ndarray:
     """A colorize request's reference frame -> float32 RGB, box-reduced in one pass to
-    a few times what tinct.reference matches on (it works on a bounded sample).
+    a few times what tinct.color.reference matches on (it works on a bounded sample).
     Raises ValueError when the photo is gray: it would have no colour to lend."""
-    from tinct import reference
+    from tinct.color import reference
 
     factor = max(1, int(math.sqrt(fmt.pixels / (4 * reference.REFERENCE_PIXELS))))
     rgb = np.ascontiguousarray(reduce_frame(frame, fmt, factor)[..., :3])

@@ -12,8 +12,17 @@ import time
 import uuid
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from enum import Enum
 
 from tinct.protocol.messages import Request
+
+
+class Lane(Enum):
+    """The daemon's two queues, each with its own worker thread: colorize jobs, and the
+    interactive ones (rescale, apply) that keep the scale slider live meanwhile."""
+
+    COLORIZE = "colorize"
+    INTERACTIVE = "interactive"
 
 
 class QueueFull(Exception):

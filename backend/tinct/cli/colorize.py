@@ -1,16 +1,17 @@
-"""The `tinct` command: colorize | serve | client | install | train | train-vae |
-train-ranker | eval."""
+"""`tinct colorize`: images, or folders of them, to colour files with the local model.
+
+Inputs, the output names, `--hints` and `--device` are checked before the
+model (5-9 s) is loaded; under `accelerate launch` each process takes every
+N-th input.
+"""
 
 from __future__ import annotations
 
-import argparse
 import os
-import signal
 import sys
 from pathlib import Path
 
-from tinct import __version__
-from tinct.cli_common import CliError, bounded, check_text
+from tinct.cli.common import CliError, bounded, check_text
 from tinct.protocol import constants as C
 
 _scale = bounded(float, C.MIN_SCALE, C.MAX_SCALE, "scale", allow_auto=True)
@@ -191,7 +192,7 @@ def read_reference(path: str):
     """The --reference photo as float32 sRGB; a clear error when missing, unreadable
     or gray (it would have no colour to lend)."""
     from tinct import color
-    from tinct import reference as reference_match
+    from tinct.color import reference as reference_match
     from tinct.imageio import ImageReadError, check_readable, read_image
 
     try:
@@ -309,59 +310,3 @@ def run_colorize(args) -> int:
         except MemoryError:
             fail(src, dst, CliError(f"not enough memory to colorize {src}"))
     return 1 if failures else 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tinct", description="Tinct: AI colorization on your own machine."
-    )
-    parser.add_argument("--version", action="version", version=f"tinct {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    add_colorize_parser(sub)
-    from tinct.cli_serve import add_client_parser, add_serve_parser
-
-    add_serve_parser(sub)
-    add_client_parser(sub)
-    from tinct.install.command import add_install_parser
-
-    add_install_parser(sub)
-    from tinct.cli_train import add_eval_parser, add_train_parsers
-
-    add_train_parsers(sub)
-    add_eval_parser(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    # SIGTERM unwinds like Ctrl-C, so a write in progress removes its temporary file.
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
-        return args.func(args)
-    except (CliError, ValueError, FileNotFoundError) as exc:
-        print(f"tinct: error: {exc}", file=sys.stderr)
-        return 2
-    except MemoryError:
-        print("tinct: error: out of memory", file=sys.stderr)
-        return 2
-    except OSError as exc:  # e.g. an unsafe runtime dir, a full disk: one line, no traceback
-        print(f"tinct: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("tinct: interrupted", file=sys.stderr)
-        return 130
-    except Terminated:
-        print("tinct: terminated", file=sys.stderr)
-        return 128 + signal.SIGTERM
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived (a BaseException, so `except Exception` cleanups do not swallow it)."""
-
-
-def _terminate(signum, frame) -> None:
-    raise Terminated()

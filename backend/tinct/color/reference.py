@@ -14,7 +14,7 @@ to Greyscale Images", with the transfer made sparse and spread edge-aware:
    when it is close (feature distance under `MAX_DISTANCE`) and its
    neighbours agree on the colour (a*b* spread under `MAX_SPREAD`): the
    confident matches become sparse hints.
-4. `tinct.hints.propagate` spreads them along regions of like lightness,
+4. `tinct.color.hints.propagate` spreads them along regions of like lightness,
    exactly as painted hints; `prefer_painted` then lets painted hints win
    wherever both reach. The model fills what neither reaches.
 

@@ -3,7 +3,7 @@
 GIMP 3 loads ``<plug-ins>/tinct-colorize/tinct-colorize.py`` (folder and file of the
 same name, the file executable). The plug-in runs in GIMP's own Python, so it
 carries its host-free helpers (``tinct_gimp/``) and a vendored copy of the
-protocol (``tinct_protocol/``, see tinct.stage_protocol).
+protocol (``tinct_protocol/``, see tinct.install.vendor).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tinct.plugin_sources import gimp_plugin_source
-from tinct.stage_protocol import VENDORED_NAME, copy_protocol
+from tinct.install.sources import gimp_plugin_source
+from tinct.install.vendor import VENDORED_NAME, copy_protocol
 
 PLUGIN_NAME = "tinct-colorize"
 
@@ -20,7 +20,7 @@ PLUGIN_NAME = "tinct-colorize"
 def __getattr__(name: str):
     if name == "PLUGIN_SOURCE":  # looked up on use: a checkout, a bundle or a wheel
         return gimp_plugin_source()
-    raise AttributeError(f"module 'tinct.stage_gimp' has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def stage_gimp(plug_ins_dir: str | Path, source: str | Path | None = None) -> list[Path]:

@@ -1,131 +1,19 @@
-"""`tinct serve` and `tinct client ...`: argparse sub-commands for the daemon and its client.
+"""`tinct client ...`: talk to the daemon like a plugin does (colorize, rescale, apply,
+cancel, status, shutdown).
 
-Wired into cli.py (``tinct serve``, ``tinct client ...``) with::
-
-    from tinct.cli_serve import add_client_parser, add_serve_parser
-    add_serve_parser(subparsers)
-    add_client_parser(subparsers)
-    ...
-    args = parser.parse_args(argv)
-    return args.func(args)          # each sub-command sets func; returns an exit code
-
-The client commands run exactly the code the plugins use (tinct.protocol).
+The commands run exactly the code the plugins use (tinct.protocol: the launcher,
+the client, both transports); image files become protocol Layers and back here.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 
+from tinct.cli.common import check_text
 from tinct.protocol import constants as C
-
-
-def add_serve_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "serve",
-        help="run the colorizer daemon (ZeroMQ on 127.0.0.1; plugins start it themselves)",
-        description="Run the Tinct daemon: one per user, found by plugins through "
-        f"{C.CONNECTION_FILE} in the runtime dir. Exits {3} if one is already running.",
-    )
-    p.add_argument("--model", default=None, help="model folder (default: the bundled model)")
-    p.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
-    p.add_argument(
-        "--runtime-dir",
-        type=Path,
-        default=None,
-        help=f"default: ${C.ENV_RUNTIME_DIR}, else $XDG_RUNTIME_DIR/tinct, else a per-user temp dir",
-    )
-    p.add_argument(
-        "--idle-timeout",
-        type=float,
-        default=C.DEFAULT_IDLE_TIMEOUT,
-        help="seconds without work before exiting; 0 = never (default %(default)s)",
-    )
-    p.add_argument(
-        "--heartbeat",
-        type=float,
-        default=C.DEFAULT_HEARTBEAT_INTERVAL,
-        help="seconds between heartbeats to busy clients (default %(default)s)",
-    )
-    p.add_argument(
-        "--max-pixels",
-        type=int,
-        default=C.DEFAULT_MAX_PIXELS,
-        help="largest image accepted (default %(default)s)",
-    )
-    p.add_argument(
-        "--max-frame-bytes",
-        type=int,
-        default=None,
-        help="largest frame accepted (default: max pixels of RGBA 8-bit, at least 400 MB)",
-    )
-    p.add_argument(
-        "--max-queue",
-        type=int,
-        default=C.DEFAULT_MAX_QUEUE,
-        help="jobs waiting, all clients (default %(default)s)",
-    )
-    p.add_argument("--max-queue-per-client", type=int, default=C.DEFAULT_MAX_QUEUE_PER_CLIENT)
-    p.add_argument(
-        "--cache-mb",
-        type=float,
-        default=C.DEFAULT_CACHE_BYTES / 2**20,
-        help="latent cache budget in MiB (default %(default)s)",
-    )
-    p.add_argument("--cache-jobs", type=int, default=C.DEFAULT_CACHE_JOBS)
-    p.add_argument(
-        "--steps", type=int, default=C.DEFAULT_STEPS, help="default sampling steps (%(default)s)"
-    )
-    p.add_argument(
-        "--guidance",
-        type=float,
-        default=C.DEFAULT_GUIDANCE,
-        help="default prompt guidance weight (%(default)s)",
-    )
-    p.add_argument(
-        "--preview-side", type=int, default=C.DEFAULT_PREVIEW_SIDE, help="longest side of previews"
-    )
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="torch CPU threads (default: torch's choice; 1 is far faster on a busy machine)",
-    )
-    p.add_argument("--log-level", default="INFO")
-    p.set_defaults(func=run_serve)
-    return p
-
-
-def run_serve(args: argparse.Namespace) -> int:
-    from tinct.protocol.messages import Limits, default_max_frame_bytes
-    from tinct.server import ServerConfig, serve
-    from tinct.server_worker import Defaults
-
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
-    max_frame = args.max_frame_bytes or default_max_frame_bytes(args.max_pixels)
-    config = ServerConfig(
-        model=args.model,
-        device=args.device,
-        runtime_dir=args.runtime_dir,
-        idle_timeout=args.idle_timeout,
-        heartbeat_interval=args.heartbeat,
-        limits=Limits(max_pixels=args.max_pixels, max_frame_bytes=max_frame),
-        max_queue=args.max_queue,
-        max_queue_per_client=args.max_queue_per_client,
-        cache_bytes=int(args.cache_mb * 2**20),
-        cache_jobs=args.cache_jobs,
-        threads=args.threads,
-        defaults=Defaults(steps=args.steps, guidance=args.guidance, preview_side=args.preview_side),
-    )
-    return serve(config)
-
-
-# --- client -----------------------------------------------------------------
 
 
 def add_client_parser(subparsers) -> argparse.ArgumentParser:
@@ -240,7 +128,6 @@ def _fail(exc: Exception) -> int:
 
 
 def run_client_colorize(args: argparse.Namespace) -> int:
-    from tinct.cli_common import check_text
     from tinct.protocol import TinctError
 
     check_text(args.prompt, "--prompt")
@@ -345,7 +232,7 @@ def read_layer(path: Path):
     import numpy as np
 
     from tinct.protocol import Layer
-    from tinct.server_pixels import wire_dtype
+    from tinct.server.frames import wire_dtype
 
     if path.suffix.lower() == ".npy":
         arr = np.load(path)
@@ -367,30 +254,15 @@ def read_layer(path: Path):
     return Layer.from_buffer(arr, w, h, c, wire)
 
 
-def layer_array(layer):
-    """A Layer as an (H, W, C) numpy array in R, G, B(, A) order."""
-    import numpy as np
-
-    from tinct.server_pixels import NP_DTYPES
-
-    fmt = layer.format
-    dt = NP_DTYPES[fmt.dtype]
-    flat = np.frombuffer(layer.data, np.uint8)
-    rows = np.lib.stride_tricks.as_strided(flat, (fmt.height, fmt.row_bytes), (fmt.stride, 1))
-    arr = np.ascontiguousarray(rows).view(dt).reshape(fmt.height, fmt.width, fmt.channels)
-    if fmt.order == "bgr" and fmt.channels >= 3:
-        arr = arr[..., [2, 1, 0, *range(3, fmt.channels)]]
-    return arr
-
-
 def write_layer(path: Path, layer) -> None:
     """.npy keeps the layer's dtype; PNG keeps 8 or 16 bits (float is written as 16-bit PNG)."""
     import numpy as np
 
     from tinct import color
     from tinct.imageio import write_image
+    from tinct.server.frames import rgb_array
 
-    arr = layer_array(layer)
+    arr = rgb_array(layer.data, layer.format)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".npy":
         np.save(path, arr)

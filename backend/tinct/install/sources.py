@@ -3,7 +3,7 @@
 The GIMP and Krita plugins live at the repository root (gimp_plugin/, krita_plugin/),
 outside the Python package. A PyInstaller bundle carries them under
 ``sys._MEIPASS/tinct_plugins`` and a wheel under ``<prefix>/share/tinct``; this one
-function decides which copy ``tinct.stage_gimp`` and ``tinct.stage_krita`` use.
+function decides which copy ``tinct.install.gimp`` and ``tinct.install.krita`` stage.
 """
 
 from __future__ import annotations

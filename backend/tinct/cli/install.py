@@ -1,9 +1,14 @@
-"""`tinct install [--gimp] [--krita] [--backend CMD] [--dry-run] [--uninstall]`."""
+"""`tinct install [--gimp] [--krita] [--backend CMD] [--dry-run] [--uninstall]`.
+
+The argparse side of tinct.install: the work (plugin folders, staging, the
+install record) lives there.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from tinct.cli.common import CliError
 from tinct.install.actions import InstallError, default_backend_cmd, install, uninstall
 from tinct.install.locations import HOSTS, find_targets
 from tinct.protocol.launcher import parse_command
@@ -33,8 +38,6 @@ def add_install_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run_install(args: argparse.Namespace) -> int:
-    from tinct.cli_common import CliError
-
     hosts = tuple(h for h in HOSTS if getattr(args, h)) or HOSTS
     try:
         if args.uninstall:

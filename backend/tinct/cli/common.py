@@ -1,7 +1,7 @@
-"""What every `tinct` command module shares (argument types, the user-error type).
+"""What the `tinct` command modules share: the user-error type and argument types.
 
-Imported by `tinct.cli` and by the command modules it loads (`cli_serve`,
-`cli_train`, `install.command`); it imports none of them back.
+Imported by every module of `tinct.cli`; it imports none of them back (an
+import-linter contract in pyproject.toml says so).
 """
 
 from __future__ import annotations
@@ -41,3 +41,16 @@ def check_text(value: str, name: str) -> str:
     except UnicodeEncodeError:
         raise CliError(f"{name} is not valid UTF-8 text") from None
     return value
+
+
+def training_extra(exc: ImportError) -> CliError:
+    """The CliError for a training or evaluation command whose modules or extra are missing."""
+    if (exc.name or "").startswith("tinct"):
+        return CliError(
+            "the training and evaluation tools are not in this installation (the standalone "
+            "backend leaves them out); use a Python install: pip install 'tinct[train]'"
+        )
+    return CliError(
+        f"this command needs Tinct's training extra (missing: {exc.name or exc}); "
+        "install it with: pip install 'tinct[train]'"
+    )

@@ -27,6 +27,6 @@ def copy_protocol(plugin_dir: str | Path) -> Path:
     for src in sorted(PROTOCOL_SOURCE.glob("*.py")):
         shutil.copy2(src, dest / src.name)
     (dest / "SOURCE.txt").write_text(
-        "Generated copy of backend/tinct/protocol (tinct.stage_protocol). Do not edit.\n"
+        "Generated copy of backend/tinct/protocol (tinct.install.vendor). Do not edit.\n"
     )
     return dest

@@ -1,7 +1,7 @@
 """The Tinct daemon: a ZeroMQ ROUTER on 127.0.0.1 serving the protocol in docs/protocol.md.
 
 One thread runs the socket loop (validate, authenticate, queue, heartbeat,
-forward replies); worker threads run the model (see server_worker.py). The
+forward replies); worker threads run the model (see worker.py). The
 loop never computes, so it answers hello/status/cancel and sends heartbeats
 while a 24 MP job runs.
 
@@ -15,7 +15,6 @@ import logging
 import os
 import secrets
 import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,22 +39,11 @@ from tinct.protocol.constants import (
     E_UNKNOWN_JOB,
     EXIT_ALREADY_RUNNING,
     HANDSHAKE_TIMEOUT,
-    OP_APPLY,
-    OP_CANCEL,
-    OP_COLORIZE,
-    OP_ECHO,
-    OP_HELLO,
-    OP_RESCALE,
-    OP_SHUTDOWN,
-    OP_STATUS,
     OPS,
     PROTOCOL_VERSION,
-    REPLY_HEARTBEAT,
-    REPLY_HELLO,
-    REPLY_OK,
-    REPLY_QUEUED,
-    REPLY_RESULT,
-    REPLY_STATUS,
+    CancelState,
+    Op,
+    Reply,
 )
 from tinct.protocol.errors import ProtocolError
 from tinct.protocol.messages import (
@@ -66,10 +54,16 @@ from tinct.protocol.messages import (
     make_reply,
     parse_request,
 )
-from tinct.server_cache import JobCache
-from tinct.server_jobs import FairQueue, Job, QueueFull
-from tinct.server_runtime import AlreadyRunning, ConnectionFile, DaemonLock
-from tinct.server_worker import Compute, Defaults, Worker
+from tinct.server.cache import JobCache
+from tinct.server.jobs import FairQueue, Job, Lane, QueueFull
+from tinct.server.runtime import (
+    AlreadyRunning,
+    ConnectionFile,
+    DaemonLock,
+    raise_fd_limit,
+    rss_bytes,
+)
+from tinct.server.worker import Compute, Defaults, Worker
 
 log = logging.getLogger("tinct.server")
 
@@ -102,8 +96,8 @@ class Server:
         self.token = secrets.token_urlsafe(24)
         self.cache = JobCache(config.cache_bytes, config.cache_jobs)
         self.queues = {
-            "colorize": FairQueue(config.max_queue, config.max_queue_per_client),
-            "interactive": FairQueue(config.max_queue, config.max_queue_per_client),
+            Lane.COLORIZE: FairQueue(config.max_queue, config.max_queue_per_client),
+            Lane.INTERACTIVE: FairQueue(config.max_queue, config.max_queue_per_client),
         }
         render_workers = config.threads or min(4, os.cpu_count() or 1)
         self.compute = Compute(pipe, self.cache, config.defaults, workers=render_workers)
@@ -128,7 +122,7 @@ class Server:
         self.events = self.ctx.socket(zmq.PULL)
         self.events.bind(EVENTS_ENDPOINT)
         self.workers = [
-            Worker(f"tinct-{lane}", q, self.compute, self.ctx, EVENTS_ENDPOINT)
+            Worker(f"tinct-{lane.value}", q, self.compute, self.ctx, EVENTS_ENDPOINT)
             for lane, q in self.queues.items()
         ]
 
@@ -246,7 +240,7 @@ class Server:
             if job is not None:
                 clients[job.client] = clients.get(job.client, 0) + 1
         for c in clients:
-            self._send(c, make_reply(REPLY_HEARTBEAT, None, busy=True))
+            self._send(c, make_reply(Reply.HEARTBEAT, None, busy=True))
 
     # --- requests -------------------------------------------------------------
     def _serve_requests(self) -> None:
@@ -285,24 +279,24 @@ class Server:
                 )
 
     def _dispatch(self, client: bytes, req: Request) -> None:
-        if req.op == OP_HELLO:
-            self._send(client, make_reply(REPLY_HELLO, req.id, **self._hello()))
-        elif req.op == OP_STATUS:
-            self._send(client, make_reply(REPLY_STATUS, req.id, **self._status()))
-        elif req.op == OP_SHUTDOWN:
-            self._send(client, make_reply(REPLY_OK, req.id))
+        if req.op == Op.HELLO:
+            self._send(client, make_reply(Reply.HELLO, req.id, **self._hello()))
+        elif req.op == Op.STATUS:
+            self._send(client, make_reply(Reply.STATUS, req.id, **self._status()))
+        elif req.op == Op.SHUTDOWN:
+            self._send(client, make_reply(Reply.OK, req.id))
             self.stopping.set()
-        elif req.op == OP_ECHO:
+        elif req.op == Op.ECHO:
             self._send(
                 client,
-                make_reply(REPLY_RESULT, req.id, layer=req.image.to_json()),
+                make_reply(Reply.RESULT, req.id, layer=req.image.to_json()),
                 tuple(req.frames),
             )
-        elif req.op == OP_CANCEL:
+        elif req.op == Op.CANCEL:
             self._cancel(client, req)
-        elif req.op == OP_COLORIZE:
-            self._enqueue(client, req, "colorize")
-        elif req.op in (OP_RESCALE, OP_APPLY):
+        elif req.op == Op.COLORIZE:
+            self._enqueue(client, req, Lane.COLORIZE)
+        elif req.op in (Op.RESCALE, Op.APPLY):
             if req.params["job"] not in self.cache:
                 self._send(
                     client,
@@ -313,11 +307,11 @@ class Server:
                     ),
                 )
                 return
-            self._enqueue(client, req, "interactive")
+            self._enqueue(client, req, Lane.INTERACTIVE)
         else:  # parse_request only lets known ops through
             self._send(client, error_reply(E_BAD_FRAMES, f"op {req.op!r} is not served", req.id))
 
-    def _enqueue(self, client: bytes, req: Request, lane: str) -> None:
+    def _enqueue(self, client: bytes, req: Request, lane: Lane) -> None:
         job = Job(client, req)
         try:
             ahead = self.queues[lane].put(job)
@@ -325,8 +319,8 @@ class Server:
             self._send(client, error_reply(E_QUEUE_FULL, str(exc), req.id))
             return
         self.counters["jobs"] += 1
-        if lane == "colorize":
-            self._send(client, make_reply(REPLY_QUEUED, req.id, job=job.id, ahead=ahead))
+        if lane is Lane.COLORIZE:
+            self._send(client, make_reply(Reply.QUEUED, req.id, job=job.id, ahead=ahead))
 
     def _cancel(self, client: bytes, req: Request) -> None:
         job_id = req.params["job"]
@@ -342,16 +336,20 @@ class Server:
                         job=job_id,
                     ),
                 )
-                self._send(client, make_reply(REPLY_OK, req.id, job=job_id, state="cancelled"))
+                self._send(
+                    client, make_reply(Reply.OK, req.id, job=job_id, state=CancelState.CANCELLED)
+                )
                 return
         for w in self.workers:
             job = w.current
             if job is not None and job.id == job_id:
                 job.cancelled.set()
-                self._send(client, make_reply(REPLY_OK, req.id, job=job_id, state="cancelling"))
+                self._send(
+                    client, make_reply(Reply.OK, req.id, job=job_id, state=CancelState.CANCELLING)
+                )
                 return
         if job_id in self.cache:
-            self._send(client, make_reply(REPLY_OK, req.id, job=job_id, state="finished"))
+            self._send(client, make_reply(Reply.OK, req.id, job=job_id, state=CancelState.FINISHED))
             return
         self._send(
             client,
@@ -381,11 +379,11 @@ class Server:
         }
 
     def _status(self) -> dict:
-        rss, peak = _rss()
+        rss, peak = rss_bytes()
         return {
             "pid": os.getpid(),
             "uptime": round(time.monotonic() - self.started, 3),
-            "queued": {lane: len(q) for lane, q in self.queues.items()},
+            "queued": {lane.value: len(q) for lane, q in self.queues.items()},
             "running": [
                 {"job": w.current.id, "op": w.current.op}
                 for w in self.workers
@@ -405,43 +403,6 @@ def _version() -> str:
         return version("tinct")
     except Exception:
         return "0+unknown"
-
-
-def _rss() -> tuple[int, int]:
-    """(current, peak) resident set size in bytes (Linux /proc; else peak only)."""
-    try:
-        fields = dict(
-            line.split(":", 1)
-            for line in Path("/proc/self/status").read_text().splitlines()
-            if ":" in line
-        )
-        return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
-    except (OSError, KeyError, ValueError):
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (
-            1 if sys.platform == "darwin" else 1024
-        )
-        return peak, peak
-
-
-def raise_fd_limit() -> int:
-    """Raise the soft open-file limit to the hard one: every TCP connection holds an fd,
-    and a local process holding ~1,000 idle connections must not lock real clients out.
-    Returns the limit now in force (-1 where unknown)."""
-    try:
-        import resource
-    except ImportError:  # Windows
-        return -1
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
-    if soft == resource.RLIM_INFINITY or soft >= target:
-        return soft
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    except (ValueError, OSError):
-        return soft
-    return target
 
 
 def serve(config: ServerConfig) -> int:

@@ -1,0 +1,216 @@
+"""`tinct eval DIR -o REPORT_DIR` (its command line is in `tinct.cli.evaluate`): the
+main pass over the photos, the optional checks, and the report files.
+
+Each colour photo in DIR is turned gray (same L*), colorized, and compared
+with the original (tinct.evaluate.metrics), at the ranker's auto scale and at
+scale 1.0, and at each scale of `CURVE_SCALES`.
+
+It writes REPORT_DIR/metrics.json, contact_sheet.png (gray | ours at auto
+scale | original) and scale_plot.png (mean colourfulness against scale);
+given `-o FILE.json` (the older usage) only the metrics, to that file. The
+summary names the worst image and counts those worse than gray by more than
+`WORSE_THAN_GRAY` a*b* units.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from tinct import color
+from tinct.evaluate.checks import (
+    PROMPT_WORDS,
+    caption_check,
+    hint_check,
+    prompt_check,
+    read_captions,
+    reference_check,
+)
+from tinct.evaluate.figures import contact_sheet, reference_sheet, scale_plot, thumb
+from tinct.evaluate.metrics import ImageMetrics, ab_error, image_metrics, read_truth, summarize
+
+CURVE_SCALES = tuple(round(0.2 * i, 1) for i in range(11))  # 0.0 .. 2.0
+
+
+# ----------------------------------------------------------- main pass ---
+
+
+def evaluate_images(pipe, paths: list[Path], steps: int = 4, guidance: float = 1.5, bar=None):
+    """-> (report with "auto", "1.0" and "scale_curve", contact-sheet rows)."""
+    rows: dict[str, list[ImageMetrics]] = {"auto": [], "1.0": []}
+    curve, curve_err = [], []
+    sheet = []
+    for path in paths:
+        truth = read_truth(path)
+        gray = color.gray(truth)
+        # What a user waits for: predict, pick the scale, render at full size.
+        t0 = time.perf_counter()
+        latents = pipe.predict(gray, num_inference_steps=steps, guidance_scale=guidance)
+        auto = pipe.pick_scale(latents)
+        ours = pipe.render(gray, latents, auto)
+        seconds = time.perf_counter() - t0
+        rows["auto"].append(image_metrics(path.stem, ours, truth, auto, seconds, gray))
+        ours_1 = pipe.render(gray, latents, 1.0)
+        rows["1.0"].append(image_metrics(path.stem, ours_1, truth, 1.0, seconds, gray))
+        renders = [pipe.render(gray, latents, s) for s in CURVE_SCALES]
+        curve.append([color.colorfulness(r) for r in renders])
+        curve_err.append([ab_error(r, truth) for r in renders])
+        sheet.append((path.stem, thumb(gray), thumb(ours), thumb(truth), auto))
+        if bar is not None:
+            bar.update(1)
+    report = {
+        key: {"summary": summarize(r), "images": [asdict(m) for m in r]} for key, r in rows.items()
+    }
+    report["scale_curve"] = {
+        "scales": list(CURVE_SCALES),
+        "colorfulness": np.mean(curve, axis=0).tolist() if curve else [],
+        "colorfulness_truth": report["auto"]["summary"]["colorfulness_truth"],
+        "auto_scale_mean": report["auto"]["summary"]["scale_mean"],
+        "per_image": {p.stem: c for p, c in zip(paths, curve, strict=True)},
+        # a*b* error against the photo at each scale: where the colour stops helping
+        "ab_error": np.mean(curve_err, axis=0).tolist() if curve_err else [],
+        "ab_error_per_image": {p.stem: e for p, e in zip(paths, curve_err, strict=True)},
+    }
+    return report, sheet
+
+
+def evaluate_folder(
+    pipe, folder: str | Path, scales=("auto", 1.0), steps: int = 4, limit: int | None = None
+) -> dict:
+    """The metrics part of the report (kept for scripts that call it)."""
+    from tinct.train.data import list_images
+
+    report, _ = evaluate_images(pipe, list_images(folder)[:limit], steps)
+    return {str(s): report[str(s)] for s in scales if str(s) in report}
+
+
+# ------------------------------------------------------------------- run ---
+
+
+def report_paths(output: Path) -> tuple[Path, Path | None, Path | None]:
+    """metrics, contact sheet, plot. A .json OUTPUT (the older `-o FILE.json`,
+    which scripts point into a model folder) gets the metrics only."""
+    if output.suffix.lower() == ".json":
+        return output, None, None
+    return output / "metrics.json", output / "contact_sheet.png", output / "scale_plot.png"
+
+
+def run_report(args) -> int:
+    from tqdm import tqdm
+
+    from tinct.pipeline import load_pipeline
+    from tinct.train.data import list_images
+
+    paths = list_images(args.folder)[: args.limit]
+    if not paths:
+        raise ValueError(f"no images in {args.folder}")
+    metrics_path, sheet_path, plot_path = report_paths(Path(args.output))
+    metrics_path.parent.mkdir(parents=True, exist_ok=True)
+    import torch
+
+    torch.manual_seed(args.seed)
+    pipe = load_pipeline(args.model, device=args.device)
+    captions = read_captions(Path(args.folder)) if args.caption_check else {}
+    total = len(paths) * (
+        1 + (len(PROMPT_WORDS) if args.prompt_check else 0) + (1 if args.hint_check else 0)
+    ) + sum(p.stem in captions for p in paths)
+    total += len(paths) if args.reference_check else 0
+    bar = tqdm(total=total, disable=args.quiet, unit="image", file=sys.stderr)
+    report, sheet = evaluate_images(pipe, paths, args.steps, args.guidance, bar)
+    report = {
+        "model": str(args.model) if args.model else "bundled default",
+        "folder": str(args.folder),
+        "steps": args.steps,
+        "guidance": args.guidance,
+        **report,
+    }
+    if args.prompt_check:
+        report["prompt_check"] = prompt_check(pipe, paths, args.steps, args.guidance, bar)
+    if args.hint_check:
+        report["hint_check"] = hint_check(pipe, paths, args.hint_check, args.steps, args.seed, bar)
+    if args.caption_check:
+        report["caption_check"] = caption_check(
+            pipe, paths, captions, args.steps, args.guidance, bar
+        )
+    ref_sheet: list = []
+    if args.reference_check:
+        report["reference_check"] = reference_check(
+            pipe, paths, args.steps, args.guidance, bar, ref_sheet
+        )
+    bar.close()
+    written = [metrics_path]
+    if sheet_path is not None and plot_path is not None:
+        contact_sheet(sheet, sheet_path)
+        scale_plot(report["scale_curve"], plot_path)
+        report["files"] = {"contact_sheet": sheet_path.name, "scale_plot": plot_path.name}
+        written += [sheet_path, plot_path]
+        if ref_sheet:
+            ref_path = sheet_path.with_name("reference_sheet.png")
+            reference_sheet(ref_sheet, ref_path)
+            report["files"]["reference_sheet"] = ref_path.name
+            written.append(ref_path)
+    metrics_path.write_text(json.dumps(report, indent=1) + "\n")
+    for key in ("auto", "1.0"):
+        short = {k: _rounded(v) for k, v in report[key]["summary"].items()}
+        print(f"scale {key}: {json.dumps(short)}")
+        for m in report[key]["images"]:
+            print(
+                f"  {m['name']:40s} a*b* error {m['ab_error']:6.2f}  gray {m['ab_error_gray']:6.2f}"
+                f"  excess {m['excess_over_gray']:+6.2f}  scale {m['scale']:.2f}"
+            )
+    sc = report["scale_curve"]
+    print(
+        "a*b* error by scale: "
+        + ", ".join(f"{s:.1f}: {e:.2f}" for s, e in zip(sc["scales"], sc["ab_error"], strict=True))
+    )
+    if args.prompt_check:
+        pc = report["prompt_check"]
+        words = {w: round(v["toward_share"], 2) for w, v in pc["words"].items()}
+        print(f"prompt check: toward the named hue {pc['toward_share']:.2f} {json.dumps(words)}")
+    if args.hint_check:
+        hc = report["hint_check"]
+        print(
+            f"hint check ({hc['points']} points): a*b* error {hc['ab_error']:.2f}, "
+            f"inverse distance {hc['ab_error_idw']:.2f} (ratio {hc['ratio_to_idw']:.3f}, "
+            f"worst {hc['worst_image']})"
+        )
+        for r in hc["images"]:
+            print(f"  {r['name']:40s} ratio to inverse distance {r['ratio_to_idw']:.3f}")
+    if args.caption_check:
+        cc = report["caption_check"]
+        print(
+            f"caption check ({cc['images']} photos): a*b* error {cc['ab_error']:.2f}, "
+            f"no prompt {cc['ab_error_no_prompt']:.2f}, gray {cc['ab_error_gray']:.2f} "
+            f"(ratio to gray {cc['ratio_to_gray']:.3f}, to no prompt {cc['ratio_to_no_prompt']:.3f})"
+        )
+    if args.reference_check:
+        rc = report["reference_check"]
+        print(
+            f"reference check ({rc['images']} photos, left {rc['reference_share']:.0%} lends "
+            f"its colour): a*b* error {rc['ab_error']:.2f}, no reference "
+            f"{rc['ab_error_no_reference']:.2f}, gray {rc['ab_error_gray']:.2f} (ratio to gray "
+            f"{rc['ratio_to_gray']:.3f}, to no reference {rc['ratio_to_no_reference']:.3f}), "
+            f"mean |dL*| {rc['dl_mean']:.3f}"
+            + (
+                f"; skipped (gray reference): {', '.join(rc['skipped_gray_reference'])}"
+                if rc["skipped_gray_reference"]
+                else ""
+            )
+        )
+        for r in rc["images_detail"]:
+            print(
+                f"  {r['name']:40s} a*b* error {r['ab_error']:6.2f}  no reference "
+                f"{r['ab_error_no_reference']:6.2f}  gray {r['ab_error_gray']:6.2f}"
+                f"  |dL*| {r['dl_mean']:.3f}"
+            )
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _rounded(value):
+    return round(value, 3) if isinstance(value, float) else value

@@ -1,0 +1,111 @@
+"""The daemon's footprint on the machine: the per-user lock, the connection file,
+its open-file limit and its memory.
+
+`fcntl` and `resource` are POSIX modules, imported where they are used, so the
+module itself imports on Windows too.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from tinct.protocol.connection import (
+    ConnectionInfo,
+    lock_path,
+    remove_connection_file,
+    write_connection_file,
+)
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+class DaemonLock:
+    """One daemon per user: an exclusive flock on daemon.lock, released by the kernel on death."""
+
+    def __init__(self, directory: Path):
+        self.path = lock_path(directory)
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise AlreadyRunning(f"another Tinct daemon holds {self.path}") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def serving(self, port: int) -> None:
+        """Say in the lock file that this daemon is up (see connection.lock_holder)."""
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, f"{os.getpid()} serving {port}\n".encode(), 0)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            import fcntl
+
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class ConnectionFile:
+    def __init__(self, directory: Path, info: ConnectionInfo):
+        self.directory = directory
+        self.info = info
+        self.path = write_connection_file(info, directory)
+
+    def remove(self) -> None:
+        remove_connection_file(self.info, self.directory)
+
+
+def raise_fd_limit() -> int:
+    """Raise the soft open-file limit to the hard one: every TCP connection holds an fd,
+    and a local process holding ~1,000 idle connections must not lock real clients out.
+    Returns the limit now in force (-1 where unknown)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return -1
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft == resource.RLIM_INFINITY or soft >= target:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):
+        return soft
+    return target
+
+
+def rss_bytes(pid: int | None = None) -> tuple[int, int]:
+    """(current, peak) resident set size in bytes of process ``pid`` (default: this one).
+
+    Read from /proc (Linux). Elsewhere, for this process only, the peak from
+    getrusage stands for both; another process's is an error there.
+    """
+    try:
+        fields = dict(
+            line.split(":", 1)
+            for line in Path(f"/proc/{pid or 'self'}/status").read_text().splitlines()
+            if ":" in line
+        )
+        return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        if pid is not None:
+            raise
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (
+            1 if sys.platform == "darwin" else 1024
+        )
+        return peak, peak
