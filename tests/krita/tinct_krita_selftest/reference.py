@@ -1,4 +1,5 @@
-"""Run inside a real Krita GUI by the Tinct plugin when $TINCT_KRITA_SELFTEST names this file.
+"""Run inside a real Krita GUI by the test-only plugin (this package) when
+$TINCT_KRITA_SELFTEST names this module.
 
 The Reference choice, driven like a user: a gray scan in one document ("old-scan"), a
 colour photo and a gray layer in a second one ("beach"). The docker's Reference list
@@ -8,7 +9,7 @@ list showing it), one Ctrl+Z, Colorize without a reference, then the gray layer 
 reference (the backend refuses it: its message in the status line, no layer left); the
 chosen reference, made the layer to colorize, is refused.
 Writes $TINCT_KRITA_RESULT (JSON) and the result layers' bytes next to it, then quits.
-Executed with ``find_docker`` in scope; every wait is a QTimer poll.
+``run()`` starts it; every wait is a QTimer poll.
 """
 
 import json
@@ -19,6 +20,8 @@ import traceback
 from krita import Krita
 from PyQt5.QtCore import QTimer
 from PyQt5.QtWidgets import QLabel
+from tinct_krita.plugin import find_docker
+from tinct_krita.state import Phase
 
 RESULT = os.environ["TINCT_KRITA_RESULT"]
 SRC_PATH, SRC_SIZE = os.environ["TINCT_KRITA_PHOTO"].rsplit(":", 1)  # 8-bit gray bytes
@@ -28,6 +31,7 @@ RW, RH = (int(v) for v in REF_SIZE.split("x"))
 REF_LABEL = "beach / colour photo"
 GRAY_LABEL = "beach / gray copy"
 app = Krita.instance()
+DONE = (Phase.READY, Phase.IDLE)  # the docker is no longer busy
 log = {"ok": False, "steps": [], "status_seen": []}
 
 
@@ -120,7 +124,7 @@ def setup():
     photo.setPixelData(bgra_from_gray(SRC_PATH), 0, 0, W, H)
     app.activeWindow().addView(doc)
     doc.setActiveNode(photo)
-    docker = find_docker()  # noqa: F821 (given by the plugin)
+    docker = find_docker()
     if docker is None:
         return fail("no Tinct docker: the plugin did not register its DockWidget")
     docker.setVisible(True)
@@ -145,7 +149,7 @@ def listed():
     docker.slider.setValue(100)
     docker.steps.setValue(2)
     docker.colorize_button.click()
-    poll(lambda: docker.state.phase in ("ready", "idle"), with_reference, 240, "colorize (ref)")
+    poll(lambda: docker.state.phase in DONE, with_reference, 240, "colorize (ref)")
 
 
 def with_reference():
@@ -179,7 +183,7 @@ def undone():
     docker.reference.setCurrentIndex(0)  # "(no reference)"
     log["no_reference_text"] = docker.reference.currentText()
     docker.colorize_button.click()
-    poll(lambda: docker.state.phase in ("ready", "idle") and len(results()) == 1, plain, 240,
+    poll(lambda: docker.state.phase in DONE and len(results()) == 1, plain, 240,
          "colorize (no ref)")  # fmt: skip
 
 
@@ -202,7 +206,7 @@ def gray_reference():
     log["names_before_gray"] = names()
     docker.reference.setCurrentIndex(items().index(GRAY_LABEL))
     docker.colorize_button.click()
-    poll(lambda: docker.state.phase in ("ready", "idle") and docker.state.error is not None,
+    poll(lambda: docker.state.phase in DONE and docker.state.error is not None,
          gray_refused, 240, "gray reference refused")  # fmt: skip
 
 
@@ -217,7 +221,8 @@ def gray_refused():
     quit_krita()
 
 
-try:
-    setup()
-except Exception:
-    fail(traceback.format_exc())
+def run():
+    try:
+        setup()
+    except Exception:
+        fail(traceback.format_exc())
