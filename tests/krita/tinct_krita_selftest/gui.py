@@ -13,43 +13,21 @@ the screenshot, then quits. ``run()`` starts it; the event loop must keep
 running, so every wait is a QTimer poll.
 """
 
-import json
 import os
-import time
-import traceback
 
-from krita import Krita
-from PyQt5.QtCore import QTimer
 from PyQt5.QtWidgets import QLabel
-from tinct_krita.plugin import find_docker
 from tinct_krita.state import Phase
 
-RESULT = os.environ["TINCT_KRITA_RESULT"]
+from .driving import DONE, RESULT, Driver, app, open_photo, show_docker
+
 PHOTO = os.environ.get("TINCT_KRITA_PHOTO")  # "PATH:WxH" of 8-bit gray bytes, or synthetic
 W, H = 480, 320  # larger than the docker's 384-pixel preview
 if PHOTO:
     W, H = (int(v) for v in PHOTO.rsplit(":", 1)[1].split("x"))
-app = Krita.instance()
-DONE = (Phase.READY, Phase.IDLE)  # the docker is no longer busy
 log = {"ok": False, "steps": [], "progress_seen": [], "status_seen": []}
 log["pythonpath"] = os.environ.get("PYTHONPATH", "")  # what Krita gives its plugins
-
-
-def save():
-    with open(RESULT, "w") as f:
-        json.dump(log, f, indent=1)
-
-
-def quit_krita():
-    save()
-    for d in app.documents():
-        d.setModified(False)
-    app.action("file_quit").trigger()
-
-
-def fail(msg):
-    log["error"] = msg
-    quit_krita()
+drive = Driver(log)
+fail, poll, later, quit_krita = drive.fail, drive.poll, drive.later, drive.quit_krita
 
 
 def chroma(data):
@@ -72,41 +50,6 @@ def composite():
     return bytes(doc.pixelData(0, 0, W, H))
 
 
-def poll(cond, then, timeout, what):
-    t0 = time.monotonic()
-
-    def tick():
-        try:
-            d = find_docker()
-            if d is not None:
-                p = (d.progress.value(), d.progress.maximum())
-                if p not in log["progress_seen"] and p[0] > 0:
-                    log["progress_seen"].append(p)
-                if d.status.text() not in log["status_seen"]:
-                    log["status_seen"].append(d.status.text())
-            if cond():
-                log["steps"].append([what, round(time.monotonic() - t0, 3)])
-                then()
-            elif time.monotonic() - t0 > timeout:
-                fail(f"timed out waiting for {what}; status: {d.status.text() if d else None}")
-            else:
-                QTimer.singleShot(50, tick)
-        except Exception:
-            fail(traceback.format_exc())
-
-    QTimer.singleShot(50, tick)
-
-
-def later(ms, fn):
-    def run():
-        try:
-            fn()
-        except Exception:
-            fail(traceback.format_exc())
-
-    QTimer.singleShot(ms, run)
-
-
 def photo_pixels():
     if PHOTO:
         with open(PHOTO.rsplit(":", 1)[0], "rb") as f:
@@ -123,17 +66,10 @@ def photo_pixels():
 
 def setup():
     global doc, photo, docker
-    doc = app.createDocument(W, H, "tinct-gui", "RGBA", "U8", "", 72.0)
-    photo = doc.createNode("photo", "paintlayer")
-    doc.rootNode().addChildNode(photo, None)
-    photo.setPixelData(photo_pixels(), 0, 0, W, H)
-    app.activeWindow().addView(doc)
-    doc.setActiveNode(photo)
-    docker = find_docker()
+    doc, photo = open_photo("tinct-gui", W, H, photo_pixels())
+    docker = show_docker()
     if docker is None:
         return fail("no Tinct docker: the plugin did not register its DockWidget")
-    docker.setVisible(True)
-    docker.raise_()
     log["photo_before"] = bytes(photo.pixelData(0, 0, W, H)).hex()
     # Record every status the docker shows (polling alone misses a job faster than a tick).
     refresh = docker._refresh
@@ -335,7 +271,4 @@ def gray_undo1():
 
 
 def run():
-    try:
-        setup()
-    except Exception:
-        fail(traceback.format_exc())
+    drive.start(setup)

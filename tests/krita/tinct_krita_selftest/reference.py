@@ -12,44 +12,21 @@ Writes $TINCT_KRITA_RESULT (JSON) and the result layers' bytes next to it, then 
 ``run()`` starts it; every wait is a QTimer poll.
 """
 
-import json
 import os
-import time
-import traceback
 
-from krita import Krita
-from PyQt5.QtCore import QTimer
 from PyQt5.QtWidgets import QLabel
-from tinct_krita.plugin import find_docker
-from tinct_krita.state import Phase
 
-RESULT = os.environ["TINCT_KRITA_RESULT"]
+from .driving import DONE, RESULT, Driver, app, open_photo, show_docker
+
 SRC_PATH, SRC_SIZE = os.environ["TINCT_KRITA_PHOTO"].rsplit(":", 1)  # 8-bit gray bytes
 REF_PATH, REF_SIZE = os.environ["TINCT_KRITA_REFERENCE"].rsplit(":", 1)  # 8-bit RGB bytes
 W, H = (int(v) for v in SRC_SIZE.split("x"))
 RW, RH = (int(v) for v in REF_SIZE.split("x"))
 REF_LABEL = "beach / colour photo"
 GRAY_LABEL = "beach / gray copy"
-app = Krita.instance()
-DONE = (Phase.READY, Phase.IDLE)  # the docker is no longer busy
 log = {"ok": False, "steps": [], "status_seen": []}
-
-
-def save():
-    with open(RESULT, "w") as f:
-        json.dump(log, f, indent=1)
-
-
-def quit_krita():
-    save()
-    for d in app.documents():
-        d.setModified(False)
-    app.action("file_quit").trigger()
-
-
-def fail(msg):
-    log["error"] = msg
-    quit_krita()
+drive = Driver(log)
+fail, poll, later, quit_krita = drive.fail, drive.poll, drive.later, drive.quit_krita
 
 
 def names(d=None):
@@ -58,36 +35,6 @@ def names(d=None):
 
 def items():
     return [docker.reference.itemText(i) for i in range(docker.reference.count())]
-
-
-def poll(cond, then, timeout, what):
-    t0 = time.monotonic()
-
-    def tick():
-        try:
-            if docker.status.text() not in log["status_seen"]:
-                log["status_seen"].append(docker.status.text())
-            if cond():
-                log["steps"].append([what, round(time.monotonic() - t0, 3)])
-                then()
-            elif time.monotonic() - t0 > timeout:
-                fail(f"timed out waiting for {what}; status: {docker.status.text()}")
-            else:
-                QTimer.singleShot(50, tick)
-        except Exception:
-            fail(traceback.format_exc())
-
-    QTimer.singleShot(50, tick)
-
-
-def later(ms, fn):
-    def run():
-        try:
-            fn()
-        except Exception:
-            fail(traceback.format_exc())
-
-    QTimer.singleShot(ms, run)
 
 
 def bgra_from_gray(path):
@@ -118,17 +65,10 @@ def setup():
         ref_doc.rootNode().addChildNode(node, None)
         node.setPixelData(data, 0, 0, RW, RH)
     app.activeWindow().addView(ref_doc)
-    doc = app.createDocument(W, H, "old-scan", "RGBA", "U8", "", 72.0)
-    photo = doc.createNode("photo", "paintlayer")
-    doc.rootNode().addChildNode(photo, None)
-    photo.setPixelData(bgra_from_gray(SRC_PATH), 0, 0, W, H)
-    app.activeWindow().addView(doc)
-    doc.setActiveNode(photo)
-    docker = find_docker()
+    doc, photo = open_photo("old-scan", W, H, bgra_from_gray(SRC_PATH))
+    docker = show_docker()
     if docker is None:
         return fail("no Tinct docker: the plugin did not register its DockWidget")
-    docker.setVisible(True)
-    docker.raise_()
     log["photo_before"] = bytes(photo.pixelData(0, 0, W, H)).hex()
     log["names_before"] = names()
     later(500, start)
@@ -222,7 +162,4 @@ def gray_refused():
 
 
 def run():
-    try:
-        setup()
-    except Exception:
-        fail(traceback.format_exc())
+    drive.start(setup)
