@@ -84,12 +84,12 @@ def test_the_krita_plugin_uses_them(tmp_path):
     sys.modules[spec.name] = mod
     try:
         spec.loader.exec_module(mod)
-        state = importlib.import_module(f"{spec.name}.state")
-        assert (state.SCALE_MIN, state.SCALE_MAX) == (C.MIN_SCALE, C.MAX_SCALE)
-        assert state.slider_to_scale(state.SLIDER_MAX) == C.MAX_SCALE
-        assert state.slider_to_scale(state.SLIDER_MIN) == C.MIN_SCALE
-        assert state.ColorizeRequest().steps == C.DEFAULT_STEPS
-        assert state.ColorizeRequest().scale == C.DEFAULT_SCALE
+        request = importlib.import_module(f"{spec.name}.request")
+        assert (request.SCALE_MIN, request.SCALE_MAX) == (C.MIN_SCALE, C.MAX_SCALE)
+        assert request.slider_to_scale(request.SLIDER_MAX) == C.MAX_SCALE
+        assert request.slider_to_scale(request.SLIDER_MIN) == C.MIN_SCALE
+        assert request.ColorizeRequest().steps == C.DEFAULT_STEPS
+        assert request.ColorizeRequest().scale == C.DEFAULT_SCALE
     finally:
         for name in [n for n in sys.modules if n.startswith(spec.name)]:
             del sys.modules[name]

@@ -2,8 +2,8 @@
 
 docs/sample-bw.png opens as a Grayscale image in a display; Tinct Paint Hints makes
 and selects the hint layer; a blue stroke goes on it; Tinct Colorize runs on the
-hint layer with the bundled model (its dialogs answered by the plug-in's self-test,
-which saves the screen with each dialog up). The screenshots are the README's.
+hint layer with the bundled model (its dialogs answered by the test-only plug-in of
+tests/gimp/tinct-colorize-selftest, which saves the screen with each dialog up). The screenshots are the README's.
 Then the same scan again with a colour photo, open as a second image, picked in the
 dialog's Reference list; one Ctrl+Z; and a gray layer as the reference.
 Uses the trixie chroot of tests/test_gimp_host.py on Debian 12.
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from test_gimp_host import CHROOT, find_gimp  # noqa: I001 (sibling test module)
+from test_gimp_host import CHROOT, find_gimp, install_selftest_plugin  # noqa: I001 (sibling test module)
 
 from tinct import color
 from tinct.install.gimp import stage_gimp
@@ -48,6 +48,7 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
         harness = DaemonHarness(work / "rt", serve_command(None, "--idle-timeout", "0"))
         harness.connect().close()
         stage_gimp(work / "home/.config/GIMP/3.0/plug-ins")
+        install_selftest_plugin(work / "home/.config/GIMP/3.0/plug-ins")
         shutil.copy(HERE.parent / "docs" / "sample-bw.png", work / "scan.png")
         # the reference: another crop of the photo, in blue (a colour photo of one hue)
         g = np.asarray(Image.open(work / "scan.png").convert("L"))[40:400, 100:460] / 255.0

@@ -9,7 +9,9 @@ mount namespace (unshare), so they disappear with GIMP, even if it is killed.
 
 One GIMP run executes every case (tests/gimp/run_cases.py records, pytest checks),
 once against the staged plug-in and once against the copy the bundle's
-`tinct-backend install` put into HOME (see the gimp_run fixture).
+`tinct-backend install` put into HOME (see the gimp_run fixture). Interactive cases
+run through a test-only plug-in installed next to it (``install_selftest_plugin``):
+the shipped procedure's declaration and run, with dialogs that answer themselves.
 A missing GIMP is a skip locally and a failure when CI=true.
 """
 
@@ -40,6 +42,7 @@ pytestmark = [pytest.mark.host, pytest.mark.slow]
 
 CHROOT = Path(os.environ.get("TINCT_GIMP_CHROOT", "/var/cache/tinct/gimp-chroot"))
 CASES_SCRIPT = Path(__file__).parent / "gimp" / "run_cases.py"
+SELFTEST_PLUGIN = Path(__file__).parent / "gimp" / "tinct-colorize-selftest"  # never shipped
 SHOTS = Path(__file__).parent.parent / "out" / "screenshots"
 GIMP_TIMEOUT = 240  # seconds for the whole batch run (first start in a fresh HOME ~8 s)
 MAX_PIXELS = 20_000  # the daemon's limit, so one case can trip a backend error
@@ -61,6 +64,14 @@ def find_gimp() -> tuple[str, Path | None] | None:
     ):
         return "chroot", CHROOT
     return None
+
+
+def install_selftest_plugin(plug_ins: Path) -> None:
+    """Put the test-only plug-in (plug-in-tinct-colorize-selftest) next to the installed
+    tinct-colorize in PLUG_INS: it imports that plug-in's tinct_gimp from there."""
+    dest = plug_ins / SELFTEST_PLUGIN.name
+    shutil.copytree(SELFTEST_PLUGIN, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / f"{SELFTEST_PLUGIN.name}.py").chmod(0o755)
 
 
 def gray_source(width: int, height: int, dtype: str, seed: int) -> np.ndarray:
@@ -105,7 +116,8 @@ CASES = {
     ),
     # a source smaller than the image, offset, with a selection partly outside it
     "u8_offset": (64, 48, "u8", [4, 20, 30, 40], None, {"steps": 2}),
-    # interactive runs: the dialogs answer themselves (TINCT_GIMP_SELFTEST) under Xvfb;
+    # interactive runs: the dialogs answer themselves (the test-only plug-in, reading
+    # TINCT_GIMP_SELFTEST) under Xvfb;
     # the strength slider moves 1.0 -> 0.5 -> 2.0 live, then OK (kept) or Cancel (back to 1.0)
     "ui_ok": (40, 30, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
     "ui_cancel": (40, 30, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
@@ -220,6 +232,7 @@ def gimp_run(request, tmp_path_factory):
             plugin = home / ".config/GIMP/3.0/plug-ins/tinct-colorize"
             staged = sorted(p for p in plugin.rglob("*") if p.is_file())
             harness = DaemonHarness(rt, backend)  # to stop the daemon the plug-in starts
+        install_selftest_plugin(home / ".config/GIMP/3.0/plug-ins")
         # 3. The cases' inputs.
         cases, inputs = [], {}
         for name, (w, h, dtype, sel, hints, args) in CASES.items():

@@ -16,10 +16,8 @@ from tinct.install.gimp import PLUGIN_NAME, PLUGIN_SOURCE, stage_gimp
 STAGED = Path(tempfile.mkdtemp(prefix="tinct-gimp-logic-")) / PLUGIN_NAME
 stage_gimp(STAGED.parent)
 sys.path.insert(0, str(STAGED))
-from tinct_gimp import formats, request, selection  # noqa: E402
-
-Rect = selection.Rect
-
+from tinct_gimp import pixels, request, session  # noqa: E402
+from tinct_protocol.geometry import Rect  # noqa: E402
 
 # --- formats ------------------------------------------------------------------
 
@@ -39,31 +37,31 @@ Rect = selection.Rect
     ],
 )
 def test_precision_maps_to_babl_format_and_wire_dtype(precision, babl, dtype):
-    fmt = formats.format_for_precision(precision)
+    fmt = pixels.format_for_precision(precision)
     assert (fmt.babl, fmt.dtype) == (babl, dtype)
 
 
 def test_unknown_precision_is_named():
     with pytest.raises(ValueError, match="'U64_LINEAR'"):
-        formats.format_for_precision("U64_LINEAR")
+        pixels.format_for_precision("U64_LINEAR")
 
 
 def test_check_pixels():
-    formats.check_pixels(3 * 2 * 4 * 2, 3, 2, formats.U16, "x")
+    pixels.check_pixels(3 * 2 * 4 * 2, 3, 2, pixels.U16, "x")
     with pytest.raises(ValueError, match="3x2 R'G'B'A u16 needs 48"):
-        formats.check_pixels(47, 3, 2, formats.U16, "layer 'a'")
+        pixels.check_pixels(47, 3, 2, pixels.U16, "layer 'a'")
 
 
 def test_packed_strips_row_padding():
     w, h, stride = 2, 3, 2 * 4 + 4
     rows = [bytes([y] * 8) + b"PADD" for y in range(h)]
-    assert formats.packed(b"".join(rows), w, h, stride, formats.U8) == b"".join(
+    assert pixels.packed(b"".join(rows), w, h, stride, pixels.U8) == b"".join(
         bytes([y] * 8) for y in range(h)
     )
     data = bytes(range(24))
-    assert formats.packed(memoryview(data), w, h, 8, formats.U8) == data
+    assert pixels.packed(memoryview(data), w, h, 8, pixels.U8) == data
     with pytest.raises(ValueError, match="3 rows of stride 8"):
-        formats.packed(data[:-1], w, h, 8, formats.U8)
+        pixels.packed(data[:-1], w, h, 8, pixels.U8)
 
 
 # --- selection ------------------------------------------------------------------
@@ -71,16 +69,11 @@ def test_packed_strips_row_padding():
 
 def test_mask_plan():
     layer = Rect(10, 10, 100, 50)
-    assert selection.mask_plan(None, layer, "L") == "none"
-    assert selection.mask_plan(Rect(0, 0, 0, 5), layer, "L") == "none"
-    assert selection.mask_plan(Rect(0, 0, 11, 11), layer, "L") == "selection"
+    assert pixels.mask_plan(None, layer, "L") == pixels.MaskPlan.NONE
+    assert pixels.mask_plan(Rect(0, 0, 0, 5), layer, "L") == pixels.MaskPlan.NONE
+    assert pixels.mask_plan(Rect(0, 0, 11, 11), layer, "L") == pixels.MaskPlan.SELECTION
     with pytest.raises(ValueError, match="does not touch layer 'Photo'"):
-        selection.mask_plan(Rect(0, 0, 10, 10), layer, "Photo")  # touches only the corner
-
-
-def test_rect_intersection():
-    assert Rect(0, 0, 10, 10).intersect(Rect(5, 5, 10, 10)) == Rect(5, 5, 5, 5)
-    assert Rect(0, 0, 10, 10).intersect(Rect(20, 0, 5, 5)).empty
+        pixels.mask_plan(Rect(0, 0, 10, 10), layer, "Photo")  # touches only the corner
 
 
 # --- arguments ------------------------------------------------------------------
@@ -99,6 +92,8 @@ def test_check_arguments_auto_and_fixed_scale():
     assert req.colorize_kwargs() == {"prompt": "a red car", "scale": "auto", "steps": 20}
     req = request.check_arguments(None, False, 2, 1, "Tinct hints")
     assert req.scale == 2.0 and req.prompt == "" and req.hint_layer == "Tinct hints"
+    assert not req.auto and req.colorize_kwargs()["scale"] == 2.0
+    assert isinstance(req, sys.modules["tinct_protocol.colorize_request"].ColorizeRequest)
 
 
 @pytest.mark.parametrize(
@@ -146,7 +141,7 @@ def test_stage_gimp_installs_an_executable_plugin_with_the_protocol(tmp_path):
     # The staged helpers import with no tinct, no numpy, no zmq: only the standard library.
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); "
-        "import tinct_gimp.formats, tinct_gimp.request, tinct_gimp.selection, tinct_protocol; "
+        "import tinct_gimp.pixels, tinct_gimp.request, tinct_gimp.session, tinct_protocol; "
         "bad = [m for m in ('tinct', 'numpy', 'zmq') if m in sys.modules]; "
         "assert not bad, bad"
     )
@@ -157,25 +152,89 @@ def test_plugin_source_is_where_stage_gimp_looks():
     assert (Path(PLUGIN_SOURCE) / f"{PLUGIN_NAME}.py").is_file()
 
 
-def test_hint_choices_never_offer_the_source_or_results():
+def test_helpers_are_never_the_source_nor_hints():
     names = ["Tinct hints", 'Tinct \u2014 "sky" x1.00', "Photo", "Tinct x0.90 auto", "Strokes"]
-    assert request.hint_choices(names, "Photo") == [request.NO_HINTS, "Tinct hints", "Strokes"]
     assert request.is_helper("Tinct hints") and request.is_helper("Tinct x1.00")
     assert request.is_helper("Strokes", hint_name="Strokes") and not request.is_helper("Photo")
     with pytest.raises(ValueError, match="is a Tinct result"):
         request.pick_hint_layer("Tinct x1.00", names, "Photo")
 
 
-def test_reference_choices_list_every_image_but_never_the_source_or_helpers():
-    layers = [("scan.png", "Photo", 1), ("scan.png", "Tinct hints", 2),
-              ("scan.png", "Tinct x1.00", 3), ("beach.jpg", "Background", 4),
-              ("beach.jpg", "Photo", 5)]  # fmt: skip
-    assert request.reference_choices(layers, source=1) == [
-        (request.NO_REFERENCE, None), ("beach.jpg / Background", 4), ("beach.jpg / Photo", 5)]  # fmt: skip
-    req = request.check_arguments("", True, 1.0, 2, None, "Background")
+def test_a_reference_is_checked_and_named_in_the_request():
+    req = request.check_arguments("", True, 1.0, 2, None, "Background", "beach.jpg")
     assert req.reference_layer == "Background" and "reference" not in req.colorize_kwargs()
+    assert req.reference_document == "beach.jpg" and req.auto
     assert request.check_reference("Background", is_source=False, is_group=False) == "Background"
     with pytest.raises(ValueError, match="'Photo' is the layer being colorized"):
         request.check_reference("Photo", is_source=True, is_group=False)
     with pytest.raises(ValueError, match="is a layer group"):
         request.check_reference("Group", is_source=False, is_group=True)
+
+
+# --- session --------------------------------------------------------------------
+
+
+class _FakeEvent:
+    def __init__(self, kind, job="j1", step=None, total=None):
+        self.kind, self.job, self.step, self.total = kind, job, step, total
+        self.scale, self.layer = 1.0, object()
+
+
+class _FakeClient:
+    """Scripted daemon events; records cancels and the colorize arguments."""
+
+    def __init__(self):
+        self.cancelled, self.kwargs, self.closed = [], None, False
+
+    def colorize(self, image, **kwargs):
+        self.kwargs = kwargs
+        yield _FakeEvent("queued")
+        yield _FakeEvent("progress", step=1, total=2)
+        yield _FakeEvent("result")
+
+    def cancel(self, job):
+        self.cancelled.append(job)
+
+    def close(self):
+        self.closed = True
+
+
+class _Progress:
+    def __init__(self, cancel_after=None):
+        self.seen, self.cancel_sent, self.cancel_after = [], False, cancel_after
+
+    def show(self, ev):
+        self.seen.append(ev.kind)
+
+    def poll(self):
+        if self.cancel_after in self.seen and not self.cancel_sent:
+            self.cancel_sent = True
+            return True
+        return None
+
+
+def _session(client):
+    return session.Session(lambda: type("L", (), {"connect": lambda self: client})())
+
+
+def test_session_hands_every_event_to_the_progress_and_returns_the_result():
+    client = _FakeClient()
+    s = _session(client)
+    req = request.check_arguments("red", False, 1.5, 3)
+    progress = _Progress()
+    result = s.colorize(b"src", None, None, req, progress)
+    assert result.kind == "result" and progress.seen == ["queued", "progress", "result"]
+    assert client.kwargs == {"hints": None, "reference": None, "preview_side": 0,
+                             "prompt": "red", "scale": 1.5, "steps": 3}  # fmt: skip
+    assert client.cancelled == []
+    s.close()
+    assert client.closed
+
+
+def test_a_cancel_reaches_the_daemon_and_drops_a_result_that_beat_it():
+    client = _FakeClient()
+    progress = _Progress(cancel_after="queued")
+    with pytest.raises(session.Cancelled):
+        _session(client).colorize(b"src", None, None, request.check_arguments("", True, 1, 2),
+                                  progress)  # fmt: skip
+    assert client.cancelled == ["j1"]

@@ -5,8 +5,11 @@ with stage_krita (a daemon started by the test), once by the bundle's
 `tinct-backend install` (the plugin starts the bundled backend itself) and once
 by `tinct install` of this Python environment (the plugin starts `python -m tinct
 serve` itself, from inside Krita, whose PYTHONPATH holds the pykrita folder).
-$TINCT_KRITA_SELFTEST makes it run tests/krita/gui_selftest.py once the window exists (Colorize, then a slider drag), which writes a JSON
-result and the color layer's bytes. Here we check them against the daemon.
+Next to it the test installs a test-only plugin, tests/krita/tinct_krita_selftest
+(`install_selftest_plugin`), which runs the driver module named by
+$TINCT_KRITA_SELFTEST once the window exists (tinct_krita_selftest/gui.py: Colorize,
+then a slider drag, ...); the driver writes a JSON result and the color layer's bytes.
+Here we check them against the daemon.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from PIL import Image
 from test_krita_adapter import daemon_exe, kill_krita_in, require  # noqa: I001 (sibling test module)
 
 from tinct import color
-from tinct.install.krita import enable_in_kritarc, stage_krita
+from tinct.install.krita import KRITARC_GROUP, enable_in_kritarc, stage_krita
 from tinct.protocol import constants as C
 from tinct.testing import DaemonHarness, save_tiny_model, serve_command
 
@@ -34,6 +37,23 @@ pytestmark = [pytest.mark.host, pytest.mark.slow]
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SHOTS = HERE.parent / "out" / "screenshots"  # the README's pictures come from here
+SELFTEST_PLUGIN = "tinct_krita_selftest"  # tests/krita/: a test-only plugin, never shipped
+
+
+def install_selftest_plugin(home: Path) -> None:
+    """Put the test-only driver plugin next to the installed Tinct plugin in HOME's pykrita
+    folder and enable it in HOME's kritarc (after whatever installed Tinct wrote there)."""
+    pykrita = home / ".local/share/krita/pykrita"
+    pykrita.mkdir(parents=True, exist_ok=True)
+    shutil.copy(HERE / "krita" / f"{SELFTEST_PLUGIN}.desktop", pykrita)
+    shutil.copytree(HERE / "krita" / SELFTEST_PLUGIN, pykrita / SELFTEST_PLUGIN,
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    rc = home / ".config" / "kritarc"
+    lines = rc.read_text().splitlines() if rc.exists() else []
+    if KRITARC_GROUP not in lines:
+        lines += [KRITARC_GROUP]
+    lines.insert(lines.index(KRITARC_GROUP) + 1, f"enable_{SELFTEST_PLUGIN}=true")
+    rc.write_text("\n".join(lines) + "\n")
 
 
 def install_with_python(home: Path, *args: str) -> None:
@@ -82,6 +102,7 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         (tmp_path / "photo.gray").write_bytes(photo.tobytes())
         env["TINCT_KRITA_PHOTO"] = f"{tmp_path / 'photo.gray'}:{photo.width}x{photo.height}"
         prompt = "blue sky, green grass"
+    install_selftest_plugin(home)
     out = tmp_path / "result.json"
     env["TINCT_KRITA_PROMPT"] = prompt
     try:
@@ -93,7 +114,7 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
             XDG_DATA_HOME=str(home / ".local/share"),
             XDG_RUNTIME_DIR=str(tmp_path),
             TINCT_RUNTIME_DIR=str(rt),
-            TINCT_KRITA_SELFTEST=str(HERE / "krita" / "gui_selftest.py"),
+            TINCT_KRITA_SELFTEST="gui",
             TINCT_KRITA_RESULT=str(out),
         )
         t0 = time.monotonic()
@@ -213,6 +234,7 @@ def test_docker_colorizes_from_a_reference_in_another_document(tmp_path):
     h, w = src.shape
     stage_krita(home / ".local/share/krita/pykrita")
     enable_in_kritarc(home / ".config")
+    install_selftest_plugin(home)
     harness = DaemonHarness(rt, serve_command(model, "--idle-timeout", "0"))
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     for key in ("QT_QPA_PLATFORM", "TINCT_CONFIG"):
@@ -225,7 +247,7 @@ def test_docker_colorizes_from_a_reference_in_another_document(tmp_path):
         XDG_RUNTIME_DIR=str(tmp_path),
         TINCT_RUNTIME_DIR=str(rt),
         TINCT_BACKEND_CMD=json.dumps(harness.command),
-        TINCT_KRITA_SELFTEST=str(HERE / "krita" / "reference_selftest.py"),
+        TINCT_KRITA_SELFTEST="reference",
         TINCT_KRITA_RESULT=str(out),
         TINCT_KRITA_PHOTO=f"{tmp_path / 'src.gray'}:{w}x{h}",
         TINCT_KRITA_REFERENCE=f"{tmp_path / 'ref.rgb'}:200x200",

@@ -1,4 +1,4 @@
-"""The Krita plugin's host-free modules (pixels, state, session), tested without Krita.
+"""The Krita plugin's host-free modules (pixels, request, state, session), tested without Krita.
 
 The plugin is staged with stage_krita (as the installer does) and imported
 under another name, so its relative import of the vendored protocol is real.
@@ -16,6 +16,8 @@ import pytest
 
 from tinct.install.krita import enable_in_kritarc, stage_krita
 
+HOST_FREE = ("pixels", "request", "state", "session")
+
 
 @pytest.fixture(scope="module")
 def plugin(tmp_path_factory):
@@ -30,7 +32,7 @@ def plugin(tmp_path_factory):
     mod = importlib.util.module_from_spec(spec)
     sys.modules["tinct_krita"] = mod
     spec.loader.exec_module(mod)  # outside Krita: registers nothing
-    for name in ("pixels", "state", "session"):
+    for name in HOST_FREE:
         importlib.import_module(f"tinct_krita.{name}")
 
     yield mod
@@ -49,7 +51,7 @@ def test_staging_is_repeatable_and_enables(tmp_path):
 
 
 def test_no_host_import(plugin):
-    for name in ("pixels", "state", "session"):
+    for name in HOST_FREE:
         src = sys.modules[f"tinct_krita.{name}"].__file__
         text = open(src).read()
         assert "import krita" not in text and "PyQt5" not in text
@@ -71,9 +73,9 @@ def test_wire_format(plugin):
     assert px.wire_format("RGBA", "U8") == ("u8", "bgr")
     assert px.wire_format("RGBA", "U16") == ("u16", "bgr")
     assert px.wire_format("RGBA", "F32") == ("f32", "rgb")
-    with pytest.raises(px.UnsupportedLayer, match="CMYK"):
+    with pytest.raises(plugin.request.UserError, match="CMYK"):
         px.wire_format("CMYKA", "U8")
-    with pytest.raises(px.UnsupportedLayer, match="F16"):
+    with pytest.raises(plugin.request.UserError, match="F16"):
         px.wire_format("RGBA", "F16")
 
 
@@ -98,6 +100,7 @@ def test_selection_bounds(plugin):
     assert px.selection_bounds(m.tobytes(), 12, 10) == px.Rect(2, 3, 7, 5)
     assert px.selection_bounds(bytes(120), 12, 10).empty
     assert px.Rect(0, 0, 10, 10).intersect(px.Rect(5, -3, 10, 6)) == px.Rect(5, 0, 5, 3)
+    assert px.Rect is sys.modules["tinct_krita.tinct_protocol.geometry"].Rect  # one Rect
 
 
 @pytest.mark.parametrize("dtype", ["u8", "u16", "f32"])
@@ -134,8 +137,9 @@ def test_upscale_and_alpha(plugin):
     out = px.copy_alpha(bytearray(big.tobytes()), alpha_src.tobytes(), "u8")
     out = np.frombuffer(bytes(out), np.uint8).reshape(5, 7, 4)
     assert (out[..., 3] == 9).all() and np.array_equal(out[..., :3], big[..., :3])
-    assert px.preview_size(6000, 4000, 384) == (384, 256)
-    assert px.preview_size(100, 50, 384) == (100, 50)
+    fit_size = sys.modules["tinct_krita.tinct_protocol.geometry"].fit_size
+    assert fit_size(6000, 4000, 384) == (384, 256)
+    assert fit_size(100, 50, 384) == (100, 50)
 
 
 def test_big_layer_passes_are_fast(plugin):
@@ -171,23 +175,24 @@ def test_state_machine(plugin):
     s.on_progress(2, 4)
     assert "2 of 4" in s.status
     s.on_result("j1", 0.9, 0.9)
-    assert s.phase == st.READY and s.controls().slider and "0.90 (auto)" in s.status
-    assert s.slider_moved(150, released=False) == "preview"
-    assert s.slider_moved(150, released=True) == "apply" and s.scale == 1.5
+    assert s.phase == st.Phase.READY and s.controls().slider and "0.90 (auto)" in s.status
+    assert s.slider_moved(150, released=False) == st.Adjust.PREVIEW
+    assert s.slider_moved(150, released=True) == st.Adjust.APPLY and s.scale == 1.5
     s.on_adjusted(1.5, final=True)
-    assert s.phase == st.READY
+    assert s.phase == st.Phase.READY
     # a second run that fails keeps the first result adjustable
     assert s.colorize_clicked()
     s.on_started("j2")
-    assert s.cancel_clicked() == "j2" and s.phase == st.CANCELLING
+    assert s.cancel_clicked() == "j2" and s.phase == st.Phase.CANCELLING
     s.on_cancelled()
-    assert s.phase == st.READY and s.job == "j1"
+    assert s.phase == st.Phase.READY and s.job == "j1"
     assert s.colorize_clicked()
     s.on_error("the daemon is gone")
     assert s.status == "Error: the daemon is gone" and s.job == "j1"
-    req = st.ColorizeRequest(prompt="red car", auto=False, scale=5.0)
-    assert req.wire_scale() == 2.0 and st.ColorizeRequest().wire_scale() == "auto"
-    assert st.slider_to_scale(-5) == 0.0 and st.scale_to_slider(1.234) == 123
+    rq = plugin.request
+    req = rq.ColorizeRequest(prompt="red car", auto=False, scale=5.0)
+    assert req.wire_scale() == 2.0 and rq.ColorizeRequest().wire_scale() == "auto"
+    assert rq.slider_to_scale(-5) == 0.0 and rq.scale_to_slider(1.234) == 123
 
 
 def test_latest_runs_only_the_newest(plugin):

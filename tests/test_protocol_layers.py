@@ -1,11 +1,18 @@
-"""Layer names both plugins use (tinct.protocol.layers), without a host."""
+"""What both plugins share through the protocol, without a host: layer names and the
+hint and reference choices (layers), rectangles and preview sizes (geometry), the request."""
 
 from __future__ import annotations
 
+from tinct.protocol.colorize_request import ColorizeRequest
+from tinct.protocol.constants import DEFAULT_SCALE, DEFAULT_STEPS
+from tinct.protocol.geometry import Rect, fit_size
 from tinct.protocol.layers import (
     HINT_LAYER_NAME,
+    NO_HINTS,
     NO_REFERENCE,
+    hint_choices,
     is_result_name,
+    reference_choices,
     reference_label,
     result_layer_name,
 )
@@ -36,3 +43,38 @@ def test_a_reference_is_named_in_the_result_and_still_recognised():
     assert is_result_name(name) and is_result_name(bare)
     assert reference_label("scan.png", "Background") == "scan.png / Background"
     assert not is_result_name(NO_REFERENCE)
+
+
+def test_hint_choices_never_offer_the_source_or_results():
+    names = ["Tinct hints", 'Tinct \u2014 "sky" x1.00', "Photo", "Tinct x0.90 auto", "Strokes"]
+    assert hint_choices(names, "Photo") == [NO_HINTS, "Tinct hints", "Strokes"]
+    assert hint_choices(["Photo"], None) == [NO_HINTS, "Photo"]  # no layer to colorize yet
+
+
+def test_reference_choices_list_every_image_but_never_the_source_or_helpers():
+    layers = [("scan.png", "Photo", 1), ("scan.png", "Tinct hints", 2),
+              ("scan.png", "Tinct x1.00", 3), ("beach.jpg", "Background", 4),
+              ("beach.jpg", "Photo", 5)]  # fmt: skip
+    assert reference_choices(layers, source=1) == [
+        (NO_REFERENCE, None), ("beach.jpg / Background", 4), ("beach.jpg / Photo", 5)]  # fmt: skip
+
+
+def test_rect_intersection():
+    assert Rect(0, 0, 10, 10).intersect(Rect(5, 5, 10, 10)) == Rect(5, 5, 5, 5)
+    assert Rect(0, 0, 10, 10).intersect(Rect(20, 0, 5, 5)).empty
+    assert Rect(0, 0, 10, 10).intersect(Rect(5, -3, 10, 6)) == Rect(5, 0, 5, 3)
+
+
+def test_fit_size_scales_down_never_up():
+    assert fit_size(6000, 4000, 384) == (384, 256)
+    assert fit_size(100, 50, 384) == (100, 50)
+    assert fit_size(4000, 1, 384) == (384, 1)
+
+
+def test_the_request_says_what_goes_on_the_wire():
+    req = ColorizeRequest()
+    assert (req.steps, req.scale, req.auto) == (DEFAULT_STEPS, DEFAULT_SCALE, True)
+    assert req.colorize_kwargs() == {"prompt": "", "scale": "auto", "steps": DEFAULT_STEPS}
+    fixed = ColorizeRequest("red car", 3, auto=False, scale=5.0, reference_layer="beach")
+    assert fixed.wire_scale() == 2.0 and fixed.colorize_kwargs()["scale"] == 2.0
+    assert fixed.to_json()["reference_layer"] == "beach"

@@ -1,8 +1,10 @@
 """Tinct for Krita: an Extension plus a docker (Settings > Dockers > Tinct).
 
-Only ``extension``, ``docker`` and ``document`` touch Krita's API; ``pixels``,
-``state`` and ``session`` are host-free and tested without Krita. Importing
-this package outside Krita registers nothing.
+Modules, by role (the GIMP plug-in's ``tinct_gimp`` has the same names):
+``plugin`` registers with Krita; ``docker`` is the UI; ``adapter`` is the only code
+that touches documents and layers; ``pixels``, ``request``, ``state`` and ``session``
+are host-free (no krita, no Qt) and tested without Krita. Importing this package
+outside Krita registers nothing.
 """
 
 try:
@@ -11,6 +13,6 @@ except ImportError:  # imported by the host-free tests
     Krita = None
 
 if Krita is not None:
-    from .extension import register
+    from .plugin import register
 
     register()

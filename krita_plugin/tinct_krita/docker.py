@@ -4,7 +4,7 @@ Before, Cancel.
 A thin Qt layer: user actions and worker events go to ``DockerState``; the
 network runs on worker threads (``threading`` + a queued Qt signal back to
 the UI thread), pixels are read and written here on the UI thread through
-``document.py``.
+``adapter.py``. Worker threads hand back typed ``WorkerMessage`` values.
 
 The layer to colorize is the active one, unless that is a hint or a Tinct result
 layer: then it is the source remembered from "Paint hints" or the last Colorize,
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import NamedTuple
 
 from krita import DockWidget, Krita
 from PyQt5.QtCore import QObject, Qt, QTimer, pyqtSignal
@@ -36,26 +37,21 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from . import document as kdoc
-from .pixels import (
-    ITEMSIZE,
-    UnsupportedLayer,
-    copy_alpha,
-    mask_alpha,
-    preview_size,
-    upscale_nearest,
-)
-from .session import Latest, Session
-from .state import (
+from . import adapter
+from .adapter import Source
+from .pixels import ITEMSIZE, copy_alpha, mask_alpha, upscale_nearest
+from .request import (
     SCALE_MAX,
     SCALE_MIN,
     SLIDER_MAX,
     SLIDER_MIN,
     ColorizeRequest,
-    DockerState,
+    UserError,
     scale_to_slider,
     slider_to_scale,
 )
+from .session import Adjusted, Latest, Session, WorkerEvent, WorkerMessage
+from .state import Adjust, Adjustment, DockerState
 from .tinct_protocol import Cancelled, Layer, TinctError
 from .tinct_protocol.constants import (
     DEFAULT_SCALE,
@@ -64,18 +60,20 @@ from .tinct_protocol.constants import (
     MIN_STEPS,
     SCALE_WORD,
 )
+from .tinct_protocol.geometry import fit_size
 from .tinct_protocol.layers import (
     HINT_LAYER_NAME,
+    NO_HINTS,
     NO_REFERENCE,
     REFERENCE_TIP,
     REFERENCE_WORD,
+    hint_choices,
     is_result_name,
-    reference_label,
+    reference_choices,
     result_layer_name,
 )
 
 DOCKER_ID = "tinct_docker"
-NO_HINTS = "(no hints)"
 PREVIEW_SIDE = 384
 # Up to this many pixels a drag renders the layer at full resolution (apply), so what
 # is seen while dragging is exactly what stays on release; above, a small preview.
@@ -84,9 +82,27 @@ WATCH_MS = 1000
 
 
 class _Bridge(QObject):
-    """Carries worker-thread results to the UI thread (queued connection)."""
+    """Carries worker-thread messages (``WorkerMessage``) to the UI thread (queued)."""
 
     event = pyqtSignal(object)
+
+
+class Target(NamedTuple):
+    """The result the slider adjusts: its layer and what it was made from."""
+
+    document: object
+    layer: object  # the Tinct result layer
+    source: Source
+    data: bytes | bytearray  # the full result as added (its alpha is the same at every scale)
+
+
+class Pending(NamedTuple):
+    """A colorize in the daemon: what its result goes into."""
+
+    document: object
+    node: object  # the layer colorized
+    source: Source
+    request: ColorizeRequest
 
 
 class TinctDocker(DockWidget):
@@ -98,9 +114,10 @@ class TinctDocker(DockWidget):
         self.session = Session()
         self._bridge = _Bridge()
         self._bridge.event.connect(self._on_worker, Qt.QueuedConnection)
-        self._target = None  # (document, color layer, Source, full-result bytes)
+        self._target: Target | None = None
         self._converted_for = None  # the target whose result converted a Grayscale image
         self._source = None  # (document, node): the layer Colorize colorizes
+        self._pending: Pending | None = None  # the colorize in the daemon
         self._hidden: list = []  # layers "Before" hid
         self._slider_worker = Latest(self._adjust_in_worker)
         self.timings: dict[str, float] = {}
@@ -207,7 +224,7 @@ class TinctDocker(DockWidget):
             name == HINT_LAYER_NAME
             or is_result_name(name)
             or (chosen not in ("", NO_HINTS) and name == chosen)
-            or kdoc.node_id(node) == self.reference.currentData()
+            or adapter.node_id(node) == self.reference.currentData()
         )
 
     def _source_for(self, document, node):
@@ -216,11 +233,11 @@ class TinctDocker(DockWidget):
             return node
         if self._source is not None and self._source[0] == document:
             remembered = self._source[1]
-            if kdoc.contains(document, remembered):
+            if adapter.contains(document, remembered):
                 return remembered
         if node is None:
-            raise UnsupportedLayer("select the layer to colorize")
-        raise UnsupportedLayer(
+            raise UserError("select the layer to colorize")
+        raise UserError(
             f"'{node.name()}' is a hint, reference or Tinct result layer; select the layer "
             "to colorize"
         )
@@ -231,7 +248,7 @@ class TinctDocker(DockWidget):
             return None
         try:
             return self._source_for(doc, doc.activeNode())
-        except UnsupportedLayer:
+        except UserError:
             return None
 
     def refresh_reference_layers(self) -> None:
@@ -242,14 +259,12 @@ class TinctDocker(DockWidget):
             return  # never change the list under an open popup
         app = Krita.instance()
         source = self._current_source(app.activeDocument())
-        items = [(NO_REFERENCE, None)]
-        for doc in app.documents():
-            label = kdoc.document_label(doc)
-            for node in reversed(kdoc.paint_layers(doc)):  # top of the stack first
-                name = node.name()
-                if name == HINT_LAYER_NAME or is_result_name(name) or kdoc.same(node, source):
-                    continue
-                items.append((reference_label(label, name), kdoc.node_id(node)))
+        entries = [
+            (adapter.document_label(doc), node.name(), adapter.node_id(node))
+            for doc in app.documents()
+            for node in reversed(adapter.paint_layers(doc))  # top of the stack first
+        ]
+        items = reference_choices(entries, adapter.node_id(source) if source is not None else None)
         shown = [(self.reference.itemText(i), self.reference.itemData(i))
                  for i in range(self.reference.count())]  # fmt: skip
         if items == shown:
@@ -266,7 +281,7 @@ class TinctDocker(DockWidget):
     def choose_reference(self, document, node) -> bool:
         """Pick NODE of DOCUMENT in the Reference list (for scripts and tests)."""
         self.refresh_reference_layers()
-        index = self.reference.findData(kdoc.node_id(node)) if node is not None else 0
+        index = self.reference.findData(adapter.node_id(node)) if node is not None else 0
         if index >= 0:
             self.reference.setCurrentIndex(index)
         return index >= 0
@@ -277,14 +292,8 @@ class TinctDocker(DockWidget):
         doc = Krita.instance().activeDocument()
         current = self.hints.currentText()
         source = self._current_source(doc)
-        names = []
-        if doc is not None:
-            names = [
-                name
-                for name in kdoc.layer_names(doc)
-                if not is_result_name(name) and (source is None or name != source.name())
-            ]
-        items = [NO_HINTS, *names]
+        names = adapter.layer_names(doc) if doc is not None else []
+        items = hint_choices(names, source.name() if source is not None else None)
         if items != [self.hints.itemText(i) for i in range(self.hints.count())]:
             self.hints.blockSignals(True)
             self.hints.clear()
@@ -293,7 +302,7 @@ class TinctDocker(DockWidget):
         self.hints.blockSignals(True)
         if self._hint_chosen and current in items:
             self.hints.setCurrentText(current)
-        elif HINT_LAYER_NAME in names:
+        elif HINT_LAYER_NAME in items:
             self.hints.setCurrentText(HINT_LAYER_NAME)
         else:
             self.hints.setCurrentText(NO_HINTS)
@@ -305,9 +314,9 @@ class TinctDocker(DockWidget):
             self.refresh_hint_layers()
             self.refresh_reference_layers()
             target = self._target
-            if target is not None and not kdoc.contains(target[0], target[1]):
+            if target is not None and not adapter.contains(target.document, target.layer):
                 if target is self._converted_for:
-                    self._undo_conversion(target[0])
+                    self._undo_conversion(target.document)
                 self._target = None
                 self._hidden = []
                 self.before_button.setChecked(False)
@@ -326,11 +335,11 @@ class TinctDocker(DockWidget):
         app = Krita.instance()
         undo, redo = app.action("edit_undo"), app.action("edit_redo")
         if (
-            document.colorModel() != kdoc.GRAY_MODEL
+            document.colorModel() != adapter.GRAY_MODEL
             and redo is not None
             and redo.isEnabled()
             and undo is not None
-            and kdoc.same_document(app.activeDocument(), document)
+            and adapter.same_document(app.activeDocument(), document)
         ):
             undo.trigger()
 
@@ -351,9 +360,9 @@ class TinctDocker(DockWidget):
         uid = self.reference.currentData()
         if uid is None:
             return None, None
-        document, node = kdoc.find_by_id(Krita.instance().documents(), uid)
+        document, node = adapter.find_by_id(Krita.instance().documents(), uid)
         if node is None:
-            raise UnsupportedLayer(
+            raise UserError(
                 f"the reference '{self.reference.currentText()}' is gone (closed or deleted); "
                 "pick another one"
             )
@@ -368,7 +377,7 @@ class TinctDocker(DockWidget):
             auto=self.auto.isChecked(),
             scale=slider_to_scale(self.slider.value()),
             hint_layer=None if hint in ("", NO_HINTS) else hint,
-            reference_document=kdoc.document_label(ref_doc) if ref_doc is not None else None,
+            reference_document=adapter.document_label(ref_doc) if ref_doc is not None else None,
             reference_layer=ref_node.name() if ref_node is not None else None,
         )
 
@@ -378,10 +387,10 @@ class TinctDocker(DockWidget):
         try:
             document = document or Krita.instance().activeDocument()
             if document is None:
-                raise UnsupportedLayer("open an image first")
+                raise UserError("open an image first")
             source = self._source_for(document, node or document.activeNode())
             self._source = (document, source)
-            hint, note = kdoc.hint_layer_for(document, source)
+            hint, note = adapter.hint_layer_for(document, source)
             document.setActiveNode(hint)
             self._hint_chosen = False
             self.refresh_hint_layers()
@@ -390,18 +399,18 @@ class TinctDocker(DockWidget):
                 f"Paint colors on '{hint.name()}' where you know them, then Colorize; "
                 f"'{source.name()}' is the layer colorized.{note}"
             )
-        except (UnsupportedLayer, ValueError) as exc:
+        except (UserError, ValueError) as exc:
             self.state.status = f"Error: {exc}"
         self._refresh()
 
     def show_before(self, on: bool) -> None:
         """Hide (on) or show again the source's Tinct layers and the hint layer."""
         target = self._target
-        if on and target is not None and kdoc.contains(target[0], target[1]):
-            document, layer = target[0], target[1]
+        if on and target is not None and adapter.contains(target.document, target.layer):
+            document, layer = target.document, target.layer
             source = self._source[1] if self._source else None
-            layers = kdoc.previous_results(document, source) if source is not None else [layer]
-            hint = kdoc.find_layer(document, HINT_LAYER_NAME)
+            layers = adapter.previous_results(document, source) if source is not None else [layer]
+            hint = adapter.find_layer(document, HINT_LAYER_NAME)
             self._hidden = [n for n in [*layers, hint] if n is not None and n.visible()]
             for n in self._hidden:
                 n.setVisible(False)
@@ -410,7 +419,7 @@ class TinctDocker(DockWidget):
             for n in self._hidden:
                 n.setVisible(True)
             if self._hidden and target is not None:
-                target[0].refreshProjection()
+                target.document.refreshProjection()
             self._hidden = []
 
     def colorize(self, document=None, node=None) -> None:
@@ -424,26 +433,26 @@ class TinctDocker(DockWidget):
             app = Krita.instance()
             document = document or app.activeDocument()
             if document is None:
-                raise UnsupportedLayer("open an image first")
+                raise UserError("open an image first")
             node = self._source_for(document, node or document.activeNode())
             self._source = (document, node)
             self.refresh_hint_layers()  # layers may have been added since
             self.refresh_reference_layers()
             ref_doc, ref_node = self._reference_node()
-            if kdoc.same(ref_node, node):
-                raise UnsupportedLayer(
+            if adapter.same(ref_node, node):
+                raise UserError(
                     f"the reference '{node.name()}' is the layer being colorized; pick a "
                     "colour photo from another layer or document as the reference"
                 )
             req = self.request((ref_doc, ref_node))
             self.last_request = req
-            source = kdoc.read_source(document, node)
-            hint_node = kdoc.find_layer(document, req.hint_layer) if req.hint_layer else None
-            if kdoc.same(hint_node, node):
+            source = adapter.read_source(document, node)
+            hint_node = adapter.find_layer(document, req.hint_layer) if req.hint_layer else None
+            if adapter.same(hint_node, node):
                 hint_node = None
-            hints = kdoc.read_hints(document, hint_node, source)
-            ref = kdoc.read_reference(ref_doc, ref_node) if ref_node is not None else None
-        except (UnsupportedLayer, ValueError) as exc:
+            hints = adapter.read_hints(document, hint_node, source)
+            ref = adapter.read_reference(ref_doc, ref_node) if ref_node is not None else None
+        except (UserError, ValueError) as exc:
             self.state.on_error(str(exc))
             self._refresh()
             return
@@ -451,7 +460,7 @@ class TinctDocker(DockWidget):
         image = _layer(source.pixels)
         hint_layer = _layer(hints) if hints is not None else None
         reference = _layer(ref) if ref is not None else None
-        self._pending = (document, node, source, req)
+        self._pending = Pending(document, node, source, req)
         threading.Thread(
             target=self._colorize_in_worker,
             args=(image, hint_layer, reference, req),
@@ -459,8 +468,15 @@ class TinctDocker(DockWidget):
             name="tinct-colorize",
         ).start()
 
+    def _emit(self, event: WorkerEvent, **payload) -> None:
+        """From a worker thread: a message for ``_on_worker`` on the UI thread."""
+        self._bridge.event.emit(WorkerMessage(event, **payload))
+
     def _colorize_in_worker(self, image, hints, reference, req: ColorizeRequest) -> None:
-        emit = self._bridge.event.emit
+        def on_event(ev) -> None:
+            if ev.kind != "result":
+                self._emit(WorkerEvent.DAEMON, daemon=ev)
+
         try:
             result = self.session.colorize(
                 image,
@@ -469,15 +485,15 @@ class TinctDocker(DockWidget):
                 prompt=req.prompt,
                 steps=req.steps,
                 scale=req.wire_scale(),
-                on_event=lambda ev: emit(("event", ev)) if ev.kind != "result" else None,
+                on_event=on_event,
             )
-            emit(("result", result))
+            self._emit(WorkerEvent.RESULT, daemon=result)
         except Cancelled:
-            emit(("cancelled", None))
+            self._emit(WorkerEvent.CANCELLED)
         except TinctError as exc:
-            emit(("error", exc.message))
+            self._emit(WorkerEvent.ERROR, error=exc.message)
         except Exception as exc:  # never a traceback in the UI
-            emit(("error", f"{type(exc).__name__}: {exc}"))
+            self._emit(WorkerEvent.ERROR, error=f"{type(exc).__name__}: {exc}")
 
     def cancel(self) -> None:
         job = self.state.cancel_clicked()
@@ -489,7 +505,7 @@ class TinctDocker(DockWidget):
         try:
             self.session.cancel(job)
         except TinctError as exc:
-            self._bridge.event.emit(("error", exc.message))
+            self._emit(WorkerEvent.ERROR, error=exc.message)
 
     def _slider_changed(self, ticks: int) -> None:
         self.scale_label.setText(f"{slider_to_scale(ticks):.2f}")
@@ -508,63 +524,69 @@ class TinctDocker(DockWidget):
             return
         action = self.state.slider_moved(ticks, released)
         if action is not None:
-            self._slider_worker.submit((action, self.state.job, slider_to_scale(ticks)))
+            self._slider_worker.submit(Adjustment(action, self.state.job, slider_to_scale(ticks)))
             self._refresh()
 
-    def _adjust_in_worker(self, item) -> None:
-        action, job, scale = item
-        emit = self._bridge.event.emit
+    def _adjust_in_worker(self, item: Adjustment) -> None:
+        job, scale = item.job, item.scale
         target = self._target
         try:
             t0 = time.monotonic()
-            r = target[2].pixels.rect
-            if action == "apply" or r.width * r.height <= FULL_PREVIEW_PIXELS:
+            r = target.source.pixels.rect
+            if item.action == Adjust.APPLY or r.width * r.height <= FULL_PREVIEW_PIXELS:
                 ev = self.session.apply(job, scale)
-                final = action == "apply"
-                emit(("adjusted", (target, job, scale, ev.layer.tobytes(), False, final, t0)))
+                final = item.action == Adjust.APPLY
+                data, premasked = ev.layer.tobytes(), False
             else:
-                w, h = preview_size(r.width, r.height, PREVIEW_SIDE)
-                dtype = target[2].pixels.dtype
+                w, h = fit_size(r.width, r.height, PREVIEW_SIDE)
+                dtype = target.source.pixels.dtype
                 ev = self.session.rescale(job, scale, (w, h), dtype)
                 small = ev.layer.tobytes()
-                full = upscale_nearest(small, w, h, r.width, r.height, 4 * ITEMSIZE[dtype])
-                copy_alpha(full, target[3], dtype)  # exact alpha (and selection) from the result
-                emit(("adjusted", (target, job, scale, full, True, False, t0)))
+                data = upscale_nearest(small, w, h, r.width, r.height, 4 * ITEMSIZE[dtype])
+                copy_alpha(data, target.data, dtype)  # exact alpha (and selection) from the result
+                final, premasked = False, True
+            adjusted = Adjusted(target, job, scale, data, premasked, final, t0)
+            self._emit(WorkerEvent.ADJUSTED, adjusted=adjusted)
         except TinctError as exc:
-            emit(("error", exc.message))
+            self._emit(WorkerEvent.ERROR, error=exc.message)
         except Exception as exc:
-            emit(("error", f"{type(exc).__name__}: {exc}"))
+            self._emit(WorkerEvent.ERROR, error=f"{type(exc).__name__}: {exc}")
 
     # --- worker events, on the UI thread -------------------------------------------
-    def _on_worker(self, item) -> None:
-        kind, value = item
+    def _on_worker(self, message: WorkerMessage) -> None:
+        event = message.event
         try:
-            if kind == "event":
-                if value.kind == "queued":
-                    self.state.on_started(value.job)
-                elif value.kind == "progress":
-                    self.state.on_progress(value.step or 0, value.total or 0)
-            elif kind == "result":
-                self._show_result(value)
-            elif kind == "adjusted":
-                target, job, scale, data, premasked, final, t0 = value
-                if target is self._target and job == self.state.job:
-                    doc, layer, source, _ = target
-                    kdoc.write_color(doc, layer, data, source, masked=premasked)
-                    self.timings["apply" if final else "preview"] = time.monotonic() - t0
-                    if final:
-                        req = self.last_request or ColorizeRequest()
-                        layer.setName(
-                            result_layer_name(req.prompt, scale, reference=req.reference_layer)
-                        )
-                self.state.on_adjusted(scale, final)
-            elif kind == "cancelled":
+            if event == WorkerEvent.DAEMON:
+                ev = message.daemon
+                if ev.kind == "queued":
+                    self.state.on_started(ev.job)
+                elif ev.kind == "progress":
+                    self.state.on_progress(ev.step or 0, ev.total or 0)
+            elif event == WorkerEvent.RESULT:
+                self._show_result(message.daemon)
+            elif event == WorkerEvent.ADJUSTED:
+                self._show_adjusted(message.adjusted)
+            elif event == WorkerEvent.CANCELLED:
                 self.state.on_cancelled()
-            elif kind == "error":
-                self.state.on_error(value)
+            elif event == WorkerEvent.ERROR:
+                self.state.on_error(message.error)
         except Exception as exc:  # a Krita call failed: show it, keep the docker alive
             self.state.on_error(f"{type(exc).__name__}: {exc}")
         self._refresh()
+
+    def _show_adjusted(self, adj: Adjusted) -> None:
+        target = adj.target
+        if target is self._target and adj.job == self.state.job:
+            adapter.write_color(
+                target.document, target.layer, adj.data, target.source, masked=adj.premasked
+            )
+            self.timings["apply" if adj.final else "preview"] = time.monotonic() - adj.started
+            if adj.final:
+                req = self.last_request or ColorizeRequest()
+                target.layer.setName(
+                    result_layer_name(req.prompt, adj.scale, reference=req.reference_layer)
+                )
+        self.state.on_adjusted(adj.scale, adj.final)
 
     def _show_result(self, ev) -> None:
         document, node, source, req = self._pending
@@ -572,13 +594,13 @@ class TinctDocker(DockWidget):
         data = ev.layer.tobytes()
         if source.mask is not None:
             data = mask_alpha(data, source.pixels.dtype, source.mask)
-        note = kdoc.convert_to_rgb(document, source)  # Grayscale: RGB at the same depth
+        note = adapter.convert_to_rgb(document, source)  # Grayscale: RGB at the same depth
         scale = float(ev.header.get("scale") or 1.0)
         auto_scale = ev.header.get("auto_scale") if req.auto else None
         name = result_layer_name(req.prompt, scale, auto=req.auto, reference=req.reference_layer)
-        layer = kdoc.add_color_layer(document, node, data, source, name=name, masked=True)
+        layer = adapter.add_color_layer(document, node, data, source, name=name, masked=True)
         # alpha is the same at every scale: the slider preview reuses this (masked) alpha
-        self._target = (document, layer, source, data)
+        self._target = Target(document, layer, source, data)
         self._converted_for = self._target if note else None
         self.timings["write"] = time.monotonic() - t0
         self.state.on_result(ev.job, scale, auto_scale, note)

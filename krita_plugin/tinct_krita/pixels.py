@@ -16,58 +16,39 @@ import struct
 from array import array
 from dataclasses import dataclass
 
+from .request import UserError
+from .tinct_protocol.constants import DTYPES
+from .tinct_protocol.geometry import Rect
+
 # Krita colorDepth() -> wire dtype; channel order of Krita's RGBA layout per dtype.
 KRITA_DEPTHS = {"U8": "u8", "U16": "u16", "F32": "f32"}
 ORDER = {"u8": "bgr", "u16": "bgr", "f32": "rgb"}
-ITEMSIZE = {"u8": 1, "u16": 2, "f32": 4}
+ITEMSIZE = DTYPES  # wire dtype -> bytes per sample
 _ARRAY_CODE = {"u8": "B", "u16": "H", "f32": "f"}
 _PARTIAL = re.compile(rb"[\x01-\xfe]")
-
-
-class UnsupportedLayer(ValueError):
-    """The layer's color model or depth is one Tinct cannot read; the message says what to do."""
-
 
 GRAY_MODEL = "GRAYA"  # how a black-and-white scan opens; converted to RGBA with the result
 
 
 def wire_format(color_model: str, color_depth: str) -> tuple[str, str]:
-    """(dtype, order) of a layer's RGBA pixels, or UnsupportedLayer with a message for the user.
+    """(dtype, order) of a layer's RGBA pixels, or UserError with a message for the user.
 
     A Grayscale layer gets the layout it will have once the image is RGBA (its pixels
     go through ``gray_to_rgba``).
     """
     if color_model not in ("RGBA", GRAY_MODEL):
-        raise UnsupportedLayer(
+        raise UserError(
             f"Tinct colorizes RGB and Grayscale layers; this layer's color model is "
             f"{color_model} {color_depth}. Convert it with Image > Convert Image Color Space "
             "(RGB/Alpha)."
         )
     dtype = KRITA_DEPTHS.get(color_depth)
     if dtype is None:
-        raise UnsupportedLayer(
+        raise UserError(
             f"Tinct reads 8-bit, 16-bit integer and 32-bit float RGB layers; this one is "
             f"{color_depth}. Convert it with Image > Convert Image Color Space."
         )
     return dtype, ORDER[dtype]
-
-
-@dataclass(frozen=True)
-class Rect:
-    x: int
-    y: int
-    width: int
-    height: int
-
-    @property
-    def empty(self) -> bool:
-        return self.width <= 0 or self.height <= 0
-
-    def intersect(self, other: Rect) -> Rect:
-        x0, y0 = max(self.x, other.x), max(self.y, other.y)
-        x1 = min(self.x + self.width, other.x + other.width)
-        y1 = min(self.y + self.height, other.y + other.height)
-        return Rect(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
 
 
 @dataclass
@@ -242,12 +223,3 @@ def copy_alpha(dst: bytearray, src: bytes | bytearray, dtype: str) -> bytearray:
     for k in range(size):
         dst[3 * size + k :: 4 * size] = src[3 * size + k :: 4 * size]
     return dst
-
-
-def preview_size(width: int, height: int, side: int = 512) -> tuple[int, int]:
-    """(w, h) fitting ``side`` with the aspect ratio kept (never larger than the source)."""
-    longest = max(width, height)
-    if longest <= side:
-        return width, height
-    f = side / longest
-    return max(1, round(width * f)), max(1, round(height * f))

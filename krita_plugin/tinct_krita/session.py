@@ -3,7 +3,9 @@
 ``Session`` owns one client, created on first use through the vendored
 Launcher (which finds the running daemon or starts it). ``Latest`` runs a
 function on a background thread for the newest submitted value only, so a
-slider dragged faster than the daemon answers never builds a queue.
+slider dragged faster than the daemon answers never builds a queue. What a
+worker hands back to the UI thread is a ``WorkerMessage``: a ``WorkerEvent``
+and its payload.
 """
 
 from __future__ import annotations
@@ -13,10 +15,39 @@ import shutil
 import sys
 import threading
 from collections.abc import Callable
+from enum import Enum
+from typing import NamedTuple
 
-from .tinct_protocol import Launcher, LaunchError, Layer
+from .tinct_protocol import Event, Launcher, LaunchError, Layer
 from .tinct_protocol.constants import ENV_BACKEND_CMD
 from .tinct_protocol.launcher import load_config
+
+
+class WorkerEvent(Enum):
+    DAEMON = "daemon"  # a queued or progress event of the running colorize
+    RESULT = "result"  # the colorize finished (its result event)
+    CANCELLED = "cancelled"
+    ERROR = "error"  # a message for the status line
+    ADJUSTED = "adjusted"  # a slider render is ready
+
+
+class Adjusted(NamedTuple):
+    """A slider render: the full-region color layer for ``target`` at ``scale``."""
+
+    target: object  # the docker's result it was rendered for (stale once that changed)
+    job: str
+    scale: float
+    data: bytes | bytearray
+    premasked: bool  # the selection's mask is in its alpha already
+    final: bool  # the full-resolution render that stays (slider released)
+    started: float  # time.monotonic() when the render began
+
+
+class WorkerMessage(NamedTuple):
+    event: WorkerEvent
+    daemon: Event | None = None  # DAEMON, RESULT
+    error: str | None = None  # ERROR
+    adjusted: Adjusted | None = None  # ADJUSTED
 
 
 def default_backend_cmd() -> list[str] | None:

@@ -1,9 +1,10 @@
 # Batch code run inside GIMP 3 *with its window* (gimp-3.0 under Xvfb) by
 # tests/test_gimp_gui.py: what a user does with a black-and-white scan. A colour photo
 # (the reference) is open too. The PNG opens as a Grayscale image in a display; Tinct
-# Paint Hints; a stroke on the hint layer; Tinct Colorize run on the hint layer,
-# answered by the plug-in's self-test ($TINCT_GIMP_SELFTEST: OK, the Colourfulness slider
-# moved, a screenshot of the screen, OK). Then Colorize again with the colour photo
+# Paint Hints; a stroke on the hint layer; Tinct Colorize run on the hint layer, its
+# dialogs answered by the test-only plug-in (tests/gimp/tinct-colorize-selftest: the
+# same procedure and run; $TINCT_GIMP_SELFTEST: OK, the Colourfulness slider moved, a
+# screenshot of the screen, OK). Then Colorize again with the colour photo
 # picked in the dialog's Reference list (a screenshot with it showing), Ctrl+Z (a key
 # press sent to the image window), and a gray layer as the reference (refused).
 # Writes $TINCT_GIMP_WALK_RESULT (JSON) for the test to check.
@@ -21,6 +22,7 @@ from gi.repository import Gegl, Gimp, Gio  # noqa: E402
 
 OUT = os.environ["TINCT_GIMP_WALK_RESULT"]
 SELFTEST = os.environ["TINCT_GIMP_SELFTEST"]
+COLORIZE = "plug-in-tinct-colorize-selftest"  # plug-in-tinct-colorize, answered
 log = {"ok": False}
 
 
@@ -123,7 +125,7 @@ try:
     buf.flush()
     hints.update(0, 0, w, image.get_height())
     Gimp.displays_flush()
-    log["colorize"] = run("plug-in-tinct-colorize", image, [hints], "INTERACTIVE")
+    log["colorize"] = run(COLORIZE, image, [hints], "INTERACTIVE")
     log["layers"] = [layer.get_name() for layer in image.get_layers()]
     log["base_type_after"] = image.get_base_type().value_name
     photo_before = layer_pixels(photo)
@@ -132,13 +134,13 @@ try:
     # photo picked as the reference; each rerun replaces the result before it
     test = json.loads(os.environ["TINCT_GIMP_REF_SELFTEST"])
     selftest(**test, reference="(no reference)")
-    log["colorize_plain"] = run("plug-in-tinct-colorize", image, [photo], "INTERACTIVE")
+    log["colorize_plain"] = run(COLORIZE, image, [photo], "INTERACTIVE")
     log["layers_plain"] = [layer.get_name() for layer in image.get_layers()]
     log["plain_pixels"] = layer_pixels(image.get_layers()[1]).hex()
     label = f"{beach_label} / {colour.get_name()}"
     log["reference_label"] = label
     selftest(**test, reference=label, screenshot_main=os.environ["TINCT_GIMP_REF_SHOT"])
-    log["colorize_ref"] = run("plug-in-tinct-colorize", image, [photo], "INTERACTIVE")
+    log["colorize_ref"] = run(COLORIZE, image, [photo], "INTERACTIVE")
     with open(SELFTEST + ".references") as f:
         log["reference_items"] = json.load(f)
     log["layers_ref"] = [layer.get_name() for layer in image.get_layers()]
@@ -157,7 +159,7 @@ try:
 
     # a gray layer as the reference: the backend's message, nothing added
     selftest(**test, reference=f"{beach_label} / gray copy")
-    log["colorize_gray"] = run("plug-in-tinct-colorize", image, [photo], "INTERACTIVE")
+    log["colorize_gray"] = run(COLORIZE, image, [photo], "INTERACTIVE")
     log["layers_after_gray"] = [layer.get_name() for layer in image.get_layers()]
     log["ok"] = True
 except Exception:  # noqa: BLE001 - the test shows it

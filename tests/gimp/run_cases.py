@@ -2,8 +2,10 @@
 #   gimp-console-3.0 -i -n --batch-interpreter python-fu-eval \
 #       -b 'exec(open("/…/run_cases.py").read())' --quit
 # with TINCT_GIMP_CASES = a JSON file listing cases. For each case it builds an image
-# from raw source bytes, runs plug-in-tinct-colorize non-interactively and dumps what
-# the host test checks (layers, modes, positions, raw pixels) into the case's folder.
+# from raw source bytes, runs plug-in-tinct-colorize non-interactively (interactive
+# cases: the test-only plug-in-tinct-colorize-selftest, the same procedure and run with
+# dialogs that answer themselves, see tests/gimp/tinct-colorize-selftest/) and dumps
+# what the host test checks (layers, modes, positions, raw pixels) into the case's folder.
 # GIMP's Python has no numpy: all checks happen in pytest; this only records.
 import json
 import os
@@ -16,6 +18,7 @@ gi.require_version("Gegl", "0.4")
 from gi.repository import Gegl, Gimp  # noqa: E402
 
 PROC = "plug-in-tinct-colorize"
+ANSWERED_PROC = "plug-in-tinct-colorize-selftest"  # INTERACTIVE: the dialogs answer themselves
 PAINT_HINTS = "plug-in-tinct-paint-hints"
 FORMATS = {"u8": "R'G'B'A u8", "u16": "R'G'B'A u16", "f32": "R'G'B'A float"}
 PRECISIONS = {
@@ -152,18 +155,19 @@ def run_case(case):
     if case.get("selftest") is not None:
         with open(selftest, "w") as f:
             json.dump(case["selftest"], f)
-    mode = case.get("run_mode", "NONINTERACTIVE")  # INTERACTIVE: the self-test answers the dialogs
+    mode = case.get("run_mode", "NONINTERACTIVE")
+    proc = ANSWERED_PROC if mode == "INTERACTIVE" else PROC
     args = dict(case.get("args", {}))
     if case.get("hints", {}).get("pass_as_argument"):
         args["hint-layer"] = hint_layer
     if reference is not None:
         args["reference-layer"] = reference
         ref_before = _read(reference, "R'G'B'A u8")
-    status, error = run_proc(PROC, image, drawables, mode, args)
+    status, error = run_proc(proc, image, drawables, mode, args)
     first_names = None
     if case.get("rerun_args"):  # the same source again: the new result replaces the first
         first_names = [layer.get_name() for layer in image.get_layers()]
-        status, error = run_proc(PROC, image, [source], mode, case["rerun_args"])
+        status, error = run_proc(proc, image, [source], mode, case["rerun_args"])
 
     record = {
         "status": status,

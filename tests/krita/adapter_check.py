@@ -1,4 +1,4 @@
-"""Run inside kritarunner: the plugin's adapter (tinct_krita.document) on real Krita documents.
+"""Run inside kritarunner: the plugin's adapter (tinct_krita.adapter) on real Krita documents.
 
     kritarunner -s adapter_check -f main RESULT.json CASES.json
 
@@ -78,9 +78,11 @@ def luma(p):
 
 
 def run_case(case, plugin):
-    from tinct_krita import document as kdoc
+    from tinct_krita import adapter
+    from tinct_krita.request import UserError
     from tinct_krita.session import Session
     from tinct_krita.tinct_protocol import Layer
+    from tinct_krita.tinct_protocol.layers import HINT_LAYER_NAME, result_layer_name
 
     app = Krita.instance()
     w, h, depth = case["width"], case["height"], case["depth"]
@@ -88,9 +90,9 @@ def run_case(case, plugin):
         doc = app.createDocument(w, h, "tinct-" + case["name"], case["model"], depth, "", 72.0)
         node = doc.rootNode().childNodes()[0]
         try:
-            kdoc.read_source(doc, node)
+            adapter.read_source(doc, node)
             out = {"message": None}
-        except kdoc.UnsupportedLayer as exc:
+        except UserError as exc:
             out = {"message": str(exc)}
         out["names"] = [n.name() for n in doc.rootNode().childNodes()]
         doc.close()
@@ -113,7 +115,7 @@ def run_case(case, plugin):
         src.setPixelData(encode(photo(w, h), depth), 0, 0, w, h)
     hint_node = None
     if case.get("hints"):
-        hint_node = doc.createNode(kdoc.HINT_LAYER_NAME, "paintlayer")
+        hint_node = doc.createNode(HINT_LAYER_NAME, "paintlayer")
         root.addChildNode(hint_node, src)
         stroke = [(0.0, 0.0, 0.0, 0.0)] * (w * h)
         for y in range(h // 2 - 3, h // 2 + 3):
@@ -133,8 +135,8 @@ def run_case(case, plugin):
 
     # 1. read -> 2. daemon -> 3. color layer, as the docker does
     t0 = time.monotonic()
-    source = kdoc.read_source(doc, src)
-    hints = kdoc.read_hints(doc, hint_node, source)
+    source = adapter.read_source(doc, src)
+    hints = adapter.read_hints(doc, hint_node, source)
     read_s = time.monotonic() - t0
     p = source.pixels
     image = Layer.from_buffer(p.data, p.rect.width, p.rect.height, 4, p.dtype, order=p.order)
@@ -150,15 +152,15 @@ def run_case(case, plugin):
     )
     colorize_s = time.monotonic() - t0
     t0 = time.monotonic()
-    note = kdoc.convert_to_rgb(doc, source)
-    name = kdoc.result_layer_name("", 1.0)
-    layer = kdoc.add_color_layer(doc, src, result.layer.tobytes(), source, name=name)
+    note = adapter.convert_to_rgb(doc, source)
+    name = result_layer_name("", 1.0)
+    layer = adapter.add_color_layer(doc, src, result.layer.tobytes(), source, name=name)
     write_s = time.monotonic() - t0
     apply_s = None
     if not case.get("big"):  # the slider's full-resolution step, at a saturated scale
         t0 = time.monotonic()
         applied = session.apply(result.job, 1.8)
-        kdoc.write_color(doc, layer, applied.layer.tobytes(), source)
+        adapter.write_color(doc, layer, applied.layer.tobytes(), source)
         apply_s = time.monotonic() - t0
     session.close()
 

@@ -1,5 +1,5 @@
 """Layer names both plugins use: the result layer says how it was made; the hint layer;
-the words of the reference choice.
+the words and entries of the hint and reference choices.
 
 Host-free, so GIMP and Krita name and recognise layers the same way (and tests check
 it without a host). A result is named ``Tinct — "blue sky" x1.10`` (the prompt, cut
@@ -14,6 +14,7 @@ HINT_LAYER_NAME = "Tinct hints"
 PROMPT_CHARS = 40
 REFERENCE_CHARS = 30
 DASH = "\u2014"  # em dash
+NO_HINTS = "(no hints)"  # the hint choice's first entry, in both plugins
 NO_REFERENCE = "(no reference)"  # the reference choice's first entry, in both plugins
 REFERENCE_WORD = "Reference"  # the label of that choice
 REFERENCE_TIP = (
@@ -52,3 +53,20 @@ def is_result_name(name: str) -> bool:
 def reference_label(image: str, layer: str) -> str:
     """How the reference choice lists a layer: ``image / layer``."""
     return f"{image} / {layer}"
+
+
+def hint_choices(layer_names: list[str], source_name: str | None) -> list[str]:
+    """What a hint choice offers: NO_HINTS, then every layer that is neither the source
+    nor a Tinct result."""
+    return [NO_HINTS] + [n for n in layer_names if n != source_name and not is_result_name(n)]
+
+
+def reference_choices(layers: list[tuple[str, str, object]], source: object) -> list:
+    """What a reference choice offers: ``(NO_REFERENCE, None)``, then
+    ``("image / layer", key)`` for every ``(image, layer, key)`` that is not the source
+    (by key), a hint layer or a Tinct result."""
+    out = [(NO_REFERENCE, None)]
+    for image, name, key in layers:
+        if key != source and name != HINT_LAYER_NAME and not is_result_name(name):
+            out.append((reference_label(image, name), key))
+    return out

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from tinct import color
+from tinct.protocol.geometry import fit_size  # noqa: F401 (the daemon's, shared with the plugins)
 from tinct.protocol.pixels import PixelFormat
 
 # The one map between the wire's sample types and numpy's (the protocol itself
@@ -117,12 +118,6 @@ def reduce_frame(frame: object, fmt: PixelFormat, factor: int) -> np.ndarray:
         im = Image.fromarray(color.to_float(arr[..., c]), mode="F")
         planes.append(np.asarray(im.reduce(factor) if factor > 1 else im, dtype=np.float32))
     return np.stack(planes, axis=-1)
-
-
-def fit_size(width: int, height: int, side: int) -> tuple[int, int]:
-    """(w, h) scaled down (never up) so the longer side is at most ``side``."""
-    s = min(1.0, side / max(width, height))
-    return max(1, round(width * s)), max(1, round(height * s))
 
 
 def downsize(img: np.ndarray, width: int, height: int) -> np.ndarray:

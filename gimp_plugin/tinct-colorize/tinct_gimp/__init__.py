@@ -1,5 +1,8 @@
-"""Host-free logic of the Tinct GIMP plug-in (no `gi` imports: unit tested without GIMP).
+"""Tinct for GIMP 3, next to its entry file ``tinct-colorize.py``.
 
-The plug-in file `tinct-colorize.py` is the only module that talks to GIMP; it turns
-GIMP objects into the plain values these modules take (names, rectangles, strings).
+Modules, by role (the Krita plugin's ``tinct_krita`` has the same names):
+``plugin`` declares and runs the procedures; ``dialog`` is the UI; ``adapter`` is the
+only code that touches images and layers (GIMP objects become plain values there);
+``pixels``, ``request`` and ``session`` are host-free (no ``gi``) and unit tested
+without GIMP.
 """

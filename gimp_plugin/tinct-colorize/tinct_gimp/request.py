@@ -1,17 +1,19 @@
-"""The procedure's arguments, declared once, and their validation.
+"""The procedure's arguments, declared once, and their validation (host-free: no gi).
 
 `ARGUMENTS` drives both the Gimp.Procedure declaration (so the same procedure
-runs from the dialog, from scripts and in batch mode) and `ColorizeRequest`,
-the one value holding everything that affects the result. Defaults, bounds and
-the slider's name come from the protocol's constants (the vendored
-`tinct_protocol`), as in the CLI, the daemon and the Krita plugin. There is no
-seed: the colorizer's result does not depend on one.
+runs from the dialog, from scripts and in batch mode) and `ColorizeRequest`
+(the vendored protocol's, the same value as the Krita plugin's), the one value
+holding everything that affects the result. Defaults, bounds and the slider's
+name come from the protocol's constants, as in the CLI, the daemon and the Krita
+plugin. There is no seed: the colorizer's result does not depend on one.
+``UserError`` is any refusal whose message tells the user what to do instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tinct_protocol.colorize_request import ColorizeRequest
 from tinct_protocol.constants import (
     DEFAULT_SCALE,
     DEFAULT_STEPS,
@@ -28,13 +30,14 @@ from tinct_protocol.layers import (
     REFERENCE_TIP,
     REFERENCE_WORD,
     is_result_name,
-    reference_label,
 )
 
 PROCEDURE = "plug-in-tinct-colorize"
 PAINT_HINTS_PROCEDURE = "plug-in-tinct-paint-hints"
-DEFAULT_HINT_LAYER = HINT_LAYER_NAME
-NO_HINTS = "(no hints)"
+
+
+class UserError(ValueError):
+    """Bad input or a refused image: returned as a procedure error, never a traceback."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ ARGUMENTS = (
         "hint-layer",
         "layer",
         "_Hint layer",
-        f"Color strokes to follow (none given: a layer named '{DEFAULT_HINT_LAYER}' if there "
+        f"Color strokes to follow (none given: a layer named '{HINT_LAYER_NAME}' if there "
         "is one; the dialog shows which, with an explicit 'no hints')",
     ),
     Argument(
@@ -92,19 +95,6 @@ ARGUMENTS = (
 )
 
 
-@dataclass(frozen=True)
-class ColorizeRequest:
-    prompt: str
-    scale: float | str  # a number, or "auto"
-    steps: int
-    hint_layer: str | None  # the hint layer's name, for messages
-    reference_layer: str | None = None  # the reference layer's name, for the result's name
-
-    def colorize_kwargs(self) -> dict:
-        """Keyword arguments of tinct_protocol.Client.colorize (minus pixels)."""
-        return {"prompt": self.prompt, "scale": self.scale, "steps": self.steps}
-
-
 def check_arguments(
     prompt: object,
     auto: object,
@@ -112,6 +102,7 @@ def check_arguments(
     steps: object,
     hint_layer: str | None = None,
     reference_layer: str | None = None,
+    reference_document: str | None = None,
 ) -> ColorizeRequest:
     """Validate the procedure's values; ValueError names the argument, the value and the fix."""
     if prompt is None:
@@ -128,8 +119,13 @@ def check_arguments(
     if not MIN_STEPS <= steps <= MAX_STEPS:
         raise ValueError(f"steps is {steps}; choose {MIN_STEPS} to {MAX_STEPS}")
     word = SCALE_WORD.lower()
-    if auto:
-        return ColorizeRequest(prompt, "auto", steps, hint_layer, reference_layer)
+    names = {
+        "hint_layer": hint_layer,
+        "reference_document": reference_document,
+        "reference_layer": reference_layer,
+    }
+    if auto:  # the slider's value is not sent (nor checked)
+        return ColorizeRequest(prompt, steps, auto=True, **names)
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale != scale:
         raise ValueError(f"{word} (scale) must be a number, got {scale!r}")
     if not MIN_SCALE <= scale <= MAX_SCALE:
@@ -137,18 +133,12 @@ def check_arguments(
             f"{word} (scale) is {scale}; choose {MIN_SCALE:g} to {MAX_SCALE:g} "
             f"or turn on Auto {word}"
         )
-    return ColorizeRequest(prompt, float(scale), steps, hint_layer, reference_layer)
+    return ColorizeRequest(prompt, steps, auto=False, scale=float(scale), **names)
 
 
 def is_helper(name: str, hint_name: str | None = None) -> bool:
     """A hint or Tinct result layer: never the layer to colorize, nor a hint layer for it."""
-    return name == DEFAULT_HINT_LAYER or name == hint_name or is_result_name(name)
-
-
-def hint_choices(layer_names: list[str], source_name: str) -> list[str]:
-    """What the dialog offers as hint layers: "(no hints)", then every layer that is neither
-    the source nor a Tinct result."""
-    return [NO_HINTS] + [n for n in layer_names if n != source_name and not is_result_name(n)]
+    return name == HINT_LAYER_NAME or name == hint_name or is_result_name(name)
 
 
 def pick_hint_layer(chosen: str | None, layer_names: list[str], source_name: str) -> str | None:
@@ -161,28 +151,17 @@ def pick_hint_layer(chosen: str | None, layer_names: list[str], source_name: str
         if chosen == source_name:
             raise ValueError(
                 f"the hint layer {chosen!r} is the layer being colorized; paint hints "
-                f"on a separate layer (e.g. one named '{DEFAULT_HINT_LAYER}')"
+                f"on a separate layer (e.g. one named '{HINT_LAYER_NAME}')"
             )
         if is_result_name(chosen):
             raise ValueError(
                 f"the hint layer {chosen!r} is a Tinct result; paint hints on a separate "
-                f"layer (Filters > Colors > Tinct Paint Hints makes '{DEFAULT_HINT_LAYER}')"
+                f"layer (Filters > Colors > Tinct Paint Hints makes '{HINT_LAYER_NAME}')"
             )
         return chosen
-    if DEFAULT_HINT_LAYER in layer_names and source_name != DEFAULT_HINT_LAYER:
-        return DEFAULT_HINT_LAYER
+    if HINT_LAYER_NAME in layer_names and source_name != HINT_LAYER_NAME:
+        return HINT_LAYER_NAME
     return None
-
-
-def reference_choices(layers: list[tuple[str, str, object]], source: object) -> list:
-    """What the dialog offers as references: ``(NO_REFERENCE, None)``, then
-    ``("image / layer", key)`` for every ``(image, layer, key)`` that is not the source
-    (by key), a hint layer or a Tinct result."""
-    out = [(NO_REFERENCE, None)]
-    for image, name, key in layers:
-        if key != source and name != DEFAULT_HINT_LAYER and not is_result_name(name):
-            out.append((reference_label(image, name), key))
-    return out
 
 
 def check_reference(name: str, *, is_source: bool, is_group: bool) -> str:

@@ -1,4 +1,5 @@
-"""Run inside a real Krita GUI by the Tinct plugin when $TINCT_KRITA_SELFTEST names this file.
+"""Run inside a real Krita GUI by the test-only plugin (this package) when
+$TINCT_KRITA_SELFTEST names this module.
 
 Drives the docker like a user, against the real daemon: Paint hints (the hint
 layer is created above the photo and made active), paint a stroke, Colorize
@@ -8,44 +9,25 @@ on and off, Colorize again (the new result goes on top), a screenshot of the
 window, Ctrl+Z, a Colorize cancelled mid-job, Ctrl+Z again, a group layer
 (an error message) and a Grayscale document (converted to RGB with the result).
 Writes $TINCT_KRITA_RESULT (JSON), the first result layer's bytes next to it and
-the screenshot, then quits. Executed with ``find_docker`` in scope; the event
-loop must keep running, so every wait is a QTimer poll.
+the screenshot, then quits. ``run()`` starts it; the event loop must keep
+running, so every wait is a QTimer poll.
 """
 
-import json
 import os
-import time
-import traceback
 
-from krita import Krita
-from PyQt5.QtCore import QTimer
 from PyQt5.QtWidgets import QLabel
+from tinct_krita.state import Phase
 
-RESULT = os.environ["TINCT_KRITA_RESULT"]
+from .driving import DONE, RESULT, Driver, app, open_photo, show_docker
+
 PHOTO = os.environ.get("TINCT_KRITA_PHOTO")  # "PATH:WxH" of 8-bit gray bytes, or synthetic
 W, H = 480, 320  # larger than the docker's 384-pixel preview
 if PHOTO:
     W, H = (int(v) for v in PHOTO.rsplit(":", 1)[1].split("x"))
-app = Krita.instance()
 log = {"ok": False, "steps": [], "progress_seen": [], "status_seen": []}
 log["pythonpath"] = os.environ.get("PYTHONPATH", "")  # what Krita gives its plugins
-
-
-def save():
-    with open(RESULT, "w") as f:
-        json.dump(log, f, indent=1)
-
-
-def quit_krita():
-    save()
-    for d in app.documents():
-        d.setModified(False)
-    app.action("file_quit").trigger()
-
-
-def fail(msg):
-    log["error"] = msg
-    quit_krita()
+drive = Driver(log)
+fail, poll, later, quit_krita = drive.fail, drive.poll, drive.later, drive.quit_krita
 
 
 def chroma(data):
@@ -68,41 +50,6 @@ def composite():
     return bytes(doc.pixelData(0, 0, W, H))
 
 
-def poll(cond, then, timeout, what):
-    t0 = time.monotonic()
-
-    def tick():
-        try:
-            d = find_docker()  # noqa: F821 (given by the plugin)
-            if d is not None:
-                p = (d.progress.value(), d.progress.maximum())
-                if p not in log["progress_seen"] and p[0] > 0:
-                    log["progress_seen"].append(p)
-                if d.status.text() not in log["status_seen"]:
-                    log["status_seen"].append(d.status.text())
-            if cond():
-                log["steps"].append([what, round(time.monotonic() - t0, 3)])
-                then()
-            elif time.monotonic() - t0 > timeout:
-                fail(f"timed out waiting for {what}; status: {d.status.text() if d else None}")
-            else:
-                QTimer.singleShot(50, tick)
-        except Exception:
-            fail(traceback.format_exc())
-
-    QTimer.singleShot(50, tick)
-
-
-def later(ms, fn):
-    def run():
-        try:
-            fn()
-        except Exception:
-            fail(traceback.format_exc())
-
-    QTimer.singleShot(ms, run)
-
-
 def photo_pixels():
     if PHOTO:
         with open(PHOTO.rsplit(":", 1)[0], "rb") as f:
@@ -119,17 +66,10 @@ def photo_pixels():
 
 def setup():
     global doc, photo, docker
-    doc = app.createDocument(W, H, "tinct-gui", "RGBA", "U8", "", 72.0)
-    photo = doc.createNode("photo", "paintlayer")
-    doc.rootNode().addChildNode(photo, None)
-    photo.setPixelData(photo_pixels(), 0, 0, W, H)
-    app.activeWindow().addView(doc)
-    doc.setActiveNode(photo)
-    docker = find_docker()  # noqa: F821
+    doc, photo = open_photo("tinct-gui", W, H, photo_pixels())
+    docker = show_docker()
     if docker is None:
         return fail("no Tinct docker: the plugin did not register its DockWidget")
-    docker.setVisible(True)
-    docker.raise_()
     log["photo_before"] = bytes(photo.pixelData(0, 0, W, H)).hex()
     # Record every status the docker shows (polling alone misses a job faster than a tick).
     refresh = docker._refresh
@@ -181,7 +121,7 @@ def painted():
     docker.prompt.setText(os.environ.get("TINCT_KRITA_PROMPT", "a red ball"))
     docker.steps.setValue(3)
     docker.colorize_button.click()  # the hint layer is the active one
-    poll(lambda: docker.state.phase in ("ready", "idle"), colorized, 240, "colorize")
+    poll(lambda: docker.state.phase in DONE, colorized, 240, "colorize")
 
 
 def results():
@@ -218,7 +158,7 @@ def previewed():
     log["preview_changed"] = preview != first
     log["preview_seconds"] = docker.timings["preview"]
     docker.slider.setSliderDown(False)  # emits sliderReleased
-    poll(lambda: "apply" in docker.timings and docker.state.phase == "ready", applied, 30,
+    poll(lambda: "apply" in docker.timings and docker.state.phase == Phase.READY, applied, 30,
          "apply")  # fmt: skip
 
 
@@ -240,7 +180,7 @@ def applied():
     log["chroma_before_off"] = chroma(composite())
     # a rerun (Auto is off now: the slider's 1.90 is used) goes on top of the first result
     docker.colorize_button.click()
-    poll(lambda: docker.state.phase in ("ready", "idle") and len(results()) == 2, rerun, 240,
+    poll(lambda: docker.state.phase in DONE and len(results()) == 2, rerun, 240,
          "rerun")  # fmt: skip
 
 
@@ -275,13 +215,13 @@ def undone():
     # Cancel mid-job: no layer, and the undo history still works
     docker.steps.setValue(docker.steps.maximum())
     docker.colorize_button.click()
-    poll(lambda: docker.state.phase == "colorizing" and docker.state.step >= 1, cancel, 120,
+    poll(lambda: docker.state.phase == Phase.COLORIZING and docker.state.step >= 1, cancel, 120,
          "job running")  # fmt: skip
 
 
 def cancel():
     docker.cancel_button.click()
-    poll(lambda: docker.state.phase in ("ready", "idle"), cancelled, 60, "cancel")
+    poll(lambda: docker.state.phase in DONE, cancelled, 60, "cancel")
 
 
 def cancelled():
@@ -314,7 +254,7 @@ def gray_document():
     log["gray_before"] = [gdoc.colorModel(), gdoc.colorDepth(), names(gdoc)]
     docker.steps.setValue(2)
     docker.colorize(gdoc, scan)
-    poll(lambda: docker.state.phase in ("ready", "idle"), gray_done, 240, "gray colorize")
+    poll(lambda: docker.state.phase in DONE, gray_done, 240, "gray colorize")
 
 
 def gray_done():
@@ -330,7 +270,5 @@ def gray_undo1():
     quit_krita()
 
 
-try:
-    setup()
-except Exception:
-    fail(traceback.format_exc())
+def run():
+    drive.start(setup)

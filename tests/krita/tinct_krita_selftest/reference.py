@@ -1,4 +1,5 @@
-"""Run inside a real Krita GUI by the Tinct plugin when $TINCT_KRITA_SELFTEST names this file.
+"""Run inside a real Krita GUI by the test-only plugin (this package) when
+$TINCT_KRITA_SELFTEST names this module.
 
 The Reference choice, driven like a user: a gray scan in one document ("old-scan"), a
 colour photo and a gray layer in a second one ("beach"). The docker's Reference list
@@ -8,44 +9,24 @@ list showing it), one Ctrl+Z, Colorize without a reference, then the gray layer 
 reference (the backend refuses it: its message in the status line, no layer left); the
 chosen reference, made the layer to colorize, is refused.
 Writes $TINCT_KRITA_RESULT (JSON) and the result layers' bytes next to it, then quits.
-Executed with ``find_docker`` in scope; every wait is a QTimer poll.
+``run()`` starts it; every wait is a QTimer poll.
 """
 
-import json
 import os
-import time
-import traceback
 
-from krita import Krita
-from PyQt5.QtCore import QTimer
 from PyQt5.QtWidgets import QLabel
 
-RESULT = os.environ["TINCT_KRITA_RESULT"]
+from .driving import DONE, RESULT, Driver, app, open_photo, show_docker
+
 SRC_PATH, SRC_SIZE = os.environ["TINCT_KRITA_PHOTO"].rsplit(":", 1)  # 8-bit gray bytes
 REF_PATH, REF_SIZE = os.environ["TINCT_KRITA_REFERENCE"].rsplit(":", 1)  # 8-bit RGB bytes
 W, H = (int(v) for v in SRC_SIZE.split("x"))
 RW, RH = (int(v) for v in REF_SIZE.split("x"))
 REF_LABEL = "beach / colour photo"
 GRAY_LABEL = "beach / gray copy"
-app = Krita.instance()
 log = {"ok": False, "steps": [], "status_seen": []}
-
-
-def save():
-    with open(RESULT, "w") as f:
-        json.dump(log, f, indent=1)
-
-
-def quit_krita():
-    save()
-    for d in app.documents():
-        d.setModified(False)
-    app.action("file_quit").trigger()
-
-
-def fail(msg):
-    log["error"] = msg
-    quit_krita()
+drive = Driver(log)
+fail, poll, later, quit_krita = drive.fail, drive.poll, drive.later, drive.quit_krita
 
 
 def names(d=None):
@@ -54,36 +35,6 @@ def names(d=None):
 
 def items():
     return [docker.reference.itemText(i) for i in range(docker.reference.count())]
-
-
-def poll(cond, then, timeout, what):
-    t0 = time.monotonic()
-
-    def tick():
-        try:
-            if docker.status.text() not in log["status_seen"]:
-                log["status_seen"].append(docker.status.text())
-            if cond():
-                log["steps"].append([what, round(time.monotonic() - t0, 3)])
-                then()
-            elif time.monotonic() - t0 > timeout:
-                fail(f"timed out waiting for {what}; status: {docker.status.text()}")
-            else:
-                QTimer.singleShot(50, tick)
-        except Exception:
-            fail(traceback.format_exc())
-
-    QTimer.singleShot(50, tick)
-
-
-def later(ms, fn):
-    def run():
-        try:
-            fn()
-        except Exception:
-            fail(traceback.format_exc())
-
-    QTimer.singleShot(ms, run)
 
 
 def bgra_from_gray(path):
@@ -114,17 +65,10 @@ def setup():
         ref_doc.rootNode().addChildNode(node, None)
         node.setPixelData(data, 0, 0, RW, RH)
     app.activeWindow().addView(ref_doc)
-    doc = app.createDocument(W, H, "old-scan", "RGBA", "U8", "", 72.0)
-    photo = doc.createNode("photo", "paintlayer")
-    doc.rootNode().addChildNode(photo, None)
-    photo.setPixelData(bgra_from_gray(SRC_PATH), 0, 0, W, H)
-    app.activeWindow().addView(doc)
-    doc.setActiveNode(photo)
-    docker = find_docker()  # noqa: F821 (given by the plugin)
+    doc, photo = open_photo("old-scan", W, H, bgra_from_gray(SRC_PATH))
+    docker = show_docker()
     if docker is None:
         return fail("no Tinct docker: the plugin did not register its DockWidget")
-    docker.setVisible(True)
-    docker.raise_()
     log["photo_before"] = bytes(photo.pixelData(0, 0, W, H)).hex()
     log["names_before"] = names()
     later(500, start)
@@ -145,7 +89,7 @@ def listed():
     docker.slider.setValue(100)
     docker.steps.setValue(2)
     docker.colorize_button.click()
-    poll(lambda: docker.state.phase in ("ready", "idle"), with_reference, 240, "colorize (ref)")
+    poll(lambda: docker.state.phase in DONE, with_reference, 240, "colorize (ref)")
 
 
 def with_reference():
@@ -179,7 +123,7 @@ def undone():
     docker.reference.setCurrentIndex(0)  # "(no reference)"
     log["no_reference_text"] = docker.reference.currentText()
     docker.colorize_button.click()
-    poll(lambda: docker.state.phase in ("ready", "idle") and len(results()) == 1, plain, 240,
+    poll(lambda: docker.state.phase in DONE and len(results()) == 1, plain, 240,
          "colorize (no ref)")  # fmt: skip
 
 
@@ -202,7 +146,7 @@ def gray_reference():
     log["names_before_gray"] = names()
     docker.reference.setCurrentIndex(items().index(GRAY_LABEL))
     docker.colorize_button.click()
-    poll(lambda: docker.state.phase in ("ready", "idle") and docker.state.error is not None,
+    poll(lambda: docker.state.phase in DONE and docker.state.error is not None,
          gray_refused, 240, "gray reference refused")  # fmt: skip
 
 
@@ -217,7 +161,5 @@ def gray_refused():
     quit_krita()
 
 
-try:
-    setup()
-except Exception:
-    fail(traceback.format_exc())
+def run():
+    drive.start(setup)

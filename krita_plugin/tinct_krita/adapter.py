@@ -1,4 +1,4 @@
-"""The Krita adapter: the only module that reads or writes a document's pixels.
+"""The Krita adapter (host API edge): the only module that reads or writes a document's pixels.
 
 Everything takes ``(document, node)`` explicitly (in kritarunner there is no
 window, so no active document or node). Pixels become a plain ``Pixels``
@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from .pixels import (
     GRAY_MODEL,
     Pixels,
-    Rect,
-    UnsupportedLayer,
     alpha_is_empty,
     convert_depth,
     gray_to_rgba,
@@ -39,10 +37,11 @@ from .pixels import (
     to_order,
     wire_format,
 )
-from .tinct_protocol.layers import HINT_LAYER_NAME, is_result_name, result_layer_name
+from .request import UserError
+from .tinct_protocol.geometry import Rect
+from .tinct_protocol.layers import HINT_LAYER_NAME, is_result_name
 
 BLEND_MODE = "color"  # Krita's HSY "Color" mode (there is no LCh mode)
-__all__ = ["GRAY_MODEL", "HINT_LAYER_NAME", "result_layer_name"]
 
 
 @dataclass
@@ -56,9 +55,9 @@ class Source:
 
 def read_source(document, node) -> Source:
     if node is None:
-        raise UnsupportedLayer("select a paint layer to colorize")
+        raise UserError("select a paint layer to colorize")
     if node.type() != "paintlayer":
-        raise UnsupportedLayer(f"Tinct colorizes paint layers; '{node.name()}' is a {node.type()}")
+        raise UserError(f"Tinct colorizes paint layers; '{node.name()}' is a {node.type()}")
     dtype, order = wire_format(node.colorModel(), node.colorDepth())
     rect = Rect(0, 0, document.width(), document.height())
     mask = None
@@ -68,15 +67,15 @@ def read_source(document, node) -> Source:
             Rect(selection.x(), selection.y(), selection.width(), selection.height())
         )
         if rect.empty:
-            raise UnsupportedLayer("the selection lies outside the image")
+            raise UserError("the selection lies outside the image")
         mask = bytes(selection.pixelData(rect.x, rect.y, rect.width, rect.height))
         if not mask.strip(b"\0"):
-            raise UnsupportedLayer("the selection is empty")
+            raise UserError("the selection is empty")
     data = bytes(node.pixelData(rect.x, rect.y, rect.width, rect.height))
     gray = node.colorModel() == GRAY_MODEL
     if gray:
         if document.colorModel() != GRAY_MODEL:
-            raise UnsupportedLayer(
+            raise UserError(
                 f"'{node.name()}' is a Grayscale layer in an RGB image; convert the layer "
                 "with Layer > Convert > Convert Layer Color Space (RGB/Alpha)"
             )
@@ -91,7 +90,7 @@ def convert_to_rgb(document, source: Source) -> str:
         return ""
     depth = document.colorDepth()
     if not document.setColorSpace("RGBA", depth, ""):
-        raise UnsupportedLayer(f"Krita could not convert the image to RGBA {depth}")
+        raise UserError(f"Krita could not convert the image to RGBA {depth}")
     document.waitForDone()
     return f"converted the image from Grayscale to RGB ({depth}); one Ctrl+Z undoes both"
 
@@ -170,7 +169,7 @@ def hint_layer_for(document, source_node) -> tuple[object, str]:
     if document.colorModel() == GRAY_MODEL:
         depth = document.colorDepth()
         if not document.setColorSpace("RGBA", depth, ""):
-            raise UnsupportedLayer(f"Krita could not convert the image to RGBA {depth}")
+            raise UserError(f"Krita could not convert the image to RGBA {depth}")
         document.waitForDone()
         note = f" (The image was converted from Grayscale to RGB ({depth}) to hold colors.)"
     hint = find_layer(document, HINT_LAYER_NAME)
@@ -224,7 +223,7 @@ def read_reference(document, node) -> Pixels:
     document), in the layer's own wire format; a Grayscale layer is read as RGBA with
     R = G = B (the daemon then refuses it as gray, with a message for the user)."""
     if node.type() != "paintlayer":
-        raise UnsupportedLayer(f"the reference '{node.name()}' must be a paint layer")
+        raise UserError(f"the reference '{node.name()}' must be a paint layer")
     dtype, order = wire_format(node.colorModel(), node.colorDepth())
     rect = Rect(0, 0, document.width(), document.height())
     data = bytes(node.pixelData(rect.x, rect.y, rect.width, rect.height))
@@ -238,7 +237,7 @@ def read_hints(document, hint_node, source: Source) -> Pixels | None:
     if hint_node is None:
         return None
     if hint_node.type() != "paintlayer":
-        raise UnsupportedLayer(f"the hint layer '{hint_node.name()}' must be a paint layer")
+        raise UserError(f"the hint layer '{hint_node.name()}' must be a paint layer")
     if hint_node.colorModel() == GRAY_MODEL:
         return None  # a Grayscale image holds no colour to follow
     dtype, order = wire_format(hint_node.colorModel(), hint_node.colorDepth())

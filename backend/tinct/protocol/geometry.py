@@ -1,0 +1,34 @@
+"""Rectangles and sizes that the plugins and the daemon compute the same way.
+
+``Rect`` is a layer's or a selection's extent in image coordinates (both plugins);
+``fit_size`` is how big a preview of a layer is (the daemon's ``preview_side`` and
+the Krita docker's slider preview, which asks the daemon for exactly that size).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def empty(self) -> bool:
+        return self.width <= 0 or self.height <= 0
+
+    def intersect(self, other: Rect) -> Rect:
+        x0, y0 = max(self.x, other.x), max(self.y, other.y)
+        x1 = min(self.x + self.width, other.x + other.width)
+        y1 = min(self.y + self.height, other.y + other.height)
+        return Rect(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
+
+
+def fit_size(width: int, height: int, side: int) -> tuple[int, int]:
+    """(w, h) scaled down (never up) so the longer side is at most ``side``."""
+    s = min(1.0, side / max(width, height))
+    return max(1, round(width * s)), max(1, round(height * s))

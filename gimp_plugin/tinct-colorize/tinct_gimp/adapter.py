@@ -1,0 +1,277 @@
+"""The GIMP adapter (host API edge): the only module that reads or writes an image's layers.
+
+Pixels become plain values at once: a drawable is read through its Gegl buffer at
+its own precision into the protocol's ``Layer`` (a Grayscale image reads as
+R'G'B'A with R = G = B), and a daemon layer is written back through the shadow
+buffer. Rectangles are the protocol's ``Rect``; names and choices are checked by
+the host-free ``request`` and ``pixels`` modules.
+"""
+
+from __future__ import annotations
+
+from gi.repository import Gegl, Gimp
+from tinct_protocol import Layer
+from tinct_protocol.colorize_request import ColorizeRequest
+from tinct_protocol.geometry import Rect
+from tinct_protocol.layers import HINT_LAYER_NAME, NO_HINTS, NO_REFERENCE, is_result_name
+
+from . import request
+from .pixels import (
+    HINT_FORMAT,
+    BablFormat,
+    MaskPlan,
+    check_pixels,
+    format_for_precision,
+    mask_plan,
+    packed,
+)
+from .request import UserError
+
+
+def offsets(drawable) -> tuple[int, int]:
+    res = drawable.get_offsets()
+    return (res[1], res[2]) if len(res) == 3 else (res[0], res[1])
+
+
+def layer_rect(drawable) -> Rect:
+    x, y = offsets(drawable)
+    return Rect(x, y, drawable.get_width(), drawable.get_height())
+
+
+def selection_bounds(image) -> Rect | None:
+    if Gimp.Selection.is_empty(image):
+        return None
+    res = Gimp.Selection.bounds(image)
+    _, non_empty, x1, y1, x2, y2 = res
+    if not non_empty:
+        return None
+    return Rect(x1, y1, x2 - x1, y2 - y1)
+
+
+def all_layers(layers) -> list:
+    out = []
+    for layer in layers:
+        out.append(layer)
+        if layer.is_group():
+            out.extend(all_layers(layer.get_children()))
+    return out
+
+
+def layer_names(image) -> list[str]:
+    return [layer.get_name() for layer in all_layers(image.get_layers())]
+
+
+def _siblings(image, layer) -> list:
+    parent = layer.get_parent()
+    return list(parent.get_children() if parent is not None else image.get_layers())
+
+
+def image_label(image) -> str:
+    """An image as the user knows it: its file's name (opened, imported or exported), else
+    GIMP's name with the image's number, as its title bar shows it ("[Untitled]-2")."""
+    for file in (image.get_file(), image.get_imported_file(), image.get_exported_file()):
+        if file is not None:
+            return file.get_basename()
+    return f"{image.get_name()}-{image.get_id()}"
+
+
+def previous_results(image, source) -> list:
+    """Tinct results directly above the source (top of the stack is index 0 in GIMP)."""
+    layers = _siblings(image, source)
+    out = []
+    for layer in reversed(layers[: layers.index(source)]):
+        if layer.is_group() or not is_result_name(layer.get_name()):
+            break
+        out.append(layer)
+    return out
+
+
+def source_of(image, drawable, hint_name: str | None = None):
+    """The layer to colorize: the selected one, unless it is a hint or Tinct result layer;
+    then the nearest layer below it that is neither (so painting hints never makes the
+    hint layer the target)."""
+    if not request.is_helper(drawable.get_name(), hint_name):
+        return drawable
+    layers = _siblings(image, drawable)
+    for layer in layers[layers.index(drawable) + 1 :]:
+        if not layer.is_group() and not request.is_helper(layer.get_name(), hint_name):
+            return layer
+    raise UserError(
+        f"{drawable.get_name()!r} is a hint or Tinct result layer and no layer to colorize "
+        "lies below it; select the layer to colorize"
+    )
+
+
+def check_source(image, drawables):
+    """The layer to colorize; refused before any dialog opens."""
+    if len(drawables) != 1:
+        raise UserError(f"select exactly one layer to colorize ({len(drawables)} are selected)")
+    source = drawables[0]
+    if not isinstance(source, Gimp.Layer) or source.is_group():
+        raise UserError(f"{source.get_name()!r} is not a pixel layer; select the layer to colorize")
+    if image.get_base_type() == Gimp.ImageBaseType.INDEXED:
+        raise UserError(
+            "the image is indexed, which cannot hold new colors; "
+            "convert it with Image > Mode > RGB and run Tinct Colorize again"
+        )
+    return source_of(image, source)  # a Grayscale image is converted with the result
+
+
+def check_inputs(
+    image, source, config, hint_choice: str | None = None, reference_choice=None
+) -> tuple[ColorizeRequest, object, object]:
+    """The request, the hint layer and the reference layer. HINT_CHOICE is the dialog's
+    pick (a layer name or NO_HINTS); without one, the "hint-layer" argument, else
+    "Tinct hints". REFERENCE_CHOICE is the dialog's pick (a layer, or NO_REFERENCE);
+    without one, the "reference-layer" argument (none: no reference)."""
+    names = layer_names(image)
+    if hint_choice == NO_HINTS:
+        hint_name, hint_layer = None, None
+    else:
+        chosen = config.get_property("hint-layer")
+        picked = hint_choice or (chosen.get_name() if chosen is not None else None)
+        hint_name = request.pick_hint_layer(picked, names, source.get_name())
+        hint_layer = chosen if chosen is not None and hint_choice is None else None
+        if hint_layer is None and hint_name is not None:
+            hint_layer = image.get_layer_by_name(hint_name)
+    reference = reference_choice
+    if reference is None:
+        reference = config.get_property("reference-layer")
+    elif reference == NO_REFERENCE:
+        reference = None
+    reference_name = reference_image = None
+    if reference is not None:
+        reference_name = request.check_reference(
+            reference.get_name(),
+            is_source=reference.get_id() == source.get_id(),
+            is_group=reference.is_group(),
+        )
+        reference_image = image_label(reference.get_image())
+    req = request.check_arguments(
+        config.get_property("prompt"),
+        config.get_property("auto"),
+        config.get_property("scale"),
+        config.get_property("steps"),
+        hint_name,
+        reference_name,
+        reference_image,
+    )
+    return req, hint_layer, reference
+
+
+def image_format(image) -> BablFormat:
+    """How the image's pixels are read and written (its precision, as R'G'B'A)."""
+    return format_for_precision(image.get_precision().value_name)
+
+
+def read_pixels(drawable, fmt: BablFormat, rect=None, abyss=None) -> bytes:
+    """Bulk read through the drawable's Gegl buffer (``rect`` in drawable coordinates)."""
+    w, h = drawable.get_width(), drawable.get_height()
+    rect = rect or Gegl.Rectangle.new(0, 0, w, h)
+    buffer = drawable.get_buffer()
+    data = buffer.get(rect, 1.0, fmt.babl, abyss or Gegl.AbyssPolicy.CLAMP)
+    check_pixels(len(data), rect.width, rect.height, fmt, f"layer {drawable.get_name()!r}")
+    return data
+
+
+def read_source(source, fmt: BablFormat) -> Layer:
+    """The whole source layer at the image's precision."""
+    w, h = source.get_width(), source.get_height()
+    return Layer.from_buffer(read_pixels(source, fmt), w, h, 4, fmt.dtype)
+
+
+def read_hints(source, hint_layer) -> Layer | None:
+    """The hint layer over the source's rectangle, 8-bit; None without a hint layer.
+
+    The hint layer may be any size and anywhere: it is read over the source's
+    rectangle in its own coordinates; outside it, the abyss is transparent (= no hint).
+    """
+    if hint_layer is None:
+        return None
+    sx, sy = offsets(source)
+    hx, hy = offsets(hint_layer)
+    w, h = source.get_width(), source.get_height()
+    rect = Gegl.Rectangle.new(sx - hx, sy - hy, w, h)
+    data = read_pixels(hint_layer, HINT_FORMAT, rect, Gegl.AbyssPolicy.NONE)
+    return Layer.from_buffer(data, w, h, 4, HINT_FORMAT.dtype)
+
+
+def read_reference(reference) -> Layer | None:
+    """The whole reference layer (any size, any open image) at its image's precision,
+    read like the source (a Grayscale one as R = G = B: the daemon refuses it)."""
+    if reference is None:
+        return None
+    fmt = image_format(reference.get_image())
+    w, h = reference.get_width(), reference.get_height()
+    return Layer.from_buffer(read_pixels(reference, fmt), w, h, 4, fmt.dtype)
+
+
+def write_pixels(drawable, fmt: BablFormat, result: Layer) -> None:
+    """Write a daemon layer into ``drawable`` via its shadow buffer, then merge (one undo step;
+    none while undo is frozen or inside the group that added the layer)."""
+    w, h = drawable.get_width(), drawable.get_height()
+    if (result.width, result.height) != (w, h) or result.format.channels != 4:
+        raise UserError(
+            f"the daemon returned a {result.width}x{result.height}x{result.format.channels} "
+            f"layer for a {w}x{h} RGBA layer"
+        )
+    if result.format.dtype != fmt.dtype or result.format.order != "rgb":
+        raise UserError(
+            f"the daemon returned {result.format.dtype}/{result.format.order} pixels; "
+            f"{fmt.dtype}/rgb were sent"
+        )
+    data = packed(result.data, w, h, result.format.stride, fmt)
+    shadow = drawable.get_shadow_buffer()
+    shadow.set(Gegl.Rectangle.new(0, 0, w, h), fmt.babl, data)
+    shadow.flush()
+    drawable.merge_shadow(True)
+    drawable.update(0, 0, w, h)
+
+
+def convert_to_rgb(image) -> bool:
+    """Make a Grayscale image RGB (its precision kept); True when it converted."""
+    if image.get_base_type() == Gimp.ImageBaseType.RGB:
+        return False
+    image.convert_rgb()
+    return True
+
+
+def _new_color_layer(image, name: str, width: int, height: int):
+    """A layer in LCh Color mode: strokes and results show as color over the source."""
+    return Gimp.Layer.new(
+        image, name, width, height, Gimp.ImageType.RGBA_IMAGE, 100.0, Gimp.LayerMode.LCH_COLOR
+    )
+
+
+def _insert_above(image, layer, source, earlier: list) -> None:
+    """Insert LAYER above the source and its earlier results."""
+    top = earlier[-1] if earlier else source
+    image.insert_layer(layer, source.get_parent(), image.get_item_position(top))
+
+
+def add_color_layer(image, source, name: str, fmt: BablFormat, result: Layer, earlier: list):
+    """The new layer NAME above the source and its EARLIER results (same size and place,
+    LCh Color mode, filled with RESULT, the selection as its mask)."""
+    w, h = source.get_width(), source.get_height()
+    layer = _new_color_layer(image, name, w, h)
+    _insert_above(image, layer, source, earlier)
+    layer.set_offsets(*offsets(source))
+    write_pixels(layer, fmt, result)
+    plan = mask_plan(selection_bounds(image), layer_rect(source), source.get_name())
+    if plan == MaskPlan.SELECTION:
+        layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
+    return layer
+
+
+def hint_layer_for(image, source):
+    """The hint layer: an existing one named HINT_LAYER_NAME, else a new transparent layer
+    in LCh Color mode above the source and its results (strokes show as a color wash).
+    Hints are colors: a Grayscale image is converted to RGB first (the caller's undo group).
+    """
+    hint = image.get_layer_by_name(HINT_LAYER_NAME)
+    convert_to_rgb(image)
+    if hint is None:
+        hint = _new_color_layer(image, HINT_LAYER_NAME, image.get_width(), image.get_height())
+        _insert_above(image, hint, source, previous_results(image, source))
+        hint.fill(Gimp.FillType.TRANSPARENT)
+    return hint

@@ -1,0 +1,256 @@
+"""The plug-in's UI: the first dialog, the Colourfulness slider and the job's progress.
+
+GimpUi and Gtk are imported only when a dialog opens (interactive runs); batch runs
+see GIMP's own progress (``StatusProgress``). Each dialog builds its widgets in
+``__init__`` and shows them in ``run()``.
+"""
+
+from __future__ import annotations
+
+from gi.repository import Gimp, GLib
+from tinct_protocol import TinctError
+from tinct_protocol.constants import SCALE_WORD
+from tinct_protocol.layers import (
+    HINT_LAYER_NAME,
+    NO_REFERENCE,
+    REFERENCE_TIP,
+    REFERENCE_WORD,
+    hint_choices,
+    reference_choices,
+)
+
+from . import adapter, request
+
+
+class StatusProgress:
+    """GIMP's own progress (status bar, or the batch console): the step in the text."""
+
+    cancel_sent = False  # no cancel here: GIMP's status-bar Cancel stops the plug-in itself
+
+    def __init__(self):
+        Gimp.progress_init("Tinct: starting the backend")
+
+    def show(self, ev) -> None:
+        if ev.kind == "queued":
+            Gimp.progress_set_text("Tinct: waiting for the backend")
+        elif ev.kind == "progress" and ev.total:
+            Gimp.progress_set_text(f"Tinct: colorizing, step {ev.step} of {ev.total}")
+            Gimp.progress_update(0.9 * ev.step / ev.total)
+        elif ev.kind == "result":
+            Gimp.progress_set_text("Tinct: adding the color layer")
+            Gimp.progress_update(0.95)
+
+    def poll(self):
+        return None
+
+    def close(self) -> None:
+        Gimp.progress_end()
+
+
+class ProgressDialog(StatusProgress):
+    """A small window with the step and a Cancel button that stops the job in the daemon."""
+
+    def __init__(self):
+        super().__init__()
+        from gi.repository import Gtk
+
+        self.Gtk = Gtk
+        self.cancelled = False
+        self.cancel_sent = False
+        self.dialog = Gtk.Dialog(title="Tinct")
+        self.dialog.add_button("_Cancel", Gtk.ResponseType.CANCEL)
+        self.dialog.connect("response", lambda _d, _r: setattr(self, "cancelled", True))
+        self.label = Gtk.Label(label="Starting the Tinct backend…")
+        self.bar = Gtk.ProgressBar()
+        box = self.dialog.get_content_area()
+        box.set_spacing(8)
+        box.set_border_width(12)
+        box.pack_start(self.label, False, False, 0)
+        box.pack_start(self.bar, False, False, 0)
+        self.dialog.set_default_size(320, -1)
+        self.dialog.show_all()
+        self.pump()
+
+    def pump(self) -> None:
+        while self.Gtk.events_pending():
+            self.Gtk.main_iteration_do(False)
+
+    def show(self, ev) -> None:
+        super().show(ev)
+        if ev.kind == "queued":
+            self.label.set_text("Waiting for the backend…")
+        elif ev.kind == "progress" and ev.total:
+            self.label.set_text(f"Colorizing: step {ev.step} of {ev.total}")
+            self.bar.set_fraction(ev.step / ev.total)
+        self.pump()
+
+    def poll(self):
+        """True once when Cancel was pressed (the caller sends the cancel)."""
+        self.pump()
+        if self.cancelled and not self.cancel_sent:
+            self.cancel_sent = True
+            self.label.set_text("Cancelling…")
+            return True
+        return None
+
+    def close(self) -> None:
+        super().close()
+        self.dialog.destroy()
+        self.pump()
+
+
+def _row(label: str, widget):
+    from gi.repository import Gtk
+
+    row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=8)
+    row.pack_start(Gtk.Label(label=label), False, False, 0)
+    row.pack_start(widget, True, True, 0)
+    row.show_all()
+    return row
+
+
+def _combo(labels: list[str], active: int):
+    from gi.repository import Gtk
+
+    combo = Gtk.ComboBoxText()
+    for label in labels:
+        combo.append_text(label)
+    combo.set_active(active)
+    return combo
+
+
+class MainDialog:
+    """The first dialog: the procedure's arguments (prompt, Auto, Colourfulness, steps),
+    then the hint chooser (names, with an explicit "(no hints)") and the reference
+    chooser (every open image's layers, after an explicit "(no reference)")."""
+
+    def __init__(self, procedure, config, image, source):
+        from gi.repository import GimpUi
+
+        GimpUi.init(request.PROCEDURE)
+        self.config = config
+        self.dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config)
+        self.dialog.fill(["prompt", "auto", "scale", "steps"])
+        content = self.dialog.get_content_area()
+        content.pack_start(self._hint_row(image, source), False, False, 6)
+        content.pack_start(self._reference_row(source), False, False, 6)
+
+    def _hint_row(self, image, source):
+        names = adapter.layer_names(image)
+        choices = hint_choices(names, source.get_name())
+        chosen = self.config.get_property("hint-layer")
+        default = request.pick_hint_layer(
+            chosen.get_name() if chosen is not None else None, names, source.get_name()
+        )
+        self.hints = _combo(choices, choices.index(default) if default in choices else 0)
+        self.hints.set_tooltip_text(
+            f"Colors painted on this layer win where they are (Filters > Colors > Tinct Paint "
+            f"Hints makes '{HINT_LAYER_NAME}' above '{source.get_name()}')"
+        )
+        return _row("Hints", self.hints)
+
+    def _reference_row(self, source):
+        layers = {}
+        entries = []
+        for img in Gimp.get_images():
+            for layer in adapter.all_layers(img.get_layers()):
+                if not layer.is_group():
+                    layers[layer.get_id()] = layer
+                    entries.append((adapter.image_label(img), layer.get_name(), layer.get_id()))
+        choices = reference_choices(entries, source.get_id())
+        chosen = self.config.get_property("reference-layer")
+        keys = [key for _label, key in choices]
+        current = chosen.get_id() if chosen is not None else None
+        self.references = _combo(
+            [label for label, _key in choices], keys.index(current) if current in keys else 0
+        )
+        self.references.set_tooltip_text(REFERENCE_TIP)
+        self.reference_layers = [layers.get(key) for key in keys]  # in the list's order
+        return _row(REFERENCE_WORD, self.references)
+
+    def run(self) -> tuple | None:
+        """(hint choice, reference layer or NO_REFERENCE), or None when cancelled."""
+        ok = bool(self.dialog.run())
+        choice = self.hints.get_active_text()
+        reference = self.reference_layers[max(0, self.references.get_active())] or NO_REFERENCE
+        self.dialog.destroy()
+        return (choice, reference) if ok else None
+
+
+class LiveScale:
+    """Slider moves to layer renders: the latest value is rendered DELAY_MS after a move.
+
+    A drag sends many values; rendering each would queue full-resolution renders
+    behind one another, so moves are coalesced and at most one render runs per
+    DELAY_MS while the slider moves (and ``flush`` renders what is still pending).
+    """
+
+    DELAY_MS = 120
+
+    def __init__(self, colorizer):
+        self.colorizer = colorizer
+        self.pending: float | None = None
+        self.source_id: int | None = None
+
+    def request(self, value: float) -> None:
+        self.pending = value
+        if self.source_id is None:
+            self.source_id = GLib.timeout_add(self.DELAY_MS, self._fire)
+
+    def _fire(self) -> bool:
+        self.source_id = None
+        try:
+            self.flush()
+        except TinctError as exc:  # keep the dialog usable; the message says why
+            Gimp.message(f"Tinct: {exc}")
+        return False  # one-shot
+
+    def cancel(self) -> None:
+        if self.source_id is not None:
+            GLib.source_remove(self.source_id)
+            self.source_id = None
+        self.pending = None
+
+    def flush(self) -> None:
+        value = self.pending
+        self.cancel()
+        if value is not None and value != self.colorizer.scale:
+            self.colorizer.apply_scale(value)
+
+
+class ScaleDialog:
+    """The Colourfulness slider, re-rendering the new layer live (see ``LiveScale``)."""
+
+    def __init__(self, procedure, config, colorizer):
+        from gi.repository import GimpUi
+
+        self.config = config
+        self.colorizer = colorizer
+        self.auto = config.get_property("auto")
+        config.set_property("auto", False)  # a value is being picked by hand
+        config.set_property("scale", colorizer.scale)
+        self.dialog = GimpUi.ProcedureDialog(
+            procedure=procedure, config=config, title=f"Tinct: {SCALE_WORD.lower()}"
+        )
+        self.dialog.get_scale_entry("scale", 1.0)  # a slider with its value, not a spin button
+        self.dialog.fill(["scale"])
+        self.live = LiveScale(colorizer)
+
+    def run(self) -> bool:
+        """False = cancelled."""
+        handler = self.config.connect(
+            "notify::scale", lambda cfg, _p: self.live.request(cfg.get_property("scale"))
+        )
+        try:
+            accepted = bool(self.dialog.run())
+        finally:
+            self.config.disconnect(handler)
+            # The next run (last-used values) starts from automatic colourfulness again if
+            # this one did; the picked value is remembered for when it is turned off.
+            self.config.set_property("auto", self.auto)
+            self.dialog.destroy()
+        if accepted:
+            self.live.flush()  # a move in the last DELAY_MS before OK
+        else:
+            self.live.cancel()
+        return accepted

@@ -1,0 +1,272 @@
+"""Tinct for GIMP 3: Filters > Colors > Tinct Colorize… and Tinct Paint Hints.
+
+The procedures: their declaration (``colorize_procedure``, ``paint_hints_procedure``),
+what a run does (``run_colorize``, ``run_paint_hints``) and the ``Gimp.PlugIn`` that
+offers them. A run reads the source layer at its own precision, sends it to the local
+Tinct daemon (through the vendored standard-library client, `tinct_protocol`), and
+puts the returned color layer above the source in LCh Color mode, masked by the
+selection, named for how it was made (``Tinct — "blue sky" x1.10``). The source layer
+is never written to. An optional reference layer (any open image's, any size) goes
+along as a colour photo whose colours the result borrows.
+
+Undo: the image is touched only once the daemon's result is there, inside one undo
+group: a Grayscale image converted to RGB (its precision kept), the new layer, and
+the source's earlier Tinct results removed (a rerun replaces them; one Ctrl+Z brings
+them back). While the job runs nothing is open, so a Cancel (or GIMP stopping the
+plug-in) leaves the image and its undo history as they were. The interactive
+Colourfulness dialog previews on a layer added with undo frozen; the image is put
+back before thawing, and OK then records the result as above.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from gi.repository import Gimp, GLib, GObject
+from tinct_protocol import Cancelled, Layer, TinctError
+from tinct_protocol.colorize_request import ColorizeRequest
+from tinct_protocol.layers import HINT_LAYER_NAME, result_layer_name
+
+from . import adapter, dialog, request
+from .request import UserError
+from .session import Progress, Session
+
+
+class Colorizer:
+    """One run: source pixels in, the daemon's result, then the color layer out."""
+
+    def __init__(self, image, source, req: ColorizeRequest, hint_layer, reference=None):
+        self.image = image
+        self.source = source
+        self.req = req
+        self.hint_layer = hint_layer
+        self.reference = reference
+        self.fmt = adapter.image_format(image)
+        self.session = Session()
+        self.job: str | None = None
+        self.layer = None
+        self.result: Layer | None = None  # the pixels now on the layer
+        self.scale: float | None = None
+        self.auto = req.auto  # the name says "auto" until the slider moves
+        self.converted = False
+
+    def run_job(self, progress: Progress) -> None:
+        """Read the pixels and run the daemon job; the image is not touched. ``progress``
+        shows each event and may cancel (raises Cancelled)."""
+        # 1. Read the source (a Grayscale one as R'G'B'A, R = G = B), hints and reference.
+        src = adapter.read_source(self.source, self.fmt)
+        hints = adapter.read_hints(self.source, self.hint_layer)
+        reference = adapter.read_reference(self.reference)
+        # 2. Colorize through the daemon on a worker thread; the UI thread shows progress.
+        result = self.session.colorize(src, hints, reference, self.req, progress)
+        if result is None or result.layer is None:
+            raise UserError("the daemon finished without returning a layer")
+        self.job, self.scale, self.result = result.job, result.scale, result.layer
+
+    def add_layer(self, replace: bool) -> None:
+        """The new layer above the source and its earlier results (same size and place,
+        LCh Color mode, the selection as its mask); REPLACE removes those results."""
+        if adapter.convert_to_rgb(self.image):  # the precision (8/16-bit, float) stays
+            self.converted = True
+        earlier = adapter.previous_results(self.image, self.source)
+        self.layer = adapter.add_color_layer(
+            self.image, self.source, self.name(), self.fmt, self.result, earlier
+        )
+        if replace:
+            for layer in earlier:
+                self.image.remove_layer(layer)
+
+    def remove_layer(self) -> None:
+        """Take the (preview) layer away again, and the RGB conversion with it."""
+        if self.layer is not None:
+            self.image.remove_layer(self.layer)
+            self.layer = None
+        if self.converted:
+            self.image.convert_grayscale()
+            self.converted = False
+
+    def apply_scale(self, scale: float) -> None:
+        """Re-render the new layer at another colourfulness (from the daemon's cached latents)."""
+        ev = self.session.apply(self.job, scale)
+        adapter.write_pixels(self.layer, self.fmt, ev.layer)
+        self.scale, self.result, self.auto = ev.scale, ev.layer, False
+        self.layer.set_name(self.name())
+        Gimp.displays_flush()
+
+    def name(self) -> str:
+        """The result layer's name: prompt, reference and colourfulness."""
+        return result_layer_name(
+            self.req.prompt, self.scale, auto=self.auto, reference=self.req.reference_layer
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _error(procedure, message: str):
+    return procedure.new_return_values(
+        Gimp.PDBStatusType.EXECUTION_ERROR,
+        GLib.Error.new_literal(Gimp.PlugIn.error_quark(), f"Tinct: {message}", 0),
+    )
+
+
+def _status(procedure, status):
+    return procedure.new_return_values(status, GLib.Error())
+
+
+def _record(image, colorizer: Colorizer) -> None:
+    """Put the result into the image as one undo step (see the module docstring)."""
+    image.undo_group_start()
+    try:
+        colorizer.add_layer(replace=True)
+    finally:
+        image.undo_group_end()
+
+
+def run_colorize(procedure, run_mode, image, drawables, config, data, ui=dialog):
+    """The Tinct Colorize procedure. UI: the module whose dialogs an interactive run
+    opens (``MainDialog``, ``ProgressDialog``, ``ScaleDialog``, ``StatusProgress``)."""
+    try:
+        source = adapter.check_source(image, drawables)
+    except UserError as exc:
+        return _error(procedure, str(exc))
+
+    interactive = run_mode == Gimp.RunMode.INTERACTIVE
+    hint_choice = reference_choice = None
+    if interactive:
+        picked = ui.MainDialog(procedure, config, image, source).run()
+        if picked is None:
+            return _status(procedure, Gimp.PDBStatusType.CANCEL)
+        hint_choice, reference_choice = picked
+
+    try:
+        req, hint_layer, reference = adapter.check_inputs(
+            image, source, config, hint_choice, reference_choice
+        )
+    except (UserError, ValueError) as exc:
+        return _error(procedure, str(exc))
+
+    colorizer = Colorizer(image, source, req, hint_layer, reference)
+    progress = None
+    Gimp.context_push()
+    try:
+        # 1. The job, with nothing in the image or its undo history open.
+        progress = ui.ProgressDialog() if interactive else ui.StatusProgress()
+        try:
+            colorizer.run_job(progress)
+        finally:
+            progress.close()
+        # 2. The result: with the slider dialog, previewed with undo frozen first.
+        if interactive:
+            image.undo_freeze()
+            try:
+                colorizer.add_layer(replace=False)
+                Gimp.displays_flush()
+                accepted = ui.ScaleDialog(procedure, config, colorizer).run()
+            finally:
+                colorizer.remove_layer()  # the image as it was frozen
+                image.undo_thaw()
+            if not accepted:
+                Gimp.displays_flush()
+                return _status(procedure, Gimp.PDBStatusType.CANCEL)
+        _record(image, colorizer)
+    except Cancelled:
+        return _status(procedure, Gimp.PDBStatusType.CANCEL)
+    except (UserError, ValueError, TinctError) as exc:
+        return _error(procedure, str(exc))
+    except Exception as exc:  # a bug: still a readable error, with the traceback on stderr
+        traceback.print_exc()
+        return _error(procedure, f"internal error ({type(exc).__name__}: {exc})")
+    finally:
+        colorizer.close()
+        Gimp.context_pop()
+    Gimp.displays_flush()
+    return _status(procedure, Gimp.PDBStatusType.SUCCESS)
+
+
+def run_paint_hints(procedure, run_mode, image, drawables, config, data):
+    """Create (or select) "Tinct hints" above the layer to colorize, in LCh Color mode
+    (strokes show as a color wash), and select it for painting; Tinct Colorize run on it
+    colorizes the layer below, not the hints."""
+    try:
+        if len(drawables) != 1:
+            raise UserError("select the one layer to colorize, then paint hints for it")
+        source = adapter.source_of(image, drawables[0])
+        image.undo_group_start()
+        try:
+            hint = adapter.hint_layer_for(image, source)
+        finally:
+            image.undo_group_end()
+        image.set_selected_layers([hint])
+    except UserError as exc:
+        return _error(procedure, str(exc))
+    Gimp.displays_flush()
+    return _status(procedure, Gimp.PDBStatusType.SUCCESS)
+
+
+def paint_hints_procedure(plug_in, name: str, run=run_paint_hints):
+    procedure = Gimp.ImageProcedure.new(plug_in, name, Gimp.PDBProcType.PLUGIN, run, None)
+    procedure.set_image_types("RGB*, GRAY*")
+    procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
+    procedure.set_menu_label("Tinct _Paint Hints")
+    procedure.add_menu_path("<Image>/Filters/Colors")
+    procedure.set_documentation(
+        "Make (or select) the layer to paint Tinct's color hints on",
+        f"Adds '{HINT_LAYER_NAME}' in LCh Color mode above the selected "
+        "layer and selects it: paint colors where you know them, then run Tinct "
+        "Colorize (it colorizes the layer below the hints).",
+        name,
+    )
+    procedure.set_attribution("Tinct", "Tinct", "2026")
+    return procedure
+
+
+def colorize_procedure(plug_in, name: str, run=run_colorize):
+    """The Tinct Colorize procedure NAME, its arguments declared once (request.ARGUMENTS)."""
+    procedure = Gimp.ImageProcedure.new(plug_in, name, Gimp.PDBProcType.PLUGIN, run, None)
+    procedure.set_image_types("RGB*, GRAY*")  # gray is converted with the result
+    procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
+    procedure.set_menu_label("_Tinct Colorize…")
+    procedure.add_menu_path("<Image>/Filters/Colors")
+    procedure.set_documentation(
+        "Colorize a black-and-white layer with the local Tinct model",
+        "Adds a color layer in LCh Color mode above the selected layer (masked by the "
+        "selection, named for the prompt and colourfulness; a rerun replaces the "
+        "earlier one); the layer itself is not changed. A Grayscale image becomes RGB "
+        "in the same undo step. An optional reference layer (any open image's colour "
+        "photo) lends its colours. Needs the Tinct daemon, which is started on demand.",
+        name,
+    )
+    procedure.set_attribution("Tinct", "Tinct", "2026")
+    flags = GObject.ParamFlags.READWRITE
+    for arg in request.ARGUMENTS:
+        if arg.kind == "string":
+            procedure.add_string_argument(arg.name, arg.nick, arg.blurb, arg.default, flags)
+        elif arg.kind == "boolean":
+            procedure.add_boolean_argument(arg.name, arg.nick, arg.blurb, arg.default, flags)
+        elif arg.kind == "double":
+            procedure.add_double_argument(
+                arg.name, arg.nick, arg.blurb, arg.minimum, arg.maximum, arg.default, flags
+            )
+        elif arg.kind == "int":
+            procedure.add_int_argument(
+                arg.name, arg.nick, arg.blurb, arg.minimum, arg.maximum, arg.default, flags
+            )
+        elif arg.kind == "layer":
+            procedure.add_layer_argument(arg.name, arg.nick, arg.blurb, True, flags)
+        else:
+            raise ValueError(f"argument {arg.name!r} has unknown kind {arg.kind!r}")
+    return procedure
+
+
+class TinctColorize(Gimp.PlugIn):
+    def do_query_procedures(self):
+        return [request.PROCEDURE, request.PAINT_HINTS_PROCEDURE]
+
+    def do_set_i18n(self, name):
+        return False
+
+    def do_create_procedure(self, name):
+        if name == request.PAINT_HINTS_PROCEDURE:
+            return paint_hints_procedure(self, name)
+        return colorize_procedure(self, name)

@@ -1,0 +1,117 @@
+"""Talking to the daemon (host-free: no gi).
+
+GIMP runs each procedure call in a fresh plug-in process, so a ``Session`` holds
+one client for one run, connected through the vendored Launcher (which finds the
+running daemon or starts it). ``colorize`` runs the job on a worker thread and
+hands its events back to the calling (UI) thread as ``WorkerMessage`` values, so
+the dialogs stay live and a Cancel reaches the daemon while the job runs.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from enum import Enum
+from typing import NamedTuple, Protocol
+
+from tinct_protocol import Cancelled, Event, Launcher, Layer
+from tinct_protocol.colorize_request import ColorizeRequest
+
+PREVIEW_SIDE = 0  # the dialog previews on the real layer, not a thumbnail
+POLL_SECONDS = 0.03  # how often the UI thread looks for a Cancel while no event comes
+
+
+class WorkerEvent(Enum):
+    DAEMON = "daemon"  # a queued, progress or result event of the job
+    DONE = "done"  # the job's events are over
+    ERROR = "error"  # the worker failed (the exception is re-raised on the UI thread)
+
+
+class WorkerMessage(NamedTuple):
+    event: WorkerEvent
+    daemon: Event | None = None  # DAEMON
+    error: BaseException | None = None  # ERROR
+
+
+class Progress(Protocol):
+    """What shows a job's progress: GIMP's status bar or the plug-in's progress dialog."""
+
+    cancel_sent: bool
+
+    def show(self, ev: Event) -> None: ...
+
+    def poll(self) -> bool | None:
+        """True once when the user asked to cancel (the caller sends the cancel)."""
+
+
+class Session:
+    def __init__(self, launcher_factory: Callable[[], Launcher] = Launcher):
+        self._factory = launcher_factory
+        self._client = None
+
+    def client(self):
+        if self._client is None:
+            self._client = self._factory().connect()
+        return self._client
+
+    def colorize(
+        self,
+        image: Layer,
+        hints: Layer | None,
+        reference: Layer | None,
+        req: ColorizeRequest,
+        progress: Progress,
+    ) -> Event:
+        """Run one colorize; every event goes to ``progress``, which may cancel it (then
+        ``Cancelled``, also when the result beat the cancel). Returns the result event."""
+        client = self.client()
+        messages: queue.Queue[WorkerMessage] = queue.Queue()
+
+        def work():
+            try:
+                for ev in client.colorize(
+                    image,
+                    hints=hints,
+                    reference=reference,
+                    preview_side=PREVIEW_SIDE,
+                    **req.colorize_kwargs(),
+                ):
+                    messages.put(WorkerMessage(WorkerEvent.DAEMON, daemon=ev))
+                messages.put(WorkerMessage(WorkerEvent.DONE))
+            except Exception as exc:  # handed to the UI thread
+                messages.put(WorkerMessage(WorkerEvent.ERROR, error=exc))
+
+        threading.Thread(target=work, daemon=True, name="tinct-colorize").start()
+        job = result = None
+        while True:
+            try:
+                message = messages.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                message = None
+            if message is not None:
+                if message.event == WorkerEvent.ERROR:
+                    raise message.error
+                if message.event == WorkerEvent.DONE:
+                    break
+                ev = message.daemon
+                if ev.kind == "queued":
+                    job = ev.job
+                elif ev.kind == "result":
+                    result = ev
+                progress.show(ev)
+            # Checked after every event too: a fast job's events never leave the queue
+            # empty for long, and a Cancel pressed then must still reach the daemon.
+            if job is not None and progress.poll() is not None:
+                client.cancel(job)
+        if progress.cancel_sent:  # the result beat the cancel: drop it
+            raise Cancelled("cancelled", "cancelled by the user")
+        return result
+
+    def apply(self, job: str, scale: float) -> Event:
+        return self.client().apply(job, scale)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

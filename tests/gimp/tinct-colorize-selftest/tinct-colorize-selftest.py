@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""A test-only GIMP 3 plug-in: Tinct Colorize with dialogs that answer themselves.
+
+The host tests install it next to the tinct-colorize plug-in in the test's GIMP
+profile (tests/test_gimp_host.py, ``install_selftest_plugin``); it is never shipped.
+It declares PROCEDURE exactly as the shipped plug-in declares plug-in-tinct-colorize
+(``tinct_gimp.plugin.colorize_procedure``) and runs the shipped ``run_colorize`` with
+the shipped dialogs, each subclassed here to answer itself as the JSON file named by
+$TINCT_GIMP_SELFTEST says, read at each run:
+
+    {"set": {...}, "hint": NAME, "reference": LABEL, "cancel_at_step": N,
+     "scales": [...], "accept": bool, "screenshot": PATH, "screenshot_main": PATH}
+
+"set" is typed into the first dialog (GIMP fills an interactive run's config from
+the last-used values, not from the caller), "hint" picked in its hint list and
+"reference" ("image / layer") in its reference list (the list's labels are written
+next to the file, + ".references"), the screen saved to "screenshot_main", OK; the
+progress dialog's Cancel is pressed at step "cancel_at_step"; the Colourfulness
+slider is moved through "scales" (each move re-renders the layer, as a user's drag
+does; each render's value is appended to the file + ".trace"), the screen is saved
+to "screenshot", and the dialog is accepted or cancelled.
+"""
+
+import json
+import os
+import sys
+import traceback
+import types
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("Gegl", "0.4")
+gi.require_version("GimpUi", "3.0")
+gi.require_version("Gtk", "3.0")
+from gi.repository import Gimp, GLib  # noqa: E402
+
+# The shipped plug-in, installed next to this one in the same plug-ins folder.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tinct-colorize"))  # fmt: skip
+
+from tinct_gimp import dialog, plugin  # noqa: E402
+
+PROCEDURE = "plug-in-tinct-colorize-selftest"
+ENV_ANSWERS = "TINCT_GIMP_SELFTEST"
+ANSWER_MS = 200  # the dialog is up by then
+SLIDER_MS = 400  # one slider position every 400 ms, then the answer
+
+
+def answers() -> dict:
+    path = os.environ.get(ENV_ANSWERS)
+    if not path or not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def answer_later(gtk_dialog, actions) -> None:
+    """Run ACTIONS once the dialog is up; a broken answer must not leave the dialog up."""
+
+    def later():
+        try:
+            actions()
+        except Exception:
+            traceback.print_exc()
+            gtk_dialog.response(-6)  # Gtk.ResponseType.CANCEL
+        return False  # run once
+
+    GLib.timeout_add(ANSWER_MS, later)
+
+
+def pump() -> None:
+    from gi.repository import Gtk
+
+    while Gtk.events_pending():
+        Gtk.main_iteration_do(False)
+
+
+def screenshot(path: str) -> None:
+    """The whole screen (Xvfb in the tests) as a PNG: what a user would see."""
+    from gi.repository import Gdk
+
+    root = Gdk.get_default_root_window()
+    shot = Gdk.pixbuf_get_from_window(root, 0, 0, root.get_width(), root.get_height())
+    if shot is not None:
+        shot.savev(path, "png", [], [])
+
+
+def labels(combo) -> list:
+    model = combo.get_model()
+    return [model[i][0] for i in range(len(model))]
+
+
+class MainDialog(dialog.MainDialog):
+    def run(self):
+        test = answers()
+
+        def act():
+            from gi.repository import Gtk
+
+            for key, value in test.get("set", {}).items():
+                self.config.set_property(key, value)
+            if "hint" in test:
+                self.hints.set_active(labels(self.hints).index(test["hint"]))
+            if "reference" in test:
+                offered = labels(self.references)
+                with open(os.environ[ENV_ANSWERS] + ".references", "w") as f:
+                    json.dump(offered, f)  # what the list offered, for the test
+                self.references.set_active(offered.index(test["reference"]))
+            if test.get("screenshot_main"):
+                pump()
+                screenshot(test["screenshot_main"])
+            self.dialog.response(Gtk.ResponseType.OK)
+
+        answer_later(self.dialog, act)
+        return super().run()
+
+
+class ProgressDialog(dialog.ProgressDialog):
+    def __init__(self):
+        super().__init__()
+        self.cancel_at_step = answers().get("cancel_at_step")
+
+    def show(self, ev) -> None:
+        super().show(ev)
+        if ev.kind == "progress" and ev.total and self.cancel_at_step is not None:
+            if ev.step >= self.cancel_at_step:
+                self.dialog.response(self.Gtk.ResponseType.CANCEL)  # the user's click
+
+
+class ScaleDialog(dialog.ScaleDialog):
+    def __init__(self, procedure, config, colorizer):
+        super().__init__(procedure, config, colorizer)
+        render = colorizer.apply_scale
+        path = os.environ.get(ENV_ANSWERS)
+
+        def traced(scale):  # the test checks which values were rendered
+            render(scale)
+            if path:
+                with open(path + ".trace", "a") as f:
+                    f.write(f"{colorizer.scale}\n")
+
+        colorizer.apply_scale = traced
+
+    def run(self):
+        test = answers()
+
+        def act():
+            from gi.repository import Gtk
+
+            values = list(test.get("scales", []))
+
+            def step():
+                if values:
+                    self.config.set_property("scale", values.pop(0))
+                    return True
+                if test.get("screenshot"):
+                    screenshot(test["screenshot"])
+                ok = test.get("accept", True)
+                self.dialog.response(Gtk.ResponseType.OK if ok else Gtk.ResponseType.CANCEL)
+                return False
+
+            GLib.timeout_add(SLIDER_MS, step)
+
+        answer_later(self.dialog, act)
+        return super().run()
+
+
+ANSWERED = types.SimpleNamespace(
+    MainDialog=MainDialog,
+    ProgressDialog=ProgressDialog,
+    ScaleDialog=ScaleDialog,
+    StatusProgress=dialog.StatusProgress,
+)
+
+
+def run_answered(procedure, run_mode, image, drawables, config, data):
+    return plugin.run_colorize(procedure, run_mode, image, drawables, config, data, ANSWERED)
+
+
+class TinctColorizeSelftest(Gimp.PlugIn):
+    def do_query_procedures(self):
+        return [PROCEDURE]
+
+    def do_set_i18n(self, name):
+        return False
+
+    def do_create_procedure(self, name):
+        return plugin.colorize_procedure(self, name, run_answered)
+
+
+if __name__ == "__main__":
+    Gimp.main(TinctColorizeSelftest.__gtype__, sys.argv)
