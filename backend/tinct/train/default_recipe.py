@@ -78,14 +78,14 @@ def run_phase(task: PhaseTask, runs: Path, minutes: float, lr: float, log: list,
     and add its loss log to `log`."""
     opts = LoopOptions(
         output=runs / task.name,
-        max_steps=options.pop("max_steps", None) or 10**9,
+        max_steps=options.pop("max_steps", None),
         batch_size=options.pop("batch_size"),
         lr=lr,
         lr_warmup=0,
         lr_schedule=options.pop("lr_schedule", "cosine-time"),
         minutes=minutes,
         ema_decay=0.0,
-        checkpoint_every=10**9,
+        checkpoint_every=10**9,  # by time instead (checkpoint_minutes)
         log_every=25,
         workers=0,
         **options,

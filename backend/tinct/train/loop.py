@@ -48,7 +48,7 @@ def require_accelerate():
 @dataclass
 class LoopOptions:
     output: Path
-    max_steps: int = 10_000
+    max_steps: int | None = 10_000  # None: until `minutes` are up
     batch_size: int = 8  # per process, per micro-batch
     grad_accum: int = 1
     lr: float = 1e-4
@@ -106,7 +106,7 @@ class Progress:
         self.seconds = float(state.get("seconds", 0.0))
 
     def done(self, opts: LoopOptions) -> bool:
-        return self.step >= opts.max_steps or (
+        return (opts.max_steps is not None and self.step >= opts.max_steps) or (
             opts.minutes is not None and self.seconds >= opts.minutes * 60.0
         )
 
@@ -126,6 +126,8 @@ def lr_lambda(opts: LoopOptions, progress: Progress | None = None) -> Callable[[
     span = 60.0 * (opts.decay_minutes or opts.minutes or 0.0)
     if opts.lr_schedule == "cosine-time" and (progress is None or span <= 0):
         raise ValueError("lr_schedule 'cosine-time' needs minutes or decay_minutes")
+    if opts.lr_schedule == "cosine" and opts.max_steps is None:
+        raise ValueError("lr_schedule 'cosine' spans max_steps: give max_steps")
 
     def factor(step: int) -> float:
         warm = min(1.0, (step + 1) / max(opts.lr_warmup, 1))
@@ -194,8 +196,10 @@ def save_checkpoint(accelerator, folder: Path, step: int, keep: int) -> Path:
 
 
 def run(task: Task, opts: LoopOptions) -> dict:
-    """Train `task` to `opts.max_steps` optimizer steps; export the (EMA) weights
+    """Train `task` to `opts.max_steps` optimizer steps (or `opts.minutes`); export the (EMA) weights
     to OUT/model. Returns the export's summary (main process) or {}."""
+    if opts.max_steps is None and opts.minutes is None:
+        raise ValueError("a run needs max_steps or minutes to end")
     require_accelerate()
     from accelerate import Accelerator
     from accelerate.utils import set_seed
