@@ -118,19 +118,33 @@ def _band_word(lab: np.ndarray, min_chroma: float = 10.0) -> str | None:
     return word_for_hue(float(np.median(hue)))
 
 
+def _centre(lab: np.ndarray) -> np.ndarray:
+    """The middle half of an image in each direction, where its subject usually is."""
+    h, w = lab.shape[:2]
+    return lab[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]
+
+
+def _top_band(lab: np.ndarray) -> np.ndarray:
+    """The top fifth of an image, where its sky is if it has one."""
+    return lab[: max(1, lab.shape[0] // 5)]
+
+
+def _green(ab: np.ndarray) -> np.ndarray:
+    """Where a*b* is clearly green (greenery), as a boolean mask."""
+    return (ab[..., 0] < -6.0) & (np.hypot(ab[..., 0], ab[..., 1]) > 10.0)
+
+
 def region_caption(rgb: np.ndarray, subject: str = "") -> str:
     """A caption naming colours by region, in the words people type: the subject
     with the colour of the image's centre ("red parrot"), the sky when the top
     band is bright and smooth ("blue sky", "white sky"), and greenery when
     green covers a good share of the lower half ("green foliage")."""
     lab = color.rgb_to_lab(np.clip(rgb, 0.0, 1.0))
-    h, w = lab.shape[:2]
     parts = []
     if subject:
-        centre = lab[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]
-        word = _band_word(centre)
+        word = _band_word(_centre(lab))
         parts.append(f"{word} {subject}" if word else subject)
-    top = lab[: max(1, h // 5)]
+    top = _top_band(lab)
     smooth = float(np.abs(np.diff(top[..., 0], axis=1)).mean()) < 2.0
     if smooth and float(top[..., 0].mean()) > 55.0:
         word = _band_word(top, min_chroma=6.0)
@@ -138,10 +152,7 @@ def region_caption(rgb: np.ndarray, subject: str = "") -> str:
             parts.append("blue sky")
         elif word is None:
             parts.append("white sky")
-    lower = lab[h // 2 :]
-    ab = lower[..., 1:]
-    green = (ab[..., 0] < -6.0) & (np.hypot(ab[..., 0], ab[..., 1]) > 10.0)
-    if green.mean() > 0.2:
+    if _green(lab[lab.shape[0] // 2 :, :, 1:]).mean() > 0.2:
         parts.append("green foliage")
     return ", ".join(parts)
 
@@ -157,21 +168,19 @@ def recoloured_caption(caption: str, original: np.ndarray, shifted: np.ndarray) 
     whole image), the words stay bound to their regions. Parts it cannot place
     lose their colour words."""
     lab = color.rgb_to_lab(np.clip(shifted, 0.0, 1.0))
-    h, w = lab.shape[:2]
-    before = color.rgb_to_lab(np.clip(original, 0.0, 1.0))[..., 1:]
-    was_green = (before[..., 0] < -6.0) & (np.hypot(before[..., 0], before[..., 1]) > 10.0)
+    was_green = _green(color.rgb_to_lab(np.clip(original, 0.0, 1.0))[..., 1:])
     parts = [p.strip() for p in strip_color_words(caption).split(",") if p.strip()]
     out = []
     for i, part in enumerate(parts):
         noun = part.split()[-1].lower().strip(".")
         if noun == "sky":
-            word = _band_word(lab[: max(1, h // 5)], min_chroma=6.0)
+            word = _band_word(_top_band(lab), min_chroma=6.0)
             out.append(f"{word} sky" if word else ("white sky" if "white" in part else part))
         elif noun in _GREENERY and was_green.mean() > 0.02:
             word = _band_word(lab[was_green][None])
             out.append(f"{word} {part}" if word else part)
         elif i == 0:
-            word = _band_word(lab[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4])
+            word = _band_word(_centre(lab))
             out.append(f"{word} {part}" if word else part)
         else:
             out.append(part)
