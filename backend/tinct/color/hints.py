@@ -56,9 +56,8 @@ from scipy.sparse.linalg import splu
 from tinct import color
 
 GRID_PIXELS = 128 * 128  # the solve's grid; the field is upsampled guided by the luma
-# SIGMA_LSTAR and REACH_FULL were chosen on the validation photos model v0.5 never
-# saw (scripts/tune_hint_reach.py, 16 true-colour patches per photo: 0.996x inverse
-# distance at work size; sigma 2: 1.031x; the field alone 1.019x; the model alone 1.171x).
+# SIGMA_LSTAR was chosen on the validation photos model v0.5 never saw
+# (scripts/tune_hint_reach.py, 16 true-colour patches per photo; sigma 2 was worse).
 SIGMA_LSTAR = 4.0  # lightness difference (L* units) where an affinity falls to e^-1/2
 AFFINITY_FLOOR = 1e-5  # keeps the grid connected; colour barely leaks across hard edges
 SCREENING = 1e-4  # lam: hints' reach fades over ~1/sqrt(lam) grid pixels of flat region
@@ -68,10 +67,9 @@ DATA_WEIGHT = 10.0  # mu: how firmly painted pixels hold their colour in the sol
 # where the model knows better than the field, fall well below.
 # The settings below were chosen on the validation photos with 16 true-colour
 # patches (scripts/tune_hint_reach.py, work size, bundled v0.6): the earlier
-# 0.6 : 0.4 mix on lightness alone with REACH_FULL 0.6 gave 0.905x inverse distance
-# (0.960x on the 8 photos no model version trained on); texture in the non-local
-# kernel, a 0.6 share and REACH_FULL 0.3 give 0.840x (0.892x), the likeness gate
-# costing 0.003.
+# 0.6 : 0.4 mix on lightness alone with REACH_FULL 0.6 gave 0.905x inverse
+# distance; with texture in the non-local kernel, the likeness gate, a 0.6 share
+# and REACH_FULL 0.3, 0.830x (`tinct eval --hint-check 16`: 0.864x -> 0.788x).
 REACH_FULL = 0.3
 NONLOCAL_SHARE = 0.6
 NONLOCAL_SIGMA_LSTAR = 6.0  # lightness likeness (L* units)
