@@ -28,14 +28,21 @@ def test_save_load_round_trip_gives_identical_output(tiny_pipe, photo, tmp_path)
     )
     b = loaded(photo, prompt="a red ball", num_inference_steps=3, scale="auto")
     assert a.scale == b.scale
-    assert np.array_equal(a.images[0], b.images[0])
+    # The colour word is placed (no text reaches the U-Net): the loaded tiny U-Net's
+    # single-batch pass differs from the built one's in the 6th decimal.
+    assert np.allclose(a.images[0], b.images[0], atol=1e-5)
 
 
 def test_classifier_free_guidance_extrapolates_from_the_empty_prompt(tiny_pipe, photo):
     # One step: z_0 = z_g + delta_hat, so the colour latent IS the guided prediction.
-    cond = tiny_pipe.predict(photo, prompt="blue sky", num_inference_steps=1, guidance_scale=1.0)
+    # (A prompt without colour words: those are placed, not read by the U-Net.)
+    cond = tiny_pipe.predict(
+        photo, prompt="a sunny beach", num_inference_steps=1, guidance_scale=1.0
+    )
     uncond = tiny_pipe.predict(photo, prompt="", num_inference_steps=1)
-    guided = tiny_pipe.predict(photo, prompt="blue sky", num_inference_steps=1, guidance_scale=3.0)
+    guided = tiny_pipe.predict(
+        photo, prompt="a sunny beach", num_inference_steps=1, guidance_scale=3.0
+    )
     expected = uncond.color_latent + 3.0 * (cond.color_latent - uncond.color_latent)
     assert not torch.allclose(cond.color_latent, uncond.color_latent)
     assert torch.allclose(guided.color_latent, expected, atol=1e-4)

@@ -19,6 +19,7 @@ from diffusers.utils import BaseOutput
 
 from tinct import color
 from tinct.color import hints as hint_propagation
+from tinct.color import prompt_regions
 from tinct.color import reference as reference_match
 from tinct.pipeline.ranker import TinctRanker
 from tinct.pipeline.scheduler import ColdDiffusionScheduler
@@ -42,6 +43,10 @@ class ColorLatents:
     hint_field: np.ndarray | None = None  # (H_w, W_w, 2) hints propagated along luma edges
     hint_confidence: np.ndarray | None = None  # (H_w, W_w) in [0, 1]: the field's render weight
     prompt: str = ""
+    # The prompt's colour words placed on the image (tinct.color.prompt_regions):
+    # a*b* at scale 1 and its render weight; None when the prompt names no colour.
+    prompt_field: np.ndarray | None = None  # (H_w, W_w, 2)
+    prompt_weight: np.ndarray | None = None  # (H_w, W_w) in [0, 1]
 
     @property
     def work_size(self) -> tuple[int, int]:
@@ -297,9 +302,14 @@ class TinctPipeline(DiffusionPipeline):
         gray = color.gray(small)
         # 3. Encode the gray image: z_g, the fully degraded (t = T) sample
         gray_latent = self.encode_image(gray).to(self.unet.dtype)
-        # 4. Encode the prompt (and the empty prompt for classifier-free guidance)
-        do_cfg = guidance_scale != 1.0 and prompt.strip() != ""
-        cond = self.encode_prompt([prompt, ""] if do_cfg else [prompt])
+        # 4. Colour words in the prompt are placed on the image, not read by the
+        #    U-Net (which tints the whole image with them); a prompt that names no
+        #    colour conditions the U-Net as text. Then encode the text (and the
+        #    empty prompt for classifier-free guidance).
+        placed = prompt_regions.prompt_field(lightness, prompt)
+        text = "" if placed is not None else prompt
+        do_cfg = guidance_scale != 1.0 and text.strip() != ""
+        cond = self.encode_prompt([text, ""] if do_cfg else [text])
         # 5. Hints (painted, then reference matches): propagated field as a colour
         #    latent + confidence
         hinted = self.hint_inputs(hints, lightness, gray_latent, reference=reference)
@@ -330,6 +340,8 @@ class TinctPipeline(DiffusionPipeline):
             hint_field=hinted.field,
             hint_confidence=hinted.confidence,
             prompt=prompt,
+            prompt_field=None if placed is None else placed[0],
+            prompt_weight=None if placed is None else placed[1],
         )
 
     # ------------------------------------------------------ scale + render ---
@@ -393,14 +405,13 @@ class TinctPipeline(DiffusionPipeline):
         gain = float(getattr(self.config, "chroma_gain", 1.0))
         if gain != 1.0:
             ab = ab * gain
+        if latents.prompt_field is not None and latents.prompt_weight is not None:
+            # The prompt's placed colours, as colourful as the slider says.
+            ab = _blend(ab, float(scale) * latents.prompt_field, latents.prompt_weight)
         if latents.hint_field is not None and latents.hint_confidence is not None:
             # Where the hints reach along like lightness their colour wins; the
             # model's colour stays only where they do not (tinct.color.hints).
-            field, weight = latents.hint_field, latents.hint_confidence
-            if weight.shape != ab.shape[:2]:
-                field = color.resize_area(field, *ab.shape[:2])
-                weight = color.resize_area(weight, *ab.shape[:2])
-            ab = ab * (1.0 - weight[..., None]) + field * weight[..., None]
+            ab = _blend(ab, latents.hint_field, latents.hint_confidence)
         if latents.hint_ab is not None and latents.hint_alpha is not None:
             alpha, painted = latents.hint_alpha, latents.hint_ab
             if alpha.shape != ab.shape[:2]:  # reduced decode: shrink with premultiplied alpha
@@ -463,6 +474,14 @@ class TinctPipeline(DiffusionPipeline):
         return TinctPipelineOutput(
             images=[self.render(image, latents, s)], scale=s, latents=latents
         )
+
+
+def _blend(ab: np.ndarray, field: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """ab where weight is 0, field where it is 1 (both brought to ab's size)."""
+    if weight.shape != ab.shape[:2]:
+        field = color.resize_area(field, *ab.shape[:2])
+        weight = color.resize_area(weight, *ab.shape[:2])
+    return ab * (1.0 - weight[..., None]) + field * weight[..., None]
 
 
 def ranker_latents(z: torch.Tensor, max_side: int = 16) -> torch.Tensor:
