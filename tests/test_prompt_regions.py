@@ -7,10 +7,11 @@ import pytest
 
 from tinct import color
 from tinct.color import prompt_regions as pr
+from tinct.color import prompt_words
 
 
 def named(prompt: str) -> list[tuple[str, str, str]]:
-    return [(p.colour, p.noun, p.role) for p in pr.parse(prompt)]
+    return [(p.colour, p.noun, p.role) for p in prompt_words.parse(prompt)]
 
 
 @pytest.mark.parametrize(
@@ -50,9 +51,9 @@ def test_parse_finds_each_colour_and_the_thing_it_names(prompt, expected):
 
 
 def test_modifiers_move_the_lightness_range_and_pale_mutes_the_chroma():
-    (blue,) = pr.parse("blue sky")
-    (dark,) = pr.parse("dark blue sky")
-    (pale,) = pr.parse("pale blue sky")
+    (blue,) = prompt_words.parse("blue sky")
+    (dark,) = prompt_words.parse("dark blue sky")
+    (pale,) = prompt_words.parse("pale blue sky")
     assert dark.lightness[1] < blue.lightness[1] and dark.ab == blue.ab
     assert pale.lightness[0] > blue.lightness[0]
     assert abs(pale.ab[1]) < abs(blue.ab[1])
@@ -126,3 +127,21 @@ def test_the_pipeline_places_colour_words_and_the_slider_scales_them(tiny_pipe):
     assert shift[top, :, 1].mean() < -15.0
     half = tiny_pipe.chroma_at_work(told, 0.5) - tiny_pipe.chroma_at_work(plain, 0.5)
     assert 0.35 < half[top, :, 1].mean() / shift[top, :, 1].mean() < 0.65
+
+
+def test_the_subject_takes_its_colour_and_the_setting_its_own():
+    """A mid-gray ball on a lighter, grainy floor that fills the border: "a red
+    ball on a gray floor" colours the ball red and leaves the floor neutral."""
+    h, w = 120, 160
+    rng = np.random.default_rng(4)
+    lightness = 70.0 + rng.normal(0.0, 1.0, (h, w)).astype(np.float32)
+    yy, xx = np.mgrid[0:h, 0:w]
+    ball = (yy - 60) ** 2 + (xx - 80) ** 2 < 30**2
+    lightness[ball] = 48.0
+    field, weight = pr.prompt_field(lightness, "a red ball on a gray floor")
+    tint = field * weight[..., None]
+    inner = (yy - 60) ** 2 + (xx - 80) ** 2 < 24**2
+    outer = (yy - 60) ** 2 + (xx - 80) ** 2 > 40**2
+    a, b = tint[inner].mean(0)
+    assert a > 12.0 and 0.0 < b < a, (a, b)  # red (the gray floor competes a little)
+    assert np.hypot(*tint[outer].mean(0)) < 3.0, tint[outer].mean(0)

@@ -23,288 +23,20 @@ tones") tints the whole image lightly.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 import numpy as np
 from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import dijkstra
 
-# word -> (a*, b*, lightest-typical L*, darkest-typical L*): the chroma a
-# natural thing of that colour typically has (less than the pure colour's),
-# and the lightness range where that colour occurs.
-COLOURS: dict[str, tuple[float, float, float, float]] = {
-    "red": (42.0, 28.0, 25.0, 65.0),
-    "crimson": (45.0, 20.0, 25.0, 60.0),
-    "orange": (28.0, 52.0, 40.0, 80.0),
-    "golden": (8.0, 48.0, 50.0, 90.0),
-    "gold": (8.0, 48.0, 50.0, 90.0),
-    "yellow": (-2.0, 58.0, 60.0, 100.0),
-    "green": (-28.0, 26.0, 15.0, 75.0),
-    "olive": (-8.0, 25.0, 20.0, 60.0),
-    "cyan": (-25.0, -12.0, 40.0, 90.0),
-    "turquoise": (-30.0, -5.0, 40.0, 85.0),
-    "teal": (-25.0, -8.0, 20.0, 60.0),
-    "blue": (0.0, -32.0, 10.0, 85.0),
-    "navy": (8.0, -30.0, 5.0, 35.0),
-    "purple": (32.0, -36.0, 15.0, 65.0),
-    "violet": (30.0, -38.0, 20.0, 70.0),
-    "magenta": (50.0, -25.0, 30.0, 70.0),
-    "pink": (30.0, 6.0, 55.0, 92.0),
-    "brown": (12.0, 22.0, 10.0, 55.0),
-    "tan": (6.0, 20.0, 50.0, 85.0),
-    "beige": (3.0, 14.0, 65.0, 95.0),
-    "gray": (0.0, 0.0, 0.0, 100.0),
-    "grey": (0.0, 0.0, 0.0, 100.0),
-    "silver": (0.0, 0.0, 50.0, 95.0),
-    "white": (0.0, 0.0, 72.0, 100.0),
-    "black": (0.0, 0.0, 0.0, 28.0),
-}
-LIGHTER = ("light", "pale", "bright")
-DARKER = ("dark", "deep")
-PALE_CHROMA = 0.6  # "pale blue" keeps this share of blue's chroma
-LIGHTNESS_SOFTNESS = 6.0  # L* outside a colour's range where its likelihood falls to e^-1/2
-
-# Nouns naming places with a look of their own; any other noun is a thing.
-SKY = {"sky", "skies", "clouds", "cloud", "sunset", "sunrise", "horizon"}
-FOLIAGE = {
-    "leaves",
-    "leaf",
-    "foliage",
-    "trees",
-    "tree",
-    "forest",
-    "woods",
-    "bush",
-    "bushes",
-    "hedge",
-    "plants",
-    "plant",
-    "grass",
-    "lawn",
-    "meadow",
-    "field",
-    "fields",
-    "moss",
-    "vegetation",
-    "greenery",
-    "jungle",
-    "garden",
-}
-CLOTHES = {"suit", "coat", "dress", "shirt", "jacket", "hat", "scarf", "sweater", "uniform", "cap"}
-LOW = {
-    "snow",
-    "ice",
-    "water",
-    "river",
-    "sea",
-    "lake",
-    "ocean",
-    "pond",
-    "sand",
-    "beach",
-    "ground",
-    "floor",
-    "road",
-    "street",
-    "table",
-    "desk",
-    "soil",
-    "earth",
-    "path",
-}
-WHOLE = {"photo", "photograph", "image", "picture", "tones", "tone", "tint", "hues", "light"}
-# Too small to place from a caption: skipped (the thing they belong to keeps its colour).
-DETAILS = {
-    "eyes",
-    "eye",
-    "nose",
-    "mouth",
-    "lips",
-    "stripes",
-    "stripe",
-    "spots",
-    "spot",
-    "centre",
-    "center",
-    "beak",
-    "ears",
-    "ear",
-    "whiskers",
-    "buttons",
-    "button",
-    "wheels",
-    "windows",
-    "window",
-    "patch",
-    "patches",
-    "dots",
-    "lines",
-    "letters",
-    "text",
-    "logo",
-    "tail",
-}
-SETTING_WORDS = {
-    "on",
-    "in",
-    "among",
-    "amid",
-    "against",
-    "over",
-    "under",
-    "above",
-    "below",
-    "behind",
-    "beside",
-    "near",
-    "across",
-    "through",
-    "before",
-    "at",
-    "by",
-}
-JOINERS = {"and", "or", "&"}
-FILLER = {
-    "a",
-    "an",
-    "the",
-    "of",
-    "its",
-    "their",
-    "his",
-    "her",
-    "some",
-    "two",
-    "three",
-    "many",
-    "few",
-    "lit",
-    "front",
-}
+from tinct import color
+from tinct.color.prompt_words import Phrase, parse
 
 NONE_WEIGHT = 0.35  # the "nothing named here" option's score
 WHOLE_WEIGHT = 0.5  # how far a place-less colour ("in blue tones") pulls every pixel
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """One colour and the thing it names; `role` is how the thing is placed."""
-
-    colour: str
-    ab: tuple[float, float]
-    lightness: tuple[float, float]  # (darkest, lightest) typical L*
-    noun: str
-    role: str  # "sky", "foliage", "low", "subject", "setting" or "whole"
-
-
-def _colour(word: str, modifier: str | None) -> tuple[tuple[float, float], tuple[float, float]]:
-    a, b, lo, hi = COLOURS[word]
-    if modifier in LIGHTER:
-        lo = (lo + hi) / 2.0
-        if modifier == "pale":
-            a, b = a * PALE_CHROMA, b * PALE_CHROMA
-    elif modifier in DARKER:
-        hi = (lo + hi) / 2.0
-    return (a, b), (lo, hi)
-
-
-def _role(noun: str, after_setting_word: bool) -> str:
-    if noun in SKY:
-        return "sky"
-    if noun in FOLIAGE:
-        return "foliage"
-    if noun in LOW:
-        return "low"
-    if noun in WHOLE or noun == "":
-        return "whole"
-    if noun in CLOTHES:  # "a man in a red coat": the coat is on the subject
-        return "subject"
-    return "setting" if after_setting_word else "subject"
-
-
-def parse(prompt: str) -> list[Phrase]:
-    """The prompt's colour phrases, in order. A run of colours ("red, white and
-    blue flag") all name the noun that ends it; a colour after its noun ("a
-    bridge lit orange") names that noun; a colour alone after "on" or "in" ("on
-    white") names the setting; a prompt of colours alone names the whole image."""
-    tokens = re.findall(r"[a-z]+|,", prompt.lower())
-    phrases: list[Phrase] = []
-    pending: list[tuple[str, str | None]] = []  # colours waiting for their noun
-    modifier: str | None = None
-    word_after = ""  # the last content word since the first pending colour
-    last_noun, last_setting = "", False  # the last noun before that, and its clause
-    setting = False  # inside a clause opened by "on", "in", "among" ...
-    colours_after_setting = False
-
-    def flush() -> None:
-        nonlocal word_after, last_noun, last_setting, colours_after_setting
-        if word_after:
-            noun, after_setting = word_after, setting
-        elif colours_after_setting:
-            noun, after_setting = "", True
-        else:
-            noun, after_setting = last_noun, last_setting
-        role = "setting" if noun == "" and after_setting else _role(noun, after_setting)
-        if noun not in DETAILS:
-            for word, mod in pending:
-                ab, light = _colour(word, mod)
-                phrases.append(Phrase(word, ab, light, noun, role))
-        pending.clear()
-        if word_after:
-            last_noun, last_setting = word_after, setting
-        word_after, colours_after_setting = "", False
-
-    for i, tok in enumerate(tokens):
-        if tok in COLOURS:
-            if not pending:
-                colours_after_setting = setting and not word_after
-                if word_after:  # a noun before the colour: remember it
-                    last_noun, last_setting, word_after = word_after, setting, ""
-            pending.append((tok, modifier))
-            modifier = None
-        elif tok in LIGHTER or tok in DARKER:
-            modifier = tok
-        elif tok in FILLER:
-            continue
-        elif tok in JOINERS:
-            if pending and word_after:  # "white clouds and a kite": the clouds are done
-                flush()
-        elif tok in (",", "with") or tok in SETTING_WORDS:
-            if tok == "," and pending and _colour_list_continues(tokens, i):
-                continue
-            if pending:
-                flush()
-            elif word_after:
-                last_noun, last_setting, word_after = word_after, setting, ""
-            if tok in SETTING_WORDS:
-                setting = True
-            elif tok == ",":
-                setting = False  # a new clause names a new subject
-        else:  # a noun or an adjective: the last one before a break is the noun
-            word_after = tok
-    if pending:
-        flush()
-    return phrases
-
-
-def _colour_list_continues(tokens: list[str], i: int) -> bool:
-    """Whether the comma at i sits inside a run of colours ("red, white and blue")."""
-    return (
-        i + 1 < len(tokens)
-        and (tokens[i + 1] in COLOURS or tokens[i + 1] in LIGHTER or tokens[i + 1] in DARKER)
-        and not _ends_clause(tokens, i)
-    )
-
-
-def _ends_clause(tokens: list[str], i: int) -> bool:
-    """A comma after a noun ends the clause even if a colour follows."""
-    j = i - 1
-    while j >= 0 and tokens[j] in JOINERS:
-        j -= 1
-    return j >= 0 and tokens[j] not in COLOURS
-
-
-# ------------------------------------------------------------- placing ---
+LIGHTNESS_SOFTNESS = 6.0  # L* outside a colour's range where its likelihood falls to e^-1/2
+BORDER_GRID = 120  # the border-distance graph's long side, in nodes
+BORDER_STEP_FREE = 1.0  # L* steps this small cost nothing (grain, soft shading)
+BORDER_HALF = 15.0  # L* of climbing that makes a pixel half "subject"
 
 
 def _texture(lightness: np.ndarray) -> np.ndarray:
@@ -339,32 +71,61 @@ def _sky(lightness: np.ndarray, texture: np.ndarray) -> np.ndarray:
     return ndimage.uniform_filter(region, 5)
 
 
-def _subject(lightness: np.ndarray, texture: np.ndarray) -> np.ndarray:
+def _unlike_border(lightness: np.ndarray, texture: np.ndarray) -> np.ndarray:
     """How unlike the image border a pixel looks (lightness, texture), weighted
-    toward the centre: a plain saliency that finds the thing a caption is about."""
+    toward the centre: common on the border means background; a few border
+    pixels alike (a paw at the edge) do not."""
     h, w = lightness.shape
     feats = np.stack([lightness / 10.0, np.log1p(texture) * 2.0], axis=-1)
     ring = max(2, min(h, w) // 20)
     border = np.concatenate(
         [
-            feats[:ring].reshape(-1, 2),
-            feats[-ring:].reshape(-1, 2),
-            feats[:, :ring].reshape(-1, 2),
-            feats[:, -ring:].reshape(-1, 2),
-        ]
-    )
+            feats[:ring],
+            feats[-ring:],
+            feats[:, :ring].swapaxes(0, 1),
+            feats[:, -ring:].swapaxes(0, 1),
+        ],
+        axis=None,
+    ).reshape(-1, 2)
     rng = np.random.default_rng(0)
     border = border[rng.choice(len(border), size=min(len(border), 256), replace=False)]
-    small = feats[::4, ::4].reshape(-1, 1, 2)
-    # Kernel density of the border's looks at each pixel: common on the border
-    # means background; a few border pixels alike (a paw at the edge) do not.
-    density = np.exp(-0.5 * ((small - border[None]) ** 2).sum(-1)).mean(axis=1)
-    unlike = 1.0 - density / (density + 0.05)
-    unlike = unlike.reshape(feats[::4, ::4].shape[:2]).astype(np.float32)
+    small = feats[::4, ::4]
+    density = np.exp(-0.5 * ((small.reshape(-1, 1, 2) - border[None]) ** 2).sum(-1)).mean(axis=1)
+    unlike = (1.0 - density / (density + 0.05)).reshape(small.shape[:2]).astype(np.float32)
     unlike = np.kron(unlike, np.ones((4, 4), np.float32))[:h, :w]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     centre = np.exp(-0.5 * (((yy - h / 2) / (0.35 * h)) ** 2 + ((xx - w / 2) / (0.35 * w)) ** 2))
     return ndimage.uniform_filter(np.clip(unlike * (0.4 + 0.6 * centre), 0, 1), 7)
+
+
+def _far_from_border(lightness: np.ndarray) -> np.ndarray:
+    """Geodesic distance to the image border over the (slightly blurred)
+    lightness, steps under BORDER_STEP_FREE free, mapped to [0, 1): background
+    flows to the border through like pixels (grass receding, a plain wall), a
+    thing is fenced off by its outline (Wei et al. 2012, geodesic saliency)."""
+    h, w = lightness.shape
+    f = BORDER_GRID / max(h, w)
+    hs, ws = max(4, round(h * f)), max(4, round(w * f))
+    small = ndimage.gaussian_filter(color.resize_area(lightness, hs, ws), 1.0).ravel()
+    n = hs * ws
+    idx = np.arange(n).reshape(hs, ws)
+    pairs = [(idx[:, :-1].ravel(), idx[:, 1:].ravel()), (idx[:-1].ravel(), idx[1:].ravel())]
+    a = np.concatenate([p for p, _ in pairs] + [q for _, q in pairs])
+    b = np.concatenate([q for _, q in pairs] + [p for p, _ in pairs])
+    cost = np.maximum(np.abs(small[a] - small[b]) - BORDER_STEP_FREE, 0.0) + 1e-3
+    ring = np.unique(np.concatenate([idx[0], idx[-1], idx[:, 0], idx[:, -1]]))
+    a = np.concatenate([a, np.full(len(ring), n)])  # one source joined to the whole border
+    b = np.concatenate([b, ring])
+    cost = np.concatenate([cost, np.full(len(ring), 1e-6)])
+    graph = coo_matrix((cost, (a, b)), shape=(n + 1, n + 1)).tocsr()
+    dist = dijkstra(graph, indices=n)[:n].reshape(hs, ws)
+    return color.resize_linear((dist / (dist + BORDER_HALF)).astype(np.float32), h, w)
+
+
+def _subject(lightness: np.ndarray, texture: np.ndarray) -> np.ndarray:
+    """Where the thing a caption is about is likely to be: unlike the border in
+    its looks, or fenced off from it by an outline (either cue suffices)."""
+    return np.maximum(_unlike_border(lightness, texture), _far_from_border(lightness))
 
 
 def place(lightness: np.ndarray, phrases: list[Phrase]) -> tuple[np.ndarray, np.ndarray]:
@@ -416,4 +177,4 @@ def prompt_field(lightness: np.ndarray, prompt: str) -> tuple[np.ndarray, np.nda
     return place(lightness, phrases)
 
 
-__all__ = ["COLOURS", "Phrase", "parse", "place", "prompt_field"]
+__all__ = ["place", "prompt_field"]

@@ -1,0 +1,207 @@
+"""Colour words in a prompt and the things they name.
+
+`parse("a red brick castle with gray roofs, blue sky")` gives one `Phrase` per
+colour: the colour's typical a*b* and lightness range, the noun it names, and
+the noun's role, which says how tinct.color.prompt_regions finds it in the
+image: "sky", "foliage", "low" (snow, water, a table: the setting, low in the
+frame), "subject" (the clause's head noun), "setting" (what the subject is
+"on", "in" or "among"), or "whole" (no place: "a photo in blue tones").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# word -> (a*, b*, lightest-typical L*, darkest-typical L*): the chroma a
+# natural thing of that colour typically has (less than the pure colour's),
+# and the lightness range where that colour occurs.
+COLOURS: dict[str, tuple[float, float, float, float]] = {
+    "red": (42.0, 28.0, 25.0, 65.0),
+    "crimson": (45.0, 20.0, 25.0, 60.0),
+    "orange": (28.0, 52.0, 40.0, 80.0),
+    "golden": (8.0, 48.0, 50.0, 90.0),
+    "gold": (8.0, 48.0, 50.0, 90.0),
+    "yellow": (-2.0, 58.0, 60.0, 100.0),
+    "green": (-28.0, 26.0, 15.0, 75.0),
+    "olive": (-8.0, 25.0, 20.0, 60.0),
+    "cyan": (-25.0, -12.0, 40.0, 90.0),
+    "turquoise": (-30.0, -5.0, 40.0, 85.0),
+    "teal": (-25.0, -8.0, 20.0, 60.0),
+    "blue": (0.0, -32.0, 10.0, 85.0),
+    "navy": (8.0, -30.0, 5.0, 35.0),
+    "purple": (32.0, -36.0, 15.0, 65.0),
+    "violet": (30.0, -38.0, 20.0, 70.0),
+    "magenta": (50.0, -25.0, 30.0, 70.0),
+    "pink": (30.0, 6.0, 55.0, 92.0),
+    "brown": (12.0, 22.0, 10.0, 55.0),
+    "tan": (6.0, 20.0, 50.0, 85.0),
+    "beige": (3.0, 14.0, 65.0, 95.0),
+    "gray": (0.0, 0.0, 0.0, 100.0),
+    "grey": (0.0, 0.0, 0.0, 100.0),
+    "silver": (0.0, 0.0, 50.0, 95.0),
+    "white": (0.0, 0.0, 72.0, 100.0),
+    "black": (0.0, 0.0, 0.0, 28.0),
+}
+LIGHTER = ("light", "pale", "bright")
+DARKER = ("dark", "deep")
+PALE_CHROMA = 0.6  # "pale blue" keeps this share of blue's chroma
+
+# Nouns naming places with a look of their own; any other noun is a thing.
+SKY = frozenset({"sky", "skies", "clouds", "cloud", "sunset", "sunrise", "horizon"})
+FOLIAGE = frozenset(
+    """
+    leaves leaf foliage trees tree forest woods bush bushes hedge plants plant
+    grass lawn meadow field fields moss vegetation greenery jungle garden
+    """.split()
+)
+CLOTHES = frozenset(
+    {"suit", "coat", "dress", "shirt", "jacket", "hat", "scarf", "sweater", "uniform", "cap"}
+)
+LOW = frozenset(
+    """
+    snow ice water river sea lake ocean pond sand beach ground floor road street
+    table desk soil earth path
+    """.split()
+)
+WHOLE = frozenset(
+    {"photo", "photograph", "image", "picture", "tones", "tone", "tint", "hues", "light"}
+)
+# Too small to place from a caption: skipped (the thing they belong to keeps its colour).
+DETAILS = frozenset(
+    """
+    eyes eye nose mouth lips stripes stripe spots spot centre center beak ears ear
+    whiskers buttons button wheels windows window patch patches dots lines letters
+    text logo tail
+    """.split()
+)
+SETTING_WORDS = frozenset(
+    """
+    on in among amid against over under above below behind beside near across
+    through before at by
+    """.split()
+)
+JOINERS = frozenset({"and", "or", "&"})
+FILLER = frozenset(
+    """
+    a an the of its their his her some two three many few lit front
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One colour and the thing it names; `role` is how the thing is placed."""
+
+    colour: str
+    ab: tuple[float, float]
+    lightness: tuple[float, float]  # (darkest, lightest) typical L*
+    noun: str
+    role: str  # "sky", "foliage", "low", "subject", "setting" or "whole"
+
+
+def _colour(word: str, modifier: str | None) -> tuple[tuple[float, float], tuple[float, float]]:
+    a, b, lo, hi = COLOURS[word]
+    if modifier in LIGHTER:
+        lo = (lo + hi) / 2.0
+        if modifier == "pale":
+            a, b = a * PALE_CHROMA, b * PALE_CHROMA
+    elif modifier in DARKER:
+        hi = (lo + hi) / 2.0
+    return (a, b), (lo, hi)
+
+
+def _role(noun: str, after_setting_word: bool) -> str:
+    if noun in SKY:
+        return "sky"
+    if noun in FOLIAGE:
+        return "foliage"
+    if noun in LOW:
+        return "low"
+    if noun in WHOLE or noun == "":
+        return "whole"
+    if noun in CLOTHES:  # "a man in a red coat": the coat is on the subject
+        return "subject"
+    return "setting" if after_setting_word else "subject"
+
+
+def parse(prompt: str) -> list[Phrase]:
+    """The prompt's colour phrases, in order. A run of colours ("red, white and
+    blue flag") all name the noun that ends it; a colour after its noun ("a
+    bridge lit orange") names that noun; a colour alone after "on" or "in" ("on
+    white") names the setting; a prompt of colours alone names the whole image."""
+    tokens = re.findall(r"[a-z]+|,", prompt.lower())
+    phrases: list[Phrase] = []
+    pending: list[tuple[str, str | None]] = []  # colours waiting for their noun
+    modifier: str | None = None
+    word_after = ""  # the last content word since the first pending colour
+    last_noun, last_setting = "", False  # the last noun before that, and its clause
+    setting = False  # inside a clause opened by "on", "in", "among" ...
+    colours_after_setting = False
+
+    def flush() -> None:
+        nonlocal word_after, last_noun, last_setting, colours_after_setting
+        if word_after:
+            noun, after_setting = word_after, setting
+        elif colours_after_setting:
+            noun, after_setting = "", True
+        else:
+            noun, after_setting = last_noun, last_setting
+        role = "setting" if noun == "" and after_setting else _role(noun, after_setting)
+        if noun not in DETAILS:
+            for word, mod in pending:
+                ab, light = _colour(word, mod)
+                phrases.append(Phrase(word, ab, light, noun, role))
+        pending.clear()
+        if word_after:
+            last_noun, last_setting = word_after, setting
+        word_after, colours_after_setting = "", False
+
+    for i, tok in enumerate(tokens):
+        if tok in COLOURS:
+            if not pending:
+                colours_after_setting = setting and not word_after
+                if word_after:  # a noun before the colour: remember it
+                    last_noun, last_setting, word_after = word_after, setting, ""
+            pending.append((tok, modifier))
+            modifier = None
+        elif tok in LIGHTER or tok in DARKER:
+            modifier = tok
+        elif tok in FILLER:
+            continue
+        elif tok in JOINERS:
+            if pending and word_after:  # "white clouds and a kite": the clouds are done
+                flush()
+        elif tok in (",", "with") or tok in SETTING_WORDS:
+            if tok == "," and pending and _colour_list_continues(tokens, i):
+                continue
+            if pending:
+                flush()
+            elif word_after:
+                last_noun, last_setting, word_after = word_after, setting, ""
+            if tok in SETTING_WORDS:
+                setting = True
+            elif tok == ",":
+                setting = False  # a new clause names a new subject
+        else:  # a noun or an adjective: the last one before a break is the noun
+            word_after = tok
+    if pending:
+        flush()
+    return phrases
+
+
+def _colour_list_continues(tokens: list[str], i: int) -> bool:
+    """Whether the comma at i sits inside a run of colours ("red, white and blue")."""
+    return (
+        i + 1 < len(tokens)
+        and (tokens[i + 1] in COLOURS or tokens[i + 1] in LIGHTER or tokens[i + 1] in DARKER)
+        and not _ends_clause(tokens, i)
+    )
+
+
+def _ends_clause(tokens: list[str], i: int) -> bool:
+    """A comma after a noun ends the clause even if a colour follows."""
+    j = i - 1
+    while j >= 0 and tokens[j] in JOINERS:
+        j -= 1
+    return j >= 0 and tokens[j] not in COLOURS
