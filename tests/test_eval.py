@@ -111,6 +111,10 @@ def test_eval_writes_metrics_sheet_and_plot_with_prompt_hint_and_caption_checks(
     assert hc["ab_error_idw"] < 0.6 * m["auto"]["summary"]["ab_error_gray"]
     sheet = Image.open(report / "contact_sheet.png")
     assert sheet.width == 3 * figures.THUMB + 4 * 6 and sheet.height > 4 * 100
+    # gray | no prompt | true caption | original, one row per captioned photo
+    captioned = Image.open(report / "caption_sheet.png")
+    assert captioned.width == 4 * (figures.THUMB + 6) + 6 and captioned.height > 2 * 100
+    assert m["files"]["caption_sheet"] == "caption_sheet.png"
     plot = Image.open(report / "scale_plot.png")
     assert plot.width >= 400 and plot.height >= 300
     out = capsys.readouterr().out

@@ -176,10 +176,17 @@ def read_captions(folder: Path) -> dict[str, str]:
 
 
 def caption_check(
-    pipe, paths: list[Path], captions: dict[str, str], steps: int, guidance: float, bar=None
+    pipe,
+    paths: list[Path],
+    captions: dict[str, str],
+    steps: int,
+    guidance: float,
+    bar=None,
+    sheet: list | None = None,
 ) -> dict:
     """a*b* error with the true caption as prompt, without a prompt, and all-gray
-    (scale 1.0, so the prompt's own effect is measured, not the ranker's)."""
+    (scale 1.0, so the prompt's own effect is measured, not the ranker's).
+    Appends ("name: caption", gray, no prompt, caption, original) thumbnails to `sheet`."""
     per_image = []
     for path in paths:
         if path.stem not in captions:
@@ -190,12 +197,16 @@ def caption_check(
         told = pipe.predict(
             gray, prompt=captions[path.stem], num_inference_steps=steps, guidance_scale=guidance
         )
+        ours, theirs = pipe.render(gray, told, 1.0), pipe.render(gray, plain, 1.0)
+        if sheet is not None:
+            label = f"{path.stem}: {captions[path.stem]}"
+            sheet.append((label, *(thumb(x) for x in (gray, theirs, ours, truth))))
         per_image.append(
             {
                 "name": path.stem,
                 "caption": captions[path.stem],
-                "ab_error": ab_error(pipe.render(gray, told, 1.0), truth),
-                "ab_error_no_prompt": ab_error(pipe.render(gray, plain, 1.0), truth),
+                "ab_error": ab_error(ours, truth),
+                "ab_error_no_prompt": ab_error(theirs, truth),
                 "ab_error_gray": ab_error(gray, truth),
             }
         )

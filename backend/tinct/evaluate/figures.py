@@ -43,13 +43,17 @@ def contact_sheet(rows, path: Path) -> None:
     sheet.save(path)
 
 
-def reference_sheet(rows, path: Path) -> None:
-    """One row per photo: the reference (its left part) | the rest in gray | without
-    the reference | with it | the original."""
+REFERENCE_HEADS = ("reference", "gray input", "no reference", "with reference", "original")
+CAPTION_HEADS = ("gray input", "no prompt", "true caption", "original")
+
+
+def strip_sheet(rows, heads: tuple[str, ...], path: Path) -> None:
+    """One row per photo, a label over its thumbnails, one column per head: the
+    reference check's (reference | gray | without | with | original) or the
+    caption check's (gray | no prompt | true caption | original)."""
     from PIL import Image, ImageDraw
 
     pad, label = 6, 16
-    heads = ("reference", "gray input", "no reference", "with reference", "original")
     heights = [max(img.shape[0] for img in r[1:]) for r in rows]
     sheet = Image.new(
         "RGB",

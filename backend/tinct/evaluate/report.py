@@ -31,7 +31,14 @@ from tinct.evaluate.checks import (
     read_captions,
     reference_check,
 )
-from tinct.evaluate.figures import contact_sheet, reference_sheet, scale_plot, thumb
+from tinct.evaluate.figures import (
+    CAPTION_HEADS,
+    REFERENCE_HEADS,
+    contact_sheet,
+    scale_plot,
+    strip_sheet,
+    thumb,
+)
 from tinct.evaluate.metrics import ImageMetrics, ab_error, image_metrics, read_truth, summarize
 
 CURVE_SCALES = tuple(round(0.2 * i, 1) for i in range(11))  # 0.0 .. 2.0
@@ -133,9 +140,10 @@ def run_report(args) -> int:
         report["prompt_check"] = prompt_check(pipe, paths, args.steps, args.guidance, bar)
     if args.hint_check:
         report["hint_check"] = hint_check(pipe, paths, args.hint_check, args.steps, args.seed, bar)
+    cap_sheet: list = []
     if args.caption_check:
         report["caption_check"] = caption_check(
-            pipe, paths, captions, args.steps, args.guidance, bar
+            pipe, paths, captions, args.steps, args.guidance, bar, cap_sheet
         )
     ref_sheet: list = []
     if args.reference_check:
@@ -149,11 +157,15 @@ def run_report(args) -> int:
         scale_plot(report["scale_curve"], plot_path)
         report["files"] = {"contact_sheet": sheet_path.name, "scale_plot": plot_path.name}
         written += [sheet_path, plot_path]
-        if ref_sheet:
-            ref_path = sheet_path.with_name("reference_sheet.png")
-            reference_sheet(ref_sheet, ref_path)
-            report["files"]["reference_sheet"] = ref_path.name
-            written.append(ref_path)
+        for key, rows, heads in (
+            ("caption_sheet", cap_sheet, CAPTION_HEADS),
+            ("reference_sheet", ref_sheet, REFERENCE_HEADS),
+        ):
+            if rows:
+                extra_path = sheet_path.with_name(f"{key}.png")
+                strip_sheet(rows, heads, extra_path)
+                report["files"][key] = extra_path.name
+                written.append(extra_path)
     metrics_path.write_text(json.dumps(report, indent=1) + "\n")
     for key in ("auto", "1.0"):
         short = {k: _rounded(v) for k, v in report[key]["summary"].items()}
