@@ -151,7 +151,9 @@ def place(lightness: np.ndarray, phrases: list[Phrase]) -> tuple[np.ndarray, np.
     maps["subject"] = subject
     maps["setting"] = (1.0 - subject) * (1.0 - sky)
     # Snow, water, a table: the setting, more likely low in the frame.
-    maps["low"] = maps["setting"] * (0.4 + 0.6 * _smoothstep(yy, 0.3, 0.7))
+    low = 0.4 + 0.6 * _smoothstep(yy, 0.3, 0.7)
+    maps["low"] = maps["setting"] * low
+    maps["grass"] = maps["foliage"] * low  # grass, a lawn: textured and on the ground
     scores = []
     for p in phrases:
         lo, hi = p.lightness

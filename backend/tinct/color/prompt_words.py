@@ -3,7 +3,7 @@
 `parse("a red brick castle with gray roofs, blue sky")` gives one `Phrase` per
 colour: the colour's typical a*b* and lightness range, the noun it names, and
 the noun's role, which says how tinct.color.prompt_regions finds it in the
-image: "sky", "foliage", "low" (snow, water, a table: the setting, low in the
+image: "sky", "foliage", "grass" (foliage low in the frame), "low" (snow, water, a table: the setting, low in the
 frame), "subject" (the clause's head noun), "setting" (what the subject is
 "on", "in" or "among"), or "whole" (no place: "a photo in blue tones").
 """
@@ -52,9 +52,11 @@ SKY = frozenset({"sky", "skies", "clouds", "cloud", "sunset", "sunrise", "horizo
 FOLIAGE = frozenset(
     """
     leaves leaf foliage trees tree forest woods bush bushes hedge plants plant
-    grass lawn meadow field fields moss vegetation greenery jungle garden
+    vegetation greenery jungle garden
     """.split()
 )
+# Textured like foliage, and lying on the ground: low in the frame.
+GROUND_COVER = frozenset({"grass", "lawn", "meadow", "field", "fields", "moss", "pasture"})
 CLOTHES = frozenset(
     {"suit", "coat", "dress", "shirt", "jacket", "hat", "scarf", "sweater", "uniform", "cap"}
 )
@@ -97,7 +99,7 @@ class Phrase:
     ab: tuple[float, float]
     lightness: tuple[float, float]  # (darkest, lightest) typical L*
     noun: str
-    role: str  # "sky", "foliage", "low", "subject", "setting" or "whole"
+    role: str  # "sky", "foliage", "grass", "low", "subject", "setting" or "whole"
 
 
 def _colour(word: str, modifier: str | None) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -114,6 +116,8 @@ def _colour(word: str, modifier: str | None) -> tuple[tuple[float, float], tuple
 def _role(noun: str, after_setting_word: bool) -> str:
     if noun in SKY:
         return "sky"
+    if noun in GROUND_COVER:
+        return "grass"
     if noun in FOLIAGE:
         return "foliage"
     if noun in LOW:
