@@ -135,7 +135,9 @@ class TinctDocker(DockWidget):
         box = QVBoxLayout(root)
         form = QFormLayout()
         self.prompt = QLineEdit()
-        self.prompt.setPlaceholderText("optional: what the colors should be, e.g. 'a red car'")
+        self.prompt.setPlaceholderText(
+            "optional: colours and what they name, e.g. 'blue sky, red car'"
+        )
         form.addRow("Prompt", self.prompt)
         self.steps = QSpinBox()
         self.steps.setRange(MIN_STEPS, MAX_STEPS)

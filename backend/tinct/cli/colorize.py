@@ -35,7 +35,13 @@ def add_colorize_parser(subparsers) -> None:
         help="images Pillow can read (16-bit PNG/TIFF too), or folders of them",
     )
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file or directory")
-    p.add_argument("--prompt", default="", help='text to steer colours, e.g. "red car, blue sky"')
+    p.add_argument(
+        "--prompt",
+        default="",
+        help='colours and what they name, e.g. "red car, blue sky, green grass": each colour '
+        "goes where its thing is likely to be; a prompt without colour words steers the "
+        "model as text",
+    )
     p.add_argument(
         "--hints", metavar="RGBA_IMAGE", help="colour hints: painted colour where alpha > 0"
     )

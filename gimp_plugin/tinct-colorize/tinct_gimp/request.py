@@ -52,7 +52,13 @@ class Argument:
 
 
 ARGUMENTS = (
-    Argument("prompt", "string", "_Prompt", "What the picture shows (optional)", ""),
+    Argument(
+        "prompt",
+        "string",
+        "_Prompt",
+        "Colours and what they name, e.g. blue sky, red car (optional)",
+        "",
+    ),
     Argument(
         "auto",
         "boolean",
