@@ -12,7 +12,6 @@ peak RSS of each and the ratios thin / regular (target: both <= 2).
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_common import model_and_repeats
 from PIL import Image
 
 
@@ -45,12 +45,7 @@ def run_once(src: Path, dst: Path, model: str | None) -> tuple[float, int]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--model", default=None)
-    ap.add_argument("--repeats", type=int, default=2)
-    args = ap.parse_args()
+    args = model_and_repeats(__doc__, repeats=2)
     tmp = Path(tempfile.mkdtemp(prefix="tinct-aspect-"))
     shapes = {"regular 300x1000": (300, 1000), "thin 1x300000": (1, 300000)}
     best: dict[str, tuple[float, int]] = {}

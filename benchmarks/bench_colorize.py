@@ -12,7 +12,6 @@ Prints, from one run on this machine:
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_common import model_and_repeats
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,12 +35,7 @@ def make_photo(width: int, height: int) -> Image.Image:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--model", default=None)
-    ap.add_argument("--repeats", type=int, default=3)
-    args = ap.parse_args()
+    args = model_and_repeats(__doc__)
     tmp = Path(tempfile.mkdtemp(prefix="tinct-bench-"))
     big, small = tmp / "big.png", tmp / "small.png"
     make_photo(2560, 1600).save(big)

@@ -17,10 +17,8 @@ Prints, from one run on this machine:
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
-from bench_reference import best_of, photo
+from bench_common import best_of, model_and_repeats, photo
 
 from tinct import color
 from tinct.color import hints
@@ -42,12 +40,7 @@ def hint_patches(height: int, width: int, count: int = 16, seed: int = 0) -> np.
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--model", default=None)
-    ap.add_argument("--repeats", type=int, default=3)
-    args = ap.parse_args()
+    args = model_and_repeats(__doc__)
 
     # 1. The propagation alone at work size.
     h, w = SIZES["0.25 MP"]

@@ -14,9 +14,7 @@ Prints, from one run on this machine:
 
 from __future__ import annotations
 
-import argparse
-
-from bench_reference import best_of, photo
+from bench_common import best_of, model_and_repeats, photo
 
 from tinct import color
 from tinct.color import prompt_regions
@@ -27,12 +25,7 @@ SIZES = {"0.25 MP": (400, 640), "24 MP": (3984, 6000)}
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--model", default=None)
-    ap.add_argument("--repeats", type=int, default=3)
-    args = ap.parse_args()
+    args = model_and_repeats(__doc__)
 
     h, w = SIZES["0.25 MP"]
     lightness = color.luminance_lstar(photo(h, w))

@@ -16,24 +16,16 @@ Prints, from one run on this machine:
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from bench_common import best_of, model_and_repeats, photo
 
 from tinct import color
 from tinct.color import hints, reference
 from tinct.pipeline import load_pipeline
 
-ROOT = Path(__file__).resolve().parents[1]
 SIZES = {"1 MP": (816, 1224), "24 MP": (3984, 6000)}
-
-
-def photo(height: int, width: int) -> np.ndarray:
-    gray = Image.open(ROOT / "docs" / "sample-bw.png").convert("RGB")
-    return color.to_float(np.asarray(gray.resize((width, height), Image.BILINEAR)))
 
 
 def colour_photo(height: int, width: int) -> np.ndarray:
@@ -46,22 +38,8 @@ def colour_photo(height: int, width: int) -> np.ndarray:
     return np.ascontiguousarray(color.merge_luma(lightness, ab.astype(np.float32)))
 
 
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--model", default=None)
-    ap.add_argument("--repeats", type=int, default=3)
-    args = ap.parse_args()
+    args = model_and_repeats(__doc__)
     pipe = load_pipeline(args.model)
 
     # 1. The work a reference adds, exactly: matching against the work size of the
