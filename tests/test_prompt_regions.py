@@ -145,3 +145,19 @@ def test_the_subject_takes_its_colour_and_the_setting_its_own():
     a, b = tint[inner].mean(0)
     assert a > 12.0 and 0.0 < b < a, (a, b)  # red (the gray floor competes a little)
     assert np.hypot(*tint[outer].mean(0)) < 3.0, tint[outer].mean(0)
+
+
+def test_painted_hints_win_over_the_prompts_colours(tiny_pipe):
+    """A "red sky" prompt and a blue stroke across that sky: the hints' blue wins."""
+    lightness, horizon = sky_over_grass(72, 96)
+    image = color.gray(color.lab_to_rgb(np.dstack([lightness, np.zeros((72, 96, 2), np.float32)])))
+    hints = np.zeros((72, 96, 4), np.float32)
+    hints[8:12, 10:86] = (0.35, 0.55, 0.9, 1.0)
+    told = tiny_pipe.predict(image, prompt="red sky", num_inference_steps=1)
+    both = tiny_pipe.predict(image, prompt="red sky", hints=hints, num_inference_steps=1)
+    h, _ = told.work_size
+    top = slice(0, int(h * horizon / 72) - 3)
+    red, blue = tiny_pipe.chroma_at_work(told, 1.0), tiny_pipe.chroma_at_work(both, 1.0)
+    assert red[top, :, 0].mean() > 15.0  # the prompt alone: a red sky
+    painted = color.rgb_to_lab(hints[8:9, 10:11, :3])[0, 0, 1:]
+    assert np.abs(blue[top].reshape(-1, 2).mean(0) - painted).max() < 5.0  # the hints' blue
