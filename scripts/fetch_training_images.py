@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -292,6 +293,19 @@ def save(dest: Path, name: str, rgb: np.ndarray, caption: str) -> str:
     return safe
 
 
+def copy_placing_check(dest: Path) -> None:
+    """DEST/placing-check/: the training photos named in placing_check_captions.txt
+    and that file as captions.txt (a check of the prompt placing, not a split)."""
+    text = Path(__file__).with_name("placing_check_captions.txt").read_text()
+    folder = dest / "placing-check"
+    folder.mkdir(parents=True, exist_ok=True)
+    for line in text.splitlines():
+        name = line.partition(":")[0].strip()
+        if name and not line.lstrip().startswith("#"):
+            shutil.copyfile(dest / "train" / f"{name}.png", folder / f"{name}.png")
+    (folder / "captions.txt").write_text(text)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -327,6 +341,7 @@ def main() -> int:
     # NAME.txt, which the automatic evaluation would never read anyway).
     captions = Path(__file__).with_name("validation_captions.txt").read_text()
     (args.dest / "val" / "captions.txt").write_text(captions)
+    copy_placing_check(args.dest)
     licenses = {
         "packages": DEBIAN_PACKAGES,
         "validation_packages": VALIDATION_PACKAGES,
