@@ -92,15 +92,16 @@ def test_one_named_region_leaves_the_rest_to_the_model():
 
 
 def test_lightness_picks_between_colours_of_one_thing():
-    """A red, white and black flag: the light stripe takes white, the dark one
-    black, the middle one red (lightness cannot tell red from blue; it can tell
-    white and black from either)."""
-    h, w = 90, 120
-    lightness = np.empty((h, w), np.float32)
-    lightness[:30], lightness[30:60], lightness[60:] = 50.0, 95.0, 12.0
+    """A red, white and black flag hung in front of a grainy wall: the light
+    stripe takes white, the dark one black, the middle one red (lightness cannot
+    tell red from blue; it can tell white and black from either)."""
+    h, w = 120, 160
+    rng = np.random.default_rng(5)
+    lightness = 40.0 + rng.normal(0.0, 6.0, (h, w)).astype(np.float32)
+    lightness[24:48, 30:130], lightness[48:72, 30:130], lightness[72:96, 30:130] = 50.0, 95.0, 12.0
     field, _ = pr.prompt_field(lightness, "a red, white and black flag")
-    stripes = (slice(0, 30), slice(30, 60), slice(60, None))
-    red, white, black = (field[r].reshape(-1, 2).mean(0) for r in stripes)
+    stripes = (slice(28, 44), slice(52, 68), slice(76, 92))
+    red, white, black = (field[r, 40:120].reshape(-1, 2).mean(0) for r in stripes)
     assert red[0] > 30.0, red
     assert np.hypot(*white) < 5.0 and np.hypot(*black) < 5.0, (white, black)
 
@@ -161,3 +162,17 @@ def test_painted_hints_win_over_the_prompts_colours(tiny_pipe):
     assert red[top, :, 0].mean() > 15.0  # the prompt alone: a red sky
     painted = color.rgb_to_lab(hints[8:9, 10:11, :3])[0, 0, 1:]
     assert np.abs(blue[top].reshape(-1, 2).mean(0) - painted).max() < 5.0  # the hints' blue
+
+
+def test_a_named_thing_stays_off_the_backdrop_behind_it():
+    """ "a red car" on grainy ground under a smooth bright sky the prompt does not
+    name: the car reddens, the sky (a backdrop reaching the top) stays neutral."""
+    h, w = 120, 180
+    rng = np.random.default_rng(6)
+    lightness = np.full((h, w), 80.0, np.float32) + rng.normal(0.0, 0.4, (h, w)).astype(np.float32)
+    lightness[60:] = 45.0 + rng.normal(0.0, 7.0, (h - 60, w)).astype(np.float32)
+    lightness[50:85, 60:120] = 50.0  # the car, across the horizon
+    field, weight = pr.prompt_field(lightness, "a red car")
+    tint = field * weight[..., None]
+    assert tint[55:80, 70:110, 0].mean() > 10.0, tint[55:80, 70:110].reshape(-1, 2).mean(0)
+    assert np.hypot(*tint[:40].reshape(-1, 2).mean(0)) < 3.0, tint[:40].reshape(-1, 2).mean(0)

@@ -11,8 +11,8 @@ it blends painted hints (tinct.color.hints).
 A pixel's score for a phrase is the product of two likelihoods:
 - where the thing is: sky is smooth and reaches the top edge; grass, leaves
   and trees are textured; snow and water lie low; the clause's subject stands
-  apart from the image border and near its centre; what the subject stands
-  "on", "in" or "among" is the rest (the setting).
+  apart from the image border and is not a backdrop reaching the top edge;
+  what the subject stands "on", "in" or "among" is the rest (the setting).
 - how light the colour is: white and yellow are light, black and dark blue
   dark, brown and red in between (a soft L* range per word), relative to the
   prompt's best-fitting colour at that pixel: lightness chooses between the
@@ -53,7 +53,7 @@ def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return t * t * (3.0 - 2.0 * t)
 
 
-def _sky(lightness: np.ndarray, texture: np.ndarray) -> np.ndarray:
+def _sky(lightness: np.ndarray, texture: np.ndarray, fill: bool = True) -> np.ndarray:
     """Smooth regions that reach the top edge and lie mostly in the upper half."""
     h, w = lightness.shape
     smooth = texture < 2.5
@@ -69,8 +69,9 @@ def _sky(lightness: np.ndarray, texture: np.ndarray) -> np.ndarray:
         keep[top[(np.asarray(centre) < 0.5 * h) & (np.asarray(size) > 0.01 * h * w)]] = True
     region = keep[labels].astype(np.float32)
     # Clouds and haze inside the sky: fill holes, then soften the edge a little.
-    region = ndimage.binary_closing(region > 0, iterations=3).astype(np.float32)
-    region = ndimage.binary_fill_holes(region > 0).astype(np.float32)
+    if fill:
+        region = ndimage.binary_closing(region > 0, iterations=3).astype(np.float32)
+        region = ndimage.binary_fill_holes(region > 0).astype(np.float32)
     return ndimage.uniform_filter(region, 5)
 
 
@@ -140,8 +141,10 @@ def place(lightness: np.ndarray, phrases: list[Phrase]) -> tuple[np.ndarray, np.
         return field, np.zeros((h, w), np.float32)
     lightness = lightness.astype(np.float32)
     texture = _texture(lightness)
-    # Only a prompt that names the sky looks for one: smooth backdrops reaching
-    # the top (snow behind a tiger, a dark studio wall) are not skies otherwise.
+    # Only a prompt that names the sky gives that colour to smooth regions
+    # reaching the top: otherwise they are backdrops (snow behind a tiger, a
+    # dark studio wall), holes (the flower in front of it) left out.
+    backdrop = _sky(lightness, texture, fill=False)
     named_sky = any(p.role == "sky" for p in phrases)
     sky = _sky(lightness, texture) if named_sky else np.zeros((h, w), np.float32)
     yy = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None] * np.ones((1, w), np.float32)
@@ -150,7 +153,9 @@ def place(lightness: np.ndarray, phrases: list[Phrase]) -> tuple[np.ndarray, np.
         "foliage": _smoothstep(texture, 1.5, 5.0) * (1.0 - sky),
         "whole": np.full((h, w), WHOLE_WEIGHT, np.float32),
     }
-    subject = _subject(lightness, texture) * (1.0 - sky)
+    # A smooth region reaching the top edge is a backdrop (sky, snow, a wall)
+    # whether or not the prompt names a sky: never the subject.
+    subject = _subject(lightness, texture) * (1.0 - np.maximum(backdrop, sky))
     maps["subject"] = subject
     maps["setting"] = (1.0 - subject) * (1.0 - sky)
     # Snow, water, a table: the setting, more likely low in the frame.
