@@ -260,6 +260,17 @@ def resize_area_premultiplied(
     return premult / np.maximum(small_alpha, 1e-6)[..., None], small_alpha
 
 
+def local_std(values: np.ndarray, size: int, mode: str = "reflect") -> np.ndarray:
+    """Standard deviation of a 2-D array over size x size windows (scipy's edge
+    `mode`), in the input's dtype: the texture measure of hints, reference
+    matching and prompt placing."""
+    from scipy.ndimage import uniform_filter
+
+    mean = uniform_filter(values, size, mode=mode)
+    var = uniform_filter(values * values, size, mode=mode) - mean * mean
+    return np.sqrt(np.maximum(var, 0.0))
+
+
 def _box(img: np.ndarray, r: int) -> np.ndarray:
     """Mean over a (2r+1)^2 window, edges handled by normalising the count."""
     from scipy.ndimage import uniform_filter

@@ -49,7 +49,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.ndimage import maximum_filter, uniform_filter
+from scipy.ndimage import maximum_filter
 from scipy.sparse import coo_matrix, diags
 from scipy.sparse.linalg import splu
 
@@ -110,9 +110,7 @@ def _system(lightness: np.ndarray, mask: np.ndarray, sigma: float = SIGMA_LSTAR)
 def texture(lightness: np.ndarray) -> np.ndarray:
     """Local texture: 10 ln(1 + the standard deviation of L* over 3x3 pixels), at
     the input's own size (a grid cell averages it: fine grain survives the grid)."""
-    light = lightness.astype(np.float64)
-    mean = uniform_filter(light, 3)
-    spread = np.sqrt(np.maximum(uniform_filter(light * light, 3) - mean * mean, 0.0))
+    spread = color.local_std(lightness.astype(np.float64), 3)
     return (10.0 * np.log1p(spread)).astype(np.float32)
 
 

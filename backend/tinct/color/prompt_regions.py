@@ -42,12 +42,6 @@ BORDER_STEP_FREE = 1.0  # L* steps this small cost nothing (grain, soft shading)
 BORDER_HALF = 15.0  # L* of climbing that makes a pixel half "subject"
 
 
-def _texture(lightness: np.ndarray) -> np.ndarray:
-    mean = ndimage.uniform_filter(lightness, 5)
-    var = ndimage.uniform_filter(lightness * lightness, 5) - mean * mean
-    return np.sqrt(np.maximum(var, 0.0))
-
-
 def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
@@ -140,7 +134,7 @@ def place(lightness: np.ndarray, phrases: list[Phrase]) -> tuple[np.ndarray, np.
     if not phrases:
         return field, np.zeros((h, w), np.float32)
     lightness = lightness.astype(np.float32)
-    texture = _texture(lightness)
+    texture = color.local_std(lightness, 5)
     # Only a prompt that names the sky gives that colour to smooth regions
     # reaching the top: otherwise they are backdrops (snow behind a tiger, a
     # dark studio wall), holes (the flower in front of it) left out.

@@ -29,7 +29,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.ndimage import uniform_filter
 from scipy.spatial import cKDTree
 
 from tinct import color
@@ -74,9 +73,7 @@ def _reduce(rgb: np.ndarray, max_pixels: int) -> np.ndarray:
 def features(lightness: np.ndarray) -> np.ndarray:
     """(h, w) L* -> (h, w, 2) features: L* and the windowed std of L* (weighted)."""
     lum = lightness.astype(np.float32)
-    mean = uniform_filter(lum, WINDOW, mode="nearest")
-    var = uniform_filter(lum * lum, WINDOW, mode="nearest") - mean * mean
-    std = np.sqrt(np.maximum(var, 0.0))
+    std = color.local_std(lum, WINDOW, mode="nearest")
     return np.stack([lum, STD_WEIGHT * std], axis=-1)
 
 
