@@ -47,26 +47,30 @@ def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return t * t * (3.0 - 2.0 * t)
 
 
-def _sky(lightness: np.ndarray, texture: np.ndarray, fill: bool = True) -> np.ndarray:
-    """Smooth regions that reach the top edge and lie mostly in the upper half."""
-    h, w = lightness.shape
-    smooth = texture < 2.5
-    labels, n = ndimage.label(smooth)
-    if n == 0:
-        return np.zeros_like(lightness)
-    top = np.unique(labels[0][labels[0] > 0])
-    rows = np.arange(h, dtype=np.float32)[:, None].repeat(w, axis=1)
+def _top_backdrop(texture: np.ndarray) -> np.ndarray:
+    """Smooth regions that reach the top edge and lie mostly in the upper half
+    (a sky, snow behind an animal, a studio wall), as a boolean mask."""
+    h, w = texture.shape
+    labels, n = ndimage.label(texture < 2.5)
     keep = np.zeros(n + 1, bool)
+    top = np.unique(labels[0][labels[0] > 0])
     if len(top):
+        rows = np.arange(h, dtype=np.float32)[:, None].repeat(w, axis=1)
         centre = ndimage.mean(rows, labels, top)
         size = ndimage.sum(np.ones_like(rows), labels, top)
         keep[top[(np.asarray(centre) < 0.5 * h) & (np.asarray(size) > 0.01 * h * w)]] = True
-    region = keep[labels].astype(np.float32)
-    # Clouds and haze inside the sky: fill holes, then soften the edge a little.
-    if fill:
-        region = ndimage.binary_closing(region > 0, iterations=3).astype(np.float32)
-        region = ndimage.binary_fill_holes(region > 0).astype(np.float32)
-    return ndimage.uniform_filter(region, 5)
+    return keep[labels]
+
+
+def _as_sky(backdrop: np.ndarray) -> np.ndarray:
+    """A named sky: the backdrop with its clouds and haze filled in."""
+    closed = ndimage.binary_closing(backdrop, iterations=3)
+    return ndimage.binary_fill_holes(closed)
+
+
+def _soft(mask: np.ndarray) -> np.ndarray:
+    """A mask with its edge softened a little, as float32 in [0, 1]."""
+    return ndimage.uniform_filter(mask.astype(np.float32), 5)
 
 
 def _unlike_border(lightness: np.ndarray, texture: np.ndarray) -> np.ndarray:
@@ -130,17 +134,17 @@ def place(lightness: np.ndarray, phrases: list[Phrase]) -> tuple[np.ndarray, np.
     """(a*b* field (H, W, 2), weight (H, W) in [0, 1]) for `phrases` on an image
     of lightness `lightness` (L*, work size)."""
     h, w = lightness.shape
-    field = np.zeros((h, w, 2), np.float32)
     if not phrases:
-        return field, np.zeros((h, w), np.float32)
+        return np.zeros((h, w, 2), np.float32), np.zeros((h, w), np.float32)
     lightness = lightness.astype(np.float32)
     texture = color.local_std(lightness, 5)
     # Only a prompt that names the sky gives that colour to smooth regions
     # reaching the top: otherwise they are backdrops (snow behind a tiger, a
     # dark studio wall), holes (the flower in front of it) left out.
-    backdrop = _sky(lightness, texture, fill=False)
+    top = _top_backdrop(texture)
+    backdrop = _soft(top)
     named_sky = any(p.role == "sky" for p in phrases)
-    sky = _sky(lightness, texture) if named_sky else np.zeros((h, w), np.float32)
+    sky = _soft(_as_sky(top)) if named_sky else np.zeros((h, w), np.float32)
     yy = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None] * np.ones((1, w), np.float32)
     maps = {
         "sky": sky,

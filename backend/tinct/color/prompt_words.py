@@ -3,9 +3,10 @@
 `parse("a red brick castle with gray roofs, blue sky")` gives one `Phrase` per
 colour: the colour's typical a*b* and lightness range, the noun it names, and
 the noun's role, which says how tinct.color.prompt_regions finds it in the
-image: "sky", "foliage", "grass" (foliage low in the frame), "low" (snow, water, a table: the setting, low in the
-frame), "subject" (the clause's head noun), "setting" (what the subject is
-"on", "in" or "among"), or "whole" (no place: "a photo in blue tones").
+image: "sky", "foliage", "grass" (foliage low in the frame), "low" (snow,
+water, a table: the setting, low in the frame), "subject" (the clause's head
+noun), "setting" (what the subject is "on", "in" or "among"), or "whole" (no
+place: "a photo in blue tones").
 """
 
 from __future__ import annotations
