@@ -296,14 +296,14 @@ def save(dest: Path, name: str, rgb: np.ndarray, caption: str) -> str:
 def copy_placing_check(dest: Path) -> None:
     """DEST/placing-check/: the training photos named in placing_check_captions.txt
     and that file as captions.txt (a check of the prompt placing, not a split)."""
-    text = Path(__file__).with_name("placing_check_captions.txt").read_text()
+    from tinct.evaluate.checks import CAPTIONS_FILE, read_captions
+
     folder = dest / "placing-check"
     folder.mkdir(parents=True, exist_ok=True)
-    for line in text.splitlines():
-        name = line.partition(":")[0].strip()
-        if name and not line.lstrip().startswith("#"):
-            shutil.copyfile(dest / "train" / f"{name}.png", folder / f"{name}.png")
-    (folder / "captions.txt").write_text(text)
+    source = Path(__file__).with_name("placing_check_captions.txt")
+    shutil.copyfile(source, folder / CAPTIONS_FILE)
+    for name in read_captions(folder):  # the eval's own reading of the file
+        shutil.copyfile(dest / "train" / f"{name}.png", folder / f"{name}.png")
 
 
 def main() -> int:
