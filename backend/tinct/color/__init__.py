@@ -10,7 +10,9 @@ stays the one name for them):
 
 - ``hints``: edge-aware propagation of colour hints (painted or matched);
 - ``reference``: colour from a reference photo, matched by lightness and texture;
-- ``compose``: the input's own luminance with the model's chroma at full resolution.
+- ``compose``: the input's own luminance with the model's chroma at full resolution;
+- ``prompt_words`` and ``prompt_regions``: a prompt's colour words, placed on the
+  things they name.
 
 None of it knows of the pipeline, the daemon, the protocol or the CLI
 (import-linter contracts in pyproject.toml).
