@@ -209,7 +209,7 @@ def test_train_ranker_learns_the_scale_and_auto_scale_uses_it(
 
 
 def test_default_recipe_keeps_its_flags(tmp_path):
-    """The recipe runs its three phases in the one training loop: each leaves its
+    """The recipe runs its four phases in the one training loop: each leaves its
     loss log and checkpoints in OUTPUT-runs/PHASE, the U-Net stops at
     --unet-max-steps, and a rerun with --resume continues from the checkpoints
     (finished phases stay finished) instead of training again."""
@@ -217,6 +217,7 @@ def test_default_recipe_keeps_its_flags(tmp_path):
     out = tmp_path / "recipe"
     cmd = [sys.executable, "-m", "tinct.train.default_recipe", str(photos), "-o", str(out)]
     cmd += ["--vae-minutes", "0.003", "--unet-minutes", "1", "--ranker-minutes", "0.003"]
+    cmd += ["--prior-minutes", "0.003"]
     cmd += ["--vae-lr", "1e-3", "--chroma-weight", "0.02", "--seed", "1", "--threads", "1"]
     cmd += ["--unet-decay-minutes", "1", "--caption-dropout", "0.35", "--hue-shift", "0.5"]
     cmd += ["--unet-max-steps", "2"]
@@ -224,6 +225,7 @@ def test_default_recipe_keeps_its_flags(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert sorted(p.name for p in out.iterdir()) == [
         "model_index.json",
+        "prior",
         "ranker",
         "scheduler",
         "training_log.json",
@@ -232,7 +234,7 @@ def test_default_recipe_keeps_its_flags(tmp_path):
     ]
     log = json.loads((out / "training_log.json").read_text())
     last = {r["phase"]: r["step"] for r in log if "step" in r}
-    assert last == {"vae": 1, "unet": 2, "ranker": 1}, last
+    assert last == {"vae": 1, "unet": 2, "ranker": 1, "prior": 1}, last
     assert all(math.isfinite(r["loss"]) for r in log if "loss" in r)
     runs = tmp_path / "recipe-runs"
     assert (runs / "unet" / "checkpoints" / "checkpoint-2").is_dir()

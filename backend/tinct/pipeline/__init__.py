@@ -1,7 +1,8 @@
-"""The colouriser: cold-diffusion scheduler, ranker and TinctPipeline."""
+"""The colouriser: cold-diffusion scheduler, ranker, chroma prior and TinctPipeline."""
 
 from tinct.pipeline.loading import DEFAULT_MODEL_DIR, load_minilm, load_pipeline
 from tinct.pipeline.pipeline_tinct import ColorLatents, TinctPipeline, TinctPipelineOutput
+from tinct.pipeline.prior import TinctPrior
 from tinct.pipeline.ranker import TinctRanker
 from tinct.pipeline.scheduler import ColdDiffusionScheduler
 
@@ -11,6 +12,7 @@ __all__ = [
     "ColorLatents",
     "TinctPipeline",
     "TinctPipelineOutput",
+    "TinctPrior",
     "TinctRanker",
     "load_minilm",
     "load_pipeline",

@@ -21,6 +21,7 @@ from tinct import color
 from tinct.color import hints as hint_propagation
 from tinct.color import prompt_regions
 from tinct.color import reference as reference_match
+from tinct.pipeline.prior import TinctPrior
 from tinct.pipeline.ranker import TinctRanker
 from tinct.pipeline.scheduler import ColdDiffusionScheduler
 
@@ -47,6 +48,8 @@ class ColorLatents:
     # a*b* at scale 1 and its render weight; None when the prompt names no colour.
     prompt_field: np.ndarray | None = None  # (H_w, W_w, 2)
     prompt_weight: np.ndarray | None = None  # (H_w, W_w) in [0, 1]
+    # The chroma prior's a*b* at scale 1 (tinct.pipeline.prior); None without a prior.
+    prior_field: np.ndarray | None = None  # (H_w, W_w, 2)
 
     @property
     def work_size(self) -> tuple[int, int]:
@@ -71,6 +74,7 @@ class TinctPipelineOutput(BaseOutput):
 
 class TinctPipeline(DiffusionPipeline):
     model_cpu_offload_seq = "text_encoder->unet->vae"
+    _optional_components = ["ranker", "prior"]
 
     def __init__(
         self,
@@ -79,9 +83,10 @@ class TinctPipeline(DiffusionPipeline):
         text_encoder,
         tokenizer,
         scheduler: ColdDiffusionScheduler,
-        ranker: TinctRanker,
+        ranker: TinctRanker | None = None,
         work_pixels: int = 640 * 400,
         chroma_gain: float = 1.0,
+        prior: TinctPrior | None = None,
     ):
         super().__init__()
         self.register_modules(
@@ -91,6 +96,7 @@ class TinctPipeline(DiffusionPipeline):
             tokenizer=tokenizer,
             scheduler=scheduler,
             ranker=ranker,
+            prior=prior,
         )
         # chroma_gain: calibration of a small decoder that under-reproduces chroma
         # (least squares on training photos, see tinct.train.calibrate).
@@ -330,7 +336,9 @@ class TinctPipeline(DiffusionPipeline):
             z = self.scheduler.step(delta, t, z, gray_latent=gray_latent).prev_sample
             if callback is not None:
                 callback(i + 1, total)
-        # 7. Keep z_g and the final colour latent: rescaling is one decode from here
+        # 7. The chroma prior's bet from the lightness alone, added at render time
+        prior_field = self.prior.field(lightness) if self.prior is not None else None
+        # 8. Keep z_g and the final colour latent: rescaling is one decode from here
         return ColorLatents(
             gray_latent=gray_latent,
             color_latent=z - gray_latent,
@@ -342,6 +350,7 @@ class TinctPipeline(DiffusionPipeline):
             prompt=prompt,
             prompt_field=None if placed is None else placed[0],
             prompt_weight=None if placed is None else placed[1],
+            prior_field=prior_field,
         )
 
     # ------------------------------------------------------ scale + render ---
@@ -405,6 +414,13 @@ class TinctPipeline(DiffusionPipeline):
         gain = float(getattr(self.config, "chroma_gain", 1.0))
         if gain != 1.0:
             ab = ab * gain
+        if latents.prior_field is not None:
+            # The prior's colour, as colourful as the slider says, under the
+            # prompt's placed colours and the hints (which win where they reach).
+            prior = latents.prior_field
+            if prior.shape[:2] != ab.shape[:2]:
+                prior = color.resize_area(prior, *ab.shape[:2])
+            ab = ab + float(scale) * prior
         if latents.prompt_field is not None and latents.prompt_weight is not None:
             # The prompt's placed colours, as colourful as the slider says.
             ab = _blend(ab, float(scale) * latents.prompt_field, latents.prompt_weight)

@@ -1,7 +1,7 @@
-"""The bundled default model's recipe: VAE, then U-Net, then ranker, on CPU.
+"""The bundled default model's recipe: VAE, then U-Net, ranker and chroma prior, on CPU.
 
     python -m tinct.train.default_recipe data/images/train -o backend/tinct/models/default \
-        --vae-minutes 12 --unet-minutes 35 --ranker-minutes 4
+        --vae-minutes 12 --unet-minutes 35 --ranker-minutes 4 --prior-minutes 40
 
 Three time-budgeted phases, each a Task run by the one training loop
 (tinct.train.loop: checkpoints in OUTPUT-runs/PHASE, `--resume`, a time-based
@@ -32,6 +32,7 @@ from tinct.pipeline.pipeline_tinct import TinctPipeline
 from tinct.train.data import Photo, load_photos
 from tinct.train.hints import simulate_hints
 from tinct.train.loop import LoopOptions, run, save_model_folder
+from tinct.train.prior import lab_at_side, prior_loss, random_crop
 from tinct.train.ranker import decode_at_scales
 from tinct.train.vae import autoencoded, autoencoder_loss, chroma_axes_kept, colorfulness_kept
 
@@ -339,6 +340,56 @@ def train_ranker(
     pipe.ranker.eval()
 
 
+# -------------------------------------------------------------- prior ---
+
+
+def train_prior(
+    pipe: TinctPipeline,
+    photos: list[Photo],
+    minutes: float,
+    rng,
+    log,
+    runs: Path,
+    batch: int = 16,
+    size: int = 112,
+    lr: float = 2e-3,
+    max_steps: int | None = None,
+    strength: float = 1.0,
+    **loop,
+):
+    """The chroma prior (tinct.train.prior) from the photos' lightness alone: a
+    cosine over `max_steps` when given (the same run on any machine), else over
+    `minutes`. `strength` is stored in its config (the share of its field the
+    render takes)."""
+    if pipe.prior is None:
+        from tinct.pipeline.prior import TinctPrior
+
+        pipe.register_modules(prior=TinctPrior())
+    labs = lab_at_side(photos, int(pipe.prior.config.input_side))
+
+    def draw(n: int) -> torch.Tensor:
+        return torch.stack(
+            [random_crop(labs[rng.integers(len(labs))], size, rng) for _ in range(n)]
+        )
+
+    task = PhaseTask("prior", pipe.prior.train(), draw, prior_loss)
+    run_phase(
+        task,
+        runs,
+        minutes,
+        lr,
+        log,
+        batch_size=batch,
+        weight_decay=1e-4,
+        max_grad_norm=1.0,
+        max_steps=max_steps,
+        lr_schedule="cosine" if max_steps else "cosine-time",
+        **loop,
+    )
+    pipe.prior.eval()
+    pipe.prior.register_to_config(strength=float(strength))
+
+
 # --------------------------------------------------------------- main ---
 
 
@@ -349,6 +400,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vae-minutes", type=float, default=12)
     ap.add_argument("--unet-minutes", type=float, default=35)
     ap.add_argument("--ranker-minutes", type=float, default=4)
+    ap.add_argument("--prior-minutes", type=float, default=40)
+    ap.add_argument(
+        "--prior-steps",
+        type=int,
+        default=None,
+        help="end the chroma prior's phase after this many steps, its cosine spanning "
+        "them (default: the cosine spans --prior-minutes)",
+    )
+    ap.add_argument("--prior-lr", type=float, default=2e-3, help="peak chroma prior learning rate")
+    ap.add_argument(
+        "--prior-strength",
+        type=float,
+        default=1.0,
+        help="share of the chroma prior's field the render takes (stored in its config)",
+    )
     ap.add_argument("--vae-lr", type=float, default=2e-3)
     ap.add_argument("--chroma-weight", type=float, default=0.15, help="VAE loss weight of a*b* L1")
     ap.add_argument("--seed", type=int, default=0)
@@ -492,6 +558,19 @@ def _phases(args, pipe, photos, rng, log, runs, loop) -> None:
             )
         if args.ranker_minutes > 0:
             train_ranker(pipe, items, args.ranker_minutes, rng, log, runs, **loop)
+    if args.prior_minutes > 0:
+        train_prior(
+            pipe,
+            photos,
+            args.prior_minutes,
+            rng,
+            log,
+            runs,
+            lr=args.prior_lr,
+            max_steps=args.prior_steps,
+            strength=args.prior_strength,
+            **loop,
+        )
 
 
 if __name__ == "__main__":
