@@ -6,25 +6,30 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 # torch==2.13.0 is the lean CPU build; an unpinned torch would pull a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
+# Exact versions of everything else: requirements/runtime.txt (what the demo and a user's
+# backend need) and requirements/dev.txt (that plus tests, training and the bundle build).
+# `make lock` refreshes both; see requirements/README.md.
+UV     ?= uv==0.13.9
 
-.PHONY: demo test lint hosts install install-test bundle clean
+.PHONY: demo test lint hosts install install-test bundle clean lock test-latest
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+# --no-deps on the project itself: every dependency comes from the lock, none is resolved anew.
+$(VENV)/.installed: $(BIN)/python pyproject.toml requirements/runtime.txt
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -r requirements/runtime.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[test]'
+$(VENV)/.installed-test: $(VENV)/.installed requirements/dev.txt
+	$(BIN)/pip install -q -r requirements/dev.txt
 	touch $@
 
-# pyinstaller; torch stays the pinned CPU build installed above (-e: the checkout stays live).
-$(VENV)/.installed-build: $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[build]'
+# pyinstaller comes with the dev set; torch stays the pinned CPU build installed above.
+$(VENV)/.installed-build: $(VENV)/.installed-test
 	touch $@
 
 install: $(VENV)/.installed
@@ -60,6 +65,21 @@ hosts:
 
 test: lint hosts bundle
 	$(BIN)/python -m pytest -q -ra
+
+# Refresh the lock after changing a dependency in pyproject.toml, or to take upstream
+# releases on purpose (then run `make test` before committing the new lock).
+LOCK_FLAGS := --universal --python-version 3.10 -c requirements/constraints.txt --no-header -q
+lock: $(BIN)/python
+	$(BIN)/pip install -q $(UV)
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra build --extra train \
+		$(LOCK_FLAGS) -o requirements/dev.txt
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -c requirements/dev.txt \
+		-o requirements/runtime.txt
+
+# The newest upstream releases in a throwaway venv: the fast suite, then the bundle built
+# from them and started.  Run it before `make lock`, or to learn early what will break.
+test-latest:
+	bash scripts/test_latest.sh
 
 clean:
 	rm -rf $(VENV) out build dist

@@ -38,6 +38,24 @@ def _lightness_error(src: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.abs(lstar(np.repeat(src[..., :1], 3, axis=2)) - lstar(out))
 
 
+def test_bundle_imports_every_module_the_daemon_uses(home):
+    """`tinct-backend check` imports every backend module it carries and the classes
+    diffusers/transformers load lazily, then loads the default model; a missing one
+    is named (e.g. "module diffusers.AutoencoderKL: ... is `kernels` correctly installed?")."""
+    proc = run_bundle(home, "check")
+    assert proc.returncode == 0, f"the bundle is missing something:\n{proc.stdout}{proc.stderr}"
+    assert proc.stdout.startswith("ok: tinct "), proc.stdout
+
+
+def test_bundle_version_names_the_libraries_and_device(home):
+    proc = run_bundle(home, "--version")
+    assert proc.returncode == 0, proc.stderr
+    line = proc.stdout.strip()
+    for lib in ("torch", "diffusers", "transformers", "pyzmq"):
+        assert f"{lib} " in line and f"{lib} missing" not in line, line
+    assert line.endswith("device cpu)"), line
+
+
 def test_bundle_colorizes_with_the_default_model_keeping_lightness(home):
     """The default model and its text encoder (all-MiniLM-L6-v2) load from inside the bundle."""
     out = home / "out.png"

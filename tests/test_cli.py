@@ -241,3 +241,36 @@ def test_console_script_runs_as_a_real_process(gray16, tiny_model_dir, tmp_path)
         bad.returncode == 2
         and bad.stderr.strip() == f"tinct: error: input not found: {tmp_path / 'x.png'}"
     )
+
+
+def test_version_names_tinct_its_libraries_and_the_device():
+    proc = subprocess.run(
+        [sys.executable, "-m", "tinct", "--version"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    from importlib.metadata import version
+
+    line = proc.stdout.strip()
+    assert line.startswith("tinct 0.") and line.endswith("device cpu)"), line
+    for dist in ("torch", "diffusers", "transformers", "pyzmq"):
+        assert f"{dist} {version(dist)}" in line, line
+
+
+def test_check_names_a_module_that_does_not_import(tmp_path):
+    """`tinct check` imports every backend module; one that fails is named, exit 1."""
+    broken = tmp_path / "site" / "diffusers"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('diffusers is broken here')\n")
+    env = {**os.environ, "PYTHONPATH": str(broken.parent)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tinct", "check", "--no-model"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "diffusers is broken here" in proc.stdout
+    assert "module tinct.pipeline.pipeline_tinct: ImportError" in proc.stdout
+    ok = subprocess.run(
+        [sys.executable, "-m", "tinct", "check", "--no-model"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert ok.returncode == 0 and ok.stdout.startswith("ok: tinct "), ok.stdout + ok.stderr

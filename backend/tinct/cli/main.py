@@ -14,9 +14,10 @@ import signal
 import sys
 
 from tinct import __version__
+from tinct.cli.check import add_check_parser
 from tinct.cli.client import add_client_parser
 from tinct.cli.colorize import add_colorize_parser
-from tinct.cli.common import CliError
+from tinct.cli.common import CliError, OneLineParser
 from tinct.cli.evaluate import add_eval_parser
 from tinct.cli.install import add_install_parser
 from tinct.cli.serve import add_serve_parser
@@ -24,10 +25,12 @@ from tinct.cli.train import add_train_parsers
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tinct", description="Tinct: AI colorization on your own machine."
+    parser = OneLineParser(prog="tinct", description="Tinct: AI colorization on your own machine.")
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="show Tinct's version, its libraries' versions and the device, and exit",
     )
-    parser.add_argument("--version", action="version", version=f"tinct {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_colorize_parser(sub)
     add_serve_parser(sub)
@@ -35,7 +38,25 @@ def build_parser() -> argparse.ArgumentParser:
     add_install_parser(sub)
     add_train_parsers(sub)
     add_eval_parser(sub)
+    add_check_parser(sub)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """--version: the versions of what would run (imports torch, so only when asked)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        try:
+            from tinct.pipeline.about import version_line
+
+            line = version_line()
+        except ImportError as exc:  # a broken install still says which Tinct it is
+            line = f"tinct {__version__} (libraries unavailable: {exc})"
+        print(line)
+        parser.exit()
 
 
 def main(argv: list[str] | None = None) -> int:

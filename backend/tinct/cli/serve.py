@@ -6,7 +6,16 @@ import argparse
 import logging
 from pathlib import Path
 
+from tinct.cli.common import bounded
 from tinct.protocol import constants as C
+
+# Every option is bounded here, so a bad value is one line and exit code 2 before the
+# daemon starts (never a traceback, or a daemon that spins: --heartbeat 0 took 80 % CPU).
+# Busy clients give up after DEFAULT_HEARTBEAT_TIMEOUT without traffic: heartbeats come
+# at least twice within it.
+MIN_HEARTBEAT, MAX_HEARTBEAT = 0.05, C.DEFAULT_HEARTBEAT_TIMEOUT / 2
+_DAY = 86400.0
+_BIG = 1 << 40
 
 
 def add_serve_parser(subparsers) -> argparse.ArgumentParser:
@@ -26,61 +35,78 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--idle-timeout",
-        type=float,
+        type=bounded(float, 0.0, 365 * _DAY, "idle timeout"),
         default=C.DEFAULT_IDLE_TIMEOUT,
         help="seconds without work before exiting; 0 = never (default %(default)s)",
     )
     p.add_argument(
         "--heartbeat",
-        type=float,
+        type=bounded(float, MIN_HEARTBEAT, MAX_HEARTBEAT, "heartbeat"),
         default=C.DEFAULT_HEARTBEAT_INTERVAL,
         help="seconds between heartbeats to busy clients (default %(default)s)",
     )
     p.add_argument(
         "--max-pixels",
-        type=int,
+        type=bounded(int, 1, _BIG, "max pixels"),
         default=C.DEFAULT_MAX_PIXELS,
         help="largest image accepted (default %(default)s)",
     )
     p.add_argument(
         "--max-frame-bytes",
-        type=int,
+        type=bounded(int, 1, _BIG, "max frame bytes"),
         default=None,
         help="largest frame accepted (default: max pixels of RGBA 8-bit, at least 400 MB)",
     )
     p.add_argument(
         "--max-queue",
-        type=int,
+        type=bounded(int, 1, 1 << 20, "max queue"),
         default=C.DEFAULT_MAX_QUEUE,
         help="jobs waiting, all clients (default %(default)s)",
     )
-    p.add_argument("--max-queue-per-client", type=int, default=C.DEFAULT_MAX_QUEUE_PER_CLIENT)
+    p.add_argument(
+        "--max-queue-per-client",
+        type=bounded(int, 1, 1 << 20, "max queue per client"),
+        default=C.DEFAULT_MAX_QUEUE_PER_CLIENT,
+    )
     p.add_argument(
         "--cache-mb",
-        type=float,
+        type=bounded(float, 0.0, float(1 << 30), "cache MiB"),
         default=C.DEFAULT_CACHE_BYTES / 2**20,
         help="latent cache budget in MiB (default %(default)s)",
     )
-    p.add_argument("--cache-jobs", type=int, default=C.DEFAULT_CACHE_JOBS)
     p.add_argument(
-        "--steps", type=int, default=C.DEFAULT_STEPS, help="default sampling steps (%(default)s)"
+        "--cache-jobs", type=bounded(int, 1, 1 << 20, "cache jobs"), default=C.DEFAULT_CACHE_JOBS
+    )
+    p.add_argument(
+        "--steps",
+        type=bounded(int, C.MIN_STEPS, C.MAX_STEPS, "steps"),
+        default=C.DEFAULT_STEPS,
+        help="default sampling steps (%(default)s)",
     )
     p.add_argument(
         "--guidance",
-        type=float,
+        type=bounded(float, C.MIN_GUIDANCE, C.MAX_GUIDANCE, "guidance"),
         default=C.DEFAULT_GUIDANCE,
         help="default prompt guidance weight (%(default)s)",
     )
     p.add_argument(
-        "--preview-side", type=int, default=C.DEFAULT_PREVIEW_SIDE, help="longest side of previews"
+        "--preview-side",
+        type=bounded(int, 0, C.MAX_PREVIEW_SIDE, "preview side"),
+        default=C.DEFAULT_PREVIEW_SIDE,
+        help="longest side of previews; 0 = none",
     )
     p.add_argument(
         "--threads",
-        type=int,
+        type=bounded(int, 1, 4096, "threads"),
         default=None,
         help="torch CPU threads (default: torch's choice; 1 is far faster on a busy machine)",
     )
-    p.add_argument("--log-level", default="INFO")
+    p.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        default="INFO",
+    )
     p.set_defaults(func=run_serve)
     return p
 
@@ -93,6 +119,10 @@ def run_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
+    from tinct.pipeline.about import version_line
+
+    # First line of the log: what runs, so a bug report says it.
+    logging.getLogger("tinct.serve").info("%s", version_line(args.device))
     max_frame = args.max_frame_bytes or default_max_frame_bytes(args.max_pixels)
     config = ServerConfig(
         model=args.model,

@@ -41,6 +41,7 @@ from tinct.protocol.constants import (
     HANDSHAKE_TIMEOUT,
     OPS,
     PROTOCOL_VERSION,
+    WIRE_FRAME_BYTES,
     CancelState,
     Op,
     Reply,
@@ -54,6 +55,7 @@ from tinct.protocol.messages import (
     make_reply,
     parse_request,
 )
+from tinct.server.auth import ZapHandler
 from tinct.server.cache import JobCache
 from tinct.server.jobs import FairQueue, Job, Lane, QueueFull
 from tinct.server.runtime import (
@@ -106,15 +108,20 @@ class Server:
         self.last_activity = time.monotonic()
         self.counters = {"requests": 0, "errors": 0, "dropped": 0, "jobs": 0}
         self.ctx = zmq.Context()
+        # The token is checked in the ZMTP handshake (PLAIN, see auth.py): a peer without
+        # it never gets to send a message.
+        self.zap = ZapHandler(self.ctx, lambda: self.token)
         self.router = self.ctx.socket(zmq.ROUTER)
         self.router.setsockopt(zmq.ROUTER_MANDATORY, 1)
         self.router.setsockopt(zmq.LINGER, 0)
-        # libzmq drops a connection that sends a frame larger than this, before we see it:
-        # the most a peer can make the daemon buffer before its token is looked at.
+        self.router.setsockopt(zmq.PLAIN_SERVER, 1)
+        # libzmq buffers a whole frame (a handshake command too) before anyone looks at it,
+        # and drops a connection that announces a bigger one: this bounds what a peer
+        # without the token can make the daemon hold. Pixel frames come in chunks of it.
         self.router.setsockopt(
-            zmq.MAXMSGSIZE, max(config.limits.max_frame_bytes, config.limits.max_header_bytes)
+            zmq.MAXMSGSIZE, max(WIRE_FRAME_BYTES, config.limits.max_header_bytes)
         )
-        # Connections that never finish the ZMTP handshake give their fd back soon.
+        # Connections that do not finish the ZMTP handshake (no token) give their fd back soon.
         self.router.setsockopt(zmq.HANDSHAKE_IVL, int(HANDSHAKE_TIMEOUT * 1000))
         self.router.bind("tcp://127.0.0.1:0")  # loopback only, a free port
         self.endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
@@ -133,6 +140,7 @@ class Server:
         )
 
     def run(self) -> None:
+        self.zap.start()
         for w in self.workers:
             w.start()
         poller = zmq.Poller()
@@ -180,6 +188,11 @@ class Server:
         self.events.close(0)
         # Let queued replies (the "ok" to a shutdown, cancellations) reach their clients.
         self.router.close(linger=1000)
+        self.zap.stopping.set()
+        if self.zap.is_alive():
+            self.zap.join(timeout=5)
+        else:  # never started: its socket is still open
+            self.zap._sock.close(0)
         self.ctx.term()
 
     def _busy(self) -> bool:
@@ -251,8 +264,10 @@ class Server:
                 return
             self.counters["requests"] += 1
             client = parts[0].bytes
+            wire = parts[1:]
+            del parts  # parse_request consumes ``wire``: each chunk is freed once joined
             try:
-                req = parse_request(parts[1:], self.token, self.config.limits)
+                req = parse_request(wire, self.token, self.config.limits, consume=True)
             except ProtocolError as exc:
                 self.counters["errors"] += 1
                 self._send(client, error_reply(exc.code, exc.message, exc.request_id))
@@ -362,6 +377,7 @@ class Server:
         return {
             "protocol": PROTOCOL_VERSION,
             "server": _version(),
+            "libraries": _library_versions(),
             "pid": os.getpid(),
             "device": self.device,
             "model": self.model_name,
@@ -394,6 +410,13 @@ class Server:
             "peak_rss_bytes": peak,
             **self.counters,
         }
+
+
+def _library_versions() -> dict[str, str]:
+    """The versions of torch, diffusers, transformers and pyzmq (for bug reports)."""
+    from tinct.pipeline.about import library_versions
+
+    return library_versions()
 
 
 def _version() -> str:
