@@ -9,6 +9,9 @@ from hypothesis.extra.numpy import arrays
 from tinct import color
 
 unit = st.floats(0.0, 1.0, width=32)
+# Lightness is kept exactly up to float32 rounding: merge_luma and compose reach 2.3e-5 L*
+# on random inputs and every out-of-gamut a*b* corner (measured for issue 28).
+LIGHTNESS_KEPT = 1e-3
 
 
 def test_lab_round_trip_and_known_values():
@@ -62,11 +65,12 @@ def test_split_alpha_passes_alpha_through():
     donor=arrays(np.float32, (6, 6, 3), elements=unit),
 )
 def test_merging_any_in_gamut_chroma_keeps_lightness(rgb, donor):
-    """The input's L* with another image's (in-gamut) a*b* keeps L* within 0.5."""
+    """The input's L* with another image's a*b* keeps L* exactly (float32 rounding:
+    the code achieves 2e-5 L*; the README calls it exact)."""
     lightness = color.luminance_lstar(rgb)
     ab = color.rgb_to_lab(donor)[..., 1:]
     out = color.merge_luma(lightness, ab)
-    assert np.abs(color.luminance_lstar(out) - lightness).max() <= 0.5
+    assert np.abs(color.luminance_lstar(out) - lightness).max() <= LIGHTNESS_KEPT
 
 
 @settings(max_examples=30, deadline=None)
@@ -77,7 +81,7 @@ def test_merge_luma_shrinks_out_of_gamut_chroma_instead_of_lightness(rgb, a, b):
     lightness = color.luminance_lstar(rgb)
     ab = np.broadcast_to(np.array([a, b], np.float32), (5, 5, 2))
     out = color.merge_luma(lightness, ab)
-    assert np.abs(color.luminance_lstar(out) - lightness).max() <= 0.5
+    assert np.abs(color.luminance_lstar(out) - lightness).max() <= LIGHTNESS_KEPT
 
 
 def test_guided_upsample_snaps_colour_to_luma_edges():
@@ -96,3 +100,17 @@ def test_guided_upsample_snaps_colour_to_luma_edges():
 def test_colorfulness_orders_gray_below_colour():
     rgb = np.random.default_rng(5).random((16, 16, 3), dtype=np.float32)
     assert color.colorfulness(color.gray(rgb)) < 1.0 < color.colorfulness(rgb)
+
+
+def test_the_training_losses_lab_agrees_with_tinct_color():
+    """The differentiable Lab of the training losses (tinct.train.torch_color) is the same
+    conversion as the one the pipeline and `tinct eval` use, dark and light pixels included."""
+    import torch
+
+    from tinct.train import torch_color
+
+    rgb = np.random.default_rng(6).random((16, 16, 3), dtype=np.float32)
+    rgb[0, :3] = [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.01, 0.02, 0.03]]  # the linear toe
+    want = color.rgb_to_lab(rgb)
+    got = torch_color.rgb_to_lab(torch.from_numpy(rgb.transpose(2, 0, 1))[None])
+    assert np.abs(got[0].numpy().transpose(1, 2, 0) - want).max() < 1e-3

@@ -27,7 +27,6 @@ def test_the_constants_are_consistent():
     assert C.MIN_STEPS <= C.DEFAULT_STEPS <= C.MAX_STEPS
     assert C.MIN_GUIDANCE <= C.DEFAULT_GUIDANCE <= C.MAX_GUIDANCE
     assert C.MIN_SCALE <= C.DEFAULT_SCALE <= C.MAX_SCALE
-    assert C.SCALE_WORD == "Colourfulness"
 
 
 def test_cli_colorize_defaults_and_bounds():

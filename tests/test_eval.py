@@ -16,6 +16,9 @@ from tinct.evaluate import checks, figures
 
 __all__ = ["one_thread"]
 
+# The result's L* against the gray input's: the render keeps it to float32 rounding
+# (2e-5 L*, test_color.py).
+DL_KEPT = 1e-3
 PER_IMAGE = {
     "name",
     "scale",
@@ -69,10 +72,11 @@ def test_eval_writes_metrics_sheet_and_plot_with_prompt_hint_and_caption_checks(
         for row in m[key]["images"]:
             assert set(row) == PER_IMAGE
             assert all(np.isfinite(v) for k, v in row.items() if k != "name")
-            assert row["dcf"] == pytest.approx(row["colorfulness"] - row["colorfulness_truth"])
-            assert row["dl_mean"] < 0.5  # lightness is the input's
+            # The truth's colourfulness, read from the photo itself, not from the report.
+            truth = color.to_float(np.asarray(Image.open(photos / f"{row['name']}.png")))
+            assert row["colorfulness_truth"] == pytest.approx(color.colorfulness(truth), rel=1e-5)
+            assert row["dl_mean"] < DL_KEPT  # lightness is the input's
             assert row["ab_error_gray"] > 10 and row["seconds"] > 0
-            assert row["excess_over_gray"] == pytest.approx(row["ab_error"] - row["ab_error_gray"])
         rows = m[key]["images"]
         worst = max(rows, key=lambda r: r["excess_over_gray"])
         assert m[key]["summary"]["worst_image"] == worst["name"]
@@ -98,14 +102,12 @@ def test_eval_writes_metrics_sheet_and_plot_with_prompt_hint_and_caption_checks(
     hc = m["hint_check"]
     assert hc["points"] == 6 and len(hc["images"]) == 4
     assert hc["ab_error"] > 0 and hc["ab_error_idw"] > 0
-    assert hc["ratio_to_idw"] == pytest.approx(hc["ab_error"] / hc["ab_error_idw"])
     assert hc["worst_image"] == max(hc["images"], key=lambda r: r["ratio_to_idw"])["name"]
     cc = m["caption_check"]
     assert cc["images"] == 2
     assert [r["name"] for r in cc["images_detail"]] == ["img0", "img2"]
     assert cc["images_detail"][1]["caption"] == "green grass, blue sky"
     assert cc["ab_error_gray"] > 10
-    assert cc["ratio_to_gray"] == pytest.approx(cc["ab_error"] / cc["ab_error_gray"])
     # Six patches of the true colour tell inverse distance most of the answer on
     # these smooth photos: far below the all-gray error.
     assert hc["ab_error_idw"] < 0.6 * m["auto"]["summary"]["ab_error_gray"]
@@ -195,8 +197,7 @@ def test_reference_check_lends_the_left_part_to_the_gray_right_part(
     assert rc["images_detail"][0]["ab_error_gray"] == pytest.approx(gray_err, rel=1e-4)
     # The random tiny model knows nothing; the reference tells most of the answer.
     assert rc["ratio_to_gray"] < 0.5 and rc["ratio_to_no_reference"] < 0.5
-    assert rc["ratio_to_gray"] == pytest.approx(rc["ab_error"] / rc["ab_error_gray"])
-    assert rc["dl_mean"] < 0.5
+    assert rc["dl_mean"] < DL_KEPT
     out = capsys.readouterr().out
     assert "reference check (2 photos" in out and "skipped (gray reference): g" in out
     sheet = Image.open(report / "reference_sheet.png")  # reference | gray | without | with | truth

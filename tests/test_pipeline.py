@@ -3,19 +3,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from diffusers import AutoencoderTiny
 
 from tinct import color
 from tinct.pipeline import TinctPipeline, load_pipeline
 from tinct.pipeline.components import build_tiny_pipeline
 from tinct.pipeline.devices import pick_device, pick_dtype
+from tinct.pipeline.pipeline_tinct import DEFAULT_SCALE_GRID
 
 
 def test_output_keeps_size_and_the_inputs_lightness(tiny_pipe, photo):
     out = tiny_pipe(photo, num_inference_steps=2, scale=1.0)
     img = out.images[0]
     assert img.shape == photo.shape and img.dtype == np.float32
+    # Exact up to float32 rounding (the code reaches 2.3e-5 L* here; the README says exact).
     dl = np.abs(color.luminance_lstar(img) - color.luminance_lstar(photo))
-    assert dl.mean() <= 0.5 and np.percentile(dl, 99) <= 2.0
+    assert dl.max() <= 1e-3
 
 
 def test_save_load_round_trip_gives_identical_output(tiny_pipe, photo, tmp_path):
@@ -128,17 +131,61 @@ def test_hints_spread_beyond_the_painted_pixels_fading_with_distance(tiny_pipe):
     assert far < 0.8 * near
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 28: hints are pasted at work size, then the guided upsampling moves "
+    "them; a 2x4 px dot on a 288x384 image loses its colour (44 a*b* off)",
+)
+def test_painted_pixels_are_kept_exactly_at_full_resolution(tiny_pipe):
+    """README: "painted pixels are kept exactly". On an image 6x the work size (per
+    side), every painted pixel's a*b* is the painted colour at the input's lightness
+    (merge_luma shrinks a colour that does not fit that lightness)."""
+    h, w = 288, 384
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    image = np.stack([0.3 + 0.4 * x / w, 0.5 + 0.2 * y / h, 0.8 - 0.3 * y / h], axis=-1)
+    image[(y - 140) ** 2 + (x - 120) ** 2 < 2400] = [0.85, 0.15, 0.1]
+    image = image.astype(np.float32)
+    assert tiny_pipe.work_size_for(h, w) == (48, 64)
+    hints = np.zeros((h, w, 4), np.float32)
+    hints[200:203, 250:300] = [0.1, 0.8, 0.2, 1.0]  # a thin green stroke
+    hints[40:42, 40:44] = [0.9, 0.3, 0.6, 1.0]  # a small pink dot
+    hints[130:150, 110:130] = [0.2, 0.3, 0.9, 1.0]  # a blue patch on the red disc
+    out = tiny_pipe(image, hints=hints, num_inference_steps=1, scale=1.0).images[0]
+    painted = hints[..., 3] > 0
+    painted_ab = color.rgb_to_lab(hints[..., :3])[..., 1:]
+    want = color.rgb_to_lab(color.merge_luma(color.luminance_lstar(image), painted_ab))[..., 1:]
+    error = np.linalg.norm(color.rgb_to_lab(out)[..., 1:] - want, axis=-1)
+    assert error[painted].max() < 0.5, error[painted].max()
+
+
 def test_pipeline_without_hint_channels_ignores_hints(photo):
+    """A U-Net built without hint inputs takes painted hints and gives exactly the
+    unhinted result (while a hint-taking pipeline changes where they are painted)."""
     pipe = build_tiny_pipeline(seed=1, hints=False)
     assert not pipe.accepts_hints
     hints = np.zeros(photo.shape[:2] + (4,), np.float32)
-    assert pipe(photo, hints=hints, num_inference_steps=1, scale=1.0).images[0].shape == photo.shape
+    hints[20:40, 50:80] = [0.1, 0.8, 0.2, 1.0]  # a real green patch
+    plain = pipe(photo, num_inference_steps=1, scale=1.0).images[0]
+    hinted = pipe(photo, hints=hints, num_inference_steps=1, scale=1.0).images[0]
+    assert hinted.shape == photo.shape and np.array_equal(hinted, plain)
+    taker = build_tiny_pipeline(seed=1)
+    moved = taker(photo, hints=hints, num_inference_steps=1, scale=1.0).images[0]
+    unmoved = taker(photo, num_inference_steps=1, scale=1.0).images[0]
+    assert np.abs(moved[20:40, 50:80] - unmoved[20:40, 50:80]).max() > 0.1
 
 
 def test_autoencoder_tiny_works_too(photo):
     pipe = build_tiny_pipeline(seed=2, kind="tiny")
+    assert isinstance(pipe.vae, AutoencoderTiny)
     out = pipe(photo, prompt="green", num_inference_steps=2, scale="auto")
-    assert out.images[0].shape == photo.shape and 0.6 <= out.scale <= 1.0
+    img = out.images[0]
+    assert img.shape == photo.shape and out.scale in DEFAULT_SCALE_GRID
+    # The result is the render at the scale it reports, with the input's lightness...
+    assert np.array_equal(img, pipe.render(photo, out.latents, out.scale))
+    assert np.abs(color.luminance_lstar(img) - color.luminance_lstar(photo)).max() <= 1e-3
+    # ...and its colour follows the slider (scale 0 decodes the gray latent alone).
+    ab = lambda s: color.rgb_to_lab(pipe.render(photo, out.latents, s))[..., 1:]  # noqa: E731
+    assert np.abs(ab(out.scale) - ab(0.0)).mean() > 1.0
 
 
 def test_progress_callback_counts_steps_and_can_cancel(tiny_pipe, photo):
@@ -183,14 +230,27 @@ def test_work_size_is_bounded_and_aligned(tiny_pipe):
         assert wh * ww <= 2 * tiny_pipe.config.work_pixels + 4 * m * m
 
 
+@pytest.mark.parametrize(
+    "cuda, mps, expected",
+    [(True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"), (False, False, "cpu")],
+)
+def test_device_choice_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert pick_device(None).type == expected
+    assert pick_device("auto").type == expected
+    assert pick_device("cpu").type == "cpu"  # an explicit choice wins
+
+
+@pytest.mark.parametrize("bf16, expected", [(True, torch.bfloat16), (False, torch.float16)])
+def test_cuda_takes_bf16_where_supported_else_fp16(monkeypatch, bf16, expected):
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: bf16)
+    assert pick_dtype(torch.device("cuda")) == expected
+    assert pick_dtype(torch.device("cuda"), "fp32") == torch.float32
+
+
 def test_device_choice():
     assert pick_device("cpu").type == "cpu"
-    expected = (
-        "cuda"
-        if torch.cuda.is_available()
-        else ("mps" if torch.backends.mps.is_available() else "cpu")
-    )
-    assert pick_device(None).type == expected
     assert pick_dtype(torch.device("cpu")) == torch.float32
     assert pick_dtype(torch.device("cpu"), "bf16") == torch.bfloat16
     with pytest.raises(ValueError, match="unknown dtype"):

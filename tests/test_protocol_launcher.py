@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from tinct.protocol import constants as C
+from tinct.protocol import transport
 from tinct.protocol.connection import (
     ConnectionInfo,
     live_connection,
@@ -40,13 +41,21 @@ def test_backend_command_precedence(tmp_path, monkeypatch):
         parse_command([])
 
 
-def test_transport_choice(monkeypatch):
+@pytest.mark.parametrize("has_zmq, default", [(True, "zmq"), (False, "pure")])
+def test_transport_choice(monkeypatch, has_zmq, default):
+    """explicit > $TINCT_TRANSPORT > zmq when importable > pure."""
+    monkeypatch.setattr(transport, "zmq_available", lambda: has_zmq)
     monkeypatch.delenv(C.ENV_TRANSPORT, raising=False)
-    assert choose_transport() in C.TRANSPORTS
+    assert choose_transport() == default
     monkeypatch.setenv(C.ENV_TRANSPORT, "pure")
     assert choose_transport() == "pure"
-    assert choose_transport("zmq") == "zmq"
-    with pytest.raises(ValueError):
+    assert choose_transport("pure") == "pure"
+    if has_zmq:
+        assert choose_transport("zmq") == "zmq"  # the argument beats the environment
+    else:
+        with pytest.raises(ValueError, match="pyzmq is not importable"):
+            choose_transport("zmq")
+    with pytest.raises(ValueError, match="carrier-pigeon"):
         choose_transport("carrier-pigeon")
 
 

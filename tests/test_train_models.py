@@ -143,7 +143,12 @@ def test_train_vae_improves_reconstruction(
 ):
     from tinct.pipeline import load_pipeline
     from tinct.train.dataset import Augment, ImageStream
-    from tinct.train.vae import autoencoder_loss
+    from tinct.train.vae import (
+        autoencoded,
+        autoencoder_loss,
+        chroma_axes_kept,
+        colorfulness_kept,
+    )
 
     photos = make_photos(tmp_path / "photos", count=4)
     out = tmp_path / "vae"
@@ -151,18 +156,27 @@ def test_train_vae_improves_reconstruction(
     argv += ["--resolution", "32", "--batch-size", "4", "--max-steps", "80", "--lr", "5e-3"]
     assert main([*argv, "--lr-warmup", "1", "--ema-decay", "0"]) == 0
     training = json.loads((out / "model" / "training.json").read_text())
-    assert training["task"] == "vae" and 0 < training["colorfulness_kept"] < 10
-    assert all(-10 < training[k] <= 1 for k in ("a_r2", "b_r2"))
+    assert training["task"] == "vae"
     held = ImageStream(photos, Augment(resolution=32, hue_shift=0.0, hints=0.0), seed=7)
     x = torch.stack([torch.from_numpy(held[1000 + i]["rgb"]) for i in range(8)])
 
-    def l1(model_dir):
+    def measured(model_dir):
         vae = load_pipeline(model_dir, device="cpu").vae
         with torch.no_grad():
-            return float(autoencoder_loss(vae, x, 0.0, 0.0, torch.Generator().manual_seed(0))["l1"])
+            l1 = autoencoder_loss(vae, x, 0.0, 0.0, torch.Generator().manual_seed(0))["l1"]
+            pairs = autoencoded(vae, [img.numpy().transpose(1, 2, 0) for img in x])
+        return float(l1), colorfulness_kept(pairs), chroma_axes_kept(pairs)
 
-    before, after = l1(tiny_model_dir), l1(out / "model")
-    assert after < 0.7 * before, (before, after)
+    l1_before, kept_before, axes_before = measured(tiny_model_dir)
+    l1_after, kept_after, axes_after = measured(out / "model")
+    assert l1_after < 0.7 * l1_before, (l1_before, l1_after)
+    # The figures training.json reports mean something: on held-out crops the trained
+    # autoencoder keeps more of the colour and of the yellow-blue axis than the untrained
+    # one (80 steps, held-out crops: kept 0.74 -> 0.80, b* R^2 -3.95 -> 0.68, a* -0.06 ->
+    # 0.22; training.json: kept 0.90, b* R^2 0.74).
+    assert abs(kept_after - 1.0) < abs(kept_before - 1.0), (kept_before, kept_after)
+    assert axes_after["b"] > axes_before["b"] + 0.2, (axes_before, axes_after)
+    assert 0.5 < training["colorfulness_kept"] < 1.5 and training["b_r2"] > 0.4, training
 
 
 def test_train_ranker_learns_the_scale_and_auto_scale_uses_it(
