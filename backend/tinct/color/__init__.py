@@ -82,11 +82,13 @@ def split_alpha(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
+    """sRGB-encoded values in [0, 1] -> linear light (IEC 61966-2-1), float32, same shape."""
     rgb = np.asarray(rgb, dtype=np.float32)
     return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
 
 
 def linear_to_srgb(lin: np.ndarray) -> np.ndarray:
+    """Linear light (negative values clipped to 0) -> sRGB-encoded values, float32, same shape."""
     lin = np.clip(np.asarray(lin, dtype=np.float32), 0.0, None)
     return np.where(lin <= 0.0031308, lin * 12.92, 1.055 * np.power(lin, 1.0 / 2.4) - 0.055).astype(
         np.float32
@@ -156,6 +158,7 @@ def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
 
 
 def ycbcr_to_rgb(ycc: np.ndarray) -> np.ndarray:
+    """Full-range BT.601 Y'CbCr (Cb, Cr centred on 0) -> sRGB; the inverse of `rgb_to_ycbcr`."""
     m = np.array(
         [[1.0, 0.0, 1.402], [1.0, -0.344136, -0.714136], [1.0, 1.772, 0.0]], dtype=np.float32
     )

@@ -15,6 +15,10 @@ _DTYPES = {
 
 
 def pick_device(requested: str | None = None) -> torch.device:
+    """The torch device to run on: `requested` ("cpu", "cuda", "cuda:N", "mps") when given and
+    present, else CUDA > MPS > CPU (None or "auto"). Raises ValueError naming the device when it
+    is unknown or not available.
+    """
     if requested and requested != "auto":
         try:
             dev = torch.device(requested)
@@ -43,6 +47,10 @@ def pick_device(requested: str | None = None) -> torch.device:
 
 
 def pick_dtype(device: torch.device, requested: str | torch.dtype | None = None) -> torch.dtype:
+    """The weights' dtype on `device`: `requested` (a torch.dtype or a name such as "fp16", "bf16",
+    "float32") when given, else bfloat16 on a CUDA device that supports it, float16 on other
+    CUDA devices and float32 elsewhere.
+    """
     if isinstance(requested, torch.dtype):
         return requested
     if requested and requested != "auto":

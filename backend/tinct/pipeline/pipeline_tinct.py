@@ -53,11 +53,18 @@ class ColorLatents:
 
     @property
     def work_size(self) -> tuple[int, int]:
+        """(height, width) of the work resolution the latents were predicted at."""
         return self.work_lightness.shape  # type: ignore[return-value]
 
 
 @dataclass
 class HintInputs:
+    """What the hints give one prediction, all at work size: the U-Net's hint channels (None when
+    it takes none; zeros while `tinct.color.hints.UNET_SEES_HINTS` is off), the painted a*b* and
+    their coverage in [0, 1] (pasted back last), and the field propagated edge-aware with its
+    render weight in [0, 1].
+    """
+
     channels: torch.Tensor | None  # U-Net hint channels (None: the U-Net takes no hints)
     ab: np.ndarray | None = None  # painted a*b* at work size
     mask: np.ndarray | None = None  # where painted, in [0, 1]
@@ -67,12 +74,27 @@ class HintInputs:
 
 @dataclass
 class TinctPipelineOutput(BaseOutput):
+    """The result of `TinctPipeline.__call__`: full-resolution float32 sRGB images (H, W, 3) in
+    [0, 1], the scale they were rendered at, and the latents any other scale renders from
+    (`preview`, `render`).
+    """
+
     images: list[np.ndarray]  # full-resolution sRGB float32 (H, W, 3)
     scale: float
     latents: ColorLatents
 
 
 class TinctPipeline(DiffusionPipeline):
+    """Latent cold-diffusion colorization with a VAE, a U-Net, a text encoder, a scheduler, and an
+    optional ranker (auto scale) and chroma prior.
+
+    The input is float32 sRGB (H, W, 3) in [0, 1], of any size: the model works at about
+    `work_pixels` (640x400 for the bundled model), and the result keeps the input's own lightness
+    at full resolution. `predict` runs the U-Net once; `render`, `preview`, `chroma_at_work` and
+    `pick_scale` then take any colourfulness scale from its latents without the U-Net.
+    `chroma_gain` calibrates a decoder that under-reproduces chroma.
+    """
+
     model_cpu_offload_seq = "text_encoder->unet->vae"
     _optional_components = ["ranker", "prior"]
 
@@ -119,10 +141,12 @@ class TinctPipeline(DiffusionPipeline):
 
     @property
     def accepts_hints(self) -> bool:
+        """True when the U-Net was built with hint input channels (3 x latent channels + 1)."""
         return self.unet.config.in_channels == 3 * self.latent_channels + 1
 
     @property
     def size_multiple(self) -> int:
+        """The work size's sides are multiples of this: the VAE's stride times the U-Net's."""
         return self.vae_scale_factor * 2 ** (len(self.unet.config.block_out_channels) - 1)
 
     def work_size_for(self, height: int, width: int) -> tuple[int, int]:
@@ -166,6 +190,11 @@ class TinctPipeline(DiffusionPipeline):
     def check_inputs(
         self, image, prompt, hints, num_inference_steps, guidance_scale, scale, reference=None
     ):
+        """Raise ValueError naming the argument, the value received and what is allowed: image
+        float32 (H, W, 3) in [0, 1]; prompt a string; hints RGBA float32 of the image's size;
+        reference float32 (H', W', 3) of any size; num_inference_steps 1-200; guidance_scale
+        0-20; scale 0-4 or "auto".
+        """
         if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
             got = getattr(image, "shape", type(image).__name__)
             raise ValueError(f"image must be a (H, W, 3) float32 array in [0, 1], got {got}")
@@ -208,6 +237,10 @@ class TinctPipeline(DiffusionPipeline):
 
     @torch.no_grad()
     def encode_prompt(self, prompts: Sequence[str]) -> torch.Tensor:
+        """Text encoder hidden states (len(prompts), tokens, width) in the U-Net's dtype; prompts
+        are padded or cut to the tokenizer's length (at most 77 tokens). The empty prompt is the
+        unconditional one of classifier-free guidance.
+        """
         max_len = min(int(getattr(self.tokenizer, "model_max_length", 77) or 77), 77)
         tok = self.tokenizer(
             list(prompts),
@@ -472,6 +505,14 @@ class TinctPipeline(DiffusionPipeline):
         reference: np.ndarray | None = None,
     ) -> TinctPipelineOutput:
         # 1. Check inputs
+        """Colorize `image` (float32 sRGB (H, W, 3) in [0, 1]) at full resolution.
+
+        `prompt` names colours (placed on the image) or steers the U-Net as text; `hints` is RGBA
+        float32 of the image's size (alpha > 0 where painted); `reference` is a colour photo of any
+        size; `guidance_scale` 0-20 applies to a text prompt only; `scale` 0-4, or "auto" for the
+        ranker's choice. `callback(step, total)` runs after each step and may raise to cancel.
+        Returns a `TinctPipelineOutput` whose image keeps the input's L*.
+        """
         self.check_inputs(
             image, prompt, hints, num_inference_steps, guidance_scale, scale, reference
         )

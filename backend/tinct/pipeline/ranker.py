@@ -16,6 +16,11 @@ from torch import nn
 
 
 class TinctRanker(ModelMixin, ConfigMixin):
+    """How natural an image's colourfulness looks: 4 strided convolutions, then an MLP on the mean
+    and standard deviation of their features, predicting log(s) (0 natural, below 0 muted, above
+    0 over-coloured). `input_size`: the side images are resized to (pixels).
+    """
+
     @register_to_config
     def __init__(self, channels: tuple[int, ...] = (16, 32, 64, 64), input_size: int = 96):
         super().__init__()
