@@ -30,6 +30,9 @@ class ColorizeRequest:
     reference_layer: str | None = None
 
     def wire_scale(self) -> float | str:
+        """The scale as sent: "auto" when Tinct picks it, else the slider's value clamped to the
+        protocol's bounds (MIN_SCALE-MAX_SCALE).
+        """
         return "auto" if self.auto else clamp_scale(self.scale)
 
     def colorize_kwargs(self) -> dict:
@@ -37,4 +40,5 @@ class ColorizeRequest:
         return {"prompt": self.prompt, "scale": self.wire_scale(), "steps": self.steps}
 
     def to_json(self) -> dict:
+        """All fields as a JSON-ready dict (what a plugin saves with the result)."""
         return asdict(self)

@@ -86,6 +86,10 @@ def _secure_dir(path: Path) -> None:
 
 @dataclass(frozen=True)
 class ConnectionInfo:
+    """What the connection file holds: the daemon's TCP port on `host` (loopback), the token every
+    request must carry, its pid and protocol version.
+    """
+
     port: int
     token: str
     pid: int
@@ -93,6 +97,7 @@ class ConnectionInfo:
     host: str = "127.0.0.1"
 
     def to_json(self) -> dict:
+        """The fields as the connection file's JSON object."""
         return {
             "port": self.port,
             "token": self.token,
@@ -103,10 +108,12 @@ class ConnectionInfo:
 
 
 def connection_path(directory: Path | None = None) -> Path:
+    """Where the connection file lives: `directory`, or the user's runtime dir."""
     return (directory or runtime_dir()) / CONNECTION_FILE
 
 
 def lock_path(directory: Path | None = None) -> Path:
+    """Where the daemon's single-instance lock file lives: `directory`, or the user's runtime dir."""
     return (directory or runtime_dir()) / LOCK_FILE
 
 
@@ -174,6 +181,9 @@ def remove_connection_file(info: ConnectionInfo, directory: Path | None = None) 
 
 
 def pid_alive(pid: int) -> bool:
+    """True when a process with this pid exists (also when it belongs to another user); False for
+    pid <= 0.
+    """
     if pid <= 0:
         return False
     try:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Rect:
+    """An extent in image coordinates (pixels): top-left corner (x, y), width and height."""
+
     x: int
     y: int
     width: int
@@ -19,9 +21,11 @@ class Rect:
 
     @property
     def empty(self) -> bool:
+        """True when the rectangle covers no pixel (a side <= 0)."""
         return self.width <= 0 or self.height <= 0
 
     def intersect(self, other: Rect) -> Rect:
+        """The overlap of two rectangles; an empty Rect (width or height 0) when they do not meet."""
         x0, y0 = max(self.x, other.x), max(self.y, other.y)
         x1 = min(self.x + self.width, other.x + other.width)
         y1 = min(self.y + self.height, other.y + other.height)

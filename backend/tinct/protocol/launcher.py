@@ -41,6 +41,7 @@ from .isolation import backend_environment
 
 
 def runtime_dir_of(explicit: str | Path | None) -> Path:
+    """`runtime_dir(explicit)` with its failure raised as the plugins' LaunchError."""
     try:
         return runtime_dir(explicit=explicit)
     except RuntimeDirError as exc:
@@ -48,6 +49,9 @@ def runtime_dir_of(explicit: str | Path | None) -> Path:
 
 
 def config_path() -> Path:
+    """Tinct's config file: $TINCT_CONFIG, else %APPDATA%/tinct/config.json on Windows, else
+    $XDG_CONFIG_HOME (default ~/.config)/tinct/config.json.
+    """
     if os.environ.get(ENV_CONFIG):
         return Path(os.environ[ENV_CONFIG])
     if os.name == "nt" and os.environ.get("APPDATA"):
@@ -57,6 +61,7 @@ def config_path() -> Path:
 
 
 def load_config() -> dict:
+    """The config file's JSON object, or {} when it is missing, unreadable or not an object."""
     try:
         obj = json.loads(config_path().read_text())
     except (OSError, ValueError):
@@ -65,6 +70,10 @@ def load_config() -> dict:
 
 
 def parse_command(value: object) -> list[str]:
+    """A backend command as an argv list, from a list of strings, a JSON list, or a command line
+    (shell-split; Windows rules on Windows). Raises ValueError for anything else or an empty
+    command.
+    """
     if isinstance(value, list) and value and all(isinstance(x, str) for x in value):
         return list(value)
     if isinstance(value, str) and value.strip():
@@ -78,6 +87,9 @@ def parse_command(value: object) -> list[str]:
 
 
 def backend_command(explicit: list[str] | str | None = None) -> list[str]:
+    """The command that starts the daemon: `explicit` > $TINCT_BACKEND_CMD > the config file's
+    "backend_cmd" (what `tinct install` records) > `python -m tinct serve` of this interpreter.
+    """
     if explicit:
         return parse_command(explicit)
     if os.environ.get(ENV_BACKEND_CMD):
@@ -129,6 +141,9 @@ class Launcher:
         return info if self._probe(info) else None
 
     def ensure(self) -> ConnectionInfo:
+        """The live daemon's connection info, starting one when none answers hello (daemons this
+        launcher started and that died are reaped first).
+        """
         self._reap()
         return self.find() or self.start()
 

@@ -24,6 +24,11 @@ from .errors import ProtocolError
 
 @dataclass(frozen=True)
 class PixelFormat:
+    """How a pixel frame is laid out: width x height pixels of `channels` (1-4) samples of `dtype`
+    ("u8", "u16", "f32"), `stride` bytes per row (>= the packed row) and, for colour, channel
+    order "rgb" or "bgr".
+    """
+
     width: int
     height: int
     channels: int
@@ -33,22 +38,27 @@ class PixelFormat:
 
     @property
     def itemsize(self) -> int:
+        """Bytes per sample (1, 2 or 4)."""
         return DTYPES[self.dtype]
 
     @property
     def row_bytes(self) -> int:
+        """Bytes of one packed row: width x channels x itemsize (stride may be more)."""
         return self.width * self.channels * self.itemsize
 
     @property
     def nbytes(self) -> int:
+        """Bytes of the whole frame: stride x height."""
         return self.stride * self.height
 
     @property
     def pixels(self) -> int:
+        """width x height."""
         return self.width * self.height
 
     @property
     def has_alpha(self) -> bool:
+        """True for gray + alpha (2 channels) and RGBA (4)."""
         return self.channels in (2, 4)
 
     @classmethod
@@ -59,6 +69,7 @@ class PixelFormat:
         return cls(width, height, channels, dtype, width * channels * DTYPES[dtype], order)
 
     def to_json(self) -> dict:
+        """The format as a header's JSON object (what `from_json` reads back)."""
         return {
             "width": self.width,
             "height": self.height,
@@ -120,6 +131,9 @@ class PixelFormat:
         return fmt
 
     def check_frame(self, frame_len: int, *, field: str = "image") -> None:
+        """Raise ProtocolError (E_BAD_PIXELS, naming `field`) unless a frame of `frame_len` bytes
+        is exactly stride x height.
+        """
         if frame_len != self.nbytes:
             raise ProtocolError(
                 E_BAD_PIXELS,
@@ -146,6 +160,10 @@ class Layer:
         stride: int | None = None,
         order: str = "rgb",
     ) -> Layer:
+        """A Layer over `data` (any bytes-like object, not copied) with the given layout; `stride`
+        defaults to a packed row. Raises ValueError for an unknown dtype or a buffer whose size
+        does not match.
+        """
         if dtype not in DTYPES:
             raise ValueError(f"dtype is {dtype!r}; expected one of {', '.join(DTYPES)}")
         if stride is None:
@@ -161,13 +179,16 @@ class Layer:
 
     @property
     def width(self) -> int:
+        """Width in pixels."""
         return self.format.width
 
     @property
     def height(self) -> int:
+        """Height in pixels."""
         return self.format.height
 
     def tobytes(self) -> bytes:
+        """A copy of the pixels as bytes (rows with their stride)."""
         return memoryview(self.data).cast("B").tobytes()
 
 
