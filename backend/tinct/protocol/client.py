@@ -73,18 +73,22 @@ class Event:
 
     @property
     def job(self) -> str | None:
+        """The job id the daemon gave the request (in queued, progress and final replies)."""
         return self.header.get("job")
 
     @property
     def step(self) -> int | None:
+        """The denoising step just finished (progress replies), counted from 1."""
         return self.header.get("step")
 
     @property
     def total(self) -> int | None:
+        """The number of denoising steps (progress replies)."""
         return self.header.get("total")
 
     @property
     def scale(self) -> float | None:
+        """The colourfulness the layer was rendered at (result, rescale and apply replies)."""
         return self.header.get("scale")
 
 
@@ -94,6 +98,15 @@ class _Inbox:
 
 
 class Client:
+    """One connection to the daemon (pyzmq's DEALER, or the stdlib ZMTP client when pyzmq is
+    missing).
+
+    Thread-safe: requests carry ids, each request's replies go to its own inbox, and any traffic
+    counts as liveness; with no traffic for `heartbeat_timeout` seconds the daemon counts as lost
+    (DaemonLost), and a client made by a `launcher` reconnects to a restarted daemon. Errors the
+    daemon sends raise TinctError with its code and message.
+    """
+
     def __init__(
         self,
         info: ConnectionInfo,
@@ -157,6 +170,7 @@ class Client:
             self._transport = None
 
     def close(self) -> None:
+        """Close the connection; the daemon keeps running."""
         with self._lock:
             self._close_transport()
 
@@ -276,9 +290,11 @@ class Client:
 
     # --- public API ---------------------------------------------------------
     def hello(self) -> dict:
+        """The daemon's hello: protocol version, device, model, defaults and limits."""
         return self._call(Op.HELLO)[0]
 
     def status(self) -> dict:
+        """The daemon's status: queue length, running job, cache use, uptime."""
         return self._call(Op.STATUS)[0]
 
     def shutdown(self) -> None:
@@ -335,6 +351,9 @@ class Client:
             self._finish(rid)
 
     def colorize(self, image: Layer, **kwargs) -> Iterator[Event]:
+        """`enqueue_colorize(image, **kwargs)` and its replies (`events`): queued, progress...,
+        preview, result.
+        """
         return self.events(self.enqueue_colorize(image, **kwargs))
 
     def rescale(
@@ -351,9 +370,11 @@ class Client:
         return Event(reply_kind(header["reply"]), header["id"], header, _layer(header, rest))
 
     def cancel(self, job: str) -> None:
+        """Cancel job `job` (queued or running); an unknown or finished job is not an error."""
         self._call(Op.CANCEL, {"job": job})
 
     def echo(self, layer: Layer) -> Layer:
+        """Send a layer and get it back unchanged: a check of the pixel path, used by tests."""
         header, rest = self._call(Op.ECHO, {"image": layer.format.to_json()}, [layer.data])
         return _layer(header, rest)
 

@@ -54,11 +54,16 @@ def default_max_frame_bytes(max_pixels: int) -> int:
 
 @dataclass(frozen=True)
 class Limits:
+    """What a daemon accepts: at most `max_pixels` per image, `max_frame_bytes` per frame and
+    `max_header_bytes` per JSON header (sent in hello).
+    """
+
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
 
     def to_json(self) -> dict:
+        """The limits as hello's JSON object."""
         return {
             "max_pixels": self.max_pixels,
             "max_frame_bytes": self.max_frame_bytes,
@@ -80,6 +85,7 @@ class Request:
 
 
 def encode_header(header: dict) -> bytes:
+    """A header dict -> frame 0: compact UTF-8 JSON; NaN and infinities are refused (ValueError)."""
     return json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
@@ -106,23 +112,31 @@ def decode_header(frame: object, max_bytes: int = DEFAULT_MAX_HEADER_BYTES) -> d
 
 
 def request_id_of(header: dict) -> str | None:
+    """The header's request id when it is a string of at most MAX_ID_CHARS, else None (so an error
+    reply can still name a valid id).
+    """
     rid = header.get("id")
     return rid if isinstance(rid, str) and len(rid) <= MAX_ID_CHARS else None
 
 
 def make_request(op: Op, request_id: str, token: str, **fields) -> dict:
+    """A request header: protocol version, op, id, token and the fields that are not None."""
     header = {"v": PROTOCOL_VERSION, "op": op, "id": request_id, "token": token}
     header.update({k: v for k, v in fields.items() if v is not None})
     return header
 
 
 def make_reply(kind: Reply, request_id: str | None, **fields) -> dict:
+    """A reply header of `kind` for request `request_id`, with `fields`."""
     header = {"v": PROTOCOL_VERSION, "reply": kind, "id": request_id}
     header.update(fields)
     return header
 
 
 def error_reply(code: str, message: str, request_id: str | None, **fields) -> dict:
+    """An error reply: machine-readable `code` (the protocol's E_* constants) and a message for the
+    user.
+    """
     return make_reply(Reply.ERROR, request_id, code=code, message=message, **fields)
 
 

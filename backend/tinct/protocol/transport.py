@@ -16,6 +16,7 @@ ZERO_COPY_MIN = 64 * 1024
 
 
 def zmq_available() -> bool:
+    """True when pyzmq can be imported in this Python."""
     try:
         import zmq  # noqa: F401
     except ImportError:
@@ -36,6 +37,10 @@ def choose_transport(name: str | None = None) -> str:
 
 
 class PureTransport:
+    """Multipart messages over the standard-library ZMTP 3.1 DEALER (`tinct.protocol.zmtp`): what
+    plugins use inside a host whose Python has no pyzmq.
+    """
+
     name = "pure"
 
     def __init__(self, host: str, port: int, connect_timeout: float = 5.0):
@@ -44,9 +49,11 @@ class PureTransport:
         self._sock = ZmtpDealer(host, port, timeout=connect_timeout)
 
     def send(self, frames: list) -> None:
+        """Send one multipart message (a list of bytes-like frames)."""
         self._sock.send_multipart(frames)
 
     def recv(self, timeout: float) -> list | None:
+        """The next multipart message as a list of frames, or None after `timeout` seconds."""
         return self._sock.recv_multipart(timeout)
 
     def activity(self) -> int:
@@ -54,10 +61,15 @@ class PureTransport:
         return self._sock.bytes_in
 
     def close(self) -> None:
+        """Close the socket."""
         self._sock.close()
 
 
 class ZmqTransport:
+    """Multipart messages over a pyzmq DEALER socket; frames of 64 KiB or more are sent and
+    received without copying.
+    """
+
     name = "zmq"
 
     def __init__(self, host: str, port: int, connect_timeout: float = 5.0):
@@ -78,6 +90,9 @@ class ZmqTransport:
         self._poller.register(self._sock, zmq.POLLIN)
 
     def send(self, frames: list) -> None:
+        """Send one multipart message; raises ConnectionError when the daemon does not take it
+        within the connect timeout (gone).
+        """
         zmq = self._zmq
         last = len(frames) - 1
         try:
@@ -88,6 +103,9 @@ class ZmqTransport:
             raise ConnectionError("the daemon is not accepting messages (gone?)") from None
 
     def recv(self, timeout: float) -> list | None:
+        """The next multipart message as a list of frames (big ones as zero-copy buffers), or None
+        after `timeout` seconds.
+        """
         if not self._poller.poll(max(0, int(timeout * 1000))):
             return None
         return [
@@ -96,13 +114,18 @@ class ZmqTransport:
         ]
 
     def activity(self) -> int:
+        """Bytes received so far: always 0 (libzmq hands over whole messages only)."""
         return 0  # libzmq hands over whole messages only
 
     def close(self) -> None:
+        """Close the socket at once (no linger)."""
         self._sock.close(0)
 
 
 def open_transport(host: str, port: int, name: str | None = None, connect_timeout: float = 5.0):
+    """A connected transport to host:port: `name` ("zmq" or "pure") or the `choose_transport`
+    default.
+    """
     kind = choose_transport(name)
     cls = ZmqTransport if kind == "zmq" else PureTransport
     return cls(host, port, connect_timeout)
