@@ -85,3 +85,17 @@ def test_cache_is_bounded_in_bytes_and_entries_lru():
     for i in range(5):
         small.put(_entry(f"k{i}", 0.01))
     assert small.stats()["jobs"] == 2 and small.evictions == 3
+
+
+def test_a_downsized_source_over_its_share_of_the_budget_is_not_cached():
+    from tinct.server.cache import SMALL_SHARE
+
+    cache = JobCache(max_bytes=4 * 2**20, max_jobs=10)
+    for name in ("a", "b"):
+        cache.put(_entry(name, 1))
+    entry = cache.get("b")
+    fits = np.zeros(int(4 * 2**20 * SMALL_SHARE) // 4, np.float32)
+    assert cache.touch_small(entry, (1, 1), (fits, None))
+    too_big = np.zeros(3 * 2**20 // 4, np.float32)  # would push "a" out
+    assert not cache.touch_small(entry, (2, 2), (too_big, None))
+    assert "a" in cache and "b" in cache and list(entry.small) == [(1, 1)]

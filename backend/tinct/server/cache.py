@@ -2,7 +2,9 @@
 
 Bounded both in entries and in bytes; the entry being inserted is kept even if
 it alone exceeds the byte budget (evicting everything else), so the job that
-just finished can always be rescaled.
+just finished can always be rescaled. A downsized source for ``rescale`` is kept
+only when it takes at most ``SMALL_SHARE`` of the budget: one rescale to 8192x8192
+(805 MB of float pixels) must not push every other client's jobs out.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from tinct.protocol.pixels import PixelFormat
+
+# The most of the byte budget one job's downsized rescale source may take; a bigger one
+# is rendered from and dropped (made again from the source on the next such rescale).
+SMALL_SHARE = 0.125
 
 
 @dataclass
@@ -56,12 +62,16 @@ class JobCache:
         with self._lock:
             return job_id in self._items
 
-    def touch_small(self, entry: CachedJob, key: tuple[int, int], value: tuple) -> None:
-        """Remember one downsized source per job (the latest size asked for)."""
+    def touch_small(self, entry: CachedJob, key: tuple[int, int], value: tuple) -> bool:
+        """Remember one downsized source per job (the latest size asked for), unless it
+        alone would take more than SMALL_SHARE of the budget; True if it was kept."""
+        if value[0].nbytes > self.max_bytes * SMALL_SHARE:
+            return False
         with self._lock:
             entry.small.clear()
             entry.small[key] = value
             self._trim(keep=entry.job_id)
+        return True
 
     def _trim(self, keep: str) -> None:
         while len(self._items) > 1 and (

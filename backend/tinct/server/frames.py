@@ -167,9 +167,15 @@ def reduce_hints(hints: np.ndarray, height: int, width: int) -> np.ndarray:
 def reference_photo(frame: object, fmt: PixelFormat) -> np.ndarray:
     """A colorize request's reference frame -> float32 RGB, box-reduced in one pass to
     a few times what tinct.color.reference matches on (it works on a bounded sample).
-    Raises ValueError when the photo is gray: it would have no colour to lend."""
+    Raises ValueError when the photo has NaN or infinite samples, or is gray: it would
+    have no colour to lend."""
     from tinct.color import reference
 
+    bad = count_nonfinite(frame, fmt)
+    if bad:
+        raise ValueError(
+            f"the reference frame has {bad} NaN or infinite samples; send finite pixel values"
+        )
     factor = max(1, int(math.sqrt(fmt.pixels / (4 * reference.REFERENCE_PIXELS))))
     rgb = np.ascontiguousarray(reduce_frame(frame, fmt, factor)[..., :3])
     if reference.is_gray(rgb):

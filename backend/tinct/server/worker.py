@@ -125,8 +125,8 @@ class Compute:
         # 1. Pixels in: one box-reduction of the frame (~1 MP) feeds the model and the
         #    preview; only the final render reads the full-resolution pixels again.
         marks = {"start": time.perf_counter()}
-        for name, f, ffmt in (("image", frame, fmt), ("hints", req.frames[-1], req.hints)):
-            bad = count_nonfinite(f, ffmt) if ffmt is not None else 0
+        for name, f, ffmt in described_frames(req):
+            bad = count_nonfinite(f, ffmt)
             if bad:  # one NaN would spread through every filter and blacken the result
                 raise JobFailed(
                     E_BAD_PIXELS,
@@ -305,6 +305,14 @@ class Compute:
     def _check(job: Job) -> None:
         if job.cancelled.is_set():
             raise JobCancelled()
+
+
+def described_frames(req) -> list[tuple[str, object, object]]:
+    """(name, frame, format) of a colorize request's pixel frames, in wire order: the
+    image, then the hints if described, then the reference if described."""
+    described = [("image", req.image), ("hints", req.hints), ("reference", req.reference)]
+    named = [(name, fmt) for name, fmt in described if fmt is not None]
+    return [(name, f, fmt) for (name, fmt), f in zip(named, req.frames, strict=True)]
 
 
 class Worker(threading.Thread):
