@@ -22,6 +22,11 @@ SMALL_SHARE = 0.125
 
 @dataclass
 class CachedJob:
+    """One finished job: its latents (any scale renders from them), the auto scale, the received
+    source frame (kept without copying) with its format, and at most one downsized float32
+    source for rescale.
+    """
+
     job_id: str
     latents: object  # the pipeline's ColorLatents
     auto_scale: float
@@ -33,11 +38,16 @@ class CachedJob:
 
     @property
     def nbytes(self) -> int:
+        """Bytes the entry holds: the source frame, the latents and the downsized source."""
         small = sum(arr.nbytes for arr, _ in self.small.values())
         return self.source_format.nbytes + self.latents_bytes + small
 
 
 class JobCache:
+    """The finished jobs, least recently used first, bounded by `max_jobs` entries and `max_bytes`
+    bytes (the newest entry is always kept). Thread-safe.
+    """
+
     def __init__(self, max_bytes: int, max_jobs: int):
         self.max_bytes = max_bytes
         self.max_jobs = max_jobs
@@ -46,12 +56,14 @@ class JobCache:
         self.evictions = 0
 
     def put(self, entry: CachedJob) -> None:
+        """Add or replace a job and evict the least recently used others until within the bounds."""
         with self._lock:
             self._items[entry.job_id] = entry
             self._items.move_to_end(entry.job_id)
             self._trim(keep=entry.job_id)
 
     def get(self, job_id: str) -> CachedJob | None:
+        """The cached job (now the most recently used), or None when unknown or evicted."""
         with self._lock:
             entry = self._items.get(job_id)
             if entry is not None:
@@ -85,6 +97,7 @@ class JobCache:
         return sum(e.nbytes for e in self._items.values())
 
     def stats(self) -> dict:
+        """Entries, bytes held, the byte budget and evictions so far (for the status reply)."""
         with self._lock:
             return {
                 "jobs": len(self._items),

@@ -89,6 +89,7 @@ def to_rgba_float(frame: object, fmt: PixelFormat) -> np.ndarray:
 
 
 def opaque(dtype: str) -> float | int:
+    """The fully opaque alpha value of a wire dtype: 255 (u8), 65535 (u16) or 1.0 (f32)."""
     return {"u8": 255, "u16": 65535, "f32": 1.0}[dtype]
 
 
@@ -121,6 +122,9 @@ def reduce_frame(frame: object, fmt: PixelFormat, factor: int) -> np.ndarray:
 
 
 def downsize(img: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A float32 image (H, W, C) resized to (height, width): area-averaged when shrinking, linear
+    when growing either side, unchanged when the size already matches.
+    """
     if img.shape[1] == width and img.shape[0] == height:
         return img.astype(np.float32, copy=False)
     if width <= img.shape[1] and height <= img.shape[0]:

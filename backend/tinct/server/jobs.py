@@ -26,6 +26,10 @@ class Lane(Enum):
 
 
 class QueueFull(Exception):
+    """A job was refused: the daemon's queue, or this client's share of it, is full (or the daemon
+    is shutting down).
+    """
+
     pass
 
 
@@ -35,6 +39,10 @@ class JobCancelled(Exception):
 
 @dataclass
 class Job:
+    """One queued request: the client's ROUTER identity, the validated request, a job id
+    (hex uuid), a cancel flag and its queue and start times (time.monotonic).
+    """
+
     client: bytes  # ROUTER identity of the requesting connection
     request: Request
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -44,10 +52,12 @@ class Job:
 
     @property
     def request_id(self) -> str:
+        """The id the client gave the request."""
         return self.request.id
 
     @property
     def op(self) -> str:
+        """The request's op (colorize, rescale or apply)."""
         return self.request.op
 
 
@@ -86,6 +96,9 @@ class FairQueue:
             return self._count - 1
 
     def get(self, timeout: float) -> Job | None:
+        """The next job, from the client that has waited longest (round robin); None after
+        `timeout` seconds with nothing queued.
+        """
         with self._cond:
             if not self._count and not self._closed:
                 self._cond.wait(timeout)
@@ -100,6 +113,7 @@ class FairQueue:
             return job
 
     def remove(self, job_id: str) -> Job | None:
+        """Take a queued job out by id (a cancel before it starts); None when it is not queued."""
         with self._cond:
             for client, jobs in self._by_client.items():
                 for job in jobs:
@@ -112,12 +126,14 @@ class FairQueue:
         return None
 
     def remove_client(self, client: bytes) -> list[Job]:
+        """Take out every job of one client (it disconnected); returns them."""
         with self._cond:
             jobs = list(self._by_client.pop(client, ()))
             self._count -= len(jobs)
             return jobs
 
     def clients(self) -> set[bytes]:
+        """The ROUTER identities of the clients with jobs queued."""
         with self._cond:
             return set(self._by_client)
 

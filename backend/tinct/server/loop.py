@@ -75,6 +75,11 @@ MAX_BATCH = 64  # messages handled per socket per loop turn, so neither side sta
 
 @dataclass
 class ServerConfig:
+    """Everything `tinct serve` sets: model folder, device, runtime dir, idle timeout
+    (seconds, 0 = never), heartbeat interval (seconds), limits, queue and cache bounds, torch
+    threads (None = torch's default) and the job defaults.
+    """
+
     model: str | None = None
     device: str | None = None
     runtime_dir: Path | None = None
@@ -90,6 +95,11 @@ class ServerConfig:
 
 
 class Server:
+    """The daemon: a ROUTER on 127.0.0.1 (a free port; only holders of the token are served), a
+    colorize and an interactive lane with a worker thread each, and the job cache. `run` serves
+    until shutdown, idle timeout or `stopping`.
+    """
+
     def __init__(self, config: ServerConfig, pipe, model_name: str = "", device: str = "cpu"):
         self.config = config
         self.pipe = pipe
@@ -135,11 +145,18 @@ class Server:
 
     # --- lifecycle ------------------------------------------------------------
     def connection_info(self) -> ConnectionInfo:
+        """What the connection file must say for clients to reach this daemon (port, token, pid,
+        protocol).
+        """
         return ConnectionInfo(
             port=self.port, token=self.token, pid=os.getpid(), protocol=PROTOCOL_VERSION
         )
 
     def run(self) -> None:
+        """Serve until shut down: the socket loop (validate, queue, cancel, heartbeat, forward the
+        workers' replies) in this thread; stops the workers and fails the jobs still queued on
+        the way out.
+        """
         self.zap.start()
         for w in self.workers:
             w.start()

@@ -20,6 +20,8 @@ from tinct.protocol.connection import (
 
 
 class AlreadyRunning(RuntimeError):
+    """Another Tinct daemon of this user holds the lock."""
+
     pass
 
 
@@ -31,6 +33,9 @@ class DaemonLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
+        """Take the lock without waiting and write this pid into it; raises AlreadyRunning when
+        another daemon holds it.
+        """
         import fcntl
 
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -50,6 +55,7 @@ class DaemonLock:
             os.pwrite(self._fd, f"{os.getpid()} serving {port}\n".encode(), 0)
 
     def release(self) -> None:
+        """Release the lock (the kernel also does on exit or crash)."""
         if self._fd is not None:
             import fcntl
 
@@ -59,12 +65,15 @@ class DaemonLock:
 
 
 class ConnectionFile:
+    """The connection file, written (mode 0600) when made: how clients find this daemon."""
+
     def __init__(self, directory: Path, info: ConnectionInfo):
         self.directory = directory
         self.info = info
         self.path = write_connection_file(info, directory)
 
     def remove(self) -> None:
+        """Remove the connection file, unless a newer daemon has replaced it."""
         remove_connection_file(self.info, self.directory)
 
 

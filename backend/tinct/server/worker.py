@@ -63,6 +63,10 @@ class Outgoing(NamedTuple):
 
 
 class JobFailed(Exception):
+    """A job cannot be done: `code` is the protocol's error code, `message` the sentence for the
+    user.
+    """
+
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code = code
@@ -71,6 +75,10 @@ class JobFailed(Exception):
 
 @dataclass
 class Defaults:
+    """What a request that leaves them out gets: denoising steps, guidance scale and the preview's
+    longer side (pixels).
+    """
+
     steps: int = DEFAULT_STEPS
     guidance: float = DEFAULT_GUIDANCE
     preview_side: int = DEFAULT_PREVIEW_SIDE
@@ -92,6 +100,7 @@ class Emitter:
             self.sock.send(p, zmq.SNDMORE if i < last else 0, copy=not big)
 
     def close(self) -> None:
+        """Close the PUSH socket at once (no linger)."""
         self.sock.close(0)
 
 
@@ -116,6 +125,11 @@ class Compute:
     def colorize(self, job: Job, emit) -> Outgoing:
         # The request's "seed" is validated (it is part of the wire protocol) but unused:
         # cold-diffusion sampling draws no random numbers, so every run is the same.
+        """Run a colorize job: progress replies per denoising step (a cancel stops it between
+        steps), a preview at `preview_side`, then the full-resolution colour layer at the
+        requested or auto scale in the source's dtype and order. The job is cached for rescale
+        and apply.
+        """
         req, p = job.request, job.request.params
         fmt, frame = req.image, req.frames[0]
         steps = p["steps"] or self.defaults.steps
@@ -242,6 +256,9 @@ class Compute:
         return entry
 
     def rescale(self, job: Job, emit) -> Outgoing:
+        """The cached job's colour layer at another scale, resized to the requested size (default:
+        the preview size); no U-Net.
+        """
         p = job.request.params
         entry = self._entry(job)
         fmt = entry.source_format
@@ -259,6 +276,9 @@ class Compute:
         return self._layer_reply(job, entry, scale, layer, lfmt)
 
     def apply(self, job: Job, emit) -> Outgoing:
+        """The cached job's full-resolution colour layer at `scale` ("auto": the job's auto scale),
+        in the source's dtype and channel order; no U-Net.
+        """
         p = job.request.params
         entry = self._entry(job)
         fmt = entry.source_format
@@ -330,6 +350,9 @@ class Worker(threading.Thread):
         self.current: Job | None = None
 
     def run(self) -> None:
+        """Take jobs from the queue until stopped, run each under torch.inference_mode and send its
+        final reply (an error reply when it fails or is cancelled).
+        """
         import torch
 
         emit = Emitter(self.ctx, self.endpoint)
