@@ -58,6 +58,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check backend tests benchmarks scripts krita_plugin gimp_plugin installer
 	$(BIN)/ruff format --check backend tests benchmarks scripts krita_plugin gimp_plugin installer
 	$(BIN)/lint-imports  # the layering contracts in pyproject.toml
+	$(BIN)/python scripts/count_docstrings.py  # >= 90 % of public definitions documented
 
 # Real GIMP 3 and Krita for the host tests (apt; needs root, as CI has).
 hosts:
