@@ -19,6 +19,7 @@ from tinct.protocol.zmtp import (
     encode_command,
     encode_frame_header,
     encode_properties,
+    greeting,
 )
 from tinct.testing import (
     DaemonHarness,
@@ -62,7 +63,12 @@ def _hostile_messages(token: str, rng: random.Random) -> list[tuple[str, list[by
     """(expected error code or None if any error will do, frames) — every one must be answered."""
 
     def hdr(**kw):
-        base = {"v": 1, "op": "colorize", "id": f"evil-{rng.randrange(1 << 30)}", "token": token}
+        base = {
+            "v": C.PROTOCOL_VERSION,
+            "op": "colorize",
+            "id": f"evil-{rng.randrange(1 << 30)}",
+            "token": token,
+        }
         base.update(kw)
         return encode_header({k: v for k, v in base.items() if v is not ...})
 
@@ -169,7 +175,7 @@ def _hostile_messages(token: str, rng: random.Random) -> list[tuple[str, list[by
             frames = [
                 json.dumps(
                     {
-                        "v": 1,
+                        "v": C.PROTOCOL_VERSION,
                         "op": op,
                         "id": "r",
                         "token": rng.choice([token, "bad"]),
@@ -214,6 +220,8 @@ def test_hostile_traffic_while_a_job_runs(daemon, zctx):
     ctx = zctx
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
+    sock.plain_username = C.PLAIN_USERNAME.encode()  # past the handshake: the header is hostile
+    sock.plain_password = info.token.encode()
     sock.connect(f"tcp://127.0.0.1:{info.port}")
     answered, codes_ok = 0, 0
     poller = zmq.Poller()
@@ -233,7 +241,7 @@ def test_hostile_traffic_while_a_job_runs(daemon, zctx):
             codes_ok += 1
     sock.close(0)
 
-    dropped = _unanswerable_connections(info.port, rng)
+    dropped = _unanswerable_connections(info.port, info.token, rng)
 
     job_thread.join(60)
     assert "error" not in box, box.get("error")
@@ -257,38 +265,42 @@ def test_hostile_traffic_while_a_job_runs(daemon, zctx):
     legit.close()
 
 
-def _unanswerable_connections(port: int, rng: random.Random) -> int:
+def _unanswerable_connections(port: int, token: str, rng: random.Random) -> int:
     """Connections that cannot be answered: the daemon must drop them and live on."""
+    plain_hello = encode_command(b"HELLO", b"\x05tinct\x05guess")
     n = 0
-    for i in range(24):
+    for i in range(28):
         s = socket.create_connection(("127.0.0.1", port), timeout=2)
         try:
-            if i % 4 == 0:  # random bytes instead of a greeting
+            if i % 7 == 0:  # random bytes instead of a greeting
                 s.sendall(bytes(rng.randrange(256) for _ in range(200)))
-            elif i % 4 == 1:  # a greeting, then garbage frame flags
+            elif i % 7 == 1:  # the NULL mechanism: the daemon wants PLAIN
                 s.sendall(
                     GREETING
                     + encode_command(b"READY", encode_properties({"Socket-Type": b"DEALER"}))
                 )
                 s.sendall(b"\xf0\x05hello")
-            elif i % 4 == 2:  # a frame larger than --max-frame-bytes: libzmq drops the connection
-                s.sendall(
-                    GREETING
-                    + encode_command(b"READY", encode_properties({"Socket-Type": b"DEALER"}))
-                )
-                s.sendall(struct.pack("!BQ", 0x02, MAX_FRAME * 4) + bytes(4096))
-            else:  # a header then hang up mid-frame (truncated message)
-                s.sendall(
-                    GREETING
-                    + encode_command(b"READY", encode_properties({"Socket-Type": b"DEALER"}))
-                )
+            elif i % 7 == 2:  # PLAIN with a wrong password, then a message anyway
+                s.sendall(greeting(b"PLAIN") + plain_hello)
                 s.sendall(encode_frame_header(1000, more=True) + bytes(10))
+            elif i % 7 == 3:  # PLAIN, garbage frame flags instead of HELLO
+                s.sendall(greeting(b"PLAIN") + b"\xf0\x05hello")
+            elif i % 7 == 4:  # a handshake command larger than the wire frame limit
+                s.sendall(greeting(b"PLAIN"))
+                s.sendall(struct.pack("!BQ", 0x06, MAX_FRAME * 4) + bytes(4096))
+            elif i % 7 == 5:  # a data frame before any handshake command
+                s.sendall(greeting(b"PLAIN"))
+                s.sendall(encode_frame_header(1000, more=True) + bytes(10))
+            else:  # a HELLO then hang up mid-frame
+                s.sendall(greeting(b"PLAIN") + plain_hello[:5])
         except OSError:
             pass
         s.close()
         n += 1
     # a well-formed ZMTP client that disconnects right after asking for work
-    d = ZmtpDealer("127.0.0.1", port)
-    d.send_multipart([encode_header({"v": 1, "op": "status", "id": "gone"})])
+    d = ZmtpDealer("127.0.0.1", port, plain=(C.PLAIN_USERNAME.encode(), token.encode()))
+    d.send_multipart(
+        [encode_header({"v": C.PROTOCOL_VERSION, "op": "status", "id": "gone", "token": token})]
+    )
     d.close()
     return n + 1

@@ -15,6 +15,7 @@ from tinct.protocol import TinctError
 from tinct.protocol import constants as C
 from tinct.protocol.connection import read_connection_file
 from tinct.protocol.messages import encode_header
+from tinct.protocol.zmtp import ZmtpDealer
 from tinct.testing import (
     DaemonHarness,
     as_layer,
@@ -91,13 +92,24 @@ def test_requests_without_the_right_token_do_no_work(daemon, zctx):
     info = daemon.info
     good = daemon.connect("zmq")
     before = good.status()
+    img = make_image(16, 16)
+    fmt = as_layer(img).format.to_json()
+    # Without the token no connection gets past the handshake: refused before any message.
+    for password in (b"", b"wrong", info.token[:-1].encode(), info.token.encode() + b"x"):
+        with pytest.raises(ConnectionError, match="refused the handshake"):
+            ZmtpDealer("127.0.0.1", info.port, plain=(C.PLAIN_USERNAME.encode(), password))
+    with pytest.raises(ConnectionError, match="closed during the handshake|mechanism"):
+        ZmtpDealer("127.0.0.1", info.port)  # NULL: no credentials at all
+    with pytest.raises(ConnectionError, match="refused the handshake"):
+        ZmtpDealer("127.0.0.1", info.port, plain=(b"admin", info.token.encode()))
+    # With it, every request still carries it: a wrong one in the header does nothing.
     ctx = zctx
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.RCVTIMEO, 5000)
+    sock.plain_username = C.PLAIN_USERNAME.encode()
+    sock.plain_password = info.token.encode()
     sock.connect(f"tcp://127.0.0.1:{info.port}")
-    img = make_image(16, 16)
-    fmt = as_layer(img).format.to_json()
     for token in (None, "", "wrong", info.token[:-1], info.token + "x"):
         for op, extra, frames in (
             ("colorize", {"image": fmt}, [img.tobytes()]),
@@ -105,7 +117,7 @@ def test_requests_without_the_right_token_do_no_work(daemon, zctx):
             ("status", {}, []),
             ("echo", {"image": fmt}, [img.tobytes()]),
         ):
-            header = {"v": 1, "op": op, "id": "t", **extra}
+            header = {"v": C.PROTOCOL_VERSION, "op": op, "id": "t", **extra}
             if token is not None:
                 header["token"] = token
             sock.send_multipart([encode_header(header), *frames])

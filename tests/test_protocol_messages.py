@@ -48,16 +48,35 @@ def test_valid_colorize_with_hints_and_padding():
         ([], C.E_BAD_FRAMES),
         ([b"\xff\xfe not json"], C.E_BAD_JSON),
         ([b"[1, 2]"], C.E_BAD_JSON),
-        ([b'{"v": 1, "op": "hello", "id": "x", "token": NaN}'], C.E_BAD_JSON),
+        ([b'{"v": 2, "op": "hello", "id": "x", "token": NaN}'], C.E_BAD_JSON),
         ([b"[" * 5000 + b"]" * 5000], C.E_BAD_JSON),
-        ([encode_header({"v": 1, "op": "hello", "id": "x"})], C.E_UNAUTHORIZED),
-        ([encode_header({"v": 1, "op": "hello", "id": "x", "token": "wrong"})], C.E_UNAUTHORIZED),
-        ([encode_header({"v": 1, "op": "hello", "id": "x", "token": 7})], C.E_UNAUTHORIZED),
-        ([encode_header({"v": 2, "op": "hello", "id": "x", "token": TOKEN})], C.E_VERSION),
-        ([encode_header({"v": 1, "op": "dance", "id": "x", "token": TOKEN})], C.E_UNKNOWN_OP),
-        ([encode_header({"v": 1, "op": "hello", "token": TOKEN})], C.E_BAD_HEADER),
+        ([encode_header({"v": C.PROTOCOL_VERSION, "op": "hello", "id": "x"})], C.E_UNAUTHORIZED),
         (
-            [encode_header({"v": 1, "op": "hello", "id": "x", "token": TOKEN}), b"extra"],
+            [encode_header({"v": C.PROTOCOL_VERSION, "op": "hello", "id": "x", "token": "wrong"})],
+            C.E_UNAUTHORIZED,
+        ),
+        (
+            [encode_header({"v": C.PROTOCOL_VERSION, "op": "hello", "id": "x", "token": 7})],
+            C.E_UNAUTHORIZED,
+        ),
+        (
+            [
+                encode_header(
+                    {"v": C.PROTOCOL_VERSION + 1, "op": "hello", "id": "x", "token": TOKEN}
+                )
+            ],
+            C.E_VERSION,
+        ),
+        (
+            [encode_header({"v": C.PROTOCOL_VERSION, "op": "dance", "id": "x", "token": TOKEN})],
+            C.E_UNKNOWN_OP,
+        ),
+        ([encode_header({"v": C.PROTOCOL_VERSION, "op": "hello", "token": TOKEN})], C.E_BAD_HEADER),
+        (
+            [
+                encode_header({"v": C.PROTOCOL_VERSION, "op": "hello", "id": "x", "token": TOKEN}),
+                b"extra",
+            ],
             C.E_BAD_FRAMES,
         ),
         (_colorize(frame_len=10), C.E_BAD_PIXELS),
@@ -149,7 +168,7 @@ json_values = st.recursive(
     st.lists(st.binary(max_size=64), max_size=3),
 )
 def test_authorised_garbage_fields_only_raise_protocol_errors(op, fields, frames):
-    header = {"v": 1, "op": op, "id": "r", "token": TOKEN, **fields}
+    header = {"v": C.PROTOCOL_VERSION, "op": op, "id": "r", "token": TOKEN, **fields}
     try:
         req = parse_request([encode_header(header), *frames], TOKEN)
     except ProtocolError as exc:
@@ -180,3 +199,38 @@ def test_pixel_format_json_round_trip(w, h, c, dtype, pad_items, order):
     fmt.check_frame(fmt.nbytes)
     with pytest.raises(ProtocolError):
         fmt.check_frame(fmt.nbytes + 1)
+
+
+def test_pixel_frames_travel_in_wire_frames_of_at_most_the_limit_and_are_joined():
+    """A request's pixel frames are split into wire frames of at most WIRE_FRAME_BYTES
+    (the daemon's ZMQ_MAXMSGSIZE) and joined back byte for byte; one that fits stays
+    one wire frame and is not copied."""
+    from tinct.protocol.messages import request_frames
+
+    fmt = PixelFormat.packed(300, 200, 4, "f32")  # 960,000 bytes: 8 wire frames
+    hints = PixelFormat.packed(300, 200, 4, "u8")
+    ref = PixelFormat.packed(16, 8, 3, "u8")  # 384 bytes: one
+    image = bytes(range(256)) * (fmt.nbytes // 256) + bytes(fmt.nbytes % 256)
+    hint_bytes = bytes(hints.nbytes)
+    ref_bytes = bytes(range(fmt.nbytes % 256, fmt.nbytes % 256 + 1)) * ref.nbytes
+    header = make_request(
+        "colorize", "r", TOKEN, image=fmt.to_json(), hints=hints.to_json(), reference=ref.to_json()
+    )
+    wire = request_frames(header, [image, hint_bytes, ref_bytes])
+    assert all(memoryview(w).nbytes <= C.WIRE_FRAME_BYTES for w in wire)
+    assert len(wire) == 1 + 8 + 2 + 1
+    req = parse_request(wire, TOKEN, consume=True)
+    assert bytes(req.frames[0]) == image and bytes(req.frames[1]) == hint_bytes
+    assert req.frames[2] is ref_bytes  # one wire frame: kept as it came
+    assert len(wire) == 1  # consumed: the caller holds no chunk any more
+
+    def code(frames):
+        return _code([encode_header(header), *frames])
+
+    chunks = request_frames(header, [image, hint_bytes, ref_bytes])[1:]
+    assert code(chunks[:-1]) == C.E_BAD_FRAMES  # the reference never came
+    assert code([*chunks, b"x"]) == C.E_BAD_FRAMES  # a wire frame too many
+    assert code([*chunks[:7], *chunks[8:]]) == C.E_BAD_PIXELS  # image short: straddles hints
+    assert code([*chunks[:-2], chunks[-2][:-1], chunks[-1]]) == C.E_BAD_PIXELS  # hints short
+    whole = parse_request([encode_header(header), image, hint_bytes, ref_bytes], TOKEN)
+    assert bytes(whole.frames[0]) == image

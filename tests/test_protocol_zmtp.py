@@ -154,3 +154,42 @@ def test_oversized_incoming_frame_is_refused():
     with pytest.raises(ConnectionError):
         while True:
             reader.feed(feed)
+
+
+def test_plain_handshake_against_libzmq_and_the_daemons_zap_handler():
+    """The PLAIN mechanism (protocol 2): the right password gets through and messages flow
+    both ways; a wrong one is refused in the handshake with a clear error (libzmq 4.3.5
+    garbles the ERROR command's name; the client still reads it as a refusal)."""
+    from tinct.protocol.constants import PLAIN_USERNAME
+    from tinct.server.auth import ZapHandler
+
+    ctx = zmq.Context()
+    zap = ZapHandler(ctx, lambda: "s3cret")
+    zap.start()
+    sock = ctx.socket(zmq.ROUTER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.RCVTIMEO, 5000)
+    sock.setsockopt(zmq.PLAIN_SERVER, 1)
+    port = sock.bind_to_random_port("tcp://127.0.0.1")
+    user = PLAIN_USERNAME.encode()
+    try:
+        dealer = zmtp.ZmtpDealer("127.0.0.1", port, plain=(user, b"s3cret"))
+        try:
+            dealer.send_multipart([b"head", bytes(70_000)])
+            ident, *parts = sock.recv_multipart()
+            assert parts == [b"head", bytes(70_000)]
+            sock.send_multipart([ident, b"reply"])
+            assert [bytes(p) for p in dealer.recv_multipart(5)] == [b"reply"]
+        finally:
+            dealer.close()
+        for creds in ((user, b"wrong"), (b"root", b"s3cret"), (user, b"")):
+            with pytest.raises(ConnectionError, match="refused the handshake: 400"):
+                zmtp.ZmtpDealer("127.0.0.1", port, plain=creds, timeout=5)
+        with pytest.raises(ConnectionError):  # NULL against a PLAIN server
+            zmtp.ZmtpDealer("127.0.0.1", port, timeout=5)
+        assert zap.admitted == 1 and zap.refused == 3
+    finally:
+        zap.stopping.set()
+        zap.join(5)
+        sock.close(0)
+        ctx.term()

@@ -185,3 +185,100 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+# --- hostile peers (tests/test_daemon_hostile.py, benchmarks/bench_daemon_hostile.py) ----
+
+# How a peer without the token tries to make the daemon hold memory:
+STALL_STRATEGIES = (
+    "null-message",  # NULL handshake (protocol 1), a header, then one huge pixel frame
+    "plain-hello",  # PLAIN greeting, then a HELLO command announced at ``announce`` bytes
+    "plain-limit",  # PLAIN greeting, a HELLO just at the wire-frame limit, all but 1 byte
+    "wrong-token",  # PLAIN HELLO with a guessed password, then a huge pixel frame anyway
+)
+
+
+def stalling_peer(
+    port: int, strategy: str, announce: int, push: int, stop, report: list, chunk: int = 1 << 20
+) -> None:
+    """A raw ZMTP peer without the token: handshake as ``strategy`` says, announce a frame
+    of ``announce`` bytes, push up to ``push`` bytes of it, then stall (hold the
+    connection, send nothing) until ``stop`` is set or the daemon closes it.
+
+    Appends {"strategy", "pushed", "closed_after"} to ``report`` (closed_after: seconds
+    from the stall to the daemon's close, None if it was still open at ``stop``)."""
+    import json
+    import select
+    import socket
+    import struct
+
+    from tinct.protocol.constants import PLAIN_USERNAME, WIRE_FRAME_BYTES
+    from tinct.protocol.zmtp import encode_command, encode_frame_header, encode_properties, greeting
+
+    pushed, closed_after, sock = 0, None, None
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        user = PLAIN_USERNAME.encode()
+        if strategy == "null-message":
+            sock.sendall(greeting(b"NULL"))
+            sock.sendall(encode_command(b"READY", encode_properties({"Socket-Type": b"DEALER"})))
+        else:
+            sock.sendall(greeting(b"PLAIN"))
+        if strategy in ("null-message", "wrong-token"):
+            if strategy == "wrong-token":
+                sock.sendall(encode_command(b"HELLO", bytes([len(user)]) + user + b"\x05guess"))
+            head = json.dumps({"v": 1, "op": "echo", "id": "x", "token": "guess"}).encode()
+            sock.sendall(encode_frame_header(len(head), more=True) + head)
+            sock.sendall(struct.pack("!BQ", 0x02, announce))  # a long message frame
+        elif strategy == "plain-hello":
+            sock.sendall(struct.pack("!BQ", 0x06, announce))  # a long command frame
+        elif strategy == "plain-limit":
+            announce = min(announce, WIRE_FRAME_BYTES)
+            push = min(push, announce - 1)
+            sock.sendall(struct.pack("!BQ", 0x06, announce))
+        else:
+            raise ValueError(f"unknown strategy {strategy!r}")
+        block = bytes(chunk)
+        while pushed < push:
+            n = min(chunk, push - pushed)
+            sock.sendall(block[:n])
+            pushed += n
+    except OSError:
+        pass  # refused or dropped while pushing: what it managed is in ``pushed``
+    stalled = time.monotonic()
+    try:
+        poller = select.poll()  # select() refuses fds above 1023
+        if sock is not None:
+            poller.register(sock, select.POLLIN)
+        while sock is not None and not stop.is_set():
+            if poller.poll(50):
+                if not sock.recv(1 << 16):
+                    closed_after = time.monotonic() - stalled
+                    break
+    except OSError:
+        closed_after = time.monotonic() - stalled
+    report.append({"strategy": strategy, "pushed": pushed, "closed_after": closed_after})
+    stop.wait()
+    if sock is not None:
+        sock.close()
+
+
+def open_idle_connections(port: int, count: int, greet: bool = True) -> list:
+    """``count`` raw TCP connections to the daemon that send at most a PLAIN greeting and
+    then nothing (no token): the caller closes them."""
+    import socket
+
+    from tinct.protocol.zmtp import greeting
+
+    out = []
+    for i in range(count):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        if greet and i % 2 == 0:
+            s.sendall(greeting(b"PLAIN"))
+        out.append(s)
+    return out
+
+
+def fd_count(pid: int) -> int:
+    """Open file descriptors of a process (Linux)."""
+    return len(os.listdir(f"/proc/{pid}/fd"))

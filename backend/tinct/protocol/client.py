@@ -42,7 +42,7 @@ from .constants import (
     Reply,
 )
 from .errors import Cancelled, DaemonLost, ProtocolError, TinctError
-from .messages import decode_header, encode_header, make_request
+from .messages import decode_header, make_request, request_frames
 from .pixels import Layer, PixelFormat
 from .transport import open_transport
 
@@ -134,7 +134,11 @@ class Client:
     def _open(self) -> None:
         try:
             self._transport = open_transport(
-                self.info.host, self.info.port, self.transport_name, self.connect_timeout
+                self.info.host,
+                self.info.port,
+                self.transport_name,
+                self.connect_timeout,
+                token=self.info.token,
             )
         except (OSError, TimeoutError) as exc:
             raise DaemonLost(
@@ -205,7 +209,7 @@ class Client:
             header = make_request(op, rid, self.info.token, **fields)
             self._inboxes[rid] = _Inbox()
             try:
-                self._transport.send([encode_header(header), *frames])
+                self._transport.send(request_frames(header, list(frames)))
             except (ConnectionError, OSError) as exc:
                 self._inboxes.pop(rid, None)
                 raise self._mark_lost(f"lost the Tinct daemon while sending: {exc}", rid) from exc

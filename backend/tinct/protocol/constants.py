@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from enum import Enum
 
-# Bump on any incompatible change to headers, ops or frame layout.
-PROTOCOL_VERSION = 1
+# Bump on any incompatible change to headers, ops, frame layout or handshake.
+# 2: the token authenticates the connection (ZMTP PLAIN), pixel frames travel in
+#    wire frames of at most WIRE_FRAME_BYTES.
+PROTOCOL_VERSION = 2
 
 
 class WireName(str, Enum):
@@ -118,7 +120,17 @@ DEFAULT_PREVIEW_SIDE = 512  # longest side of the preview sent during colorize
 MAX_PROMPT_CHARS = 2000
 MAX_FILE_PIXELS = 400_000_000  # images read from files (CLI), checked from the header
 # A peer that has not finished the ZMTP handshake after this long is dropped (its fd freed).
-HANDSHAKE_TIMEOUT = 10.0
+# A local client with the token finishes it in milliseconds; a peer without one never does.
+HANDSHAKE_TIMEOUT = 3.0
+# The ZMTP handshake: the PLAIN mechanism, this user name and the token as the password.
+# The daemon's ZAP handler refuses a wrong password before any message is read.
+PLAIN_USERNAME = "tinct"
+# The largest ZeroMQ frame the daemon reads (its ZMQ_MAXMSGSIZE), handshake commands
+# included: libzmq buffers a whole frame before anyone can look at it, so this is what a
+# connection without the token can make the daemon hold. Requests send each pixel frame
+# as consecutive wire frames of at most this many bytes (the header is one wire frame,
+# at most max_header_bytes; this leaves room to answer a slightly bigger one "too_large").
+WIRE_FRAME_BYTES = 1 << 17
 MAX_PREVIEW_SIDE = 8192
 
 # --- User-facing defaults and bounds ------------------------------------------

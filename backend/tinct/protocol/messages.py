@@ -35,6 +35,7 @@ from .constants import (
     MIN_STEPS,
     OPS,
     PROTOCOL_VERSION,
+    WIRE_FRAME_BYTES,
     Op,
     Reply,
 )
@@ -143,11 +144,16 @@ def error_reply(code: str, message: str, request_id: str | None, **fields) -> di
 # --- Request validation ---------------------------------------------------
 
 
-def parse_request(frames: list, token: str, limits: Limits = Limits()) -> Request:
-    """Validate a request (frames without the ROUTER identity).
+def parse_request(
+    frames: list, token: str, limits: Limits = Limits(), *, consume: bool = False
+) -> Request:
+    """Validate a request (wire frames without the ROUTER identity); a pixel frame sent
+    as several wire frames (see ``split_frame``) is joined into one buffer.
 
     Order matters: the token is checked right after the header is decoded, so a
-    request without the right token costs nothing more than a JSON parse.
+    request without the right token costs nothing more than a JSON parse. With
+    ``consume`` the wire frames after the header are taken out of ``frames``, so a
+    400 MB image is not held twice while its chunks are joined.
     """
     if not frames:
         raise ProtocolError(E_BAD_FRAMES, "empty message: frame 0 must be a JSON header")
@@ -181,11 +187,79 @@ def parse_request(frames: list, token: str, limits: Limits = Limits()) -> Reques
                 f"frame {n} exceeds the daemon's max frame size of {limits.max_frame_bytes} bytes",
                 rid,
             )
+    wire = frames[1:]
+    if consume:  # the caller keeps no reference: joining frees each chunk once copied
+        del frames[1:]
     try:
-        return _PARSERS[op](header, rid, frames[1:], limits)
+        return _PARSERS[op](header, rid, wire, limits)
     except ProtocolError as exc:
         exc.request_id = rid
         raise
+
+
+def split_frame(frame: object, limit: int = WIRE_FRAME_BYTES) -> list:
+    """One pixel frame as the wire frames a request carries it in: consecutive slices of
+    at most ``limit`` bytes (views, no copies; an empty frame stays one empty frame)."""
+    view = memoryview(frame).cast("B")
+    if view.nbytes <= limit:
+        return [frame]
+    return [view[i : i + limit] for i in range(0, view.nbytes, limit)]
+
+
+def request_frames(header: dict, pixel_frames: list, limit: int = WIRE_FRAME_BYTES) -> list:
+    """The wire frames of a request: the encoded header, then each pixel frame split."""
+    return [encode_header(header), *(w for f in pixel_frames for w in split_frame(f, limit))]
+
+
+def _gather(op: Op, wire: list, described: list, limits: Limits) -> list:
+    """Join the wire frames after the header into the described pixel frames, in order.
+
+    ``described`` is [(name, PixelFormat)]. Each pixel frame is the next wire frames whose
+    lengths add up to its ``stride * height``; a frame that is one wire frame is kept as
+    it came (no copy). Consumed entries of ``wire`` are set to None as they are copied,
+    so a caller that holds no other reference frees each chunk as soon as it is joined.
+    """
+    what = ", ".join(name for name, _ in described)
+    out = []
+    i = 0
+    for name, fmt in described:
+        need = fmt.nbytes
+        if need > limits.max_frame_bytes:
+            raise ProtocolError(
+                E_TOO_LARGE,
+                f"the {name} frame is {need} bytes; the daemon's max frame size is "
+                f"{limits.max_frame_bytes} bytes",
+            )
+        if i >= len(wire):
+            raise ProtocolError(
+                E_BAD_FRAMES,
+                f"'{op}' describes {len(described)} pixel frame(s) ({what}); "
+                f"the message ended before the {name} frame",
+            )
+        start, got = i, 0
+        while i < len(wire) and got < need:
+            got += memoryview(wire[i]).nbytes
+            i += 1
+        fmt.check_frame(got, field=name)  # bad_pixels: too short, or overshoots
+        if i - start == 1:
+            out.append(wire[start])
+            continue
+        buf = bytearray(need)
+        pos = 0
+        for k in range(start, i):
+            chunk = memoryview(wire[k]).cast("B")
+            buf[pos : pos + chunk.nbytes] = chunk
+            pos += chunk.nbytes
+            del chunk
+            wire[k] = None
+        out.append(buf)
+    if i < len(wire):
+        raise ProtocolError(
+            E_BAD_FRAMES,
+            f"'{op}' carries {len(wire) - i} wire frame(s) after its described pixel frames "
+            f"({what})",
+        )
+    return out
 
 
 def _expect_frames(op: Op, pixel_frames: list, n: int, what: str) -> None:
@@ -287,14 +361,6 @@ def _parse_colorize(header, rid, pixel_frames, limits):
             )
     described = [("image", image), ("hints", hints), ("reference", reference)]
     described = [(name, fmt) for name, fmt in described if fmt is not None]
-    _expect_frames(
-        Op.COLORIZE,
-        pixel_frames,
-        len(described),
-        "image, then hints if described, then reference if described",
-    )
-    for frame, (name, fmt) in zip(pixel_frames, described, strict=True):
-        fmt.check_frame(memoryview(frame).nbytes, field=name)
     prompt = header.get("prompt", "")
     if not isinstance(prompt, str) or len(prompt) > MAX_PROMPT_CHARS:
         raise ProtocolError(
@@ -308,7 +374,9 @@ def _parse_colorize(header, rid, pixel_frames, limits):
         "seed": _opt_int(header, "seed", 0, 2**63 - 1),
         "preview_side": _opt_int(header, "preview_side", 0, MAX_PREVIEW_SIDE),
     }
-    return Request(Op.COLORIZE, rid, params, image, hints, reference, list(pixel_frames))
+    # Last: joining big frames copies them, so every cheaper check comes first.
+    frames = _gather(Op.COLORIZE, pixel_frames, described, limits)
+    return Request(Op.COLORIZE, rid, params, image, hints, reference, frames)
 
 
 def _parse_rescale(header, rid, pixel_frames, limits):
@@ -334,9 +402,8 @@ def _parse_cancel(header, rid, pixel_frames, limits):
 
 def _parse_echo(header, rid, pixel_frames, limits):
     image = PixelFormat.from_json(header.get("image"), field="image", max_pixels=limits.max_pixels)
-    _expect_frames(Op.ECHO, pixel_frames, 1, "image")
-    image.check_frame(memoryview(pixel_frames[0]).nbytes, field="image")
-    return Request(Op.ECHO, rid, {}, image, frames=list(pixel_frames))
+    frames = _gather(Op.ECHO, pixel_frames, [("image", image)], limits)
+    return Request(Op.ECHO, rid, {}, image, frames=frames)
 
 
 _PARSERS = {

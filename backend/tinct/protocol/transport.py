@@ -2,14 +2,16 @@
 
 ``open_transport(endpoint)`` picks by $TINCT_TRANSPORT ("zmq" | "pure"); unset
 means pyzmq if it imports, else the pure-Python DEALER. Both send a message as
-a list of bytes-like frames and receive one as a list of buffers.
+a list of bytes-like frames and receive one as a list of buffers. With a
+``token`` both authenticate with the ZMTP PLAIN mechanism (user name
+PLAIN_USERNAME, the token as the password), as the daemon requires.
 """
 
 from __future__ import annotations
 
 import os
 
-from .constants import ENV_TRANSPORT, TRANSPORTS
+from .constants import ENV_TRANSPORT, PLAIN_USERNAME, TRANSPORTS
 
 # pyzmq copies frames below this size; above it, zero-copy is cheaper.
 ZERO_COPY_MIN = 64 * 1024
@@ -43,10 +45,13 @@ class PureTransport:
 
     name = "pure"
 
-    def __init__(self, host: str, port: int, connect_timeout: float = 5.0):
+    def __init__(
+        self, host: str, port: int, connect_timeout: float = 5.0, token: str | None = None
+    ):
         from .zmtp import ZmtpDealer
 
-        self._sock = ZmtpDealer(host, port, timeout=connect_timeout)
+        plain = None if token is None else (PLAIN_USERNAME.encode(), token.encode())
+        self._sock = ZmtpDealer(host, port, timeout=connect_timeout, plain=plain)
 
     def send(self, frames: list) -> None:
         """Send one multipart message (a list of bytes-like frames)."""
@@ -72,7 +77,9 @@ class ZmqTransport:
 
     name = "zmq"
 
-    def __init__(self, host: str, port: int, connect_timeout: float = 5.0):
+    def __init__(
+        self, host: str, port: int, connect_timeout: float = 5.0, token: str | None = None
+    ):
         import zmq
 
         self._zmq = zmq
@@ -85,6 +92,9 @@ class ZmqTransport:
         self._sock.setsockopt(zmq.RECONNECT_IVL, -1)
         # With its peer gone a DEALER blocks on send: bound it, and report the daemon lost.
         self._sock.setsockopt(zmq.SNDTIMEO, max(1, int(connect_timeout * 1000)))
+        if token is not None:
+            self._sock.setsockopt(zmq.PLAIN_USERNAME, PLAIN_USERNAME.encode())
+            self._sock.setsockopt(zmq.PLAIN_PASSWORD, token.encode())
         self._sock.connect(f"tcp://{host}:{port}")
         self._poller = zmq.Poller()
         self._poller.register(self._sock, zmq.POLLIN)
@@ -122,10 +132,16 @@ class ZmqTransport:
         self._sock.close(0)
 
 
-def open_transport(host: str, port: int, name: str | None = None, connect_timeout: float = 5.0):
+def open_transport(
+    host: str,
+    port: int,
+    name: str | None = None,
+    connect_timeout: float = 5.0,
+    token: str | None = None,
+):
     """A connected transport to host:port: `name` ("zmq" or "pure") or the `choose_transport`
     default.
     """
     kind = choose_transport(name)
     cls = ZmqTransport if kind == "zmq" else PureTransport
-    return cls(host, port, connect_timeout)
+    return cls(host, port, connect_timeout, token)

@@ -1,10 +1,12 @@
 """A standard-library ZMTP 3.1 DEALER socket (NULL security mechanism).
 
 Enough of https://rfc.zeromq.org/spec/23/ (ZMTP 3.1) to talk to a libzmq
-ROUTER: the 64-byte greeting, the READY command with Socket-Type DEALER,
-multipart messages with short (1-byte size) and long (8-byte size) frames,
-and PING -> PONG so a peer's heartbeats are answered. GIMP's and Krita's
-embedded Pythons cannot install pyzmq, so plugins fall back to this.
+ROUTER: the 64-byte greeting, the NULL mechanism (READY with Socket-Type
+DEALER) or the PLAIN one (https://rfc.zeromq.org/spec/24/: HELLO with a user
+name and password, WELCOME, INITIATE, READY), multipart messages with short
+(1-byte size) and long (8-byte size) frames, and PING -> PONG so a peer's
+heartbeats are answered. GIMP's and Krita's embedded Pythons cannot install
+pyzmq, so plugins fall back to this.
 
 One TCP connection, no reconnects: when the peer goes away the socket raises
 ConnectionError and the caller decides (the client reports the daemon lost).
@@ -22,7 +24,14 @@ import time
 SIGNATURE = b"\xff" + b"\x00" * 8 + b"\x7f"
 VERSION = b"\x03\x01"
 MECHANISM = b"NULL".ljust(20, b"\x00")
-GREETING = SIGNATURE + VERSION + MECHANISM + b"\x00" + b"\x00" * 31
+
+
+def greeting(mechanism: bytes = b"NULL") -> bytes:
+    """A client's 64-byte greeting for ``mechanism`` (as-server = 0)."""
+    return SIGNATURE + VERSION + mechanism.ljust(20, b"\x00") + b"\x00" + b"\x00" * 31
+
+
+GREETING = greeting(b"NULL")
 assert len(GREETING) == 64
 
 FLAG_MORE = 0x01
@@ -155,8 +164,16 @@ class ZmtpDealer:
     socket_type = b"DEALER"
 
     def __init__(
-        self, host: str, port: int, *, timeout: float = 5.0, max_frame: int = DEFAULT_MAX_FRAME
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout: float = 5.0,
+        max_frame: int = DEFAULT_MAX_FRAME,
+        plain: tuple[bytes, bytes] | None = None,
     ):
+        """``plain``: (user name, password) for the PLAIN mechanism; None = NULL."""
+        self._plain = plain
         self._sock = socket.create_connection((host, port), timeout=timeout)
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._reader = FrameReader(max_frame)
@@ -173,47 +190,63 @@ class ZmtpDealer:
     # --- handshake ---------------------------------------------------------
     def _handshake(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        self._sock.sendall(GREETING)
-        greeting = self._recv_exact(64, deadline)
-        if greeting[0] != 0xFF or greeting[9] != 0x7F:
+        ours = b"PLAIN" if self._plain is not None else b"NULL"
+        self._sock.sendall(greeting(ours))
+        peer = self._recv_exact(64, deadline)
+        if peer[0] != 0xFF or peer[9] != 0x7F:
             raise ConnectionError("ZMTP: peer did not send a ZMTP greeting")
-        if greeting[10] < 3:
+        if peer[10] < 3:
+            raise ConnectionError(f"ZMTP: peer speaks ZMTP {peer[10]}.{peer[11]}; 3.x needed")
+        mech = bytes(peer[12:32]).rstrip(b"\x00")
+        if mech != ours:
             raise ConnectionError(
-                f"ZMTP: peer speaks ZMTP {greeting[10]}.{greeting[11]}; 3.x needed"
+                f"ZMTP: peer wants security mechanism {mech!r}; this client offers {ours!r}"
             )
-        mech = bytes(greeting[12:32]).rstrip(b"\x00")
-        if mech != b"NULL":
-            raise ConnectionError(
-                f"ZMTP: peer wants security mechanism {mech!r}; only NULL is supported"
-            )
-        self._sock.sendall(
-            encode_command(b"READY", encode_properties({"Socket-Type": self.socket_type}))
-        )
+        props = encode_properties({"Socket-Type": self.socket_type})
         self._sock.setblocking(False)
+        if self._plain is not None:
+            user, password = self._plain
+            if len(user) > 255 or len(password) > 255:
+                raise ValueError("PLAIN user name and password are at most 255 bytes each")
+            hello = bytes([len(user)]) + user + bytes([len(password)]) + password
+            self._send_raw(encode_command(b"HELLO", hello))
+            self._expect_command(b"WELCOME", deadline)
+            self._send_raw(encode_command(b"INITIATE", props))
+        else:
+            self._send_raw(encode_command(b"READY", props))
+        data = self._expect_command(b"READY", deadline)
+        self.peer_properties = decode_properties(data)
+        peer_type = self.peer_properties.get("Socket-Type", b"")
+        if peer_type not in (b"ROUTER", b"DEALER"):
+            raise ConnectionError(f"ZMTP: peer socket type {peer_type!r} cannot talk to a DEALER")
+
+    def _send_raw(self, data: bytes) -> None:
+        self._sock.setblocking(True)
+        try:
+            self._sock.sendall(data)
+        finally:
+            self._sock.setblocking(False)
+
+    def _expect_command(self, want: bytes, deadline: float) -> bytes:
+        """The body of the peer's next handshake command, which must be ``want``."""
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError("ZMTP: no READY from the peer")
+                raise TimeoutError(f"ZMTP: no {want.decode()} from the peer")
             got = self._read_frame(left)
             if got is None:
                 continue
             flags, body = got
             if not flags & FLAG_COMMAND:
-                raise ConnectionError("ZMTP: expected READY, got a message frame")
+                raise ConnectionError(f"ZMTP: expected {want.decode()}, got a message frame")
             name, data = _split_command(body)
             if name == b"ERROR":
                 raise ConnectionError(
-                    f"ZMTP: peer refused the handshake: {data[1:].decode(errors='replace')}"
+                    f"ZMTP: peer refused the handshake: {bytes(data[1:]).decode(errors='replace')}"
                 )
-            if name != b"READY":
-                raise ConnectionError(f"ZMTP: expected READY, got {name!r}")
-            self.peer_properties = decode_properties(data)
-            peer_type = self.peer_properties.get("Socket-Type", b"")
-            if peer_type not in (b"ROUTER", b"DEALER"):
-                raise ConnectionError(
-                    f"ZMTP: peer socket type {peer_type!r} cannot talk to a DEALER"
-                )
-            return
+            if name != want:
+                raise ConnectionError(f"ZMTP: expected {want.decode()}, got {name!r}")
+            return bytes(data)
 
     def _recv_exact(self, n: int, deadline: float) -> bytes:
         buf = bytearray()
@@ -303,5 +336,7 @@ class ZmtpDealer:
 def _split_command(body: bytes) -> tuple[bytes, bytes]:
     if not body:
         raise ConnectionError("ZMTP: empty command frame")
+    if bytes(body[1:5]) == b"RROR":  # libzmq 4.3.5 garbles its ERROR command's name:
+        return b"ERROR", body[5:]  # b"^RROR" + reason, one byte short
     n = body[0]
     return bytes(body[1 : 1 + n]), body[1 + n :]

@@ -400,7 +400,11 @@ class Server:
             "model": self.model_name,
             "ops": list(OPS),
             "features": list(constants.FEATURES),
-            "limits": {**self.config.limits.to_json(), "max_queue": self.config.max_queue},
+            "limits": {
+                **self.config.limits.to_json(),
+                "max_queue": self.config.max_queue,
+                "wire_frame_bytes": WIRE_FRAME_BYTES,
+            },
             "heartbeat_interval": self.config.heartbeat_interval,
             "defaults": {
                 "steps": self.config.defaults.steps,
