@@ -66,9 +66,11 @@ class ChromaField:
     """The model's a*b* at work resolution, ready to evaluate at (height, width).
 
     When the layer is the work size itself, a*b* are used as they are;
-    otherwise the guided filter's coefficients are upsampled along rows once
-    (a (4, height, w_low) array: a few MB even for 24 MP) and along columns
-    per band.
+    otherwise the guided filter's coefficients (4, h_low, w_low) are
+    interpolated per band: along rows for the band's rows only, then along
+    columns (columns first, once, for a layer narrower than the work size). Nothing here grows with the layer's height or width alone, so a
+    1x5,000,000 strip costs what a square of the same pixel count does (a
+    whole-height (4, height, w_low) table used to take 512 bytes per row).
     """
 
     def __init__(self, ab_work: np.ndarray, lightness_work: np.ndarray, height: int, width: int):
@@ -81,20 +83,49 @@ class ChromaField:
         a, b = color.guided_coefficients(
             ab_work.astype(np.float32), lightness_work / 100.0, GUIDE_RADIUS, GUIDE_EPS
         )
-        coeffs = torch.from_numpy(np.concatenate([a, b], axis=-1).transpose(2, 0, 1).copy())
-        # (4, h_low, w_low) -> (4, height, w_low): linear along rows (half-pixel centres)
-        rows = torch.nn.functional.interpolate(
-            coeffs.transpose(1, 2), size=height, mode="linear", align_corners=False
-        )
-        self.rows = rows.transpose(1, 2).contiguous()  # (4, height, w_low)
+        # (4, h_low, w_low): A_a, A_b, B_a, B_b
+        coeffs = np.concatenate([a, b], axis=-1).transpose(2, 0, 1)
+        # Narrower than the work size (a 1-pixel-wide strip): columns first, once, so a
+        # band's row interpolation is (4, rows, width), never (4, rows, w_low).
+        self.columns_done = width < w_low
+        if self.columns_done:
+            coeffs = torch.nn.functional.interpolate(
+                torch.from_numpy(np.ascontiguousarray(coeffs, dtype=np.float32)),
+                size=width,
+                mode="linear",
+                align_corners=False,
+            ).numpy()
+        self.coeffs = np.ascontiguousarray(coeffs, dtype=np.float32)
+
+    def finite(self) -> bool:
+        """False when the model's chroma holds NaN or infinity (e.g. from broken weights)."""
+        return bool(np.isfinite(self.ab if self.direct else self.coeffs).all())
+
+    def _rows(self, r0: int, r1: int) -> np.ndarray:
+        """The coefficients linearly interpolated to rows r0:r1 of ``height`` (half-pixel
+        centres, edges clamped: what torch's linear interpolation with
+        align_corners=False gives), as (4, r1 - r0, w_low)."""
+        h_low = self.coeffs.shape[1]
+        pos = (np.arange(r0, r1, dtype=np.float64) + 0.5) * (h_low / self.height) - 0.5
+        np.clip(pos, 0.0, h_low - 1, out=pos)
+        i0 = pos.astype(np.int64)
+        i1 = np.minimum(i0 + 1, h_low - 1)
+        w1 = (pos - i0).astype(np.float32)[None, :, None]
+        lo, hi = self.coeffs[:, i0], self.coeffs[:, i1]
+        hi -= lo
+        hi *= w1
+        hi += lo
+        return hi
 
     def at(self, r0: int, r1: int, guide: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """a*, b* planes of rows r0:r1, given those rows' guide (L* / 100)."""
         if self.direct:
             return self.ab[r0:r1, :, 0], self.ab[r0:r1, :, 1]
-        band = torch.nn.functional.interpolate(
-            self.rows[:, r0:r1], size=self.width, mode="linear", align_corners=False
-        ).numpy()  # (4, rows, width): A_a, A_b, B_a, B_b
+        band = self._rows(r0, r1)  # (4, rows, width or w_low): A_a, A_b, B_a, B_b
+        if not self.columns_done:
+            band = torch.nn.functional.interpolate(
+                torch.from_numpy(band), size=self.width, mode="linear", align_corners=False
+            ).numpy()
         a = band[0] * guide
         a += band[2]
         b = band[1] * guide
