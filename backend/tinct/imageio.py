@@ -28,16 +28,29 @@ class ImageReadError(ValueError):
     pass
 
 
-def _tiff_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) of a TIFF's first page from its header, or None."""
+def _tiff_header(path: Path) -> tuple[int, int, int, int] | None:
+    """(width, height, samples per pixel, bytes per sample) of a TIFF's first page from
+    its header, or None. Only the first page is ever read (see _read_tiff)."""
     import tifffile
 
     try:
         with tifffile.TiffFile(str(path)) as tif:
             page = tif.pages[0]
-            return int(page.imagewidth), int(page.imagelength)
+            itemsize = page.dtype.itemsize if page.dtype is not None else 4
+            return (
+                int(page.imagewidth),
+                int(page.imagelength),
+                int(page.samplesperpixel),
+                int(itemsize),
+            )
     except Exception:  # noqa: BLE001 - not a TIFF tifffile can parse: Pillow decides
         return None
+
+
+def _tiff_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) of a TIFF's first page from its header, or None."""
+    header = _tiff_header(path)
+    return None if header is None else header[:2]
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
@@ -58,6 +71,36 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
         raise ImageReadError(f"cannot read {path}: not an image format Pillow knows") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError(f"cannot read {path}: {exc}") from exc
+
+
+def image_header(path: str | os.PathLike) -> tuple[int, int, int, int]:
+    """(width, height, channels, bytes per sample) of what ``read_image`` would return
+    (before alpha or gray are split off), from the file's header: nothing is decoded."""
+    path = Path(path)
+    w, h = image_size(path)
+    with path.open("rb") as f:
+        head = f.read(32)
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        header = _tiff_header(path)
+        if header is not None:
+            return w, h, min(max(header[2], 1), 4), min(header[3], 4)
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 26 and head[24] == 16:
+        planes = {0: 1, 2: 3, 4: 2, 6: 4}.get(head[25], 4)
+        return w, h, planes, 2
+    try:
+        with Image.open(path) as im:
+            mode = im.mode
+            bands = len(im.getbands())
+            transparency = "transparency" in im.info
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ImageReadError(f"cannot read {path}: {exc}") from exc
+    if mode.startswith("I;16"):
+        return w, h, 1, 2
+    if mode in ("I", "F"):
+        return w, h, 1, 4  # "I" is read as 32-bit, then clipped to 16
+    if mode not in ("L", "LA", "RGB", "RGBA"):
+        bands = 4 if ("A" in mode or transparency) else 3
+    return w, h, bands, 1
 
 
 def check_size(path: str | os.PathLike, max_pixels: int = MAX_FILE_PIXELS) -> tuple[int, int]:
@@ -167,11 +210,15 @@ def _read_png16(path: Path) -> np.ndarray:
 
 
 def _read_tiff(path: Path) -> np.ndarray | None:
-    """TIFF at its own depth; None lets Pillow try (e.g. palette or compressed kinds)."""
+    """A TIFF's first page at its own depth (the size checked is that page's; further
+    pages are never decoded); None lets Pillow try (e.g. palette or compressed kinds),
+    and Pillow too reads the first page only."""
     import tifffile
 
     try:
-        arr = tifffile.imread(str(path))
+        # The first page only: a multi-page TIFF is not one image (40 pages of a
+        # small file decoded 653 MB; 3 gray pages were taken for planar RGB).
+        arr = tifffile.imread(str(path), key=0)
     except Exception:  # noqa: BLE001 - anything tifffile cannot decode goes to Pillow
         return None
     if arr.ndim == 2:

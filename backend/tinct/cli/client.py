@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from tinct.cli.common import check_text
+from tinct.cli.common import CliError, bounded, check_prompt
 from tinct.protocol import constants as C
 
 
@@ -68,7 +69,7 @@ def add_client_parser(subparsers) -> argparse.ArgumentParser:
     c.add_argument("--scale", default="auto", help='"auto" or a number (colorfulness)')
     c.add_argument("--steps", type=int, default=None)
     c.add_argument("--guidance", type=float, default=None)
-    c.add_argument("--seed", type=int, default=None)
+    c.add_argument("--seed", type=bounded(int, 0, 2**63 - 1, "seed"), default=None)
     c.add_argument("--preview", type=Path, default=None, help="also save the preview here")
     common(c)
     c.set_defaults(func=run_client_colorize)
@@ -130,10 +131,14 @@ def _fail(exc: Exception) -> int:
 def run_client_colorize(args: argparse.Namespace) -> int:
     from tinct.protocol import TinctError
 
-    check_text(args.prompt, "--prompt")
+    # Arguments, files, then the output, before the daemon does any work.
+    check_prompt(args.prompt)
     image = read_layer(args.input)
     hints = read_layer(args.hints) if args.hints else None
     reference = read_layer(args.reference) if args.reference else None
+    check_output(args.output)
+    if args.preview:
+        check_output(args.preview)
     try:
         with _connect(args) as client:
             result = None
@@ -172,6 +177,7 @@ def run_client_colorize(args: argparse.Namespace) -> int:
 def run_client_rescale(args: argparse.Namespace) -> int:
     from tinct.protocol import TinctError
 
+    check_output(args.output)
     size = None
     if args.size:
         w, h = args.size.lower().split("x")
@@ -198,6 +204,7 @@ def run_client_rescale(args: argparse.Namespace) -> int:
 def run_client_apply(args: argparse.Namespace) -> int:
     from tinct.protocol import TinctError
 
+    check_output(args.output)
     try:
         with _connect(args) as client:
             ev = client.apply(args.job, _scale(args.scale))
@@ -252,6 +259,23 @@ def read_layer(path: Path):
     arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
     h, w, c = arr.shape
     return Layer.from_buffer(arr, w, h, c, wire)
+
+
+def check_output(path: Path) -> None:
+    """A layer can be written to ``path``: a format write_layer knows, a folder it can make."""
+    if path.suffix.lower() != ".npy":
+        if not path.suffix:
+            raise CliError(f"output {path} has no file extension; use e.g. {path}.png or .npy")
+        from tinct.imageio import check_output_name
+
+        check_output_name(path)
+    if path.is_dir():
+        raise CliError(f"output {path} is a folder; give a file name")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise CliError(f"cannot write into {folder}: not a folder, or not writable")
 
 
 def write_layer(path: Path, layer) -> None:

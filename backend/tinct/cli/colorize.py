@@ -1,8 +1,10 @@
 """`tinct colorize`: images, or folders of them, to colour files with the local model.
 
-Inputs, the output names, `--hints` and `--device` are checked before the
-model (5-9 s) is loaded; under `accelerate launch` each process takes every
-N-th input.
+Everything that can be checked without the model is checked before it (5-9 s)
+is loaded, in this order: the arguments (prompt length, seed, --device), the
+files (headers, sizes, the memory a file would need, hints, the reference),
+the output (names, formats, a folder that can be written, --record), then the
+model. Under `accelerate launch` each process takes every N-th input.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from tinct.cli.common import CliError, bounded, check_text
+from tinct.cli.common import CliError, bounded, check_prompt
 from tinct.protocol import constants as C
 
 _scale = bounded(float, C.MIN_SCALE, C.MAX_SCALE, "scale", allow_auto=True)
@@ -19,6 +21,9 @@ _scale = bounded(float, C.MIN_SCALE, C.MAX_SCALE, "scale", allow_auto=True)
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
 _steps = bounded(int, C.MIN_STEPS, C.MAX_STEPS, "steps")
 _guidance = bounded(float, C.MIN_GUIDANCE, C.MAX_GUIDANCE, "guidance")
+# The wire protocol's bound (its "seed" field), so the CLI and the daemon take the same.
+MAX_SEED = 2**63 - 1
+_seed = bounded(int, 0, MAX_SEED, "seed")
 
 
 def add_colorize_parser(subparsers) -> None:
@@ -40,7 +45,7 @@ def add_colorize_parser(subparsers) -> None:
         default="",
         help='colours and what they name, e.g. "red car, blue sky, green grass": each colour '
         "goes where its thing is likely to be; a prompt without colour words steers the "
-        "model as text",
+        f"model as text (at most {C.MAX_PROMPT_CHARS} characters)",
     )
     p.add_argument(
         "--hints", metavar="RGBA_IMAGE", help="colour hints: painted colour where alpha > 0"
@@ -69,7 +74,7 @@ def add_colorize_parser(subparsers) -> None:
     )
     p.add_argument("--model", help="model folder (default: the bundled model)")
     p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: best available)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--skip-existing",
@@ -114,7 +119,29 @@ def process_share() -> tuple[int, int]:
     return 0, 1
 
 
-def _plan_outputs(inputs: list[Path], output: Path, several: bool) -> list[Path]:
+def _output_names(inputs: list[Path], output: Path, several: bool) -> list[Path]:
+    """Where each input's result goes (checked later, by _check_outputs)."""
+    if not several and not output.is_dir():
+        return [output]
+    return [output / (p.stem + ".png") for p in inputs]
+
+
+def _writable_folder(folder: Path) -> Path:
+    """``folder``, or the nearest folder above it that exists, if it can take new files
+    (the output folder of a batch is made when the first result is written)."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise CliError(f"cannot write into {folder}: {probe} is not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise CliError(f"cannot write into {probe}: permission denied (a read-only folder?)")
+    return probe
+
+
+def _check_outputs(outputs: list[Path], output: Path, several: bool) -> None:
+    """The output names, formats and folder, before any work: a result that cannot be
+    written must not cost a model load and a colorize first."""
     if not several and not output.is_dir():
         if not output.parent.exists():
             raise CliError(f"output folder does not exist: {output.parent}")
@@ -123,46 +150,123 @@ def _plan_outputs(inputs: list[Path], output: Path, several: bool) -> list[Path]
         from tinct.imageio import check_output_name
 
         check_output_name(output)
-        return [output]
+        _writable_folder(output.parent)
+        if output.exists() and not output.is_file():
+            raise CliError(f"output {output} exists and is not a file")
+        return
     if output.exists() and not output.is_dir():
         raise CliError(f"several inputs need an output directory, but {output} is a file")
-    names = [output / (p.stem + ".png") for p in inputs]
-    dupes = {n.name for n in names if names.count(n) > 1}
+    dupes = {n.name for n in outputs if outputs.count(n) > 1}
     if dupes:
         raise CliError(f"inputs would overwrite each other's output: {', '.join(sorted(dupes))}")
-    return names
+    _writable_folder(output)
 
 
-def colorize_file(pipe, src: Path, dst: Path, args, hints, pixels=None, reference=None) -> float:
-    """Colorize one file (``pixels``: its decoded contents, if read already); returns the scale used."""
+def _check_record(path: str | None) -> None:
+    """--record FILE must be a file that can be appended to (it is created if missing)."""
+    if not path:
+        return
+    record = Path(path)
+    if record.is_dir():
+        raise CliError(
+            f"--record {path} is a folder; give a file name, e.g. {record / 'record.jsonl'}"
+        )
+    if not record.parent.is_dir():
+        raise CliError(f"--record {path}: folder {record.parent} does not exist")
+    try:
+        with open(record, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise CliError(f"--record {path}: cannot append to it ({exc.strerror or exc})") from exc
+
+
+def _check_memory(src: Path, hints: bool) -> None:
+    """Refuse, from the header, a file the machine has not the memory to colorize."""
+    from tinct.cli import memory
+    from tinct.imageio import image_header
+
+    w, h, channels, itemsize = image_header(src)
+    need = memory.colorize_bytes(w, h, channels, itemsize, hints)
+    have = memory.available_bytes()
+    if have is not None and need > have:
+        raise CliError(
+            f"cannot colorize {src}: {w}x{h} ({w * h / 1e6:.0f} MP) needs about "
+            f"{memory.gb(need)} of memory and {memory.gb(have)} is available; "
+            "scale it down or free memory"
+        )
+
+
+def _rgb_view(pixels):
+    """(H, W, 3) colour of (H, W, 1-4) pixels without copying (gray is broadcast),
+    and the alpha plane or None."""
+    import numpy as np
+
+    channels = pixels.shape[2]
+    alpha = pixels[..., channels - 1] if channels in (2, 4) else None
+    if channels >= 3:
+        return pixels[..., :3], alpha
+    return np.broadcast_to(pixels[..., :1], pixels.shape[:2] + (3,)), alpha
+
+
+def _model_input(rgb):
+    """float32 sRGB in [0, 1] for the model, made with one full-size buffer (what
+    tinct.color.to_float gives, without its temporary copy)."""
     import numpy as np
 
     from tinct import color
+
+    if rgb.dtype == np.float32:
+        return color.to_float(rgb)
+    image = rgb.astype(np.float32)
+    image *= np.float32(1.0 / (255.0 if rgb.dtype == np.uint8 else 65535.0))
+    return image
+
+
+def colorize_file(pipe, src: Path, dst: Path, args, hints, pixels=None, reference=None) -> float:
+    """Colorize one file (``pixels``: its decoded contents, if read already); returns the
+    scale used. The result is composed band by band straight from the file's pixels into
+    an array of the output's depth (tinct.color.compose, as the daemon does): beside the
+    pixels, only the model's float input is full-size, and it goes before the render."""
+    import numpy as np
+
+    from tinct import color
+    from tinct.color.compose import compose
     from tinct.imageio import read_image, write_image
 
     if pixels is None:
         pixels = read_image(src)
-    rgb, alpha = color.split_alpha(pixels)
-    _check_hints_size(hints, src, rgb.shape[1], rgb.shape[0])
-    image = color.to_float(rgb)
-    out = pipe(
+    rgb, alpha = _rgb_view(pixels)
+    height, width = rgb.shape[:2]
+    _check_hints_size(hints, src, width, height)
+    image = _model_input(rgb)
+    pipe.check_inputs(image, args.prompt, hints, args.steps, args.guidance, args.scale, reference)
+    latents = pipe.predict(
         image,
         prompt=args.prompt,
         hints=hints,
         num_inference_steps=args.steps,
         guidance_scale=args.guidance,
-        scale=args.scale,
         reference=reference,
     )
+    del image
+    scale = pipe.pick_scale(latents) if args.scale == "auto" else float(args.scale)
+    field = pipe.chroma_field(latents, scale, height, width)
+    if not field.finite():
+        raise CliError(
+            f"the model gave no usable colour for {src} (NaN or infinite values): "
+            "its weights are damaged; reinstall it or pick another --model"
+        )
     dtype = pixels.dtype if pixels.dtype != np.float32 else np.dtype(np.uint16)
     if dtype == np.uint16 and dst.suffix.lower() != ".png":
         dtype = np.dtype(np.uint8)
-    result = color.from_float(out.images[0], dtype)
+    result = np.empty((height, width, 3 if alpha is None else 4), dtype)
+    compose(rgb, field, result[..., :3])
     if alpha is not None:
-        a = alpha if alpha.dtype == dtype else color.from_float(color.to_float(alpha), dtype)
-        result = np.concatenate([result, a[..., None]], axis=-1)
+        result[..., 3] = (
+            alpha if alpha.dtype == dtype else color.from_float(color.to_float(alpha), dtype)
+        )
     write_image(dst, result)
-    return out.scale
+    return scale
 
 
 def _check_hints_size(hints, src: Path, width: int, height: int) -> None:
@@ -217,25 +321,31 @@ def read_reference(path: str):
 def run_colorize(args) -> int:
     from tinct.imageio import ImageReadError, check_readable, read_image
 
-    check_text(args.prompt, "--prompt")
+    # 1. Arguments.
+    check_prompt(args.prompt)
+    if args.device is not None:
+        from tinct.pipeline.devices import pick_device
+
+        pick_device(args.device)  # a bad --device is one line, before anything is read
+    # 2. Files.
     inputs = [Path(p) for p in args.inputs]
     missing = [str(p) for p in inputs if not p.exists()]
     if missing:
         raise CliError(f"input not found: {', '.join(missing)}")
     several = len(inputs) > 1 or any(p.is_dir() for p in inputs)
     inputs = _expand_inputs(inputs)
-    outputs = _plan_outputs(inputs, Path(args.output), several)
+    output = Path(args.output)
+    outputs = _output_names(inputs, output, several)
     # Under `accelerate launch` (or torchrun, mpirun) each process takes every
     # world-th input: no two processes write the same file, no coordination needed.
     rank, world = process_share()
     jobs = list(zip(inputs, outputs, strict=True))[rank::world]
     skipped = [(src, dst) for src, dst in jobs if args.skip_existing and dst.exists()]
-    for src, dst in skipped:
-        _record(args.record, rank=rank, input=str(src), output=str(dst), status="skipped")
     jobs = [job for job in jobs if job not in skipped]
     hints = _load_hints(args.hints) if args.hints else None
     reference = read_reference(args.reference) if args.reference else None
     failures = 0
+    failed: list[tuple[Path, Path, Exception]] = []
 
     def fail(src: Path, dst: Path, exc: Exception) -> None:
         nonlocal failures
@@ -252,34 +362,42 @@ def run_colorize(args) -> int:
         )
 
     # Everything that can be checked without the model is checked before loading it
-    # (5-9 s): headers, sizes, hints, and a single input is decoded in full.
+    # (5-9 s): headers, sizes, the memory each needs, hints, and a single input is
+    # decoded in full. A batch's bad files are reported once the output is known good.
     first_pixels = None
     checked = []
     for src, dst in jobs:
         try:
             w, h = check_readable(src)
             _check_hints_size(hints, src, w, h)
+            _check_memory(src, hints is not None)
             if not several:
                 first_pixels = read_image(src)
         except (ImageReadError, CliError, OSError) as exc:
-            fail(src, dst, exc)
+            if not several:
+                fail(src, dst, exc)
+            failed.append((src, dst, exc))
             continue
         checked.append((src, dst))
+    # 3. The output, and the record.
+    _check_outputs(outputs, output, several)
+    _check_record(args.record)
+    for src, dst in skipped:
+        _record(args.record, rank=rank, input=str(src), output=str(dst), status="skipped")
+    for src, dst, exc in failed:
+        fail(src, dst, exc)
     jobs = checked
     if not jobs:
         return 1 if failures else 0
+    # 4. The model.
     import time
 
-    from tinct.pipeline.devices import pick_device
-
-    device = args.device
-    if device is not None:
-        pick_device(device)  # a bad --device is one line, before the model load
     import torch
 
     from tinct.pipeline import load_pipeline
 
     torch.manual_seed(args.seed)
+    device = args.device
     if device is None and world > 1 and torch.cuda.is_available():
         device = f"cuda:{int(os.environ.get('LOCAL_RANK', rank)) % torch.cuda.device_count()}"
     try:

@@ -7,10 +7,22 @@ import-linter contract in pyproject.toml says so).
 from __future__ import annotations
 
 import argparse
+import sys
+
+from tinct.protocol import constants as C
 
 
 class CliError(Exception):
     """A user error: printed as one line, exit code 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr (exit code 2, like every
+    user error), naming the command and pointing at --help instead of the usage."""
+
+    def error(self, message: str):
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def bounded(kind: type, low: float, high: float, name: str, allow_auto: bool = False):
@@ -25,10 +37,9 @@ def bounded(kind: type, low: float, high: float, name: str, allow_auto: bool = F
             what = "a whole number" if kind is int else "a number"
             extra = " or 'auto'" if allow_auto else ""
             raise argparse.ArgumentTypeError(f"expected {what}{extra}, got {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(
-                f"{name} must be within {low:g}..{high:g}, got {value}"
-            )
+        if not low <= value <= high:  # NaN fails this too
+            span = f"{low}..{high}" if kind is int else f"{low:g}..{high:g}"
+            raise argparse.ArgumentTypeError(f"{name} must be within {span}, got {value}")
         return value
 
     return parse
@@ -40,6 +51,15 @@ def check_text(value: str, name: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise CliError(f"{name} is not valid UTF-8 text") from None
+    return value
+
+
+def check_prompt(value: str, name: str = "--prompt") -> str:
+    """A prompt is UTF-8 text of at most the daemon's length (tinct.protocol's
+    MAX_PROMPT_CHARS: one bound for every way in)."""
+    check_text(value, name)
+    if len(value) > C.MAX_PROMPT_CHARS:
+        raise CliError(f"{name} is {len(value)} characters long; the limit is {C.MAX_PROMPT_CHARS}")
     return value
 
 
