@@ -22,6 +22,7 @@ import pytest
 from tinct.protocol import TinctError
 from tinct.protocol import constants as C
 from tinct.protocol.connection import read_connection_file, write_connection_file
+from tinct.protocol.zmtp import ZmtpDealer
 from tinct.testing import (
     STALL_STRATEGIES,
     DaemonHarness,
@@ -352,14 +353,63 @@ def test_a_runtime_dir_owned_by_another_user_is_refused(tmp_path):
     assert "belongs to uid 65534" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
-def test_a_loose_daemon_json_is_tightened_with_a_warning(daemon):
+def test_a_loose_daemon_json_gets_a_new_token_and_the_old_one_is_refused(daemon):
+    """daemon.json found 0644: whoever could read it may hold the token, so the daemon
+    publishes a new one (mode 0600) and refuses the old one, in the handshake and in the
+    header; a client that read the loose file itself tightens it, warns, and gets the new
+    token; a client connected before reconnects with it by itself."""
     path = daemon.runtime_dir / C.CONNECTION_FILE
+    old = daemon.info
+    earlier = daemon.connect("pure")  # connected with the old token
+    assert earlier.hello()["pid"] == old.pid
+
+    # 1. The daemon finds it loose.
     os.chmod(path, 0o644)
-    proc = run_cli(["client", "status"], daemon.runtime_dir)
-    assert proc.returncode == 0, proc.stderr
-    assert "readable by others" in proc.stderr and "0600" in proc.stderr
+    rotated = lambda: json.loads(path.read_text())["token"] != old.token  # noqa: E731 (no chmod)
+    assert wait_for(rotated, 10), "the token was not rotated"
+    new = daemon.info
+    assert new.pid == old.pid and new.port == old.port
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert json.loads(proc.stdout)["pid"] == daemon.info.pid
+    user = C.PLAIN_USERNAME.encode()
+    with pytest.raises(ConnectionError, match="refused the handshake"):
+        ZmtpDealer("127.0.0.1", old.port, plain=(user, old.token.encode()))
+    raw = ZmtpDealer("127.0.0.1", new.port, plain=(user, new.token.encode()))
+    try:  # a transport made with the new token, a request with the old one
+        header = {"v": C.PROTOCOL_VERSION, "op": "shutdown", "id": "old", "token": old.token}
+        raw.send_multipart([json.dumps(header).encode()])
+        reply = json.loads(bytes(raw.recv_multipart(10)[0]))
+    finally:
+        raw.close()
+    assert reply["code"] == C.E_UNAUTHORIZED, reply
+    time.sleep(1.1)  # idle: the client looks at daemon.json before its next request
+    assert earlier.hello()["pid"] == old.pid and earlier.info.token == new.token
+    log = (daemon.runtime_dir / C.LOG_FILE).read_text()
+    assert "readable by others (mode 644): rotated the token" in log, log[-2000:]
+
+    # 2. A client reads it loose first (the daemon stopped meanwhile, so it cannot look
+    #    first): the client tightens it and warns; the daemon, seeing it was changed,
+    #    rotates again, and the CLI client gets the newest token.
+    os.kill(old.pid, signal.SIGSTOP)
+    try:
+        os.chmod(path, 0o644)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tinct", "client", "status"],
+            env={**daemon_env(), "TINCT_RUNTIME_DIR": str(daemon.runtime_dir)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert wait_for(lambda: stat.S_IMODE(path.stat().st_mode) == 0o600, 60)
+    finally:
+        os.kill(old.pid, signal.SIGCONT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "readable by others" in err and "0600" in err and "Traceback" not in err
+    assert json.loads(out)["pid"] == old.pid
+    newest = daemon.info
+    assert newest.token not in (old.token, new.token)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    earlier.close()
 
 
 def test_one_big_rescale_does_not_evict_another_clients_job(tmp_path, model):

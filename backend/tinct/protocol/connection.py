@@ -14,12 +14,17 @@ import logging
 import os
 import stat
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .constants import CONNECTION_FILE, ENV_RUNTIME_DIR, LOCK_FILE, PROTOCOL_VERSION
 
 log = logging.getLogger("tinct.protocol")
+
+# How long a client that found daemon.json readable by others waits for the daemon to
+# publish a new token (the daemon looks at the file every 0.5 s).
+TOKEN_ROTATION_WAIT = 5.0
 
 try:  # POSIX
     import fcntl
@@ -135,37 +140,47 @@ def write_connection_file(info: ConnectionInfo, directory: Path | None = None) -
 def read_connection_file(directory: Path | None = None) -> ConnectionInfo | None:
     """The connection file's contents, or None if missing, unreadable or not the user's.
 
-    A file others could read (the token is in it) is tightened to 0600 with a warning;
-    one owned by another user, or a symbolic link, is ignored."""
+    A file others could read (the token is in it) is tightened to 0600 with a warning
+    (and the daemon, seeing that, rotates the token: see ``live_connection``); one owned
+    by another user, or a symbolic link, is ignored."""
+    return _read_connection_file(directory)[0]
+
+
+def _read_connection_file(directory: Path | None) -> tuple[ConnectionInfo | None, bool]:
+    """(the file's contents or None, whether others could read it)."""
+    loose = False
     path = connection_path(directory)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
-        return None
+        return None, False
     try:
         if hasattr(os, "getuid"):
             st = os.fstat(fd)
             if st.st_uid != os.getuid():
                 log.warning("ignoring %s: it belongs to uid %d, not to you", path, st.st_uid)
-                return None
+                return None, False
             if st.st_mode & 0o077:
                 log.warning(
-                    "%s was readable by others (mode %o); tightened to 0600",
+                    "%s was readable by others (mode %o); tightened to 0600, and the daemon "
+                    "rotates its token",
                     path,
                     st.st_mode & 0o777,
                 )
                 os.fchmod(fd, 0o600)
+                loose = True
         with os.fdopen(fd, "rb", closefd=False) as f:
             obj = json.loads(f.read(1 << 16))
-        return ConnectionInfo(
+        info = ConnectionInfo(
             port=int(obj["port"]),
             token=str(obj["token"]),
             pid=int(obj["pid"]),
             protocol=int(obj.get("protocol", 0)),
             host=str(obj.get("host", "127.0.0.1")),
         )
+        return info, loose
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
+        return None, loose
     finally:
         os.close(fd)
 
@@ -225,10 +240,23 @@ def lock_holder(directory: Path | None = None) -> tuple[int, bool] | None:
 
 
 def live_connection(directory: Path | None = None) -> ConnectionInfo | None:
-    """The connection file if it plausibly belongs to a running daemon."""
-    info = read_connection_file(directory)
+    """The connection file if it plausibly belongs to a running daemon.
+
+    When the file was readable by others, its token may be known: the daemon notices
+    (within half a second) and publishes a new one, which this waits for (bounded by
+    TOKEN_ROTATION_WAIT); the old one is refused from then on."""
+    info, loose = _read_connection_file(directory)
     if info is None or info.protocol != PROTOCOL_VERSION or not pid_alive(info.pid):
         return None
     if daemon_lock_held(directory) is False:
         return None
+    if loose:
+        deadline = time.monotonic() + TOKEN_ROTATION_WAIT
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            newer = read_connection_file(directory)
+            if newer is not None and newer.pid == info.pid and newer.token != info.token:
+                return newer
+            if not pid_alive(info.pid):
+                return None
     return info

@@ -70,6 +70,7 @@ from tinct.server.worker import Compute, Defaults, Worker
 log = logging.getLogger("tinct.server")
 
 EVENTS_ENDPOINT = "inproc://tinct-events"
+CONNECTION_FILE_CHECK = 0.5  # seconds between looks at daemon.json's mode (token rotation)
 MAX_BATCH = 64  # messages handled per socket per loop turn, so neither side starves
 
 
@@ -113,6 +114,7 @@ class Server:
         }
         render_workers = config.threads or min(4, os.cpu_count() or 1)
         self.compute = Compute(pipe, self.cache, config.defaults, workers=render_workers)
+        self.connection_file: ConnectionFile | None = None  # set by serve() once written
         self.stopping = threading.Event()
         self.started = time.monotonic()
         self.last_activity = time.monotonic()
@@ -163,7 +165,7 @@ class Server:
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
         poller.register(self.events, zmq.POLLIN)
-        next_beat = time.monotonic()
+        next_beat = next_file_check = time.monotonic()
         tick = min(0.1, self.config.heartbeat_interval)
         try:
             while not self.stopping.is_set():
@@ -176,6 +178,9 @@ class Server:
                 if now >= next_beat:
                     self._heartbeat()
                     next_beat = now + self.config.heartbeat_interval
+                if now >= next_file_check:
+                    self._check_connection_file()
+                    next_file_check = now + CONNECTION_FILE_CHECK
                 if self._busy():
                     self.last_activity = now
                 elif (
@@ -211,6 +216,19 @@ class Server:
         else:  # never started: its socket is still open
             self.zap._sock.close(0)
         self.ctx.term()
+
+    def _check_connection_file(self) -> None:
+        """A daemon.json others could read: its token may be known, so publish a new one.
+        Connections made with the old token stay open, but every request on them is
+        refused (the header token is checked too); a client's launcher notices the new
+        token in the file and reconnects with it."""
+        conn = self.connection_file
+        why = conn.exposed() if conn is not None else None
+        if why is None:
+            return
+        self.token = secrets.token_urlsafe(24)
+        conn.rotate(self.token)
+        log.warning("%s %s: rotated the token (the old one is refused from now on)", conn.path, why)
 
     def _busy(self) -> bool:
         return any(len(q) for q in self.queues.values()) or any(
@@ -484,6 +502,7 @@ def serve(config: ServerConfig) -> int:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         conn = ConnectionFile(directory, server.connection_info())
+        server.connection_file = conn
         lock.serving(server.port)
         log.info(
             "serving protocol %d on %s (pid %d, up to %d open files); connection file %s",

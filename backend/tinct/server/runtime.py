@@ -7,6 +7,7 @@ module itself imports on Windows too.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -65,12 +66,44 @@ class DaemonLock:
 
 
 class ConnectionFile:
-    """The connection file, written (mode 0600) when made: how clients find this daemon."""
+    """The connection file, written (mode 0600) when made: how clients find this daemon.
+    It also watches the file: the token in it must be rotated once others may have read it."""
 
     def __init__(self, directory: Path, info: ConnectionInfo):
         self.directory = directory
         self.info = info
         self.path = write_connection_file(info, directory)
+        self._seen = self._stat()
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path, follow_symlinks=False)
+        except OSError:
+            return None
+        return st.st_ino, st.st_ctime_ns, st.st_mode
+
+    def exposed(self) -> str | None:
+        """Why the token in the file may have been read by others since the last look, or
+        None: the file is readable by group or others now, or the mode of the file this
+        daemon wrote was changed (a client that finds it loose tightens it, and chmod
+        changes the inode's ctime). A file replaced by another (e.g. restored by hand)
+        with mode 0600 is left alone."""
+        now = self._stat()
+        before, self._seen = self._seen, now
+        if now is None or now == before:
+            return None
+        ino, _, mode = now
+        if mode & 0o077:
+            return f"is readable by others (mode {mode & 0o777:o})"
+        if before is not None and ino == before[0]:  # chmod (or a link, touch) since written
+            return "was changed (a client found it readable by others and tightened it)"
+        return None
+
+    def rotate(self, token: str) -> None:
+        """Publish a new token: a new file, mode 0600, written atomically."""
+        self.info = dataclasses.replace(self.info, token=token)
+        self.path = write_connection_file(self.info, self.directory)
+        self._seen = self._stat()
 
     def remove(self) -> None:
         """Remove the connection file, unless a newer daemon has replaced it."""
