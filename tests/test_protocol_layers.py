@@ -3,6 +3,8 @@ hint and reference choices (layers), rectangles and preview sizes (geometry), th
 
 from __future__ import annotations
 
+import unicodedata
+
 from tinct.protocol.colorize_request import ColorizeRequest
 from tinct.protocol.constants import DEFAULT_SCALE, DEFAULT_STEPS
 from tinct.protocol.geometry import Rect, fit_size
@@ -10,6 +12,7 @@ from tinct.protocol.layers import (
     HINT_LAYER_NAME,
     NO_HINTS,
     NO_REFERENCE,
+    clean_name_text,
     hint_choices,
     is_result_name,
     reference_choices,
@@ -78,3 +81,28 @@ def test_the_request_says_what_goes_on_the_wire():
     fixed = ColorizeRequest("red car", 3, auto=False, scale=5.0, reference_layer="beach")
     assert fixed.wire_scale() == 2.0 and fixed.colorize_kwargs()["scale"] == 2.0
     assert fixed.to_json()["reference_layer"] == "beach"
+
+
+def test_names_carry_no_control_format_or_bidi_characters():
+    """NUL, escapes, newlines and bidi overrides in a prompt never reach a layer name."""
+    name = result_layer_name(
+        "red\x00car\u202e\u2066 sky\x1b[31m\u2028x", 1.0, reference="be\u200fach"
+    )
+    assert name == 'Tinct \u2014 "red car sky [31m x" ref "beach" x1.00'
+    assert all(unicodedata.category(ch)[0] != "C" for ch in name)
+    assert is_result_name(name)
+    # joiners that words and emoji need stay
+    assert clean_name_text("\u0645\u06cc\u200c\u062e\u0648\u0627\u0645") == (
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0645"
+    )
+    assert clean_name_text("\U0001f468\u200d\U0001f469") == "\U0001f468\u200d\U0001f469"
+
+
+def test_only_whole_result_names_are_results():
+    """A layer merely starting like a result ("Tinct x...") is the user's, not Tinct's."""
+    for name in ("Tinct xylophone", "Tinct x", "Tinct x1", "Tinct x1.00 extra", 'Tinct \u2014 "a"',
+                 "Tinct colorful", "Tinct color #x", 'Tinct ref "b"'):  # fmt: skip
+        assert not is_result_name(name), name
+    for name in (result_layer_name('say "hi"', 1.0), result_layer_name("", 1.25, auto=True) + " #3",
+                 result_layer_name("sky", 0.5, reference="b"), "Tinct color #12"):  # fmt: skip
+        assert is_result_name(name), name

@@ -9,8 +9,13 @@ reference layer, ``Tinct — "blue sky" ref "beach" x1.10``.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
+
 RESULT_PREFIX = "Tinct"
 HINT_LAYER_NAME = "Tinct hints"
+HINTS_MARK = "+hints"  # in a result's name: painted hints were sent
 PROMPT_CHARS = 40
 REFERENCE_CHARS = 30
 DASH = "\u2014"  # em dash
@@ -23,31 +28,74 @@ REFERENCE_TIP = (
 )
 
 
+# Unicode categories that never reach a layer name. Control characters (NUL, ESC,
+# newlines) and line or paragraph separators become spaces; format characters (bidi
+# overrides and isolates, zero-width spaces, BOM), surrogates, private-use and
+# unassigned code points are dropped.
+_AS_SPACE = frozenset(("Cc", "Zl", "Zp"))
+_DROPPED = frozenset(("Cf", "Cs", "Co", "Cn"))
+# Format characters that real words need (Persian, Indic scripts, emoji sequences).
+_JOINERS = frozenset(("\u200c", "\u200d"))
+
+
+def _safe_char(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category in _AS_SPACE:
+        return " "
+    if category in _DROPPED and ch not in _JOINERS:
+        return ""
+    return ch
+
+
+def clean_name_text(text: str) -> str:
+    """User text (a prompt, a layer name) made safe for a layer name: control
+    characters become spaces and invisible ones go (a bidi override cannot reorder the
+    rest of the name, a NUL cannot cut it short), runs of whitespace one space."""
+    return " ".join("".join(map(_safe_char, str(text))).split())
+
+
 def _cut(text: str, chars: int) -> str:
-    text = " ".join(text.split())
+    text = clean_name_text(text)
     return text if len(text) <= chars else text[: chars - 1].rstrip() + "\u2026"
 
 
+def scale_text(scale: float) -> str:
+    """The colourfulness as names and labels show it: two decimals, halves rounded up as
+    written (1.895 -> "1.90", where ``f"{1.895:.2f}"`` gives "1.89")."""
+    value = Decimal(repr(float(scale))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{value:.2f}"
+
+
 def result_layer_name(
-    prompt: str, scale: float, auto: bool = False, reference: str | None = None
+    prompt: str,
+    scale: float,
+    auto: bool = False,
+    reference: str | None = None,
+    hints: bool = False,
 ) -> str:
-    """``Tinct — "PROMPT" ref "LAYER" x1.10`` (parts left out when empty; `` auto`` when
-    Tinct picked the colourfulness)."""
+    """``Tinct — "PROMPT" +hints ref "LAYER" x1.10`` (parts left out when empty; `` auto``
+    when Tinct picked the colourfulness). The plugins call ``naming.result_name``."""
     prompt = _cut(prompt, PROMPT_CHARS)
     words = f' {DASH} "{prompt}"' if prompt else ""
+    if hints:
+        words += f" {HINTS_MARK}"
     if reference:
         words += f' ref "{_cut(reference, REFERENCE_CHARS)}"'
-    return f"{RESULT_PREFIX}{words} x{scale:.2f}{' auto' if auto else ''}"
+    return f"{RESULT_PREFIX}{words} x{scale_text(scale)}{' auto' if auto else ''}"
+
+
+# What result_layer_name makes, in full (a host may append " #2" to a duplicate name):
+# a name merely starting "Tinct x" ("Tinct xylophone") is not a result.
+_RESULT_NAME = re.compile(
+    rf'{RESULT_PREFIX}(?: {DASH} ".*")?(?: ref ".*")? x\d+\.\d\d(?: auto)?(?: #\d+)?', re.DOTALL
+)
 
 
 def is_result_name(name: str) -> bool:
     """True for a name ``result_layer_name`` makes (and the older plain "Tinct color")."""
-    if name == "Tinct color" or name.startswith("Tinct color #"):
+    if name == "Tinct color" or re.fullmatch(r"Tinct color #\d+", name):
         return True
-    if not name.startswith(RESULT_PREFIX + " "):
-        return False
-    rest = name[len(RESULT_PREFIX) + 1 :]
-    return rest.startswith((f'{DASH} "', "x", 'ref "'))
+    return _RESULT_NAME.fullmatch(name) is not None
 
 
 def reference_label(image: str, layer: str) -> str:
