@@ -27,10 +27,26 @@ class DaemonLost(TinctError):
 
 
 class LaunchError(TinctError):
-    """No daemon could be found or started."""
+    """No daemon could be found or started.
 
-    def __init__(self, message: str):
+    ``message`` is the whole story (with the log's last lines, for the CLI); when the
+    launcher knows them, ``summary`` is what failed in a few words, ``log_path`` the
+    backend's log and ``details`` its last lines, so a plugin can show one line
+    (``readable.readable_error``) and the rest behind a button.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        summary: str | None = None,
+        log_path: str | None = None,
+        details: str = "",
+    ):
         super().__init__(E_LAUNCH_FAILED, message)
+        self.summary = summary
+        self.log_path = log_path
+        self.details = details
 
 
 class Cancelled(TinctError):

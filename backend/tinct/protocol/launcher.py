@@ -198,7 +198,11 @@ class Launcher:
                 )
             except OSError as exc:
                 raise LaunchError(
-                    f"cannot start the Tinct backend {self.backend_cmd!r}: {exc}"
+                    f"cannot start the Tinct backend {self.backend_cmd!r}: {exc}",
+                    summary=f"cannot start the Tinct backend {self.backend_cmd[0]!r} "
+                    f"({exc.strerror or exc})",
+                    log_path=str(log_path),
+                    details=str(exc),
                 ) from exc
         self.processes.append(proc)
         deadline = time.monotonic() + self.start_timeout
@@ -215,14 +219,12 @@ class Launcher:
                 raise _lock_held_error(directory)
             # Exit 3 with the holder still loading: another launch won the race; wait for it.
             if code is not None and code != EXIT_ALREADY_RUNNING:
-                raise LaunchError(
-                    f"the Tinct backend exited with code {code} while starting; "
-                    f"last lines of {log_path}:\n{_tail(log_path)}"
+                raise _start_failed(
+                    f"the Tinct backend exited with code {code} while starting", log_path
                 )
             time.sleep(0.05)
-        raise LaunchError(
-            f"the Tinct backend did not answer within {self.start_timeout:.0f} s; "
-            f"last lines of {log_path}:\n{_tail(log_path)}"
+        raise _start_failed(
+            f"the Tinct backend did not answer within {self.start_timeout:.0f} s", log_path
         )
 
     def _reap(self) -> None:
@@ -262,6 +264,18 @@ def _lock_held_error(directory: Path) -> LaunchError:
         f"a Tinct daemon (pid {pid}) holds {directory / LOCK_FILE} but does not answer "
         f"with the token in {directory / CONNECTION_FILE} (file removed or replaced, or "
         f"the daemon stopped); end that process (kill {pid}) and try again"
+    )
+
+
+def _start_failed(summary: str, log_path: Path) -> LaunchError:
+    """A backend that did not start: SUMMARY, then the log's last lines (the CLI prints
+    them all; a plugin shows SUMMARY and the log's path)."""
+    tail = _tail(log_path)
+    return LaunchError(
+        f"{summary}; last lines of {log_path}:\n{tail}",
+        summary=summary,
+        log_path=str(log_path),
+        details=tail,
     )
 
 

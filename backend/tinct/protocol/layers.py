@@ -87,7 +87,9 @@ def result_layer_name(
 # What result_layer_name makes, in full (a host may append " #2" to a duplicate name):
 # a name merely starting "Tinct x" ("Tinct xylophone") is not a result.
 _RESULT_NAME = re.compile(
-    rf'{RESULT_PREFIX}(?: {DASH} ".*")?(?: ref ".*")? x\d+\.\d\d(?: auto)?(?: #\d+)?', re.DOTALL
+    rf'{RESULT_PREFIX}(?: {DASH} ".*")?(?: {re.escape(HINTS_MARK)})?(?: ref ".*")? x\d+\.\d\d'
+    r"(?: auto)?(?: #\d+)?",
+    re.DOTALL,
 )
 
 
