@@ -150,7 +150,7 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         assert r["hint_blend"] == "color" and r["hint_choice"] == "Tinct hints"
         assert "photo" not in r["hint_items"] and "'photo' is the layer colorized" in r[
             "hint_status"]  # fmt: skip
-        first = f'Tinct \u2014 "{prompt}"'
+        first = f'Tinct \u2014 "{prompt}" +hints'  # painted hints went with it
         assert r["names"] == ["Background", "photo", r["first_name"], "Tinct hints"]
         assert r["first_name"].startswith(first) and r["first_name"].endswith(" auto")
         assert r["blend"] == "color" and r["photo_unchanged"]
@@ -194,7 +194,11 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         # the conversion as its own undo step (no undo grouping in its Python API)
         assert r["gray_before"][:2] == ["GRAYA", "U16"]
         assert r["gray_after"][:2] == ["RGBA", "U16"]
-        assert r["gray_after"][2] == [*r["gray_before"][2], first + " x1.90"]
+        # the new document has its own settings: no prompt, Auto (not the first one's)
+        assert r["gray_prompt"] == "" and r["gray_auto"]
+        gray_name = r["gray_after"][2][-1]
+        assert r["gray_after"][2] == [*r["gray_before"][2], gray_name]
+        assert gray_name.startswith("Tinct x") and gray_name.endswith(" auto"), gray_name
         assert "Converted the image from Grayscale" in r["gray_status"], r["gray_status"]
         # one Ctrl+Z: the result goes and the image is Grayscale again
         assert r["gray_undo1"] == r["gray_before"]
@@ -302,3 +306,147 @@ def test_docker_colorizes_from_a_reference_in_another_document(tmp_path):
     finally:
         kill_krita_in(home)
         harness.close()
+
+
+def _run_krita_driver(tmp_path, driver: str, backend: list[str], **extra_env) -> dict:
+    """Krita under Xvfb with the staged plugin and the test-only driver DRIVER; BACKEND is
+    $TINCT_BACKEND_CMD. Returns the driver's JSON result (its files lie next to it)."""
+    krita, xvfb = require("krita"), require("xvfb-run")
+    require("xauth")
+    home = tmp_path / "home"
+    stage_krita(home / ".local/share/krita/pykrita")
+    enable_in_kritarc(home / ".config")
+    install_selftest_plugin(home)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    for key in ("QT_QPA_PLATFORM", "TINCT_CONFIG"):
+        env.pop(key, None)
+    out = tmp_path / "result.json"
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local/share"),
+        XDG_RUNTIME_DIR=str(tmp_path),
+        TINCT_RUNTIME_DIR=str(tmp_path / "rt"),
+        TINCT_BACKEND_CMD=json.dumps(backend),
+        TINCT_KRITA_SELFTEST=driver,
+        TINCT_KRITA_RESULT=str(out),
+        **extra_env,
+    )
+    try:
+        proc = subprocess.run(
+            ["timeout", "-k", "5", "200", xvfb, "-a", "-s", "-screen 0 1280x1024x24",
+             krita, "--nosplash"],
+            env=env, capture_output=True, text=True, cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        kill_krita_in(home)
+    assert out.exists(), f"no result file (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+    r = json.loads(out.read_text())
+    print(f"\nkrita {driver} run:", r)
+    assert r["ok"], r.get("error")
+    return r
+
+
+def test_settings_belong_to_the_document_enter_colorizes_and_the_number_box(tmp_path):
+    """Two documents, each with its own prompt, reference, colourfulness and status line;
+    Enter in Prompt runs Colorize; the number box moves the slider and the layer; the
+    result names say prompt, reference (a "Background" layer by its image's name) and
+    scale; the docker shows the backend's version once connected."""
+    model = save_tiny_model(tmp_path / "model")
+    photo = np.asarray(Image.open(REPO / "docs" / "sample-bw.png").convert("L"))
+    src = photo[96:256, 16:256]
+    ref = np.asarray(Image.fromarray(photo[40:400, 120:480]).resize((200, 200)))
+    (tmp_path / "src.gray").write_bytes(src.tobytes())
+    (tmp_path / "ref.rgb").write_bytes(blue_photo(ref).tobytes())
+    h, w = src.shape
+    harness = DaemonHarness(tmp_path / "rt", serve_command(model, "--idle-timeout", "0"))
+    try:
+        harness.connect().close()
+        r = _run_krita_driver(
+            tmp_path, "settings", harness.command,
+            TINCT_KRITA_PHOTO=f"{tmp_path / 'src.gray'}:{w}x{h}",
+            TINCT_KRITA_REFERENCE=f"{tmp_path / 'ref.rgb'}:200x200",
+        )  # fmt: skip
+    finally:
+        harness.close()
+    from tinct import __version__
+
+    # the slider is wide and has no tooltip of its own (one would cover Colorize below it)
+    assert r["slider_width"] >= 200 and r["slider_tooltip"] == ""
+    # Enter in Prompt ran Colorize, with the reference named by its image (its layer is
+    # "Background")
+    assert r["beach_layers"] == ["Background"] and "beach.jpg / Background" in r["reference_items"]
+    assert r["phase_after_enter"] != "idle"
+    (a_name,) = r["a_name"]
+    assert a_name.startswith('Tinct \u2014 "red roof" ref "beach" x') and a_name.endswith(" auto")
+    # the number box: the slider followed, Auto went off, the layer was re-rendered and renamed
+    assert r["after_box"]["slider"] == 150 and not r["after_box"]["auto"]
+    assert r["a_name_boxed"] == ['Tinct \u2014 "red roof" ref "beach" x1.50']
+    assert r["a_shown"]["box"] == 1.5 and r["a_shown"]["status"] == "Colourfulness 1.50."
+    # the backend's version line, after connecting
+    assert r["about_before"] == "Backend: not connected yet"
+    assert r["about"].startswith(f"Backend tinct {__version__} \u00b7 torch ")
+    assert r["about"].endswith("\u00b7 cpu"), r["about"]
+    # doc-b: its own settings (defaults); its Colorize used no reference
+    b = r["b_shown"]
+    assert b["document"] == "doc-b" and b["prompt"] == "" and b["auto"], b
+    assert b["reference"] == "(no reference)" and b["status"] == "Ready.", b
+    assert r["b_request_reference"] is None
+    (b_name,) = r["b_name"]
+    assert b_name.startswith("Tinct x") and b_name.endswith(" auto"), b_name
+    assert r["a_names_while_b"] == r["a_name_boxed"]
+    # back in doc-a: its settings and status line again
+    a = r["a_again"]
+    assert a["document"] == "doc-a" and a["prompt"] == "red roof", a
+    assert a["reference"] == "beach.jpg / Background" and a["slider"] == 150 and not a["auto"]
+    assert a["status"] == "Colourfulness 1.50.", a
+    assert r["screenshot"] and r["shot_docker"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tmp_path / "result.json.krita.png", SHOTS / "krita-settings.png")
+    shutil.copy(tmp_path / "result.json.docker.png", SHOTS / "krita-docker.png")
+
+
+FAILING_BACKEND = """\
+import os, sys, time
+marker = sys.argv[1]
+if not os.path.exists(marker):  # the first start hangs (Cancel while "Starting...")
+    with open(marker, "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(60)
+print("Traceback (most recent call last):", file=sys.stderr)
+print('  File "tinct/server/loop.py", line 1, in <module>', file=sys.stderr)
+print("RuntimeError: the model folder is missing", file=sys.stderr)
+sys.exit(1)
+"""
+
+
+def test_a_failing_backend_is_one_line_with_the_log_and_cancel_is_live_while_starting(
+    tmp_path,
+):
+    script = tmp_path / "failing_backend.py"
+    script.write_text(FAILING_BACKEND)
+    marker = tmp_path / "hung.pid"
+    try:
+        r = _run_krita_driver(tmp_path, "failing", [sys.executable, str(script), str(marker)])
+    finally:
+        if marker.exists():  # the hung first start
+            try:
+                os.kill(int(marker.read_text()), 9)
+            except (OSError, ValueError):
+                pass
+    # Cancel is live while "Starting…" and frees the docker at once
+    assert r["phase_starting"] == "starting" and r["cancel_enabled_starting"]
+    assert r["phase_cancelled"] == "idle" and r["status_cancelled"] == "Cancelled."
+    assert r["colorize_enabled_cancelled"] and r["cancel_seconds"] < 0.5
+    # the failure: one line, what failed, what to do, the log's path; no traceback
+    log = str(tmp_path / "rt" / "daemon.log")
+    status = r["status_failed"]
+    assert "\n" not in status and "Traceback" not in status, status
+    assert status.startswith("Error: The Tinct backend exited with code 1 while starting")
+    assert "Colorize again" in status and status.endswith(f"Log: {log}"), status
+    # the traceback is behind Details
+    assert r["details_visible"] and "RuntimeError: the model folder is missing" in r["details"]
+    assert r["details_box_detailed"] == r["details"] and r["details_box_text"] == r["error"]
+    assert r["colorize_enabled_failed"] and r["idle"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tmp_path / "result.json.docker.png", SHOTS / "krita-error.png")

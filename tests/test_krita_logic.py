@@ -255,3 +255,21 @@ def test_session_against_real_daemon(plugin, tmp_path):
         session.close()
     finally:
         harness.close()
+
+
+def test_cancel_is_live_while_starting_and_errors_keep_their_details(plugin):
+    """Cancel while "Starting…" (no job yet) abandons the run at once; its late messages
+    no longer count. An error is one status line; its details are kept for the button."""
+    st = plugin.state
+    s = st.DockerState()
+    assert s.colorize_clicked() and s.controls().cancel  # live from the start
+    first = s.run
+    assert s.cancel_clicked() is None
+    assert s.phase == st.Phase.IDLE and s.status == "Cancelled." and s.controls().colorize
+    assert not s.is_current(first)
+    assert s.colorize_clicked() and s.is_current(s.run) and not s.is_current(first)
+    s.on_error("The Tinct backend exited with code 1 while starting. Log: /x/daemon.log",
+               "Traceback (most recent call last):\n  RuntimeError: no model")  # fmt: skip
+    assert "\n" not in s.status and s.status.endswith("/x/daemon.log")
+    assert "RuntimeError" in s.details
+    assert s.colorize_clicked() and s.details == ""  # a new run clears the last error

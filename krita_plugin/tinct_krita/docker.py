@@ -12,12 +12,20 @@ so painting hints never makes the hint layer the target. The Reference list offe
 every paint layer of every open document (never the layer to colorize); the chosen one
 is never the target either. A one-second watch keeps the hint and reference lists
 current and notices a result layer that was undone or deleted.
+
+Settings belong to the document: each open document has its own ``DocView`` (prompt,
+Colourfulness and Auto, hint and reference choice, status line, the result the slider
+adjusts); switching documents shows that document's. Steps is one preference for all.
+Errors are one line in the status line (what failed, what to do, the log's path); the
+rest is behind the Details button (``tinct_protocol.readable``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import traceback
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from krita import DockWidget, Krita
@@ -25,10 +33,12 @@ from PyQt5.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSlider,
@@ -51,8 +61,9 @@ from .request import (
     slider_to_scale,
 )
 from .session import Adjusted, Latest, Session, WorkerEvent, WorkerMessage
-from .state import Adjust, Adjustment, DockerState
+from .state import Adjust, Adjustment, DockerState, Phase
 from .tinct_protocol import Cancelled, Layer, TinctError
+from .tinct_protocol.about import backend_line
 from .tinct_protocol.constants import (
     DEFAULT_SCALE,
     DEFAULT_STEPS,
@@ -70,8 +81,9 @@ from .tinct_protocol.layers import (
     hint_choices,
     is_result_name,
     reference_choices,
-    result_layer_name,
 )
+from .tinct_protocol.naming import result_name
+from .tinct_protocol.readable import readable_error
 
 DOCKER_ID = "tinct_docker"
 PREVIEW_SIDE = 384
@@ -94,6 +106,8 @@ class Target(NamedTuple):
     layer: object  # the Tinct result layer
     source: Source
     data: bytes | bytearray  # the full result as added (its alpha is the same at every scale)
+    request: ColorizeRequest  # what it was made from (its name says so)
+    hints: bool  # painted hints were sent
 
 
 class Pending(NamedTuple):
@@ -103,22 +117,41 @@ class Pending(NamedTuple):
     node: object  # the layer colorized
     source: Source
     request: ColorizeRequest
+    hints: bool
+
+
+@dataclass
+class DocView:
+    """One document's settings and Tinct state, as the docker shows them while that
+    document is the active one (``document`` None: before any document is open)."""
+
+    document: object
+    state: DockerState = field(default_factory=DockerState)
+    prompt: str = ""
+    slider: int = scale_to_slider(DEFAULT_SCALE)
+    auto: bool = True
+    reference: str | None = None  # the chosen reference layer's id
+    hint: str = ""  # the hint choice's text
+    hint_chosen: bool = False  # the user picked it: refreshing the list keeps the pick
+    target: Target | None = None
+    converted_for: Target | None = None  # the target whose result converted a Grayscale image
+    source: tuple | None = None  # (document, node): the layer Colorize colorizes
+    pending: Pending | None = None  # the colorize in the daemon
+    hidden: list = field(default_factory=list)  # layers "Before" hid
 
 
 class TinctDocker(DockWidget):
+    """The docker: widgets, the per-document views and the worker threads' results."""
+
     def __init__(self):
         super().__init__()
         self.setWindowTitle("Tinct")
         self.setObjectName(DOCKER_ID)
-        self.state = DockerState()
+        self._views: list[DocView] = []
+        self._view = DocView(None)
         self.session = Session()
         self._bridge = _Bridge()
         self._bridge.event.connect(self._on_worker, Qt.QueuedConnection)
-        self._target: Target | None = None
-        self._converted_for = None  # the target whose result converted a Grayscale image
-        self._source = None  # (document, node): the layer Colorize colorizes
-        self._pending: Pending | None = None  # the colorize in the daemon
-        self._hidden: list = []  # layers "Before" hid
         self._slider_worker = Latest(self._adjust_in_worker)
         self.timings: dict[str, float] = {}
         self.last_request: ColorizeRequest | None = None
@@ -129,15 +162,28 @@ class TinctDocker(DockWidget):
         self._watch.timeout.connect(self._watch_document)
         self._watch.start()
 
+    # The shown document's state (scripts and tests read these).
+    @property
+    def state(self) -> DockerState:
+        """The shown document's state machine."""
+        return self._view.state
+
+    @property
+    def _target(self) -> Target | None:
+        return self._view.target
+
+    @property
+    def _source(self):
+        return self._view.source
+
     # --- widgets --------------------------------------------------------------
     def _build(self) -> None:
         root = QWidget(self)
         box = QVBoxLayout(root)
         form = QFormLayout()
         self.prompt = QLineEdit()
-        self.prompt.setPlaceholderText(
-            "optional: colours and what they name, e.g. 'blue sky, red car'"
-        )
+        self.prompt.setPlaceholderText("optional: e.g. 'blue sky, red car'")
+        self.prompt.setToolTip("Colours and what they name; Enter runs Colorize")
         form.addRow("Prompt", self.prompt)
         self.steps = QSpinBox()
         self.steps.setRange(MIN_STEPS, MAX_STEPS)
@@ -146,49 +192,58 @@ class TinctDocker(DockWidget):
         hints_row = QHBoxLayout()
         self.hints = QComboBox()
         self.hints.setToolTip(
-            f"The layer whose painted colors Tinct follows; 'Paint hints' makes one "
-            f"('{HINT_LAYER_NAME}') above the layer to colorize"
+            f"The layer whose painted colours Tinct follows ('{HINT_LAYER_NAME}')"
         )
         self.paint_hints_button = QPushButton("Paint hints")
         self.paint_hints_button.setToolTip(
-            f"Create (or select) the '{HINT_LAYER_NAME}' layer above the layer to colorize "
-            "and make it active: paint colors where you know them, then Colorize"
+            f"Make (or select) '{HINT_LAYER_NAME}' above the layer to colorize"
         )
         hints_row.addWidget(self.hints, 1)
         hints_row.addWidget(self.paint_hints_button)
         form.addRow("Hints", hints_row)
-        self._hint_chosen = False  # once the user picks, refreshing the list keeps the pick
-        self.hints.activated.connect(lambda _i: setattr(self, "_hint_chosen", True))
+        self.hints.activated.connect(lambda _i: setattr(self._view, "hint_chosen", True))
         self.reference = QComboBox()
         self.reference.setToolTip(REFERENCE_TIP)
         self.reference.addItem(NO_REFERENCE, None)
         form.addRow(REFERENCE_WORD, self.reference)
         box.addLayout(form)
 
+        # The Colourfulness row: its word, a number box kept in step with the slider, and
+        # Auto; the slider has a row of its own (the docker's whole width), and no tooltip
+        # of its own: a tooltip under the cursor there would cover the buttons below it.
         row = QHBoxLayout()
+        tip = (
+            f"{SCALE_WORD}: {SCALE_MIN:g} gray, 1 as predicted, {SCALE_MAX:g} strongest; "
+            "changing it updates the result and turns Auto off"
+        )
+        self.scale_word = QLabel(SCALE_WORD)
+        self.scale_word.setToolTip(tip)
+        self.scale_box = QDoubleSpinBox()
+        self.scale_box.setRange(SCALE_MIN, SCALE_MAX)
+        self.scale_box.setDecimals(2)
+        self.scale_box.setSingleStep(0.05)
+        self.scale_box.setValue(DEFAULT_SCALE)
+        self.scale_box.setKeyboardTracking(False)  # typed digits apply on Enter / focus out
+        self.scale_box.setToolTip(tip)
+        self.auto = QCheckBox("Auto")
+        self.auto.setChecked(True)
+        self.auto.setToolTip(f"Let Tinct pick the {SCALE_WORD.lower()}")
+        row.addWidget(self.scale_word)
+        row.addStretch(1)
+        row.addWidget(self.scale_box)
+        row.addWidget(self.auto)
+        box.addLayout(row)
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setRange(SLIDER_MIN, SLIDER_MAX)
         self.slider.setValue(scale_to_slider(DEFAULT_SCALE))
-        self.slider.setToolTip(
-            f"{SCALE_WORD} ({SCALE_MIN:g}: gray, 1: as predicted, {SCALE_MAX:g}); "
-            "updates the color layer while it moves (and turns Auto off)"
-        )
-        self.scale_label = QLabel(f"{DEFAULT_SCALE:.2f}")
-        self.auto = QCheckBox("Auto")
-        self.auto.setChecked(True)
-        self.auto.setToolTip(f"Let Tinct pick the {SCALE_WORD.lower()} when colorizing")
-        row.addWidget(QLabel(SCALE_WORD))
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.scale_label)
-        row.addWidget(self.auto)
-        box.addLayout(row)
+        self.slider.setMinimumWidth(200)
+        box.addWidget(self.slider)
 
         buttons = QHBoxLayout()
         self.colorize_button = QPushButton("Colorize")
         self.cancel_button = QPushButton("Cancel")
         self.before_button = QPushButton("Before")
         self.before_button.setCheckable(True)
-        self.before_button.setToolTip("Show the image without Tinct's color while pressed in")
         buttons.addWidget(self.colorize_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.before_button)
@@ -196,26 +251,107 @@ class TinctDocker(DockWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         box.addWidget(self.progress)
+        status_row = QHBoxLayout()
         self.status = QLabel()
         self.status.setWordWrap(True)
-        box.addWidget(self.status)
+        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)  # the log's path
+        self.details_button = QPushButton("Details")
+        self.details_button.setVisible(False)
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.details_button, 0, Qt.AlignTop)
+        box.addLayout(status_row)
+        self.about = QLabel("Backend: not connected yet")  # the backend's version, once known
+        self.about.setWordWrap(True)
+        self.about.setEnabled(False)  # drawn dimmed: a note, not a control
+        self.about.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        box.addWidget(self.about)
         box.addStretch(1)
         self.setWidget(root)
 
         self.colorize_button.clicked.connect(lambda: self.colorize())
+        self.prompt.returnPressed.connect(lambda: self.colorize())
         self.cancel_button.clicked.connect(self.cancel)
+        self.details_button.clicked.connect(self.show_details)
         self.paint_hints_button.clicked.connect(lambda: self.paint_hints())
         self.before_button.toggled.connect(self.show_before)
         self.slider.valueChanged.connect(self._slider_changed)
         self.slider.sliderReleased.connect(self._slider_released)
+        self.scale_box.valueChanged.connect(self._scale_box_changed)
         self._key_timer = QTimer(self)
         self._key_timer.setSingleShot(True)
         self._key_timer.setInterval(200)
         self._key_timer.timeout.connect(self._slider_released)
 
     def canvasChanged(self, canvas) -> None:  # noqa: N802 (Krita's name)
+        self.sync_document()
         self.refresh_hint_layers()
         self.refresh_reference_layers()
+
+    # --- one view per document ------------------------------------------------------
+    def _store(self) -> None:
+        """The widgets' per-document values into the shown view."""
+        v = self._view
+        v.prompt = self.prompt.text()
+        v.slider, v.auto = self.slider.value(), self.auto.isChecked()
+        v.reference = self.reference.currentData()
+        v.hint = self.hints.currentText()
+
+    def _load(self) -> None:
+        """The shown view's values into the widgets (no signal: nothing is adjusted)."""
+        v = self._view
+        widgets = (self.prompt, self.slider, self.scale_box, self.auto, self.reference, self.hints)
+        for w in widgets:
+            w.blockSignals(True)
+        self.prompt.setText(v.prompt)
+        self.slider.setValue(v.slider)
+        self.scale_box.setValue(slider_to_scale(v.slider))
+        self.auto.setChecked(v.auto)
+        index = self.reference.findData(v.reference) if v.reference is not None else 0
+        self.reference.setCurrentIndex(max(0, index))
+        if v.hint:
+            self.hints.setCurrentText(v.hint)
+        for w in widgets:
+            w.blockSignals(False)
+
+    def view_of(self, document) -> DocView:
+        """DOCUMENT's view (made on first sight: the defaults, or the settings made before
+        any document was open)."""
+        if document is None or adapter.same_document(self._view.document, document):
+            return self._view
+        for v in self._views:
+            if adapter.same_document(v.document, document):
+                return v
+        if self._view.document is None:  # the first document adopts what was set before
+            self._store()
+            v = self._view
+            v.document = document
+        else:
+            v = DocView(document)
+        self._views.append(v)
+        return v
+
+    def sync_document(self) -> None:
+        """Show the active document's settings and state (store the shown one's first)."""
+        document = Krita.instance().activeDocument()
+        view = self.view_of(document)
+        if view is self._view:
+            return
+        self._store()
+        if self._view.target is not None:
+            self.before_button.setChecked(False)
+        self._view = view
+        self._load()
+        self.refresh_hint_layers()
+        self.refresh_reference_layers()
+        self._refresh()
+
+    def _forget_closed(self) -> None:
+        """Drop the views of documents that were closed."""
+        open_docs = Krita.instance().documents()
+        self._views = [
+            v for v in self._views
+            if v is self._view or any(adapter.same_document(v.document, d) for d in open_docs)
+        ]  # fmt: skip
 
     # --- which layer is which -------------------------------------------------------
     def _is_helper(self, node) -> bool:
@@ -254,9 +390,10 @@ class TinctDocker(DockWidget):
             return None
 
     def refresh_reference_layers(self) -> None:
-        """NO_REFERENCE, then "document / layer" for every paint layer of every open
-        document except the layer to colorize, hint layers and Tinct results. The pick
-        (kept by layer id) survives refreshes while its layer exists."""
+        """NO_REFERENCE, then "document / layer" for every colour paint layer of every open
+        document except the layer to colorize, hint layers and Tinct results (a Grayscale
+        layer holds no colour to borrow). The pick (kept by layer id) survives refreshes
+        while its layer exists."""
         if self.reference.view().isVisible():
             return  # never change the list under an open popup
         app = Krita.instance()
@@ -265,6 +402,7 @@ class TinctDocker(DockWidget):
             (adapter.document_label(doc), node.name(), adapter.node_id(node))
             for doc in app.documents()
             for node in reversed(adapter.paint_layers(doc))  # top of the stack first
+            if node.colorModel() != adapter.GRAY_MODEL
         ]
         items = reference_choices(entries, adapter.node_id(source) if source is not None else None)
         shown = [(self.reference.itemText(i), self.reference.itemData(i))
@@ -289,6 +427,7 @@ class TinctDocker(DockWidget):
         return index >= 0
 
     def refresh_hint_layers(self) -> None:
+        """The shown document's hint choices; the pick stays while its layer does."""
         if self.hints.view().isVisible():
             return  # never change the list under an open popup
         doc = Krita.instance().activeDocument()
@@ -302,7 +441,7 @@ class TinctDocker(DockWidget):
             self.hints.addItems(items)
             self.hints.blockSignals(False)
         self.hints.blockSignals(True)
-        if self._hint_chosen and current in items:
+        if self._view.hint_chosen and current in items:
             self.hints.setCurrentText(current)
         elif HINT_LAYER_NAME in items:
             self.hints.setCurrentText(HINT_LAYER_NAME)
@@ -311,21 +450,25 @@ class TinctDocker(DockWidget):
         self.hints.blockSignals(False)
 
     def _watch_document(self) -> None:
-        """Once a second: the hint list stays current; an undone result frees the slider."""
+        """Once a second: the shown document follows the active one, the lists stay
+        current, and an undone result frees the slider."""
         try:
+            self.sync_document()
+            self._forget_closed()
             self.refresh_hint_layers()
             self.refresh_reference_layers()
-            target = self._target
+            v = self._view
+            target = v.target
             if target is not None and not adapter.contains(target.document, target.layer):
-                if target is self._converted_for:
+                if target is v.converted_for:
                     self._undo_conversion(target.document)
-                self._target = None
-                self._hidden = []
+                v.target = None
+                v.hidden = []
                 self.before_button.setChecked(False)
-                self.state.on_result_gone()
+                v.state.on_result_gone()
                 self._refresh()
         except Exception:  # a closed document: nothing to watch
-            self._target = None
+            self._view.target = None
 
     def _undo_conversion(self, document) -> None:
         """The result of a Grayscale image was undone: undo its RGB conversion too, so
@@ -333,7 +476,7 @@ class TinctDocker(DockWidget):
         two undo steps, so the plugin takes the second one itself, and only when the
         layer went by undo (redo is possible: a deletion would have cleared it), the
         image is still RGB and it is the active image."""
-        self._converted_for = None
+        self._view.converted_for = None
         app = Krita.instance()
         undo, redo = app.action("edit_undo"), app.action("edit_redo")
         if (
@@ -346,15 +489,30 @@ class TinctDocker(DockWidget):
             undo.trigger()
 
     def _refresh(self) -> None:
-        c = self.state.controls()
+        state = self.state
+        c = state.controls()
         self.colorize_button.setEnabled(c.colorize)
         self.cancel_button.setEnabled(c.cancel)
         self.slider.setEnabled(c.slider)
+        self.scale_box.setEnabled(c.slider)
         self.before_button.setEnabled(self._target is not None)
         self.progress.setVisible(c.progress_visible)
-        self.progress.setRange(0, max(1, self.state.total))
-        self.progress.setValue(self.state.step)
-        self.status.setText(self.state.status)
+        self.progress.setRange(0, max(1, state.total))
+        self.progress.setValue(state.step)
+        self.status.setText(state.status)
+        self.details_button.setVisible(bool(state.details))
+        # A dock's layout does not grow a wrapped label by itself: room for every line
+        width = self.status.width() if self.status.isVisible() else 200
+        self.status.setMinimumHeight(self.status.heightForWidth(max(width, 100)))
+
+    def show_details(self) -> None:
+        """The last error's details (the backend log's last lines, or a traceback)."""
+        state = self.state
+        box = QMessageBox(QMessageBox.Warning, "Tinct", state.error or state.status,
+                          QMessageBox.Close, self)  # fmt: skip
+        box.setDetailedText(state.details)
+        box.open()  # not modal to the event loop: scripts and tests can close it
+        self.details_box = box
 
     # --- actions ----------------------------------------------------------------
     def _reference_node(self):
@@ -371,6 +529,7 @@ class TinctDocker(DockWidget):
         return document, node
 
     def request(self, reference=(None, None)) -> ColorizeRequest:
+        """What the shown controls ask for (REFERENCE: the chosen (document, layer))."""
         hint = self.hints.currentText()
         ref_doc, ref_node = reference
         return ColorizeRequest(
@@ -386,48 +545,55 @@ class TinctDocker(DockWidget):
     def paint_hints(self, document=None, node=None) -> None:
         """Create (or select) the hint layer above the layer to colorize and make it active;
         that layer stays the one Colorize colorizes."""
+        self.sync_document()
+        v = self._view
         try:
             document = document or Krita.instance().activeDocument()
             if document is None:
                 raise UserError("open an image first")
             source = self._source_for(document, node or document.activeNode())
-            self._source = (document, source)
+            v.source = (document, source)
             hint, note = adapter.hint_layer_for(document, source)
             document.setActiveNode(hint)
-            self._hint_chosen = False
+            v.hint_chosen = False
             self.refresh_hint_layers()
             self.hints.setCurrentText(hint.name())
-            self.state.status = (
+            v.state.status = (
                 f"Paint colors on '{hint.name()}' where you know them, then Colorize; "
                 f"'{source.name()}' is the layer colorized.{note}"
             )
         except (UserError, ValueError) as exc:
-            self.state.status = f"Error: {exc}"
+            v.state.on_error(str(exc))
         self._refresh()
 
     def show_before(self, on: bool) -> None:
         """Hide (on) or show again the source's Tinct layers and the hint layer."""
-        target = self._target
+        v = self._view
+        target = v.target
         if on and target is not None and adapter.contains(target.document, target.layer):
             document, layer = target.document, target.layer
-            source = self._source[1] if self._source else None
+            source = v.source[1] if v.source else None
             layers = adapter.previous_results(document, source) if source is not None else [layer]
             hint = adapter.find_layer(document, HINT_LAYER_NAME)
-            self._hidden = [n for n in [*layers, hint] if n is not None and n.visible()]
-            for n in self._hidden:
+            v.hidden = [n for n in [*layers, hint] if n is not None and n.visible()]
+            for n in v.hidden:
                 n.setVisible(False)
             document.refreshProjection()
         elif not on:
-            for n in self._hidden:
+            for n in v.hidden:
                 n.setVisible(True)
-            if self._hidden and target is not None:
+            if v.hidden and target is not None:
                 target.document.refreshProjection()
-            self._hidden = []
+            v.hidden = []
 
     def colorize(self, document=None, node=None) -> None:
-        """Colorize ``node`` of ``document`` (default: the active ones)."""
-        if not self.state.colorize_clicked():
+        """Colorize ``node`` of ``document`` (default: the active ones) with the shown
+        document's settings."""
+        self.sync_document()
+        v = self._view
+        if not v.state.colorize_clicked():
             return
+        run = v.state.run
         self.before_button.setChecked(False)
         self._refresh()
         t0 = time.monotonic()
@@ -437,7 +603,7 @@ class TinctDocker(DockWidget):
             if document is None:
                 raise UserError("open an image first")
             node = self._source_for(document, node or document.activeNode())
-            self._source = (document, node)
+            v.source = (document, node)
             self.refresh_hint_layers()  # layers may have been added since
             self.refresh_reference_layers()
             ref_doc, ref_node = self._reference_node()
@@ -455,17 +621,17 @@ class TinctDocker(DockWidget):
             hints = adapter.read_hints(document, hint_node, source)
             ref = adapter.read_reference(ref_doc, ref_node) if ref_node is not None else None
         except (UserError, ValueError) as exc:
-            self.state.on_error(str(exc))
+            v.state.on_error(str(exc))
             self._refresh()
             return
         self.timings["read"] = time.monotonic() - t0
         image = _layer(source.pixels)
         hint_layer = _layer(hints) if hints is not None else None
         reference = _layer(ref) if ref is not None else None
-        self._pending = Pending(document, node, source, req)
+        v.pending = Pending(document, node, source, req, hints is not None)
         threading.Thread(
             target=self._colorize_in_worker,
-            args=(image, hint_layer, reference, req),
+            args=(image, hint_layer, reference, req, v, run, self.session),
             daemon=True,
             name="tinct-colorize",
         ).start()
@@ -474,13 +640,23 @@ class TinctDocker(DockWidget):
         """From a worker thread: a message for ``_on_worker`` on the UI thread."""
         self._bridge.event.emit(WorkerMessage(event, **payload))
 
-    def _colorize_in_worker(self, image, hints, reference, req: ColorizeRequest) -> None:
+    def _emit_error(self, exc: BaseException, session: Session, **tags) -> None:
+        """From a worker thread: EXC as one readable line, its details for the button."""
+        trace = "" if isinstance(exc, TinctError) else traceback.format_exc()
+        readable = readable_error(exc, session.log_path(), trace)
+        self._emit(WorkerEvent.ERROR, error=readable.line, details=readable.details, **tags)
+
+    def _colorize_in_worker(self, image, hints, reference, req, view, run, session) -> None:
+        tags = {"view": view, "run": run}
+
         def on_event(ev) -> None:
             if ev.kind != "result":
-                self._emit(WorkerEvent.DAEMON, daemon=ev)
+                self._emit(WorkerEvent.DAEMON, daemon=ev, **tags)
 
         try:
-            result = self.session.colorize(
+            session.client()  # found, or started (the longest wait of a cold start)
+            self._emit(WorkerEvent.CONNECTED, text=backend_line(session.hello or {}), **tags)
+            result = session.colorize(
                 image,
                 hints,
                 reference=reference,
@@ -489,28 +665,44 @@ class TinctDocker(DockWidget):
                 scale=req.wire_scale(),
                 on_event=on_event,
             )
-            self._emit(WorkerEvent.RESULT, daemon=result)
+            self._emit(WorkerEvent.RESULT, daemon=result, **tags)
         except Cancelled:
-            self._emit(WorkerEvent.CANCELLED)
-        except TinctError as exc:
-            self._emit(WorkerEvent.ERROR, error=exc.message)
+            self._emit(WorkerEvent.CANCELLED, **tags)
         except Exception as exc:  # never a traceback in the UI
-            self._emit(WorkerEvent.ERROR, error=f"{type(exc).__name__}: {exc}")
+            self._emit_error(exc, session, **tags)
+        finally:
+            if session is not self.session:  # abandoned while starting: let it go
+                session.close()
 
     def cancel(self) -> None:
-        job = self.state.cancel_clicked()
+        """Cancel the running colorize; while starting, abandon it at once."""
+        state = self.state
+        starting = state.phase == Phase.STARTING
+        job = state.cancel_clicked()
+        if starting:  # the launch goes on in its thread: later runs get a fresh session
+            self.session = Session()
         self._refresh()
         if job is not None:
-            threading.Thread(target=self._cancel_in_worker, args=(job,), daemon=True).start()
+            self._cancel_job(job)
 
-    def _cancel_in_worker(self, job: str) -> None:
+    def _cancel_job(self, job: str) -> None:
+        threading.Thread(target=self._cancel_in_worker, args=(job, self.session),
+                         daemon=True).start()  # fmt: skip
+
+    def _cancel_in_worker(self, job: str, session: Session) -> None:
         try:
-            self.session.cancel(job)
-        except TinctError as exc:
-            self._emit(WorkerEvent.ERROR, error=exc.message)
+            session.cancel(job)
+        except Exception as exc:
+            self._emit_error(exc, session)
+
+    def _scale_box_changed(self, value: float) -> None:
+        """The number box moves the slider (which turns Auto off and applies the value)."""
+        self.slider.setValue(scale_to_slider(value))
 
     def _slider_changed(self, ticks: int) -> None:
-        self.scale_label.setText(f"{slider_to_scale(ticks):.2f}")
+        self.scale_box.blockSignals(True)
+        self.scale_box.setValue(slider_to_scale(ticks))
+        self.scale_box.blockSignals(False)
         self.auto.setChecked(False)  # a value picked by hand is the one to use
         if self.slider.isSliderDown():
             self._slider_action(ticks, released=False)
@@ -522,76 +714,87 @@ class TinctDocker(DockWidget):
         self._slider_action(self.slider.value(), released=True)
 
     def _slider_action(self, ticks: int, released: bool) -> None:
-        if self._target is None:
+        v = self._view
+        if v.target is None:
             return
-        action = self.state.slider_moved(ticks, released)
+        action = v.state.slider_moved(ticks, released)
         if action is not None:
-            self._slider_worker.submit(Adjustment(action, self.state.job, slider_to_scale(ticks)))
+            item = Adjustment(action, v.state.job, slider_to_scale(ticks))
+            self._slider_worker.submit((v, v.target, item))
             self._refresh()
 
-    def _adjust_in_worker(self, item: Adjustment) -> None:
+    def _adjust_in_worker(self, work) -> None:
+        view, target, item = work
         job, scale = item.job, item.scale
-        target = self._target
+        session = self.session
         try:
             t0 = time.monotonic()
             r = target.source.pixels.rect
             if item.action == Adjust.APPLY or r.width * r.height <= FULL_PREVIEW_PIXELS:
-                ev = self.session.apply(job, scale)
+                ev = session.apply(job, scale)
                 final = item.action == Adjust.APPLY
                 data, premasked = ev.layer.tobytes(), False
             else:
                 w, h = fit_size(r.width, r.height, PREVIEW_SIDE)
                 dtype = target.source.pixels.dtype
-                ev = self.session.rescale(job, scale, (w, h), dtype)
+                ev = session.rescale(job, scale, (w, h), dtype)
                 small = ev.layer.tobytes()
                 data = upscale_nearest(small, w, h, r.width, r.height, 4 * ITEMSIZE[dtype])
                 copy_alpha(data, target.data, dtype)  # exact alpha (and selection) from the result
                 final, premasked = False, True
             adjusted = Adjusted(target, job, scale, data, premasked, final, t0)
-            self._emit(WorkerEvent.ADJUSTED, adjusted=adjusted)
-        except TinctError as exc:
-            self._emit(WorkerEvent.ERROR, error=exc.message)
+            self._emit(WorkerEvent.ADJUSTED, adjusted=adjusted, view=view)
         except Exception as exc:
-            self._emit(WorkerEvent.ERROR, error=f"{type(exc).__name__}: {exc}")
+            self._emit_error(exc, session, view=view)
 
     # --- worker events, on the UI thread -------------------------------------------
     def _on_worker(self, message: WorkerMessage) -> None:
         event = message.event
+        view = message.view or self._view
+        state = view.state
+        if message.run is not None and not state.is_current(message.run):
+            # an abandoned (cancelled while starting) or superseded run: only a job it
+            # still queued needs stopping
+            if event == WorkerEvent.DAEMON and message.daemon.kind == "queued":
+                self._cancel_job(message.daemon.job)
+            return
         try:
             if event == WorkerEvent.DAEMON:
                 ev = message.daemon
                 if ev.kind == "queued":
-                    self.state.on_started(ev.job)
+                    state.on_started(ev.job)
                 elif ev.kind == "progress":
-                    self.state.on_progress(ev.step or 0, ev.total or 0)
+                    state.on_progress(ev.step or 0, ev.total or 0)
+            elif event == WorkerEvent.CONNECTED:
+                self.about.setText(message.text)
             elif event == WorkerEvent.RESULT:
-                self._show_result(message.daemon)
+                self._show_result(view, message.daemon)
             elif event == WorkerEvent.ADJUSTED:
-                self._show_adjusted(message.adjusted)
+                self._show_adjusted(view, message.adjusted)
             elif event == WorkerEvent.CANCELLED:
-                self.state.on_cancelled()
+                state.on_cancelled()
             elif event == WorkerEvent.ERROR:
-                self.state.on_error(message.error)
+                state.on_error(message.error, message.details)
         except Exception as exc:  # a Krita call failed: show it, keep the docker alive
-            self.state.on_error(f"{type(exc).__name__}: {exc}")
+            readable = readable_error(exc, self.session.log_path(), traceback.format_exc())
+            state.on_error(readable.line, readable.details)
         self._refresh()
 
-    def _show_adjusted(self, adj: Adjusted) -> None:
+    def _show_adjusted(self, view: DocView, adj: Adjusted) -> None:
         target = adj.target
-        if target is self._target and adj.job == self.state.job:
+        if target is view.target and adj.job == view.state.job:
             adapter.write_color(
                 target.document, target.layer, adj.data, target.source, masked=adj.premasked
             )
             self.timings["apply" if adj.final else "preview"] = time.monotonic() - adj.started
             if adj.final:
-                req = self.last_request or ColorizeRequest()
                 target.layer.setName(
-                    result_layer_name(req.prompt, adj.scale, reference=req.reference_layer)
+                    result_name(target.request, adj.scale, auto=False, hints=target.hints)
                 )
-        self.state.on_adjusted(adj.scale, adj.final)
+        view.state.on_adjusted(adj.scale, adj.final)
 
-    def _show_result(self, ev) -> None:
-        document, node, source, req = self._pending
+    def _show_result(self, view: DocView, ev) -> None:
+        document, node, source, req, hints = view.pending
         t0 = time.monotonic()
         data = ev.layer.tobytes()
         if source.mask is not None:
@@ -599,17 +802,21 @@ class TinctDocker(DockWidget):
         note = adapter.convert_to_rgb(document, source)  # Grayscale: RGB at the same depth
         scale = float(ev.header.get("scale") or 1.0)
         auto_scale = ev.header.get("auto_scale") if req.auto else None
-        name = result_layer_name(req.prompt, scale, auto=req.auto, reference=req.reference_layer)
+        name = result_name(req, scale, auto=req.auto, hints=hints)
         layer = adapter.add_color_layer(document, node, data, source, name=name, masked=True)
         # alpha is the same at every scale: the slider preview reuses this (masked) alpha
-        self._target = Target(document, layer, source, data)
-        self._converted_for = self._target if note else None
+        view.target = Target(document, layer, source, data, req, hints)
+        view.converted_for = view.target if note else None
         self.timings["write"] = time.monotonic() - t0
-        self.state.on_result(ev.job, scale, auto_scale, note)
-        self.slider.blockSignals(True)
-        self.slider.setValue(scale_to_slider(scale))
-        self.slider.blockSignals(False)
-        self.scale_label.setText(f"{scale:.2f}")
+        view.state.on_result(ev.job, scale, auto_scale, note)
+        view.slider = scale_to_slider(scale)
+        if view is self._view:
+            for w in (self.slider, self.scale_box):
+                w.blockSignals(True)
+            self.slider.setValue(view.slider)
+            self.scale_box.setValue(scale)
+            for w in (self.slider, self.scale_box):
+                w.blockSignals(False)
 
 
 def _layer(p) -> Layer:

@@ -21,6 +21,7 @@ from typing import NamedTuple
 from .tinct_protocol import Event, Launcher, LaunchError, Layer
 from .tinct_protocol.constants import ENV_BACKEND_CMD
 from .tinct_protocol.launcher import load_config
+from .tinct_protocol.readable import backend_log_path
 
 
 class WorkerEvent(Enum):
@@ -29,6 +30,7 @@ class WorkerEvent(Enum):
     CANCELLED = "cancelled"
     ERROR = "error"  # a message for the status line
     ADJUSTED = "adjusted"  # a slider render is ready
+    CONNECTED = "connected"  # the daemon answered: ``text`` is its version line
 
 
 class Adjusted(NamedTuple):
@@ -44,10 +46,16 @@ class Adjusted(NamedTuple):
 
 
 class WorkerMessage(NamedTuple):
+    """What a worker thread hands the UI thread: an event and its payload."""
+
     event: WorkerEvent
     daemon: Event | None = None  # DAEMON, RESULT
-    error: str | None = None  # ERROR
+    error: str | None = None  # ERROR: one line
     adjusted: Adjusted | None = None  # ADJUSTED
+    details: str = ""  # ERROR: what the Details button shows
+    text: str = ""  # CONNECTED: the backend's version line
+    run: int | None = None  # the colorize run it belongs to (None: not a colorize's)
+    view: object = None  # the docker's per-document view it belongs to
 
 
 def default_backend_cmd() -> list[str] | None:
@@ -74,12 +82,24 @@ class Session:
         self._factory = launcher_factory or (lambda: Launcher(backend_cmd=default_backend_cmd()))
         self._client = None
         self._lock = threading.Lock()
+        self.hello: dict | None = None  # the daemon's hello, once connected
 
     def client(self):
+        """The connected client (found or started through the Launcher on first use)."""
         with self._lock:
             if self._client is None:
-                self._client = self._factory().connect()
+                client = self._factory().connect()
+                try:
+                    self.hello = client.hello()
+                except Exception:
+                    client.close()
+                    raise
+                self._client = client
             return self._client
+
+    def log_path(self) -> str | None:
+        """The backend's log, for error messages (None when no runtime dir can be named)."""
+        return backend_log_path()
 
     def colorize(
         self,

@@ -52,6 +52,9 @@ class Controls:
 
 
 class DockerState:
+    """One document's Tinct state: its phase, jobs, status line and error (the docker
+    keeps one per open document)."""
+
     def __init__(self):
         self.phase = Phase.IDLE
         self.job: str | None = None  # the finished job the slider adjusts
@@ -62,6 +65,9 @@ class DockerState:
         self.total = 0
         self.status = "Ready."
         self.error: str | None = None
+        self.details = ""  # what the error's Details button shows ("" = no button)
+        self.run = 0  # counts colorize runs: worker messages name the run they belong to
+        self.abandoned_run: int | None = None  # cancelled while starting
 
     # --- user actions --------------------------------------------------------
     def colorize_clicked(self) -> bool:
@@ -69,16 +75,27 @@ class DockerState:
         if self.phase in BUSY:
             return False
         self.phase, self.step, self.total, self.error = Phase.STARTING, 0, 0, None
+        self.details = ""
+        self.run += 1
         self.status = "Starting…"
         return True
 
     def cancel_clicked(self) -> str | None:
-        """The job id to cancel, if there is one running."""
+        """The job id to cancel, if there is one running. While starting (no job yet) the
+        run is abandoned at once: its late events are dropped (``is_current``) and a job
+        it still queues is cancelled then."""
         if self.phase == Phase.COLORIZING and self.running_job is not None:
             self.phase = Phase.CANCELLING
             self.status = "Cancelling…"
             return self.running_job
+        if self.phase == Phase.STARTING:
+            self.abandoned_run = self.run
+            self.on_cancelled()
         return None
+
+    def is_current(self, run: int) -> bool:
+        """Whether a worker message of RUN still counts (not an older or abandoned run)."""
+        return run == self.run and run != self.abandoned_run
 
     def slider_moved(self, ticks: int, released: bool) -> Adjust | None:
         """PREVIEW (small, fast) while dragging, APPLY (full resolution) on release."""
@@ -127,9 +144,12 @@ class DockerState:
         self.phase = Phase.READY if self.job is not None else Phase.IDLE
         self.status = "Cancelled."
 
-    def on_error(self, message: str) -> None:
+    def on_error(self, message: str, details: str = "") -> None:
+        """MESSAGE (one line: what failed, what to do) in the status line; DETAILS behind
+        the docker's Details button."""
         self.error = message
-        self.status = f"Error: {message}"
+        self.details = details
+        self.status = f"Error: {' '.join(message.split())}"
         self.running_job = None
         self.phase = Phase.READY if self.job is not None else Phase.IDLE
 
@@ -138,7 +158,7 @@ class DockerState:
         busy = self.phase in BUSY
         return Controls(
             colorize=not busy,
-            cancel=self.phase == Phase.COLORIZING,
+            cancel=self.phase in (Phase.STARTING, Phase.COLORIZING),
             slider=self.phase in ADJUSTABLE,
             progress_visible=busy,
         )

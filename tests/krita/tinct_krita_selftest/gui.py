@@ -252,7 +252,14 @@ def gray_document():
     app.activeWindow().addView(gdoc)
     gdoc.setActiveNode(scan)
     log["gray_before"] = [gdoc.colorModel(), gdoc.colorDepth(), names(gdoc)]
-    docker.steps.setValue(2)
+    # the docker shows the new document's own settings (the watch follows the active one)
+    poll(lambda: docker._view.document == gdoc, gray_shown, 15, "the gray document shown")
+
+
+def gray_shown():
+    log["gray_prompt"] = docker.prompt.text()
+    log["gray_auto"] = docker.auto.isChecked()
+    docker.steps.setValue(2)  # one preference for every document
     docker.colorize(gdoc, scan)
     poll(lambda: docker.state.phase in DONE, gray_done, 240, "gray colorize")
 
