@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 from test_gimp_host import CHROOT, find_gimp, install_selftest_plugin  # noqa: I001 (sibling test module)
 
-from tinct import color
+from tinct import __version__, color
 from tinct.install.gimp import stage_gimp
 from tinct.protocol.layers import NO_REFERENCE, is_result_name, result_layer_name
 from tinct.testing import DaemonHarness, serve_command
@@ -59,6 +59,8 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
             "hint": "(no hints)",
             "accept": True,
         }
+        Image.open(work / "scan.png").convert("L").save(work / "old.png")  # stays Grayscale
+        (work / "fail.py").write_text(FAILING_BACKEND)
         (work / "tmp").mkdir()
         selftest = {
             "set": {"prompt": "blue sky, green grass", "steps": 3, "auto": True},
@@ -75,7 +77,9 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
             "LANG": "C.UTF-8",
             "TMPDIR": str(inner / "tmp"),
             "TINCT_RUNTIME_DIR": str(inner / "rt"),
-            "TINCT_BACKEND_CMD": '["/bin/false"]',  # the test's daemon is found instead
+            # the test's daemon is found instead, until the walkthrough shuts it down
+            "TINCT_BACKEND_CMD": json.dumps(["/usr/bin/python3", str(inner / "fail.py")]),
+            "TINCT_GIMP_GRAY_IMAGE": str(inner / "old.png"),
             "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
             "TINCT_GIMP_PHOTO": str(inner / "scan.png"),
             "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
@@ -112,12 +116,21 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
         assert r["colorize"] == "GIMP_PDB_SUCCESS", log[-3000:]
         names = r["layers"]
         assert names[0] == "Tinct hints" and is_result_name(names[1]), names
-        assert names[1] == 'Tinct \u2014 "blue sky, green grass" x1.20', names
+        assert names[1] == 'Tinct \u2014 "blue sky, green grass" +hints x1.20', names
+        # the dialogs bind each mnemonic once (Alt+C is Cancel only); the slider dialog
+        # shows the backend's version
+        for dialog in ("mnemonics_main", "mnemonics_scale"):
+            keys = [key for key, _text in r[dialog]]
+            assert len(keys) == len(set(keys)) and "c" in keys, json.dumps(r[dialog])
+        assert [t for k, t in r["mnemonics_main"] if k == "c"] == ["Cancel"], r["mnemonics_main"]
+        assert r["about"].startswith(f"Backend tinct {__version__} \u00b7 torch "), r["about"]
         # the Reference list: "(no reference)" first, then every open image's layers
         # except the scan being colorized (and the hint layer)
         items, label = r["reference_items"], r["reference_label"]
         assert items[0] == NO_REFERENCE and label in items, (items, label)
         assert label.endswith(" / colour photo") and len(items) == 3, items
+        assert r["gray_image_type"] == "GIMP_GRAY"  # open, and never offered
+        assert not any(item.startswith("old.png /") for item in items), items
         assert label.replace("colour photo", "gray copy") in items, items
         # the same colorize (no prompt, no hints, 1.00) without and with the reference: each
         # rerun replaced the result before it (one undo group); the scan and the reference
@@ -135,8 +148,15 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
         assert r["photo_unchanged_after_undo"]
         # a gray reference: the backend's message as the procedure's error, nothing added
         assert r["colorize_gray"] == "GIMP_PDB_EXECUTION_ERROR"
-        assert "gray" in r["errors"][-1] and r["errors"][-1].startswith("Tinct:"), r["errors"]
+        gray_error, failing = r["errors"][-2:]  # the gray reference's, the failing backend's
+        assert "gray" in gray_error and gray_error.startswith("Tinct:"), r["errors"]
         assert r["layers_after_gray"] == r["layers_plain"]
+        # a backend that fails to start: one line, what failed, what to do, the log's path
+        assert r["colorize_failing"] == "GIMP_PDB_EXECUTION_ERROR"
+        assert "\n" not in failing and "Traceback" not in failing, failing
+        assert failing.startswith("Tinct: The Tinct backend exited with code 1 while starting")
+        assert failing.endswith(f"Log: {inner / 'rt' / 'daemon.log'}"), failing
+        assert r["layers_after_failing"] == r["layers_plain"]
         SHOTS.mkdir(parents=True, exist_ok=True)
         for shot in ("main", "slider", "main-ref"):
             assert (work / f"{shot}.png").stat().st_size > 10_000, shot
@@ -145,6 +165,14 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
         if harness is not None:
             harness.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+FAILING_BACKEND = """\
+import sys
+print("Traceback (most recent call last):", file=sys.stderr)
+print("RuntimeError: the model folder is missing", file=sys.stderr)
+sys.exit(1)
+"""
 
 
 def _mean_b(hex_pixels: str) -> float:

@@ -431,7 +431,10 @@ def test_colorize_adds_lch_color_layer_above_untouched_source(gimp_run, name):
     if args.get("auto") is False:  # the name says how it was made (ui_ok: slid to 2.0)
         scale = 2.0 if name == "ui_ok" else args["scale"]
         ref = REFERENCES[name][0] if name in REFERENCES else None
-        assert result_name == result_layer_name(args.get("prompt", ""), scale, reference=ref)
+        hints = name in ("u8_hints", "u8_hint_arg", "paint_hints")  # painted hints were sent
+        assert result_name == result_layer_name(
+            args.get("prompt", ""), scale, reference=ref, hints=hints
+        )
     else:
         assert result_name.startswith("Tinct") and result_name.endswith(" auto"), result_name
     new = record["layers"][names.index("RESULT")]

@@ -186,6 +186,9 @@ class _FakeClient:
     def __init__(self):
         self.cancelled, self.kwargs, self.closed = [], None, False
 
+    def hello(self):
+        return {"server": "0.1.0", "device": "cpu", "libraries": {"torch": "2.13.0+cpu"}}
+
     def colorize(self, image, **kwargs):
         self.kwargs = kwargs
         yield _FakeEvent("queued")
@@ -202,6 +205,10 @@ class _FakeClient:
 class _Progress:
     def __init__(self, cancel_after=None):
         self.seen, self.cancel_sent, self.cancel_after = [], False, cancel_after
+        self.backend = None
+
+    def connected(self, backend):
+        self.backend = backend
 
     def show(self, ev):
         self.seen.append(ev.kind)
@@ -227,8 +234,38 @@ def test_session_hands_every_event_to_the_progress_and_returns_the_result():
     assert client.kwargs == {"hints": None, "reference": None, "preview_side": 0,
                              "prompt": "red", "scale": 1.5, "steps": 3}  # fmt: skip
     assert client.cancelled == []
+    assert (
+        progress.backend == s.backend() == "Backend tinct 0.1.0 \u00b7 torch 2.13.0+cpu \u00b7 cpu"
+    )
     s.close()
     assert client.closed
+
+
+def test_cancel_is_live_while_the_backend_starts():
+    """Connecting runs on the worker: a Cancel pressed while the Launcher still waits for
+    the daemon gives up at once; a job the worker queues after that is cancelled."""
+    import threading
+    import time
+
+    client, started = _FakeClient(), threading.Event()
+
+    def slow_connect(_launcher):
+        started.set()
+        time.sleep(0.5)  # a cold start
+        return client
+
+    s = session.Session(lambda: type("L", (), {"connect": slow_connect})())
+    progress = _Progress(cancel_after="now")
+    progress.seen.append("now")  # Cancel pressed before anything arrived
+    t0 = time.monotonic()
+    with pytest.raises(session.Cancelled):
+        s.colorize(b"src", None, None, request.check_arguments("", True, 1, 2), progress)
+    assert time.monotonic() - t0 < 0.4 and started.wait(1)
+    for _ in range(100):
+        if client.cancelled:
+            break
+        time.sleep(0.02)
+    assert client.cancelled == ["j1"]
 
 
 def test_a_cancel_reaches_the_daemon_and_drops_a_result_that_beat_it():

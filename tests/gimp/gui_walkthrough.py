@@ -6,11 +6,15 @@
 # same procedure and run; $TINCT_GIMP_SELFTEST: OK, the Colourfulness slider moved, a
 # screenshot of the screen, OK). Then Colorize again with the colour photo
 # picked in the dialog's Reference list (a screenshot with it showing), Ctrl+Z (a key
-# press sent to the image window), and a gray layer as the reference (refused).
+# press sent to the image window), and a gray layer as the reference (refused); a
+# Grayscale image is open meanwhile and never offered as a reference. Last, the
+# daemon is shut down and Colorize starts $TINCT_BACKEND_CMD, a backend that fails:
+# its error is one line with the log's path.
 # Writes $TINCT_GIMP_WALK_RESULT (JSON) for the test to check.
 import ctypes
 import json
 import os
+import sys
 import time
 import traceback
 
@@ -112,6 +116,10 @@ try:
     gray_copy.set_name("gray copy")
     beach.insert_layer(gray_copy, None, 1)
     gray_copy.desaturate(Gimp.DesaturateMode.LUMINANCE)
+    # a Grayscale image, open too (before the scan: the scan's display is the active one,
+    # where Ctrl+Z goes): never offered as a reference
+    old, old_display = load(os.environ["TINCT_GIMP_GRAY_IMAGE"])
+    log["gray_image_type"] = old.get_base_type().value_name
     image, display = load(os.environ["TINCT_GIMP_PHOTO"])
     log["base_type_before"] = image.get_base_type().value_name
     photo = image.get_layers()[0]
@@ -129,6 +137,13 @@ try:
     log["layers"] = [layer.get_name() for layer in image.get_layers()]
     log["base_type_after"] = image.get_base_type().value_name
     photo_before = layer_pixels(photo)
+
+    with open(SELFTEST + ".mnemonics.main") as f:
+        log["mnemonics_main"] = json.load(f)
+    with open(SELFTEST + ".mnemonics.scale") as f:
+        log["mnemonics_scale"] = json.load(f)
+    with open(SELFTEST + ".about") as f:
+        log["about"] = json.load(f)
 
     # Colorize again without hints or reference ("plain"), then the same with the colour
     # photo picked as the reference; each rerun replaces the result before it
@@ -161,6 +176,23 @@ try:
     selftest(**test, reference=f"{beach_label} / gray copy")
     log["colorize_gray"] = run(COLORIZE, image, [photo], "INTERACTIVE")
     log["layers_after_gray"] = [layer.get_name() for layer in image.get_layers()]
+
+    # the daemon stops; the next Colorize starts $TINCT_BACKEND_CMD, which fails
+    plug_in = os.path.join(os.environ["HOME"], ".config/GIMP/3.0/plug-ins/tinct-colorize")
+    sys.path.insert(0, plug_in)
+    from tinct_protocol import connect
+    from tinct_protocol.connection import live_connection, runtime_dir
+
+    client = connect()
+    client.shutdown()
+    client.close()
+    for _ in range(100):
+        if live_connection(runtime_dir(create=False)) is None:
+            break
+        time.sleep(0.1)
+    selftest(**test, reference="(no reference)")
+    log["colorize_failing"] = run(COLORIZE, image, [photo], "INTERACTIVE")
+    log["layers_after_failing"] = [layer.get_name() for layer in image.get_layers()]
     log["ok"] = True
 except Exception:  # noqa: BLE001 - the test shows it
     log["error"] = traceback.format_exc()

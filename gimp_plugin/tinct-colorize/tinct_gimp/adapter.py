@@ -181,7 +181,8 @@ def read_source(source, fmt: BablFormat) -> Layer:
 
 
 def read_hints(source, hint_layer) -> Layer | None:
-    """The hint layer over the source's rectangle, 8-bit; None without a hint layer.
+    """The hint layer over the source's rectangle, 8-bit; None without a hint layer or
+    when nothing is painted on it over the source.
 
     The hint layer may be any size and anywhere: it is read over the source's
     rectangle in its own coordinates; outside it, the abyss is transparent (= no hint).
@@ -193,6 +194,8 @@ def read_hints(source, hint_layer) -> Layer | None:
     w, h = source.get_width(), source.get_height()
     rect = Gegl.Rectangle.new(sx - hx, sy - hy, w, h)
     data = read_pixels(hint_layer, HINT_FORMAT, rect, Gegl.AbyssPolicy.NONE)
+    if not bytes(data[3::4]).strip(b"\0"):  # nothing painted over the source: no hints
+        return None
     return Layer.from_buffer(data, w, h, 4, HINT_FORMAT.dtype)
 
 

@@ -18,6 +18,7 @@ from tinct_protocol.layers import (
     hint_choices,
     reference_choices,
 )
+from tinct_protocol.readable import backend_log_path, readable_error
 
 from . import adapter, request
 
@@ -39,6 +40,10 @@ class StatusProgress:
         elif ev.kind == "result":
             Gimp.progress_set_text("Tinct: adding the color layer")
             Gimp.progress_update(0.95)
+
+    def connected(self, backend: str) -> None:
+        """The daemon answered: say so (BACKEND, its version line, is for the dialog)."""
+        Gimp.progress_set_text("Tinct: sending the image")
 
     def poll(self):
         return None
@@ -62,11 +67,13 @@ class ProgressDialog(StatusProgress):
         self.dialog.connect("response", lambda _d, _r: setattr(self, "cancelled", True))
         self.label = Gtk.Label(label="Starting the Tinct backend…")
         self.bar = Gtk.ProgressBar()
+        self.backend = _note("")  # the backend's version, once connected
         box = self.dialog.get_content_area()
         box.set_spacing(8)
         box.set_border_width(12)
         box.pack_start(self.label, False, False, 0)
         box.pack_start(self.bar, False, False, 0)
+        box.pack_start(self.backend, False, False, 0)
         self.dialog.set_default_size(320, -1)
         self.dialog.show_all()
         self.pump()
@@ -74,6 +81,13 @@ class ProgressDialog(StatusProgress):
     def pump(self) -> None:
         while self.Gtk.events_pending():
             self.Gtk.main_iteration_do(False)
+
+    def connected(self, backend: str) -> None:
+        """Show the backend's version line under the bar."""
+        super().connected(backend)
+        self.label.set_text("Sending the image…")
+        self.backend.set_text(backend)
+        self.pump()
 
     def show(self, ev) -> None:
         super().show(ev)
@@ -99,11 +113,25 @@ class ProgressDialog(StatusProgress):
         self.pump()
 
 
+def _note(text: str):
+    """A dimmed, selectable line of small print (the backend's version)."""
+    from gi.repository import Gtk
+
+    label = Gtk.Label(label=text)
+    label.set_selectable(True)
+    label.set_sensitive(False)
+    label.set_xalign(0.0)
+    return label
+
+
 def _row(label: str, widget):
+    """LABEL (with its mnemonic, e.g. "_Hints") and WIDGET, which the mnemonic focuses."""
     from gi.repository import Gtk
 
     row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=8)
-    row.pack_start(Gtk.Label(label=label), False, False, 0)
+    title = Gtk.Label.new_with_mnemonic(label)
+    title.set_mnemonic_widget(widget)
+    row.pack_start(title, False, False, 0)
     row.pack_start(widget, True, True, 0)
     row.show_all()
     return row
@@ -147,12 +175,14 @@ class MainDialog:
             f"Colors painted on this layer win where they are (Filters > Colors > Tinct Paint "
             f"Hints makes '{HINT_LAYER_NAME}' above '{source.get_name()}')"
         )
-        return _row("Hints", self.hints)
+        return _row("H_ints", self.hints)  # Alt+I: Alt+H is Help
 
     def _reference_row(self, source):
         layers = {}
         entries = []
         for img in Gimp.get_images():
+            if img.get_base_type() == Gimp.ImageBaseType.GRAY:
+                continue  # no colour to borrow: never offered (the backend would refuse it)
             for layer in adapter.all_layers(img.get_layers()):
                 if not layer.is_group():
                     layers[layer.get_id()] = layer
@@ -166,7 +196,7 @@ class MainDialog:
         )
         self.references.set_tooltip_text(REFERENCE_TIP)
         self.reference_layers = [layers.get(key) for key in keys]  # in the list's order
-        return _row(REFERENCE_WORD, self.references)
+        return _row(f"R_{REFERENCE_WORD[1:]}", self.references)  # Alt+E: Alt+R is Reset
 
     def run(self) -> tuple | None:
         """(hint choice, reference layer or NO_REFERENCE), or None when cancelled."""
@@ -201,8 +231,8 @@ class LiveScale:
         self.source_id = None
         try:
             self.flush()
-        except TinctError as exc:  # keep the dialog usable; the message says why
-            Gimp.message(f"Tinct: {exc}")
+        except TinctError as exc:  # keep the dialog usable; one line says why
+            Gimp.message(f"Tinct: {readable_error(exc, backend_log_path()).line}")
         return False  # one-shot
 
     def cancel(self) -> None:
@@ -232,8 +262,12 @@ class ScaleDialog:
         self.dialog = GimpUi.ProcedureDialog(
             procedure=procedure, config=config, title=f"Tinct: {SCALE_WORD.lower()}"
         )
-        self.dialog.get_scale_entry("scale", 1.0)  # a slider with its value, not a spin button
+        entry = self.dialog.get_scale_entry("scale", 1.0)  # a slider with its value
+        entry.set_digits(2)  # as the layer's name says it (x1.90)
         self.dialog.fill(["scale"])
+        self.about = _note(colorizer.session.backend())  # what ran, for a bug report
+        self.dialog.get_content_area().pack_end(self.about, False, False, 6)
+        self.about.show()
         self.live = LiveScale(colorizer)
 
     def run(self) -> bool:

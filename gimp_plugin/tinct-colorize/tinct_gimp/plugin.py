@@ -20,12 +20,15 @@ back before thawing, and OK then records the result as above.
 
 from __future__ import annotations
 
+import sys
 import traceback
 
 from gi.repository import Gimp, GLib, GObject
 from tinct_protocol import Cancelled, Layer, TinctError
 from tinct_protocol.colorize_request import ColorizeRequest
-from tinct_protocol.layers import HINT_LAYER_NAME, result_layer_name
+from tinct_protocol.layers import HINT_LAYER_NAME
+from tinct_protocol.naming import result_name
+from tinct_protocol.readable import backend_log_path, readable_error
 
 from . import adapter, dialog, request
 from .request import UserError
@@ -48,6 +51,7 @@ class Colorizer:
         self.result: Layer | None = None  # the pixels now on the layer
         self.scale: float | None = None
         self.auto = req.auto  # the name says "auto" until the slider moves
+        self.hints_sent = False  # painted hints went with the job (the name says so)
         self.converted = False
 
     def run_job(self, progress: Progress) -> None:
@@ -58,6 +62,7 @@ class Colorizer:
         hints = adapter.read_hints(self.source, self.hint_layer)
         reference = adapter.read_reference(self.reference)
         # 2. Colorize through the daemon on a worker thread; the UI thread shows progress.
+        self.hints_sent = hints is not None
         result = self.session.colorize(src, hints, reference, self.req, progress)
         if result is None or result.layer is None:
             raise UserError("the daemon finished without returning a layer")
@@ -94,10 +99,9 @@ class Colorizer:
         Gimp.displays_flush()
 
     def name(self) -> str:
-        """The result layer's name: prompt, reference and colourfulness."""
-        return result_layer_name(
-            self.req.prompt, self.scale, auto=self.auto, reference=self.req.reference_layer
-        )
+        """The result layer's name: prompt, hints, reference and colourfulness (the same
+        words as Krita's: ``naming.result_name``)."""
+        return result_name(self.req, self.scale, auto=self.auto, hints=self.hints_sent)
 
     def close(self) -> None:
         self.session.close()
@@ -108,6 +112,15 @@ def _error(procedure, message: str):
         Gimp.PDBStatusType.EXECUTION_ERROR,
         GLib.Error.new_literal(Gimp.PlugIn.error_quark(), f"Tinct: {message}", 0),
     )
+
+
+def readable(exc: BaseException, trace: str = "") -> str:
+    """EXC as one line for the user (what failed, what to do, the backend's log); the
+    details go to stderr (GIMP's terminal and error console), never into the message."""
+    message = readable_error(exc, backend_log_path(), trace)
+    if message.details:
+        print(f"Tinct: {message.line}\n{message.details}", file=sys.stderr)
+    return message.line
 
 
 def _status(procedure, status):
@@ -172,11 +185,12 @@ def run_colorize(procedure, run_mode, image, drawables, config, data, ui=dialog)
         _record(image, colorizer)
     except Cancelled:
         return _status(procedure, Gimp.PDBStatusType.CANCEL)
-    except (UserError, ValueError, TinctError) as exc:
+    except (UserError, ValueError) as exc:
         return _error(procedure, str(exc))
-    except Exception as exc:  # a bug: still a readable error, with the traceback on stderr
-        traceback.print_exc()
-        return _error(procedure, f"internal error ({type(exc).__name__}: {exc})")
+    except TinctError as exc:  # the backend's: one line, with the log's path
+        return _error(procedure, readable(exc))
+    except Exception as exc:  # a bug: still one readable line, the traceback on stderr
+        return _error(procedure, readable(exc, traceback.format_exc()))
     finally:
         colorizer.close()
         Gimp.context_pop()

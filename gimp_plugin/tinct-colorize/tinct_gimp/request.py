@@ -69,7 +69,7 @@ ARGUMENTS = (
     Argument(
         "scale",
         "double",
-        f"_{SCALE_WORD}",
+        f"{SCALE_WORD[:4]}_{SCALE_WORD[4:]}",  # Alt+U: Alt+C is the dialogs' Cancel
         f"{SCALE_WORD}: 0 = gray, 1 = as predicted, more = more saturated",
         DEFAULT_SCALE,
         MIN_SCALE,
@@ -87,14 +87,14 @@ ARGUMENTS = (
     Argument(
         "hint-layer",
         "layer",
-        "_Hint layer",
+        "Hint la_yer",  # Alt+L is Load Saved Settings
         f"Color strokes to follow (none given: a layer named '{HINT_LAYER_NAME}' if there "
         "is one; the dialog shows which, with an explicit 'no hints')",
     ),
     Argument(
         "reference-layer",
         "layer",
-        f"_{REFERENCE_WORD}",
+        f"R_{REFERENCE_WORD[1:]}",  # Alt+E: Alt+R is the dialog's Reset
         f"{REFERENCE_TIP}; none given: no reference (the dialog lists every open image's "
         f"layers after an explicit '{NO_REFERENCE}')",
     ),

@@ -16,6 +16,7 @@ from enum import Enum
 from typing import NamedTuple, Protocol
 
 from tinct_protocol import Cancelled, Event, Launcher, Layer
+from tinct_protocol.about import backend_line
 from tinct_protocol.colorize_request import ColorizeRequest
 
 PREVIEW_SIDE = 0  # the dialog previews on the real layer, not a thumbnail
@@ -26,12 +27,16 @@ class WorkerEvent(Enum):
     DAEMON = "daemon"  # a queued, progress or result event of the job
     DONE = "done"  # the job's events are over
     ERROR = "error"  # the worker failed (the exception is re-raised on the UI thread)
+    CONNECTED = "connected"  # the daemon answered: ``text`` is its version line
 
 
 class WorkerMessage(NamedTuple):
+    """What the worker thread hands the UI thread: an event and its payload."""
+
     event: WorkerEvent
     daemon: Event | None = None  # DAEMON
     error: BaseException | None = None  # ERROR
+    text: str = ""  # CONNECTED
 
 
 class Progress(Protocol):
@@ -41,6 +46,9 @@ class Progress(Protocol):
 
     def show(self, ev: Event) -> None: ...
 
+    def connected(self, backend: str) -> None:
+        """The daemon answered; BACKEND is its version line (``about.backend_line``)."""
+
     def poll(self) -> bool | None:
         """True once when the user asked to cancel (the caller sends the cancel)."""
 
@@ -49,11 +57,23 @@ class Session:
     def __init__(self, launcher_factory: Callable[[], Launcher] = Launcher):
         self._factory = launcher_factory
         self._client = None
+        self.hello: dict | None = None  # the daemon's hello, once connected
 
     def client(self):
+        """The connected client (found or started through the Launcher on first use)."""
         if self._client is None:
-            self._client = self._factory().connect()
+            client = self._factory().connect()
+            try:
+                self.hello = client.hello()
+            except Exception:
+                client.close()
+                raise
+            self._client = client
         return self._client
+
+    def backend(self) -> str:
+        """The backend's version line ("" before connecting)."""
+        return backend_line(self.hello) if self.hello is not None else ""
 
     def colorize(
         self,
@@ -64,12 +84,19 @@ class Session:
         progress: Progress,
     ) -> Event:
         """Run one colorize; every event goes to ``progress``, which may cancel it (then
-        ``Cancelled``, also when the result beat the cancel). Returns the result event."""
-        client = self.client()
+        ``Cancelled``, also when the result beat the cancel). Returns the result event.
+
+        Connecting (finding or starting the daemon, the longest wait of a cold start)
+        happens on the worker thread too, so Cancel is live from the start: pressed
+        before the job is queued, it gives up at once (a job queued after that is
+        cancelled by the worker)."""
         messages: queue.Queue[WorkerMessage] = queue.Queue()
+        abandoned = threading.Event()
 
         def work():
             try:
+                client = self.client()
+                messages.put(WorkerMessage(WorkerEvent.CONNECTED, text=self.backend()))
                 for ev in client.colorize(
                     image,
                     hints=hints,
@@ -77,6 +104,8 @@ class Session:
                     preview_side=PREVIEW_SIDE,
                     **req.colorize_kwargs(),
                 ):
+                    if abandoned.is_set() and ev.kind == "queued":
+                        client.cancel(ev.job)
                     messages.put(WorkerMessage(WorkerEvent.DAEMON, daemon=ev))
                 messages.put(WorkerMessage(WorkerEvent.DONE))
             except Exception as exc:  # handed to the UI thread
@@ -94,6 +123,9 @@ class Session:
                     raise message.error
                 if message.event == WorkerEvent.DONE:
                     break
+                if message.event == WorkerEvent.CONNECTED:
+                    progress.connected(message.text)
+                    continue
                 ev = message.daemon
                 if ev.kind == "queued":
                     job = ev.job
@@ -102,8 +134,11 @@ class Session:
                 progress.show(ev)
             # Checked after every event too: a fast job's events never leave the queue
             # empty for long, and a Cancel pressed then must still reach the daemon.
-            if job is not None and progress.poll() is not None:
-                client.cancel(job)
+            if progress.poll() is not None:
+                if job is None:  # still starting: give up now
+                    abandoned.set()
+                    raise Cancelled("cancelled", "cancelled by the user while starting")
+                self._client.cancel(job)
         if progress.cancel_sent:  # the result beat the cancel: drop it
             raise Cancelled("cancelled", "cancelled by the user")
         return result

@@ -14,11 +14,13 @@ $TINCT_GIMP_SELFTEST says, read at each run:
 "set" is typed into the first dialog (GIMP fills an interactive run's config from
 the last-used values, not from the caller), "hint" picked in its hint list and
 "reference" ("image / layer") in its reference list (the list's labels are written
-next to the file, + ".references"), the screen saved to "screenshot_main", OK; the
+next to the file, + ".references"; its mnemonics, + ".mnemonics.main"), the screen
+saved to "screenshot_main", OK; the
 progress dialog's Cancel is pressed at step "cancel_at_step"; the Colourfulness
 slider is moved through "scales" (each move re-renders the layer, as a user's drag
-does; each render's value is appended to the file + ".trace"), the screen is saved
-to "screenshot", and the dialog is accepted or cancelled.
+does; each render's value is appended to the file + ".trace"; its mnemonics and
+backend line go to + ".mnemonics.scale" and + ".about"), the screen is saved to
+"screenshot", and the dialog is accepted or cancelled.
 """
 
 import json
@@ -86,6 +88,33 @@ def screenshot(path: str) -> None:
         shot.savev(path, "png", [], [])
 
 
+def mnemonics(window) -> list:
+    """[key, label text] of every mnemonic shown in WINDOW (labels and buttons), for the
+    test to check that no key is bound twice."""
+    from gi.repository import Gdk, Gtk
+
+    found = []
+
+    def walk(widget):
+        if isinstance(widget, Gtk.Label) and widget.get_mapped():
+            key = widget.get_mnemonic_keyval()
+            if key != Gdk.KEY_VoidSymbol:
+                found.append([Gdk.keyval_name(Gdk.keyval_to_lower(key)), widget.get_text()])
+        if isinstance(widget, Gtk.Container):
+            widget.forall(walk)
+
+    walk(window)
+    return found
+
+
+def record(suffix: str, value) -> None:
+    """VALUE as JSON next to the answers file (+ SUFFIX), for the test."""
+    path = os.environ.get(ENV_ANSWERS)
+    if path:
+        with open(path + suffix, "w") as f:
+            json.dump(value, f)
+
+
 def labels(combo) -> list:
     model = combo.get_model()
     return [model[i][0] for i in range(len(model))]
@@ -107,8 +136,9 @@ class MainDialog(dialog.MainDialog):
                 with open(os.environ[ENV_ANSWERS] + ".references", "w") as f:
                     json.dump(offered, f)  # what the list offered, for the test
                 self.references.set_active(offered.index(test["reference"]))
+            pump()
+            record(".mnemonics.main", mnemonics(self.dialog))
             if test.get("screenshot_main"):
-                pump()
                 screenshot(test["screenshot_main"])
             self.dialog.response(Gtk.ResponseType.OK)
 
@@ -154,6 +184,9 @@ class ScaleDialog(dialog.ScaleDialog):
                 if values:
                     self.config.set_property("scale", values.pop(0))
                     return True
+                pump()
+                record(".mnemonics.scale", mnemonics(self.dialog))
+                record(".about", self.about.get_text())
                 if test.get("screenshot"):
                     screenshot(test["screenshot"])
                 ok = test.get("accept", True)
