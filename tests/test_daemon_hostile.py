@@ -435,3 +435,25 @@ def test_one_big_rescale_does_not_evict_another_clients_job(tmp_path, model):
         b.close()
     finally:
         harness.close()
+
+
+@pytest.mark.parametrize("transport", ["zmq", "pure"])
+def test_a_big_frame_sent_in_wire_frames_is_not_held_twice(tmp_path, model, transport):
+    """A 120 MB image arrives as ~920 wire frames of 128 KiB; joining them into one buffer
+    frees each as it goes (and gives the heap back), so the daemon peaks at about one
+    frame's size more than before, not two; the echo comes back byte for byte."""
+    harness = DaemonHarness(tmp_path / "rt", serve_command(model, "--idle-timeout", "0"))
+    try:
+        client = harness.connect(transport)
+        pid = client.info.pid
+        small = np.arange(64 * 64 * 4, dtype=np.uint8).reshape(64, 64, 4)
+        assert bytes(client.echo(as_layer(small)).data) == small.tobytes()
+        _, peak_before = rss_bytes(pid)
+        arr = np.random.default_rng(1).integers(0, 256, (5000, 6000, 4), np.uint8)
+        back = client.echo(as_layer(arr))
+        assert memoryview(back.data).nbytes == arr.nbytes and bytes(back.data) == arr.tobytes()
+        _, peak_after = rss_bytes(pid)
+        assert peak_after - peak_before < 1.4 * arr.nbytes, (peak_before, peak_after)
+        client.close()
+    finally:
+        harness.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .constants import (
@@ -145,7 +146,12 @@ def error_reply(code: str, message: str, request_id: str | None, **fields) -> di
 
 
 def parse_request(
-    frames: list, token: str, limits: Limits = Limits(), *, consume: bool = False
+    frames: list,
+    token: str,
+    limits: Limits = Limits(),
+    *,
+    consume: bool = False,
+    release: Callable[[], None] | None = None,
 ) -> Request:
     """Validate a request (wire frames without the ROUTER identity); a pixel frame sent
     as several wire frames (see ``split_frame``) is joined into one buffer.
@@ -191,10 +197,13 @@ def parse_request(
     if consume:  # the caller keeps no reference: joining frees each chunk once copied
         del frames[1:]
     try:
-        return _PARSERS[op](header, rid, wire, limits)
+        return _PARSERS[op](header, rid, wire, limits, release)
     except ProtocolError as exc:
         exc.request_id = rid
         raise
+
+
+RELEASE_EVERY = 128  # wire frames (16 MiB) joined between calls of parse_request's release
 
 
 def split_frame(frame: object, limit: int = WIRE_FRAME_BYTES) -> list:
@@ -211,13 +220,24 @@ def request_frames(header: dict, pixel_frames: list, limit: int = WIRE_FRAME_BYT
     return [encode_header(header), *(w for f in pixel_frames for w in split_frame(f, limit))]
 
 
-def _gather(op: Op, wire: list, described: list, limits: Limits) -> list:
+def _untouched_buffer(n: int):
+    """A writable zeroed buffer of ``n`` bytes whose pages become resident only when
+    written (an anonymous mmap; ``bytearray(n)`` would zero-fill, touching them all)."""
+    import mmap
+
+    return mmap.mmap(-1, n) if n else bytearray()
+
+
+def _gather(op: Op, wire: list, described: list, limits: Limits, release=None) -> list:
     """Join the wire frames after the header into the described pixel frames, in order.
 
     ``described`` is [(name, PixelFormat)]. Each pixel frame is the next wire frames whose
     lengths add up to its ``stride * height``; a frame that is one wire frame is kept as
     it came (no copy). Consumed entries of ``wire`` are set to None as they are copied,
-    so a caller that holds no other reference frees each chunk as soon as it is joined.
+    so a caller that holds no other reference frees each chunk as soon as it is joined;
+    ``release`` (if given) is called after every RELEASE_EVERY of them (the daemon
+    hands freed heap memory back to the system there, so a 400 MB frame does not
+    peak at twice its size).
     """
     what = ", ".join(name for name, _ in described)
     out = []
@@ -244,7 +264,7 @@ def _gather(op: Op, wire: list, described: list, limits: Limits) -> list:
         if i - start == 1:
             out.append(wire[start])
             continue
-        buf = bytearray(need)
+        buf = _untouched_buffer(need)
         pos = 0
         for k in range(start, i):
             chunk = memoryview(wire[k]).cast("B")
@@ -252,6 +272,8 @@ def _gather(op: Op, wire: list, described: list, limits: Limits) -> list:
             pos += chunk.nbytes
             del chunk
             wire[k] = None
+            if release is not None and (k - start) % RELEASE_EVERY == RELEASE_EVERY - 1:
+                release()
         out.append(buf)
     if i < len(wire):
         raise ProtocolError(
@@ -332,13 +354,13 @@ def _size(header: dict) -> tuple[int, int] | None:
     return v[0], v[1]
 
 
-def _parse_plain(header, rid, pixel_frames, limits):
+def _parse_plain(header, rid, pixel_frames, limits, release=None):
     op = Op(header["op"])
     _expect_frames(op, pixel_frames, 0, "none")
     return Request(op, rid)
 
 
-def _parse_colorize(header, rid, pixel_frames, limits):
+def _parse_colorize(header, rid, pixel_frames, limits, release=None):
     image = PixelFormat.from_json(header.get("image"), field="image", max_pixels=limits.max_pixels)
     hints = None
     if header.get("hints") is not None:
@@ -375,11 +397,11 @@ def _parse_colorize(header, rid, pixel_frames, limits):
         "preview_side": _opt_int(header, "preview_side", 0, MAX_PREVIEW_SIDE),
     }
     # Last: joining big frames copies them, so every cheaper check comes first.
-    frames = _gather(Op.COLORIZE, pixel_frames, described, limits)
+    frames = _gather(Op.COLORIZE, pixel_frames, described, limits, release)
     return Request(Op.COLORIZE, rid, params, image, hints, reference, frames)
 
 
-def _parse_rescale(header, rid, pixel_frames, limits):
+def _parse_rescale(header, rid, pixel_frames, limits, release=None):
     _expect_frames(Op.RESCALE, pixel_frames, 0, "none")
     dtype = header.get("dtype", "u8")
     if not isinstance(dtype, str) or dtype not in DTYPES:
@@ -390,19 +412,19 @@ def _parse_rescale(header, rid, pixel_frames, limits):
     return Request(Op.RESCALE, rid, params)
 
 
-def _parse_apply(header, rid, pixel_frames, limits):
+def _parse_apply(header, rid, pixel_frames, limits, release=None):
     _expect_frames(Op.APPLY, pixel_frames, 0, "none")
     return Request(Op.APPLY, rid, {"job": _job(header), "scale": _scale(header)})
 
 
-def _parse_cancel(header, rid, pixel_frames, limits):
+def _parse_cancel(header, rid, pixel_frames, limits, release=None):
     _expect_frames(Op.CANCEL, pixel_frames, 0, "none")
     return Request(Op.CANCEL, rid, {"job": _job(header)})
 
 
-def _parse_echo(header, rid, pixel_frames, limits):
+def _parse_echo(header, rid, pixel_frames, limits, release=None):
     image = PixelFormat.from_json(header.get("image"), field="image", max_pixels=limits.max_pixels)
-    frames = _gather(Op.ECHO, pixel_frames, [("image", image)], limits)
+    frames = _gather(Op.ECHO, pixel_frames, [("image", image)], limits, release)
     return Request(Op.ECHO, rid, {}, image, frames=frames)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from .constants import ENV_TRANSPORT, PLAIN_USERNAME, TRANSPORTS
+from .constants import ENV_TRANSPORT, PLAIN_USERNAME, TRANSPORTS, WIRE_FRAME_BYTES
 
 # pyzmq copies frames below this size; above it, zero-copy is cheaper.
 ZERO_COPY_MIN = 64 * 1024
@@ -107,7 +107,7 @@ class ZmqTransport:
         last = len(frames) - 1
         try:
             for i, f in enumerate(frames):
-                big = memoryview(f).nbytes >= ZERO_COPY_MIN
+                big = memoryview(f).nbytes > WIRE_FRAME_BYTES  # chunks: a copy is cheaper
                 self._sock.send(f, zmq.SNDMORE if i < last else 0, copy=not big)
         except zmq.Again:
             raise ConnectionError("the daemon is not accepting messages (gone?)") from None

@@ -64,6 +64,7 @@ from tinct.server.runtime import (
     DaemonLock,
     raise_fd_limit,
     rss_bytes,
+    trim_heap,
 )
 from tinct.server.worker import Compute, Defaults, Worker
 
@@ -302,7 +303,9 @@ class Server:
             wire = parts[1:]
             del parts  # parse_request consumes ``wire``: each chunk is freed once joined
             try:
-                req = parse_request(wire, self.token, self.config.limits, consume=True)
+                req = parse_request(
+                    wire, self.token, self.config.limits, consume=True, release=trim_heap
+                )
             except ProtocolError as exc:
                 self.counters["errors"] += 1
                 self._send(client, error_reply(exc.code, exc.message, exc.request_id))
