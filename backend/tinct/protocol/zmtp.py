@@ -221,6 +221,7 @@ class ZmtpDealer:
             raise ConnectionError(f"ZMTP: peer socket type {peer_type!r} cannot talk to a DEALER")
 
     def _send_raw(self, data: bytes) -> None:
+        """Send bytes as they are (a handshake command), blocking until all are out."""
         self._sock.setblocking(True)
         try:
             self._sock.sendall(data)

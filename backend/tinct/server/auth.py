@@ -41,6 +41,7 @@ class ZapHandler(threading.Thread):
         self._sock.bind(ZAP_ENDPOINT)  # before the ROUTER binds: no handshake goes unanswered
 
     def run(self) -> None:
+        """Answer ZAP requests until ``stopping`` is set; the socket is closed on the way out."""
         poller = zmq.Poller()
         poller.register(self._sock, zmq.POLLIN)
         try:
@@ -53,6 +54,7 @@ class ZapHandler(threading.Thread):
             self._sock.close(0)
 
     def _answer(self, request: list[bytes]) -> list[bytes]:
+        """The ZAP reply to one request: 200 for PLAIN with our user name and token, else 400."""
         if len(request) < 6:  # not a ZAP request: answer in its shape anyway (REP must reply)
             return [ZAP_VERSION, b"", b"500", b"malformed ZAP request", b"", b""]
         version, request_id, _domain, _address, _identity, mechanism = request[:6]
