@@ -118,3 +118,32 @@ def test_no_hints_give_an_empty_field():
     lightness, _ = sky_over_ground(h=40, w=60)
     field, reach = hints.propagate(lightness, np.zeros((40, 60, 2)), np.zeros((40, 60)))
     assert not field.any() and not reach.any()
+
+
+def test_image_features_stop_a_hint_at_a_region_of_the_same_lightness():
+    """Trees and a meadow of the same lightness and texture: on L* alone a green
+    stroke on the trees floods the meadow; with features that tell them apart
+    (as the encoder prior's do) it stays on the trees."""
+    rng = np.random.default_rng(3)
+    h, w = 120, 160
+    lightness = (45.0 + 4.0 * rng.random((h, w))).astype(np.float32)
+    trees = np.zeros((h, w), bool)
+    trees[:, : w // 2] = True
+    features = np.zeros((h // 4, w // 4, 8), np.float32)  # stride 4, like the prior's
+    features[:, : w // 8, 0] = 1.0
+    features[:, w // 8 :, 1] = 1.0
+    ab = np.zeros((h, w, 2), np.float32)
+    mask = np.zeros((h, w), np.float32)
+    for y, x in ((30, 20), (60, 50), (90, 30), (100, 60)):
+        ab[y - 2 : y + 3, x - 2 : x + 3] = (-40.0, 35.0)
+        mask[y - 2 : y + 3, x - 2 : x + 3] = 1.0
+    meadow = ~trees
+    meadow[:, w // 2 : w // 2 + 8] = False  # the seam's own pixels may belong to both
+    plain_field, plain_reach = hints.propagate(lightness, ab, mask)
+    field, reach = hints.propagate(lightness, ab, mask, features=features)
+    plain_pull = (hints.render_weight(plain_reach)[meadow]).mean()
+    pull = (hints.render_weight(reach)[meadow]).mean()
+    assert plain_pull > 0.5, "the fixture must flood without features"
+    assert pull < 0.1, pull
+    assert hints.render_weight(reach)[trees].mean() > 0.8  # still reaches the trees
+    assert np.abs(field[trees & (hints.render_weight(reach) > 0.5)] - (-40.0, 35.0)).max() < 10

@@ -37,6 +37,12 @@ def add_eval_parser(sub) -> None:
         help="also give N hint points of the true colour; compare with inverse distance",
     )
     p.add_argument(
+        "--region-hint-check",
+        action="store_true",
+        help="also give 6 true-colour patches inside one colour region of each photo: "
+        "error there against no hints, and the share of other colours pulled toward them",
+    )
+    p.add_argument(
         "--caption-check",
         action="store_true",
         help="also colorize with each photo's true caption from DIR/captions.txt "

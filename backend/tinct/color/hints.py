@@ -78,6 +78,10 @@ NONLOCAL_DISTANCE = 0.25  # spatial falloff, a share of the grid's long side
 NONLOCAL_SOURCES = 1024  # at most this many painted grid pixels take part
 LIKENESS_FULL = 0.3  # a pixel this like some painted pixel keeps the solve's full reach
 INPUT_REACH = 0.04  # the U-Net's hint-confidence channel saturates here (as trained)
+# With image features (unit vectors per pixel from the encoder prior), likeness also
+# needs like features: exp(-|f_i - f_j|^2 / (2 FEATURE_SIGMA^2)), |f_i - f_j|^2 in [0, 4].
+# So a stroke on trees stops at a ridge or meadow of the same lightness.
+FEATURE_SIGMA = 0.35
 UNET_SEES_HINTS = False  # module docstring: the render's blend carries the hints alone
 
 
@@ -86,16 +90,25 @@ def _grid_shape(h: int, w: int, max_pixels: int) -> tuple[int, int]:
     return max(1, round(h * f)), max(1, round(w * f))
 
 
-def _system(lightness: np.ndarray, mask: np.ndarray, sigma: float = SIGMA_LSTAR):
-    """The sparse matrix L_w + lam I + mu M of the module docstring."""
+def _system(
+    lightness: np.ndarray,
+    mask: np.ndarray,
+    sigma: float = SIGMA_LSTAR,
+    features: np.ndarray | None = None,
+):
+    """The sparse matrix L_w + lam I + mu M of the module docstring; with `features`
+    ((h, w, C) unit vectors) an affinity also needs like features (FEATURE_SIGMA)."""
     h, w = lightness.shape
     idx = np.arange(h * w).reshape(h, w)
     rows, cols, vals = [], [], []
-    for a, b, da, db in (
-        (idx[:, :-1], idx[:, 1:], lightness[:, :-1], lightness[:, 1:]),
-        (idx[:-1, :], idx[1:, :], lightness[:-1, :], lightness[1:, :]),
+    f = features if features is not None else np.zeros((h, w, 1), np.float32)
+    for a, b, da, db, fa, fb in (
+        (idx[:, :-1], idx[:, 1:], lightness[:, :-1], lightness[:, 1:], f[:, :-1], f[:, 1:]),
+        (idx[:-1, :], idx[1:, :], lightness[:-1, :], lightness[1:, :], f[:-1, :], f[1:, :]),
     ):
-        wgt = np.exp(-((da - db) ** 2) / (2.0 * sigma**2)) + AFFINITY_FLOOR
+        df2 = ((fa - fb) ** 2).sum(-1)
+        wgt = np.exp(-((da - db) ** 2) / (2.0 * sigma**2) - df2 / (2.0 * FEATURE_SIGMA**2))
+        wgt = wgt + AFFINITY_FLOOR
         rows.append(a.ravel())
         cols.append(b.ravel())
         vals.append(wgt.ravel())
@@ -115,12 +128,16 @@ def texture(lightness: np.ndarray) -> np.ndarray:
 
 
 def nonlocal_average(
-    lightness: np.ndarray, grain: np.ndarray, hint_ab: np.ndarray, hint_mask: np.ndarray
+    lightness: np.ndarray,
+    grain: np.ndarray,
+    hint_ab: np.ndarray,
+    hint_mask: np.ndarray,
+    features: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each pixel's average of the painted a*b*, weighted by the paint's coverage, by
     likeness of lightness and texture (`grain`, see `texture`) and by distance
     (module docstring); (h, w, 2). Also each pixel's likeness to the painted pixel
-    most like it, in lightness and texture alone: (h, w) in (0, 1]."""
+    most like it, in lightness and texture (and `features`, when given): (h, w) in (0, 1]."""
     h, w = lightness.shape
     src = np.flatnonzero(hint_mask.ravel() > 0)
     if len(src) > NONLOCAL_SOURCES:  # evenly spaced over the painted pixels: deterministic
@@ -131,6 +148,8 @@ def nonlocal_average(
     s_light, s_grain = flat_l[src], flat_t[src]
     s_ab = hint_ab.reshape(-1, 2)[src].astype(np.float32)
     s_log_m = np.log(hint_mask.ravel()[src].astype(np.float32))
+    flat_f = features.reshape(h * w, -1).astype(np.float32) if features is not None else None
+    s_f = flat_f[src] if flat_f is not None else None
     reach2 = 2.0 * (NONLOCAL_DISTANCE * max(h, w)) ** 2
     out = np.empty((h * w, 2), np.float32)
     like = np.empty(h * w, np.float32)
@@ -140,6 +159,8 @@ def nonlocal_average(
         log_like = -((flat_l[p, None] - s_light) ** 2) / (2.0 * NONLOCAL_SIGMA_LSTAR**2) - (
             (flat_t[p, None] - s_grain) ** 2
         ) / (2.0 * TEXTURE_SIGMA**2)
+        if flat_f is not None:  # |f_p - f_s|^2 = 2 - 2 f_p.f_s for unit vectors
+            log_like -= (2.0 - 2.0 * flat_f[p] @ s_f.T) / (2.0 * FEATURE_SIGMA**2)
         like[p] = np.exp(log_like.max(axis=1))
         logk = log_like - ((py[:, None] - sy) ** 2 + (px[:, None] - sx) ** 2) / reach2 + s_log_m
         k = np.exp(logk - logk.max(axis=1, keepdims=True))  # rows stay finite far off
@@ -154,8 +175,10 @@ def propagate(
     max_pixels: int = GRID_PIXELS,
     sigma: float = SIGMA_LSTAR,
     nonlocal_share: float = NONLOCAL_SHARE,
+    features: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Spread sparse a*b* hints along regions of like lightness.
+    """Spread sparse a*b* hints along regions of like lightness (and like image
+    features: `features` (h_f, w_f, C) at any size, e.g. the encoder prior's).
 
     lightness (h, w) in L*, hint_ab (h, w, 2), hint_mask (h, w) in [0, 1].
     Returns the propagated a*b* field (h, w, 2) and the hints' reach (h, w) in
@@ -175,14 +198,15 @@ def propagate(
         small_ab, small_m = color.resize_area_premultiplied(hint_ab, m, gh, gw)
     else:
         small_l, small_ab, small_m = lightness.astype(np.float32), hint_ab, m
-    solver = splu(_system(small_l.astype(np.float64), small_m.astype(np.float64), sigma))
+    feats = _unit_features(features, gh, gw) if features is not None else None
+    solver = splu(_system(small_l.astype(np.float64), small_m.astype(np.float64), sigma, feats))
     rhs = (
         DATA_WEIGHT
         * small_m.reshape(-1, 1)
         * np.concatenate([np.ones((gh * gw, 1)), small_ab.reshape(-1, 2)], axis=1)
     )
     x = solver.solve(rhs.astype(np.float64)).astype(np.float32).reshape(gh, gw, 3)
-    average, like = nonlocal_average(small_l, grain, small_ab, small_m)
+    average, like = nonlocal_average(small_l, grain, small_ab, small_m, feats)
     # Widened by a grid pixel or two: an edge's own pixels (a lightness between
     # both sides', the step's spread) are like neither side, yet belong to both.
     like = maximum_filter(like, size=5, mode="nearest")
@@ -195,6 +219,14 @@ def propagate(
     field = np.clip(x[..., 1:3] / np.maximum(x[..., 0:1], 1e-6), -128.0, 128.0)
     field = (1.0 - nonlocal_share) * field + nonlocal_share * x[..., 4:6]
     return field.astype(np.float32), np.clip(x[..., 3], 0.0, 1.0).astype(np.float32)
+
+
+def _unit_features(features: np.ndarray, h: int, w: int) -> np.ndarray:
+    """(h_f, w_f, C) features resized to the grid (h, w), each pixel's a unit vector."""
+    f = np.asarray(features, np.float32)
+    if f.shape[:2] != (h, w):
+        f = color.resize_linear(f, h, w)
+    return f / np.maximum(np.linalg.norm(f, axis=-1, keepdims=True), 1e-6)
 
 
 def render_weight(reach: np.ndarray) -> np.ndarray:

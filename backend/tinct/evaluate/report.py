@@ -127,6 +127,7 @@ def run_report(args) -> int:
         1 + (len(PROMPT_WORDS) if args.prompt_check else 0) + (1 if args.hint_check else 0)
     ) + sum(p.stem in captions for p in paths)
     total += len(paths) if args.reference_check else 0
+    total += len(paths) if args.region_hint_check else 0
     bar = tqdm(total=total, disable=args.quiet, unit="image", file=sys.stderr)
     report, sheet = evaluate_images(pipe, paths, args.steps, args.guidance, bar)
     report = {
@@ -140,6 +141,10 @@ def run_report(args) -> int:
         report["prompt_check"] = prompt_check(pipe, paths, args.steps, args.guidance, bar)
     if args.hint_check:
         report["hint_check"] = hint_check(pipe, paths, args.hint_check, args.steps, args.seed, bar)
+    if args.region_hint_check:
+        from tinct.evaluate.region_hints import region_hint_check
+
+        report["region_hint_check"] = region_hint_check(pipe, paths, args.steps, args.seed, bar)
     cap_sheet: list = []
     if args.caption_check:
         report["caption_check"] = caption_check(
@@ -193,6 +198,18 @@ def run_report(args) -> int:
         )
         for r in hc["images"]:
             print(f"  {r['name']:40s} ratio to inverse distance {r['ratio_to_idw']:.3f}")
+    if args.region_hint_check:
+        rh = report["region_hint_check"]
+        print(
+            f"region hint check ({rh['patches']} patches in one colour region): in-region "
+            f"error {rh['in_region_ratio']:.3f}x no hints, flood {rh['flood_share']:.1%} of "
+            f"the pixels of other colours pulled toward the hints"
+        )
+        for r in rh["images"]:
+            print(
+                f"  {r['name']:40s} in-region {r['in_region_ratio']:.3f}  flood "
+                f"{r['flood_share']:.1%}  region {r['region_share']:.0%}"
+            )
     if args.caption_check:
         cc = report["caption_check"]
         print(

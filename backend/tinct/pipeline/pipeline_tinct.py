@@ -272,12 +272,14 @@ class TinctPipeline(DiffusionPipeline):
         gray_latent: torch.Tensor,
         grid_pixels: int = hint_propagation.GRID_PIXELS,
         reference: np.ndarray | None = None,
+        features: np.ndarray | None = None,
     ) -> HintInputs:
         """Everything the hints give: the U-Net's hint channels, the painted a*b* and
         where (for paste-back), and the edge-aware propagated field with its confidence
         (blended into the chroma at render time). `grid_pixels` bounds the solve.
         A reference photo adds its confident matches (tinct.color.reference) as a second
-        field; painted hints win where both reach."""
+        field; painted hints win where both reach. `features` (image features from the
+        encoder prior) keep both from crossing into unlike regions of like lightness."""
         if not self.accepts_hints:
             return HintInputs(None)
         lc, (hl, wl) = self.latent_channels, gray_latent.shape[-2:]
@@ -290,12 +292,12 @@ class TinctPipeline(DiffusionPipeline):
         if painted:
             rgb, alpha = color.resize_area_premultiplied(hints[..., :3], hints[..., 3], h, w)
             ab, mask, field_ab, reach = hint_propagation.hint_chroma(
-                rgb, alpha, lightness, grid_pixels
+                rgb, alpha, lightness, grid_pixels, features=features
             )
         if reference is not None:
             ref_ab, ref_mask = reference_match.reference_hints(reference, lightness)
             ref_field, ref_reach = hint_propagation.propagate(
-                lightness, ref_ab, ref_mask, grid_pixels
+                lightness, ref_ab, ref_mask, grid_pixels, features=features
             )
             if field_ab is None:
                 field_ab, reach = ref_field, ref_reach
@@ -315,6 +317,17 @@ class TinctPipeline(DiffusionPipeline):
         z_hint = self.encode_image(hint_rgb) - gray_latent
         conf_t = torch.from_numpy(color.resize_area(conf, hl, wl).copy())[None, None].to(z_hint)
         return HintInputs(torch.cat([z_hint, conf_t], dim=1), ab, mask, field_ab, weight)
+
+    def prior_field_and_features(
+        self, lightness: np.ndarray
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The chroma prior's a*b* field at work size (None without a prior) and, for
+        a prior with image features (the encoder prior), those features."""
+        if self.prior is None:
+            return None, None
+        if hasattr(self.prior, "field_and_features"):
+            return self.prior.field_and_features(lightness)
+        return self.prior.field(lightness), None
 
     # ---------------------------------------------------------- predict ---
 
@@ -349,9 +362,14 @@ class TinctPipeline(DiffusionPipeline):
         text = "" if placed is not None else prompt
         do_cfg = guidance_scale != 1.0 and text.strip() != ""
         cond = self.encode_prompt([text, ""] if do_cfg else [text])
-        # 5. Hints (painted, then reference matches): propagated field as a colour
-        #    latent + confidence
-        hinted = self.hint_inputs(hints, lightness, gray_latent, reference=reference)
+        # 5. The chroma prior's bet (added at render time, under prompt and hints);
+        #    then the hints (painted, then reference matches): propagated field as a
+        #    colour latent + confidence
+        #    The prior runs first: its image features shape the hints' affinity.
+        prior_field, features = self.prior_field_and_features(lightness)
+        hinted = self.hint_inputs(
+            hints, lightness, gray_latent, reference=reference, features=features
+        )
         hint_input = hinted.channels
         # 6. Denoising loop (cold diffusion, Algorithm 2), from t = T down
         self.scheduler.set_timesteps(num_inference_steps, device=gray_latent.device)
@@ -369,9 +387,7 @@ class TinctPipeline(DiffusionPipeline):
             z = self.scheduler.step(delta, t, z, gray_latent=gray_latent).prev_sample
             if callback is not None:
                 callback(i + 1, total)
-        # 7. The chroma prior's bet from the lightness alone, added at render time
-        prior_field = self.prior.field(lightness) if self.prior is not None else None
-        # 8. Keep z_g and the final colour latent: rescaling is one decode from here
+        # 7. Keep z_g and the final colour latent: rescaling is one decode from here
         return ColorLatents(
             gray_latent=gray_latent,
             color_latent=z - gray_latent,

@@ -355,24 +355,54 @@ def train_prior(
     lr: float = 2e-3,
     max_steps: int | None = None,
     strength: float = 1.0,
+    kind: str = "lightness",
+    feature_cache: Path | None = None,
+    rebalance: float = 0.5,
     **loop,
 ):
-    """The chroma prior (tinct.train.prior) from the photos' lightness alone: a
-    cosine over `max_steps` when given (the same run on any machine), else over
-    `minutes`. `strength` is stored in its config (the share of its field the
-    render takes)."""
-    if pipe.prior is None:
-        from tinct.pipeline.prior import TinctPrior
-
-        pipe.register_modules(prior=TinctPrior())
-    labs = lab_at_side(photos, int(pipe.prior.config.input_side))
-
-    def draw(n: int) -> torch.Tensor:
-        return torch.stack(
-            [random_crop(labs[rng.integers(len(labs))], size, rng) for _ in range(n)]
+    """The chroma prior: `kind` "lightness" (tinct.train.prior, L* alone, trained on
+    the mean a*b* distance) or "encoder" (tinct.train.encoder_prior, pretrained
+    image features -> a*b* bins, rebalanced cross-entropy). A cosine over
+    `max_steps` when given (the same run on any machine), else over `minutes`.
+    `strength` is stored in its config (the share of its field the render takes)."""
+    if kind == "encoder":
+        from tinct.pipeline.encoder_prior import EncoderPrior
+        from tinct.train.encoder_prior import (
+            draw_windows,
+            encode_photos,
+            rebalance_weights,
+            window_loss,
         )
 
-    task = PhaseTask("prior", pipe.prior.train(), draw, prior_loss)
+        if not isinstance(pipe.prior, EncoderPrior):
+            pipe.register_modules(prior=EncoderPrior())
+        labs = lab_at_side(photos, int(pipe.prior.config.input_side))
+        weights = rebalance_weights(
+            labs, pipe.prior.config.bin_step, pipe.prior.config.bin_extent, rebalance
+        )
+        items = _cached(feature_cache, lambda: encode_photos(pipe.prior, labs))
+        cells = max(2, size // 32)
+
+        def draw(n: int) -> dict:
+            return draw_windows(items, n, cells, rng)
+
+        def loss(prior, batch):
+            return window_loss(prior, batch, weights)
+
+        task = PhaseTask("encoder-prior", pipe.prior.train(), draw, loss)
+    else:
+        if pipe.prior is None:
+            from tinct.pipeline.prior import TinctPrior
+
+            pipe.register_modules(prior=TinctPrior())
+        labs = lab_at_side(photos, int(pipe.prior.config.input_side))
+
+        def draw(n: int) -> torch.Tensor:
+            return torch.stack(
+                [random_crop(labs[rng.integers(len(labs))], size, rng) for _ in range(n)]
+            )
+
+        task = PhaseTask("prior", pipe.prior.train(), draw, prior_loss)
     run_phase(
         task,
         runs,
@@ -388,6 +418,17 @@ def train_prior(
     )
     pipe.prior.eval()
     pipe.prior.register_to_config(strength=float(strength))
+
+
+def _cached(path: Path | None, compute: Callable):
+    """compute(), or what an earlier run saved at `path` (written when missing)."""
+    if path is not None and Path(path).exists():
+        print(f"loaded {path}", flush=True)
+        return torch.load(path, weights_only=False)
+    value = compute()
+    if path is not None:
+        torch.save(value, path)
+    return value
 
 
 # --------------------------------------------------------------- main ---
@@ -409,6 +450,30 @@ def main(argv: list[str] | None = None) -> int:
         "them (default: the cosine spans --prior-minutes)",
     )
     ap.add_argument("--prior-lr", type=float, default=2e-3, help="peak chroma prior learning rate")
+    ap.add_argument(
+        "--prior-kind",
+        choices=("lightness", "encoder"),
+        default="lightness",
+        help="chroma prior: from L* alone, or from a pretrained image encoder's features",
+    )
+    ap.add_argument(
+        "--prior-crop",
+        type=int,
+        default=112,
+        help="side in pixels of the prior's training crops (encoder: rounded to 32, >= 64)",
+    )
+    ap.add_argument(
+        "--prior-rebalance",
+        type=float,
+        default=0.5,
+        help="encoder prior: mix of uniform in the class-rebalancing weights (1: none; "
+        "Zhang et al. use 0.5, which favours vivid, rarer colours)",
+    )
+    ap.add_argument(
+        "--feature-cache",
+        help="file for the encoder prior's precomputed features: loaded when it exists, "
+        "else written (only valid for the same photos and prior input size)",
+    )
     ap.add_argument(
         "--prior-strength",
         type=float,
@@ -569,6 +634,10 @@ def _phases(args, pipe, photos, rng, log, runs, loop) -> None:
             lr=args.prior_lr,
             max_steps=args.prior_steps,
             strength=args.prior_strength,
+            kind=args.prior_kind,
+            size=args.prior_crop,
+            feature_cache=Path(args.feature_cache) if args.feature_cache else None,
+            rebalance=args.prior_rebalance,
             **loop,
         )
 

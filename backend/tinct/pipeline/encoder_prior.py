@@ -1,0 +1,183 @@
+"""The chroma prior with eyes: a pretrained image encoder's features -> a
+distribution over quantised a*b* per pixel -> its annealed mean.
+
+What it is (learned, trained by tinct.train.encoder_prior):
+- the gray image goes through EfficientNet-Lite0 (tinct.pipeline.encoder:
+  ImageNet weights, frozen, not stored in our model folder);
+- a small top-down decoder (1x1 projections of the stride-4/8/16/32 features,
+  the pooled head as global context, 3x3 fusions) predicts logits over a*b* bins
+  on a `bin_step` grid at stride 4;
+- the field is the annealed mean of that distribution (Zhang, Isola & Efros
+  2016): softmax(logits / temperature) averaged over the bin centres. A mean
+  alone averages sky-blue and sunset-orange into brown; the annealed mean
+  follows the likeliest mode, and where the distribution is spread over
+  opposite colours it stays near gray by itself.
+
+Same interface as tinct.pipeline.prior.TinctPrior: `field(L*)` -> (H, W, 2) a*b*,
+which the pipeline adds under the prompt and hints, scaled by the slider.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.models.modeling_utils import ModelMixin
+from torch import nn
+
+from tinct import color
+from tinct.pipeline.encoder import FEATURE_CHANNELS, lightness_to_gray, load_encoder
+
+
+def bin_centres(step: float, extent: float) -> torch.Tensor:
+    """(Q, 2) a*b* centres of a square grid with spacing `step` over [-extent, extent]^2."""
+    axis = torch.arange(-extent, extent + 1e-6, step)
+    a, b = torch.meshgrid(axis, axis, indexing="ij")
+    return torch.stack([a.reshape(-1), b.reshape(-1)], 1)
+
+
+def _fuse(c_in: int, c_out: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, padding=1),
+        nn.GroupNorm(8, c_out),
+        nn.SiLU(),
+        nn.Conv2d(c_out, c_out, 3, padding=1),
+        nn.GroupNorm(8, c_out),
+        nn.SiLU(),
+    )
+
+
+class EncoderPrior(ModelMixin, ConfigMixin):
+    """Encoder features -> a*b* bin logits at stride 4 -> annealed-mean a*b*."""
+
+    @register_to_config
+    def __init__(
+        self,
+        width: int = 64,
+        bin_step: float = 10.0,
+        bin_extent: float = 110.0,
+        input_side: int = 320,
+        temperature: float = 0.38,
+        strength: float = 1.0,
+        encoder: str = "efficientnet-lite0",
+        median_share: float = 0.0,
+        confidence_power: float = 0.0,
+        confidence_radius: float = 15.0,
+    ):
+        super().__init__()
+        if encoder != "efficientnet-lite0":
+            raise ValueError(f"encoder={encoder!r}: only 'efficientnet-lite0' is supported")
+        *maps, head = FEATURE_CHANNELS
+        self.proj = nn.ModuleList(nn.Conv2d(c, width, 1) for c in maps)
+        self.context = nn.Linear(head, width)
+        self.fuse = nn.ModuleList(_fuse(2 * width, width) for _ in maps[:-1])
+        self.register_buffer("centres", bin_centres(bin_step, bin_extent), persistent=False)
+        self.out = nn.Conv2d(width, self.centres.shape[0], 1)
+
+    @property
+    def multiple(self) -> int:
+        return 32  # the encoder's coarsest stride
+
+    def encode(self, lightness: torch.Tensor) -> list[torch.Tensor]:
+        """(B, 1, H, W) L* in [0, 100], H and W multiples of 32 -> the frozen
+        encoder's features (tinct.pipeline.encoder.FEATURE_CHANNELS)."""
+        p = next(self.parameters())
+        enc = load_encoder(str(p.device), p.dtype)
+        with torch.no_grad():
+            return enc(lightness_to_gray(lightness).to(p.dtype))
+
+    def logits(self, lightness: torch.Tensor) -> torch.Tensor:
+        """lightness: (B, 1, H, W) L* in [0, 100], H and W multiples of 32 ->
+        (B, Q, H/4, W/4) logits over the bins `centres`."""
+        return self.decode(self.encode(lightness))
+
+    def decode(self, feats: list[torch.Tensor]) -> torch.Tensor:
+        """The encoder's features -> (B, Q, H/4, W/4) bin logits (the trained part)."""
+        return self.out(self.hidden(feats))
+
+    def hidden(self, feats: list[torch.Tensor]) -> torch.Tensor:
+        """The decoder's last (B, width, H/4, W/4) map: learned per-pixel features of
+        what colour a place takes (the hints' affinity uses them)."""
+        p = next(self.parameters())
+        *maps, head = (f.to(p.dtype) for f in feats)
+        x = self.proj[-1](maps[-1]) + self.context(head.mean(dim=(2, 3)))[..., None, None]
+        for k in reversed(range(len(maps) - 1)):
+            skip = self.proj[k](maps[k])
+            x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            x = self.fuse[k](torch.cat([x, skip], 1))
+        return x
+
+    def annealed_mean(self, logits: torch.Tensor, temperature: float | None = None):
+        """(B, Q, h, w) logits -> (B, 2, h, w) a*b*: the mean of softmax(logits / T)."""
+        t = float(self.config.temperature if temperature is None else temperature)
+        p = torch.softmax(logits.float() / t, dim=1)
+        return torch.einsum("bqhw,qc->bchw", p, self.centres.float())
+
+    def median(self, logits: torch.Tensor, iterations: int = 12) -> torch.Tensor:
+        """(B, Q, h, w) logits -> (B, 2, h, w) a*b*: the geometric median of
+        softmax(logits), the colour with the least expected a*b* distance to the
+        truth if the distribution is right (Weiszfeld's iterations from the mean).
+        Where the model is sure this is its colour; where its belief is spread over
+        unlike colours it is a restrained, grayer one: restraint from what it does
+        not know, not from a tuned strength."""
+        p = torch.softmax(logits.float(), dim=1)
+        c = self.centres.float()
+        x = torch.einsum("bqhw,qc->bchw", p, c)
+        for _ in range(iterations):
+            d = (c[None, :, :, None, None] - x[:, None]).norm(dim=2).clamp(min=1.0)
+            w = p / d
+            x = torch.einsum("bqhw,qc->bchw", w, c) / w.sum(1, keepdim=True)
+        return x
+
+    def confidence(self, logits: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+        """(B, 1, h, w): the probability the model gives to colours within
+        `confidence_radius` a*b* units of `ab` (B, 2, h, w); 1 = sure of it."""
+        p = torch.softmax(logits.float(), dim=1)
+        d = (self.centres.float()[None, :, :, None, None] - ab[:, None]).norm(dim=2)
+        return (p * (d < self.config.confidence_radius)).sum(1, keepdim=True)
+
+    def point(self, logits: torch.Tensor) -> torch.Tensor:
+        """The field's a*b* from the bin logits: `median_share` of the geometric
+        median plus the rest of the annealed mean at `temperature`, shrunk toward
+        gray by `confidence` ** `confidence_power` (0: no shrinking)."""
+        share = float(self.config.median_share)
+        out = self.annealed_mean(logits) if share < 1.0 else 0.0
+        if share > 0.0:
+            out = share * self.median(logits) + (1.0 - share) * out
+        if self.config.confidence_power > 0.0:
+            out = out * self.confidence(logits, out) ** float(self.config.confidence_power)
+        return out
+
+    def forward(self, lightness: torch.Tensor) -> torch.Tensor:
+        """(B, 1, H, W) L* -> (B, 2, H/4, W/4) a*b* (`point`)."""
+        return self.point(self.logits(lightness))
+
+    @torch.no_grad()
+    def field(self, lightness: np.ndarray) -> np.ndarray:
+        """(H, W) L* -> (H, W, 2) a*b*: run at long side `input_side` (edges padded
+        by replication to a multiple of 32), resized back, times `strength`."""
+        return self.field_and_features(lightness)[0]
+
+    @torch.no_grad()
+    def field_and_features(self, lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`field`, and the decoder's hidden map over the same picture at stride 4
+        ((h/4, w/4, width) float32, see `hidden`)."""
+        h, w = lightness.shape
+        f = self.config.input_side / max(h, w)
+        sh, sw = max(1, round(h * f)), max(1, round(w * f))
+        small = color.resize_area(lightness.astype(np.float32), sh, sw)
+        m = self.multiple
+        ph, pw = -sh % m, -sw % m
+        x = torch.from_numpy(np.array(small, np.float32))[None, None]
+        if ph or pw:
+            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+        param = next(self.parameters())
+        hid = self.hidden(self.encode(x.to(param.device, param.dtype)))
+        ab = self.point(self.out(hid))
+        ab = F.interpolate(ab, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        ab = ab[0, :, :sh, :sw].float().cpu().numpy()
+        ab = np.ascontiguousarray(ab.transpose(1, 2, 0)) * np.float32(self.config.strength)
+        feats = hid[0, :, : -(-sh // 4), : -(-sw // 4)].float().cpu().numpy().transpose(1, 2, 0)
+        ab = color.resize_linear(ab, h, w) if (sh, sw) != (h, w) else ab
+        return ab, np.ascontiguousarray(feats)
