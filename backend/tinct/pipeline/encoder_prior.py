@@ -28,6 +28,7 @@ from torch import nn
 
 from tinct import color
 from tinct.pipeline.encoder import FEATURE_CHANNELS, lightness_to_gray, load_encoder
+from tinct.pipeline.prior import input_at_side
 
 
 def bin_centres(step: float, extent: float) -> torch.Tensor:
@@ -164,14 +165,7 @@ class EncoderPrior(ModelMixin, ConfigMixin):
         """`field`, and the decoder's hidden map over the same picture at stride 4
         ((h/4, w/4, width) float32, see `hidden`)."""
         h, w = lightness.shape
-        f = self.config.input_side / max(h, w)
-        sh, sw = max(1, round(h * f)), max(1, round(w * f))
-        small = color.resize_area(lightness.astype(np.float32), sh, sw)
-        m = self.multiple
-        ph, pw = -sh % m, -sw % m
-        x = torch.from_numpy(np.array(small, np.float32))[None, None]
-        if ph or pw:
-            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+        x, (sh, sw) = input_at_side(lightness, self.config.input_side, self.multiple)
         param = next(self.parameters())
         hid = self.hidden(self.encode(x.to(param.device, param.dtype)))
         ab = self.point(self.out(hid))

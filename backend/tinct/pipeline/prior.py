@@ -31,6 +31,24 @@ def _block(c_in: int, c_out: int, groups: int) -> nn.Sequential:
     )
 
 
+def input_at_side(
+    lightness: np.ndarray, side: int, multiple: int, pad: str = "replicate"
+) -> tuple[torch.Tensor, tuple[int, int]]:
+    """(H, W) L* area-resized to long side `side`, padded at the bottom and right
+    to multiples of `multiple` ("reflect" where the picture is large enough, else
+    "replicate") -> a (1, 1, H', W') tensor and the resized size before padding."""
+    h, w = lightness.shape
+    f = side / max(h, w)
+    sh, sw = max(1, round(h * f)), max(1, round(w * f))
+    small = color.resize_area(lightness.astype(np.float32), sh, sw)
+    ph, pw = -sh % multiple, -sw % multiple
+    x = torch.from_numpy(np.array(small, np.float32))[None, None]
+    if ph or pw:
+        mode = pad if pad != "reflect" or min(sh, sw) > max(ph, pw) else "replicate"
+        x = F.pad(x, (0, pw, 0, ph), mode=mode)
+    return x, (sh, sw)
+
+
 class TinctPrior(ModelMixin, ConfigMixin):
     @register_to_config
     def __init__(
@@ -81,15 +99,7 @@ class TinctPrior(ModelMixin, ConfigMixin):
         side `input_side`, edges padded by reflection), resized back and scaled
         by `strength` (a calibration: how much of its bet the render takes)."""
         h, w = lightness.shape
-        f = self.config.input_side / max(h, w)
-        sh, sw = max(1, round(h * f)), max(1, round(w * f))
-        small = color.resize_area(lightness.astype(np.float32), sh, sw)
-        m = self.multiple
-        ph, pw = -sh % m, -sw % m
-        x = torch.from_numpy(np.array(small, np.float32))[None, None]
-        if ph or pw:
-            mode = "reflect" if min(sh, sw) > max(ph, pw) else "replicate"
-            x = F.pad(x, (0, pw, 0, ph), mode=mode)
+        x, (sh, sw) = input_at_side(lightness, self.config.input_side, self.multiple, "reflect")
         param = next(self.parameters())
         ab = self(x.to(param.device, param.dtype))[0, :, :sh, :sw].float().cpu().numpy()
         ab = np.ascontiguousarray(ab.transpose(1, 2, 0)) * np.float32(self.config.strength)

@@ -11,11 +11,8 @@ forward pass of the encoder per step would take on a CPU."""
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-
-from tinct.train.prior import random_crop
 
 # Mix of the empirical bin distribution with a uniform one before inverting it
 # into weights (Zhang et al. use 0.5): 0 would weight the rarest bin enormously.
@@ -116,7 +113,9 @@ def draw_windows(items: list[dict], n: int, cells: int, rng) -> dict:
 
 
 def window_loss(prior, batch: dict, weights: torch.Tensor) -> torch.Tensor:
-    """The rebalanced cross-entropy of `bin_loss` on a batch of `draw_windows`."""
+    """Cross-entropy (weighted by `weights`, see `rebalance_weights`) between the
+    prior's bin logits and the soft-binned true a*b* at stride 4, over the valid
+    pixels of a batch of `draw_windows`."""
     device = next(prior.parameters()).device
     logits = prior.decode([f.to(device) for f in batch["feats"]]).float()
     target = soft_bins(
@@ -125,41 +124,3 @@ def window_loss(prior, batch: dict, weights: torch.Tensor) -> torch.Tensor:
     w = weights.to(device)[target.argmax(1)] * batch["valid"].to(device)
     ce = -(target * F.log_softmax(logits, 1)).sum(1)
     return (w * ce).sum() / w.gt(0).sum().clamp(min=1)
-
-
-def draw_crops(labs: list[torch.Tensor], n: int, size: int, rng) -> torch.Tensor:
-    """n random size x size crops (random zoom, mirrored half the time)."""
-    return torch.stack([random_crop(labs[rng.integers(len(labs))], size, rng) for _ in range(n)])
-
-
-def bin_loss(prior, lab: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Rebalanced cross-entropy between the prior's bin logits and the soft-binned
-    true a*b* at stride 4, for a (B, 3, H, W) L*a*b* batch."""
-    device = next(prior.parameters()).device
-    lab = lab.to(device)
-    logits = prior.logits(lab[:, :1]).float()
-    truth = F.avg_pool2d(lab[:, 1:], 4)
-    target = soft_bins(truth, prior.config.bin_step, prior.config.bin_extent)
-    nearest = target.argmax(1)
-    w = weights.to(device)[nearest]
-    ce = -(target * F.log_softmax(logits, 1)).sum(1)
-    return (w * ce).mean()
-
-
-def field_error(prior, labs: list[torch.Tensor], temperature: float | None = None):
-    """Mean a*b* distance of the prior's field to the truth, and all-gray's, over
-    whole photos (at the size given)."""
-    err = gray = 0.0
-    saved = prior.config.temperature
-    if temperature is not None:
-        prior.register_to_config(temperature=float(temperature))
-    try:
-        with torch.no_grad():
-            for lab in labs:
-                ab = prior.field(lab[0].numpy())
-                truth = lab[1:].numpy().transpose(1, 2, 0)
-                err += float(np.linalg.norm(ab - truth, axis=-1).mean())
-                gray += float(np.linalg.norm(truth, axis=-1).mean())
-    finally:
-        prior.register_to_config(temperature=saved)
-    return err / len(labs), gray / len(labs)
