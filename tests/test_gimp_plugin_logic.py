@@ -17,6 +17,7 @@ STAGED = Path(tempfile.mkdtemp(prefix="tinct-gimp-logic-")) / PLUGIN_NAME
 stage_gimp(STAGED.parent)
 sys.path.insert(0, str(STAGED))
 from tinct_gimp import pixels, request, session  # noqa: E402
+from tinct_protocol import Launcher  # noqa: E402
 from tinct_protocol.geometry import Rect  # noqa: E402
 
 # --- formats ------------------------------------------------------------------
@@ -220,8 +221,13 @@ class _Progress:
         return None
 
 
+def _launcher(connect):
+    """A stand-in Launcher whose connect() is `connect`; the real connect_with_hello."""
+    return type("L", (), {"connect": connect, "connect_with_hello": Launcher.connect_with_hello})()
+
+
 def _session(client):
-    return session.Session(lambda: type("L", (), {"connect": lambda self: client})())
+    return session.Session(lambda: _launcher(lambda self: client))
 
 
 def test_session_hands_every_event_to_the_progress_and_returns_the_result():
@@ -254,7 +260,7 @@ def test_cancel_is_live_while_the_backend_starts():
         time.sleep(0.5)  # a cold start
         return client
 
-    s = session.Session(lambda: type("L", (), {"connect": slow_connect})())
+    s = session.Session(lambda: _launcher(slow_connect))
     progress = _Progress(cancel_after="now")
     progress.seen.append("now")  # Cancel pressed before anything arrived
     t0 = time.monotonic()

@@ -88,13 +88,7 @@ class Session:
         """The connected client (found or started through the Launcher on first use)."""
         with self._lock:
             if self._client is None:
-                client = self._factory().connect()
-                try:
-                    self.hello = client.hello()
-                except Exception:
-                    client.close()
-                    raise
-                self._client = client
+                self._client, self.hello = self._factory().connect_with_hello()
             return self._client
 
     def log_path(self) -> str | None:

@@ -133,6 +133,16 @@ class Launcher:
         info = self.ensure()
         return Client(info, self.transport, heartbeat_timeout=self.heartbeat_timeout, launcher=self)
 
+    def connect_with_hello(self):
+        """`connect`, then the daemon's hello: (client, hello dict). The client is
+        closed again if the hello fails, so nothing is left open."""
+        client = self.connect()
+        try:
+            return client, client.hello()
+        except Exception:
+            client.close()
+            raise
+
     def find(self) -> ConnectionInfo | None:
         """The live daemon's connection info if it answers hello, else None."""
         info = live_connection(self._dir())
