@@ -106,7 +106,9 @@ def test_the_gimp_plugin_uses_them(tmp_path):
     import json
 
     args = json.loads(out)
-    assert "seed" not in args, "the seed changes nothing: it is not offered"
+    assert "auto" not in args, "the automatic colourfulness chose 1.0 on every photo"
+    assert args["variations"][1:] == [C.DEFAULT_VARIATIONS, C.MIN_VARIATIONS, C.MAX_VARIATIONS]
+    assert args["seed"][1:] == [C.DEFAULT_SEED, C.MIN_SEED, C.MAX_SEED]
     assert args["steps"][1:] == [C.DEFAULT_STEPS, C.MIN_STEPS, C.MAX_STEPS]
     label, *bounds = args["scale"]
     assert label.replace("_", "") == C.SCALE_WORD and label.count("_") == 1, label

@@ -82,36 +82,48 @@ def test_mask_plan():
 
 def test_arguments_declared_once_with_defaults_in_range():
     names = [a.name for a in request.ARGUMENTS]
-    assert names == ["prompt", "auto", "scale", "steps", "hint-layer", "reference-layer"]
+    assert names == [
+        "prompt",
+        "scale",
+        "steps",
+        "variations",
+        "seed",
+        "hint-layer",
+        "reference-layer",
+    ]
     for arg in request.ARGUMENTS:
         if arg.minimum is not None:
             assert arg.minimum <= arg.default <= arg.maximum, arg.name
 
 
-def test_check_arguments_auto_and_fixed_scale():
-    req = request.check_arguments("  a red car ", True, 3.9, 20)
-    assert req.colorize_kwargs() == {"prompt": "a red car", "scale": "auto", "steps": 20}
-    req = request.check_arguments(None, False, 2, 1, "Tinct hints")
+def test_check_arguments_sends_the_sliders_number_and_the_seeds():
+    req = request.check_arguments("  a red car ", 1.0, 20)
+    assert req.colorize_kwargs() == {"prompt": "a red car", "scale": 1.0, "steps": 20, "seed": 0}
+    req = request.check_arguments(None, 2, 1, "Tinct hints", variations=3, seed=40)
     assert req.scale == 2.0 and req.prompt == "" and req.hint_layer == "Tinct hints"
-    assert not req.auto and req.colorize_kwargs()["scale"] == 2.0
+    assert req.colorize_kwargs()["scale"] == 2.0 and req.seeds() == [40, 41, 42]
     assert isinstance(req, sys.modules["tinct_protocol.colorize_request"].ColorizeRequest)
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("x" * 2001, True, 1.0, 20), "shorten it to at most 2000"),
-        ((5, True, 1.0, 20), "prompt must be text"),
-        (("", True, 1.0, 0), "steps is 0; choose 1 to 200"),
-        (("", True, 1.0, 201), "steps is 201"),
-        (("", True, 1.0, 2.5), "steps must be a whole number"),
-        (("", False, 2.5, 20), "colourfulness \\(scale\\) is 2.5; choose 0 to 2"),
-        (("", False, float("nan"), 20), "must be a number"),
+        (("x" * 2001, 1.0, 20), "shorten it to at most 2000"),
+        ((5, 1.0, 20), "prompt must be text"),
+        (("", 1.0, 0), "steps is 0; choose 1 to 200"),
+        (("", 1.0, 201), "steps is 201"),
+        (("", 1.0, 2.5), "steps must be a whole number"),
+        (("", 2.5, 20), "colourfulness \\(scale\\) is 2.5; choose 0 to 2"),
+        (("", float("nan"), 20), "must be a number"),
     ],
 )
 def test_check_arguments_errors_name_the_value_and_the_fix(args, message):
     with pytest.raises(ValueError, match=message):
         request.check_arguments(*args)
+    with pytest.raises(ValueError, match="variations is 5; choose 1 to 4"):
+        request.check_arguments("", 1.0, 4, variations=5)
+    with pytest.raises(ValueError, match="seed is -1"):
+        request.check_arguments("", 1.0, 4, seed=-1)
 
 
 def test_pick_hint_layer():
@@ -162,9 +174,9 @@ def test_helpers_are_never_the_source_nor_hints():
 
 
 def test_a_reference_is_checked_and_named_in_the_request():
-    req = request.check_arguments("", True, 1.0, 2, None, "Background", "beach.jpg")
+    req = request.check_arguments("", 1.0, 2, None, "Background", "beach.jpg")
     assert req.reference_layer == "Background" and "reference" not in req.colorize_kwargs()
-    assert req.reference_document == "beach.jpg" and req.auto
+    assert req.reference_document == "beach.jpg"
     assert request.check_reference("Background", is_source=False, is_group=False) == "Background"
     with pytest.raises(ValueError, match="'Photo' is the layer being colorized"):
         request.check_reference("Photo", is_source=True, is_group=False)
@@ -233,18 +245,26 @@ def _session(client):
 def test_session_hands_every_event_to_the_progress_and_returns_the_result():
     client = _FakeClient()
     s = _session(client)
-    req = request.check_arguments("red", False, 1.5, 3)
+    req = request.check_arguments("red", 1.5, 3)
     progress = _Progress()
     result = s.colorize(b"src", None, None, req, progress)
     assert result.kind == "result" and progress.seen == ["queued", "progress", "result"]
     assert client.kwargs == {"hints": None, "reference": None, "preview_side": 0,
-                             "prompt": "red", "scale": 1.5, "steps": 3}  # fmt: skip
+                             "prompt": "red", "scale": 1.5, "steps": 3, "seed": 0}  # fmt: skip
     assert client.cancelled == []
     assert (
         progress.backend == s.backend() == "Backend tinct 0.1.0 \u00b7 torch 2.13.0+cpu \u00b7 cpu"
     )
     s.close()
     assert client.closed
+
+
+def test_variations_from_a_daemon_that_cannot_draw_them_are_refused_before_any_job():
+    client = _FakeClient()  # its hello announces no "variations" feature
+    req = request.check_arguments("", 1.0, 2, variations=2)
+    with pytest.raises(ValueError, match="cannot draw variations"):
+        _session(client).colorize(b"src", None, None, req, _Progress())
+    assert client.kwargs is None  # nothing was sent
 
 
 def test_cancel_is_live_while_the_backend_starts():
@@ -265,7 +285,7 @@ def test_cancel_is_live_while_the_backend_starts():
     progress.seen.append("now")  # Cancel pressed before anything arrived
     t0 = time.monotonic()
     with pytest.raises(session.Cancelled):
-        s.colorize(b"src", None, None, request.check_arguments("", True, 1, 2), progress)
+        s.colorize(b"src", None, None, request.check_arguments("", 1, 2), progress)
     assert time.monotonic() - t0 < 0.4 and started.wait(1)
     for _ in range(100):
         if client.cancelled:
@@ -278,6 +298,6 @@ def test_a_cancel_reaches_the_daemon_and_drops_a_result_that_beat_it():
     client = _FakeClient()
     progress = _Progress(cancel_after="queued")
     with pytest.raises(session.Cancelled):
-        _session(client).colorize(b"src", None, None, request.check_arguments("", True, 1, 2),
+        _session(client).colorize(b"src", None, None, request.check_arguments("", 1, 2),
                                   progress)  # fmt: skip
     assert client.cancelled == ["j1"]

@@ -154,8 +154,12 @@ def test_state_machine(plugin):
     assert s.controls().cancel and not s.controls().colorize
     s.on_progress(2, 4)
     assert "2 of 4" in s.status
-    s.on_result("j1", 0.9, 0.9)
-    assert s.phase == st.Phase.READY and s.controls().slider and "0.90 (auto)" in s.status
+    s.on_result("j1", 0.9, None)
+    assert (
+        s.phase == st.Phase.READY
+        and s.controls().slider
+        and s.status == "Done: colourfulness 0.90."
+    )
     assert s.slider_moved(150, released=False) == st.Adjust.PREVIEW
     assert s.slider_moved(150, released=True) == st.Adjust.APPLY and s.scale == 1.5
     s.on_adjusted(1.5, final=True)
@@ -170,9 +174,34 @@ def test_state_machine(plugin):
     s.on_error("the daemon is gone")
     assert s.status == "Error: the daemon is gone" and s.job == "j1"
     rq = plugin.request
-    req = rq.ColorizeRequest(prompt="red car", auto=False, scale=5.0)
-    assert req.wire_scale() == 2.0 and rq.ColorizeRequest().wire_scale() == "auto"
+    req = rq.ColorizeRequest(prompt="red car", scale=5.0)
+    assert req.wire_scale() == 2.0 and rq.ColorizeRequest().wire_scale() == 1.0
     assert rq.slider_to_scale(-5) == 0.0 and rq.scale_to_slider(1.234) == 123
+
+
+def test_state_machine_runs_all_variations_before_the_slider(plugin):
+    st = plugin.state
+    s = st.DockerState()
+    assert s.colorize_clicked()
+    s.expect_results(3)
+    s.on_started("j1")
+    s.on_progress(1, 4)
+    assert "variation 1 of 3, step 1 of 4" in s.status
+    s.on_result("j1", 1.0, None)
+    assert s.phase == st.Phase.COLORIZING and not s.controls().colorize and not s.controls().slider
+    s.on_started("j2")
+    s.on_result("j2", 1.0, None)
+    s.on_started("j3")
+    s.on_result("j3", 1.0, None)
+    assert s.phase == st.Phase.READY and s.job == "j3" and "3 variations" in s.status
+    # Cancel between two variations' jobs: nothing to cancel in the daemon, the run stops
+    assert s.colorize_clicked()
+    s.expect_results(2)
+    s.on_started("j4")
+    s.on_result("j4", 1.0, None)
+    assert s.cancel_clicked() is None and s.cancelled_run == s.run
+    s.on_cancelled()
+    assert s.phase == st.Phase.READY and s.job == "j4"
 
 
 def test_latest_runs_only_the_newest(plugin):

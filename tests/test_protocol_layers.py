@@ -76,9 +76,15 @@ def test_fit_size_scales_down_never_up():
 
 def test_the_request_says_what_goes_on_the_wire():
     req = ColorizeRequest()
-    assert (req.steps, req.scale, req.auto) == (DEFAULT_STEPS, DEFAULT_SCALE, True)
-    assert req.colorize_kwargs() == {"prompt": "", "scale": "auto", "steps": DEFAULT_STEPS}
-    fixed = ColorizeRequest("red car", 3, auto=False, scale=5.0, reference_layer="beach")
+    assert (req.steps, req.scale, req.variations, req.seed) == (DEFAULT_STEPS, DEFAULT_SCALE, 1, 0)
+    # the slider's number is always sent, never "auto"
+    assert req.colorize_kwargs() == {
+        "prompt": "",
+        "scale": DEFAULT_SCALE,
+        "steps": DEFAULT_STEPS,
+        "seed": 0,
+    }
+    fixed = ColorizeRequest("red car", 3, scale=5.0, reference_layer="beach")
     assert fixed.wire_scale() == 2.0 and fixed.colorize_kwargs()["scale"] == 2.0
     assert fixed.to_json()["reference_layer"] == "beach"
 

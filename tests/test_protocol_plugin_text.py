@@ -43,10 +43,10 @@ def test_the_backend_line_survives_an_older_or_odd_hello():
 def test_result_names_say_hints_reference_prompt_and_scale_in_one_order():
     req = ColorizeRequest(prompt="blue sky", reference_document="beach.jpg",
                           reference_layer="colour photo")  # fmt: skip
-    name = result_name(req, 1.2, auto=True, hints=True)
-    assert name == 'Tinct \u2014 "blue sky" +hints ref "colour photo" x1.20 auto'
-    assert result_name(ColorizeRequest(), 1.0, auto=False, hints=True) == "Tinct +hints x1.00"
-    assert result_name(ColorizeRequest(), 1.0, auto=False, hints=False) == "Tinct x1.00"
+    name = result_name(req, 1.2, hints=True, seed=7)
+    assert name == 'Tinct \u2014 "blue sky" +hints ref "colour photo" x1.20 seed 7'
+    assert result_name(ColorizeRequest(), 1.0, hints=True) == "Tinct +hints x1.00"
+    assert result_name(ColorizeRequest(), 1.0, hints=False) == "Tinct x1.00"
     for n in (name, "Tinct +hints x1.00", 'Tinct +hints ref "a" x0.50 auto'):
         assert is_result_name(n), n
     assert not is_result_name("Tinct hints") and not is_result_name("Tinct +hintsx")
@@ -59,7 +59,7 @@ def test_a_background_reference_is_named_by_its_image():
     assert reference_name("notes.v2", "Background") == "notes.v2"  # not an image extension
     assert reference_name(None, None) is None
     req = ColorizeRequest(reference_document="beach.jpg", reference_layer="Background")
-    assert result_name(req, 1.0, auto=False, hints=False) == 'Tinct ref "beach" x1.00'
+    assert result_name(req, 1.0, hints=False) == 'Tinct ref "beach" x1.00'
     assert image_stem(".png") == ".png"
 
 

@@ -26,11 +26,22 @@ from tinct.server.runtime import rss_bytes as rss_bytes  # for the tests: a daem
 BACKEND_DIR = Path(next(iter(tinct.__path__))).resolve().parent
 
 
-def save_tiny_model(directory: Path, seed: int = 0) -> Path:
+def save_tiny_model(directory: Path, seed: int = 0, encoder_prior: bool = False) -> Path:
+    """A tiny seeded random model saved to ``directory``. ``encoder_prior``: with an
+    untrained EncoderPrior head (the real frozen EfficientNet-Lite0 under it), so the
+    model draws variations (its distribution is random, but it is one)."""
     from tinct.pipeline.components import build_tiny_pipeline
 
     directory.mkdir(parents=True, exist_ok=True)
-    build_tiny_pipeline(seed=seed).save_pretrained(str(directory))
+    pipe = build_tiny_pipeline(seed=seed)
+    if encoder_prior:
+        import torch
+
+        from tinct.pipeline.encoder_prior import EncoderPrior
+
+        torch.manual_seed(seed)
+        pipe.register_modules(prior=EncoderPrior(width=8, input_side=128).eval())
+    pipe.save_pretrained(str(directory))
     return directory
 
 

@@ -1,5 +1,5 @@
-"""The Tinct docker: prompt, Colorize, Colourfulness slider, Auto, steps, hints, reference,
-Before, Cancel.
+"""The Tinct docker: prompt, Colorize, Colourfulness slider, steps, variations and seed,
+hints, reference, Before, Cancel.
 
 A thin Qt layer: user actions and worker events go to ``DockerState``; the
 network runs on worker threads (``threading`` + a queued Qt signal back to
@@ -14,14 +14,18 @@ is never the target either. A one-second watch keeps the hint and reference list
 current and notices a result layer that was undone or deleted.
 
 Settings belong to the document: each open document has its own ``DocView`` (prompt,
-Colourfulness and Auto, hint and reference choice, status line, the result the slider
-adjusts); switching documents shows that document's. Steps is one preference for all.
+Colourfulness, Variations and Seed, hint and reference choice, status line, the result
+the slider adjusts); switching documents shows that document's. Steps is one preference
+for all. Variations N run N jobs, seeds Seed .. Seed + N - 1, the last seed first, so the
+first variation ends on top; each layer's name carries its seed, and the slider adjusts
+the top one.
 Errors are one line in the status line (what failed, what to do, the log's path); the
 rest is behind the Details button (``tinct_protocol.readable``).
 """
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import traceback
@@ -31,7 +35,6 @@ from typing import NamedTuple
 from krita import DockWidget, Krita
 from PyQt5.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -64,11 +67,18 @@ from .session import Adjusted, Latest, Session, WorkerEvent, WorkerMessage
 from .state import Adjust, Adjustment, DockerState, Phase
 from .tinct_protocol import Cancelled, Layer, TinctError
 from .tinct_protocol.about import backend_line
+from .tinct_protocol.colorize_request import variations_refusal
 from .tinct_protocol.constants import (
     DEFAULT_SCALE,
+    DEFAULT_SEED,
     DEFAULT_STEPS,
+    DEFAULT_VARIATIONS,
+    MAX_SEED,
     MAX_STEPS,
+    MAX_VARIATIONS,
+    MIN_SEED,
     MIN_STEPS,
+    MIN_VARIATIONS,
     SCALE_WORD,
 )
 from .tinct_protocol.geometry import fit_size
@@ -108,6 +118,7 @@ class Target(NamedTuple):
     data: bytes | bytearray  # the full result as added (its alpha is the same at every scale)
     request: ColorizeRequest  # what it was made from (its name says so)
     hints: bool  # painted hints were sent
+    seed: int = 0  # its seed (0: the model's own colouring)
 
 
 class Pending(NamedTuple):
@@ -129,7 +140,8 @@ class DocView:
     state: DockerState = field(default_factory=DockerState)
     prompt: str = ""
     slider: int = scale_to_slider(DEFAULT_SCALE)
-    auto: bool = True
+    variations: int = DEFAULT_VARIATIONS
+    seed: int = DEFAULT_SEED
     reference: str | None = None  # the chosen reference layer's id
     hint: str = ""  # the hint choice's text
     hint_chosen: bool = False  # the user picked it: refreshing the list keeps the pick
@@ -189,6 +201,26 @@ class TinctDocker(DockWidget):
         self.steps.setRange(MIN_STEPS, MAX_STEPS)
         self.steps.setValue(DEFAULT_STEPS)
         form.addRow("Steps", self.steps)
+        self.variations = QSpinBox()
+        self.variations.setRange(MIN_VARIATIONS, MAX_VARIATIONS)
+        self.variations.setValue(DEFAULT_VARIATIONS)
+        self.variations.setToolTip(
+            "How many colourings: one layer each, seeds Seed, Seed + 1, ... (the first on top)"
+        )
+        form.addRow("Variations", self.variations)
+        seed_row = QHBoxLayout()
+        self.seed = QSpinBox()
+        self.seed.setRange(MIN_SEED, MAX_SEED)
+        self.seed.setValue(DEFAULT_SEED)
+        self.seed.setToolTip(
+            "0: the model's own colouring; another seed draws another plausible one, the "
+            "same seed the same result (each result layer's name says its seed)"
+        )
+        self.new_seed_button = QPushButton("New seed")
+        self.new_seed_button.setToolTip("Pick a random seed (it stays in the box for reuse)")
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.new_seed_button)
+        form.addRow("Seed", seed_row)
         hints_row = QHBoxLayout()
         self.hints = QComboBox()
         self.hints.setToolTip(
@@ -208,13 +240,13 @@ class TinctDocker(DockWidget):
         form.addRow(REFERENCE_WORD, self.reference)
         box.addLayout(form)
 
-        # The Colourfulness row: its word, a number box kept in step with the slider, and
-        # Auto; the slider has a row of its own (the docker's whole width), and no tooltip
-        # of its own: a tooltip under the cursor there would cover the buttons below it.
+        # The Colourfulness row: its word and a number box kept in step with the slider;
+        # the slider has a row of its own (the docker's whole width), and no tooltip of
+        # its own: a tooltip under the cursor there would cover the buttons below it.
         row = QHBoxLayout()
         tip = (
             f"{SCALE_WORD}: {SCALE_MIN:g} gray, 1 as predicted, {SCALE_MAX:g} strongest; "
-            "changing it updates the result and turns Auto off"
+            "changing it updates the result"
         )
         self.scale_word = QLabel(SCALE_WORD)
         self.scale_word.setToolTip(tip)
@@ -225,13 +257,9 @@ class TinctDocker(DockWidget):
         self.scale_box.setValue(DEFAULT_SCALE)
         self.scale_box.setKeyboardTracking(False)  # typed digits apply on Enter / focus out
         self.scale_box.setToolTip(tip)
-        self.auto = QCheckBox("Auto")
-        self.auto.setChecked(True)
-        self.auto.setToolTip(f"Let Tinct pick the {SCALE_WORD.lower()}")
         row.addWidget(self.scale_word)
         row.addStretch(1)
         row.addWidget(self.scale_box)
-        row.addWidget(self.auto)
         box.addLayout(row)
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setRange(SLIDER_MIN, SLIDER_MAX)
@@ -273,6 +301,7 @@ class TinctDocker(DockWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.details_button.clicked.connect(self.show_details)
         self.paint_hints_button.clicked.connect(lambda: self.paint_hints())
+        self.new_seed_button.clicked.connect(self.new_seed)
         self.before_button.toggled.connect(self.show_before)
         self.slider.valueChanged.connect(self._slider_changed)
         self.slider.sliderReleased.connect(self._slider_released)
@@ -292,20 +321,30 @@ class TinctDocker(DockWidget):
         """The widgets' per-document values into the shown view."""
         v = self._view
         v.prompt = self.prompt.text()
-        v.slider, v.auto = self.slider.value(), self.auto.isChecked()
+        v.slider = self.slider.value()
+        v.variations, v.seed = self.variations.value(), self.seed.value()
         v.reference = self.reference.currentData()
         v.hint = self.hints.currentText()
 
     def _load(self) -> None:
         """The shown view's values into the widgets (no signal: nothing is adjusted)."""
         v = self._view
-        widgets = (self.prompt, self.slider, self.scale_box, self.auto, self.reference, self.hints)
+        widgets = (
+            self.prompt,
+            self.slider,
+            self.scale_box,
+            self.variations,
+            self.seed,
+            self.reference,
+            self.hints,
+        )
         for w in widgets:
             w.blockSignals(True)
         self.prompt.setText(v.prompt)
         self.slider.setValue(v.slider)
         self.scale_box.setValue(slider_to_scale(v.slider))
-        self.auto.setChecked(v.auto)
+        self.variations.setValue(v.variations)
+        self.seed.setValue(v.seed)
         index = self.reference.findData(v.reference) if v.reference is not None else 0
         self.reference.setCurrentIndex(max(0, index))
         if v.hint:
@@ -535,12 +574,19 @@ class TinctDocker(DockWidget):
         return ColorizeRequest(
             prompt=self.prompt.text().strip(),
             steps=self.steps.value(),
-            auto=self.auto.isChecked(),
             scale=slider_to_scale(self.slider.value()),
+            variations=self.variations.value(),
+            seed=self.seed.value(),
             hint_layer=None if hint in ("", NO_HINTS) else hint,
             reference_document=adapter.document_label(ref_doc) if ref_doc is not None else None,
             reference_layer=ref_node.name() if ref_node is not None else None,
         )
+
+    def new_seed(self) -> int:
+        """A random seed other than 0 into the Seed box (shown there, so it can be reused)."""
+        seed = random.randint(1, MAX_SEED)
+        self.seed.setValue(seed)
+        return seed
 
     def paint_hints(self, document=None, node=None) -> None:
         """Create (or select) the hint layer above the layer to colorize and make it active;
@@ -629,6 +675,7 @@ class TinctDocker(DockWidget):
         hint_layer = _layer(hints) if hints is not None else None
         reference = _layer(ref) if ref is not None else None
         v.pending = Pending(document, node, source, req, hints is not None)
+        v.state.expect_results(req.variations)
         threading.Thread(
             target=self._colorize_in_worker,
             args=(image, hint_layer, reference, req, v, run, self.session),
@@ -656,16 +703,23 @@ class TinctDocker(DockWidget):
         try:
             session.client()  # found, or started (the longest wait of a cold start)
             self._emit(WorkerEvent.CONNECTED, text=backend_line(session.hello or {}), **tags)
-            result = session.colorize(
-                image,
-                hints,
-                reference=reference,
-                prompt=req.prompt,
-                steps=req.steps,
-                scale=req.wire_scale(),
-                on_event=on_event,
-            )
-            self._emit(WorkerEvent.RESULT, daemon=result, **tags)
+            refusal = variations_refusal(session.hello, req.variations, req.seed)
+            if refusal:
+                raise UserError(refusal)
+            for seed in reversed(req.seeds()):  # the first variation last: on top
+                if view.state.cancelled_run == run:  # Cancel pressed: no further job
+                    raise Cancelled("cancelled", "cancelled by the user")
+                result = session.colorize(
+                    image,
+                    hints,
+                    reference=reference,
+                    prompt=req.prompt,
+                    steps=req.steps,
+                    scale=req.wire_scale(),
+                    seed=seed,
+                    on_event=on_event,
+                )
+                self._emit(WorkerEvent.RESULT, daemon=result, **tags)
         except Cancelled:
             self._emit(WorkerEvent.CANCELLED, **tags)
         except Exception as exc:  # never a traceback in the UI
@@ -696,14 +750,13 @@ class TinctDocker(DockWidget):
             self._emit_error(exc, session)
 
     def _scale_box_changed(self, value: float) -> None:
-        """The number box moves the slider (which turns Auto off and applies the value)."""
+        """The number box moves the slider (which applies the value)."""
         self.slider.setValue(scale_to_slider(value))
 
     def _slider_changed(self, ticks: int) -> None:
         self.scale_box.blockSignals(True)
         self.scale_box.setValue(slider_to_scale(ticks))
         self.scale_box.blockSignals(False)
-        self.auto.setChecked(False)  # a value picked by hand is the one to use
         if self.slider.isSliderDown():
             self._slider_action(ticks, released=False)
         else:  # keyboard / wheel / programmatic: apply once it settles
@@ -789,7 +842,7 @@ class TinctDocker(DockWidget):
             self.timings["apply" if adj.final else "preview"] = time.monotonic() - adj.started
             if adj.final:
                 target.layer.setName(
-                    result_name(target.request, adj.scale, auto=False, hints=target.hints)
+                    result_name(target.request, adj.scale, hints=target.hints, seed=target.seed)
                 )
         view.state.on_adjusted(adj.scale, adj.final)
 
@@ -801,14 +854,17 @@ class TinctDocker(DockWidget):
             data = mask_alpha(data, source.pixels.dtype, source.mask)
         note = adapter.convert_to_rgb(document, source)  # Grayscale: RGB at the same depth
         scale = float(ev.header.get("scale") or 1.0)
-        auto_scale = ev.header.get("auto_scale") if req.auto else None
-        name = result_name(req, scale, auto=req.auto, hints=hints)
+        seed = int(ev.header.get("seed") or 0)  # 0 from a model that draws no variations
+        name = result_name(req, scale, hints=hints, seed=seed)
         layer = adapter.add_color_layer(document, node, data, source, name=name, masked=True)
         # alpha is the same at every scale: the slider preview reuses this (masked) alpha
-        view.target = Target(document, layer, source, data, req, hints)
-        view.converted_for = view.target if note else None
+        view.target = Target(document, layer, source, data, req, hints, seed)
+        if note:  # this result converted a Grayscale image (a run's first variation)
+            view.converted_for = view.target
+        elif view.converted_for is not None and view.converted_for.request is not req:
+            view.converted_for = None  # an earlier run's
         self.timings["write"] = time.monotonic() - t0
-        view.state.on_result(ev.job, scale, auto_scale, note)
+        view.state.on_result(ev.job, scale, None, note)
         view.slider = scale_to_slider(scale)
         if view is self._view:
             for w in (self.slider, self.scale_box):

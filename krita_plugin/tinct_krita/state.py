@@ -67,7 +67,10 @@ class DockerState:
         self.error: str | None = None
         self.details = ""  # what the error's Details button shows ("" = no button)
         self.run = 0  # counts colorize runs: worker messages name the run they belong to
+        self.expected = 1  # results the run brings (its variations)
+        self.received = 0
         self.abandoned_run: int | None = None  # cancelled while starting
+        self.cancelled_run: int | None = None  # cancelled: it queues no further variation
 
     # --- user actions --------------------------------------------------------
     def colorize_clicked(self) -> bool:
@@ -76,15 +79,22 @@ class DockerState:
             return False
         self.phase, self.step, self.total, self.error = Phase.STARTING, 0, 0, None
         self.details = ""
+        self.expected, self.received = 1, 0  # expect_results says when there are more
         self.run += 1
         self.status = "Starting…"
         return True
 
+    def expect_results(self, n: int) -> None:
+        """The run under way brings N results (its variations), one job each."""
+        self.expected, self.received = max(1, int(n)), 0
+
     def cancel_clicked(self) -> str | None:
-        """The job id to cancel, if there is one running. While starting (no job yet) the
-        run is abandoned at once: its late events are dropped (``is_current``) and a job
-        it still queues is cancelled then."""
-        if self.phase == Phase.COLORIZING and self.running_job is not None:
+        """The job id to cancel, if there is one running (between two variations' jobs
+        there is none: the worker sees CANCELLING and queues no more). While starting (no
+        job yet) the run is abandoned at once: its late events are dropped
+        (``is_current``) and a job it still queues is cancelled then."""
+        if self.phase == Phase.COLORIZING:
+            self.cancelled_run = self.run
             self.phase = Phase.CANCELLING
             self.status = "Cancelling…"
             return self.running_job
@@ -115,16 +125,26 @@ class DockerState:
     def on_progress(self, step: int, total: int) -> None:
         self.step, self.total = step, total
         if self.phase == Phase.COLORIZING:
-            self.status = f"Colorizing: step {step} of {total}"
+            which = (
+                f"variation {self.received + 1} of {self.expected}, " if self.expected > 1 else ""
+            )
+            self.status = f"Colorizing: {which}step {step} of {total}"
 
     def on_result(self, job: str, scale: float, auto_scale: float | None, note: str = "") -> None:
+        """A job's result arrived: the slider adjusts it once the run's last is in (until
+        then the run goes on, COLORIZING the next variation)."""
         self.job, self.scale, self.auto_scale = job, scale, auto_scale
         self.running_job = None
-        self.phase = Phase.READY
+        self.received += 1
         self.step = self.total
+        if self.received < self.expected and self.phase == Phase.COLORIZING:
+            self.status = f"Variation {self.received} of {self.expected} done…"
+            return
+        self.phase = Phase.READY
         auto = " (auto)" if auto_scale is not None else ""
         note = f" ({note[0].upper()}{note[1:]}.)" if note else ""
-        self.status = f"Done: {SCALE_WORD.lower()} {scale:.2f}{auto}.{note}"
+        made = f" {self.received} variations." if self.received > 1 else ""
+        self.status = f"Done: {SCALE_WORD.lower()} {scale:.2f}{auto}.{made}{note}"
 
     def on_result_gone(self) -> None:
         """The result layer was undone or deleted: the slider has nothing left to adjust."""

@@ -21,9 +21,10 @@ _scale = bounded(float, C.MIN_SCALE, C.MAX_SCALE, "scale", allow_auto=True)
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
 _steps = bounded(int, C.MIN_STEPS, C.MAX_STEPS, "steps")
 _guidance = bounded(float, C.MIN_GUIDANCE, C.MAX_GUIDANCE, "guidance")
-# The wire protocol's bound (its "seed" field), so the CLI and the daemon take the same.
-MAX_SEED = 2**63 - 1
-_seed = bounded(int, 0, MAX_SEED, "seed")
+# The protocol's bounds (its "seed" field), so the CLI, the daemon and the plugins agree.
+MAX_SEED = C.MAX_SEED
+_seed = bounded(int, C.MIN_SEED, C.MAX_SEED, "seed")
+_variations = bounded(int, C.MIN_VARIATIONS, C.MAX_VARIATIONS, "variations")
 
 
 def add_colorize_parser(subparsers) -> None:
@@ -74,7 +75,23 @@ def add_colorize_parser(subparsers) -> None:
     )
     p.add_argument("--model", help="model folder (default: the bundled model)")
     p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: best available)")
-    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--seed",
+        type=_seed,
+        default=C.DEFAULT_SEED,
+        help=f"{C.MIN_SEED}-{C.MAX_SEED}: 0 (default) is the model's own colouring; any other "
+        "seed draws another plausible one (needs a model with an encoder prior); the same "
+        "seed gives the same result",
+    )
+    p.add_argument(
+        "--variations",
+        type=_variations,
+        default=C.DEFAULT_VARIATIONS,
+        metavar="N",
+        help=f"{C.MIN_VARIATIONS}-{C.MAX_VARIATIONS} colourings of each input, with seeds SEED, "
+        "SEED+1, ...: OUT.png becomes OUT-1.png ... OUT-N.png (in a folder, NAME-1.png ...); "
+        "more than 1 needs a model with an encoder prior (default %(default)s)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--skip-existing",
@@ -124,6 +141,14 @@ def _output_names(inputs: list[Path], output: Path, several: bool) -> list[Path]
     if not several and not output.is_dir():
         return [output]
     return [output / (p.stem + ".png") for p in inputs]
+
+
+def variation_names(dst: Path, variations: int) -> list[Path]:
+    """The files of one input's variations: ``dst`` itself for one, else
+    ``NAME-1.png`` ... ``NAME-N.png`` beside it."""
+    if variations == 1:
+        return [dst]
+    return [dst.with_name(f"{dst.stem}-{k}{dst.suffix}") for k in range(1, variations + 1)]
 
 
 def _writable_folder(folder: Path) -> Path:
@@ -222,16 +247,22 @@ def _model_input(rgb):
     return image
 
 
-def colorize_file(pipe, src: Path, dst: Path, args, hints, pixels=None, reference=None) -> float:
-    """Colorize one file (``pixels``: its decoded contents, if read already); returns the
-    scale used. The result is composed band by band straight from the file's pixels into
-    an array of the output's depth (tinct.color.compose, as the daemon does): beside the
-    pixels, only the model's float input is full-size, and it goes before the render."""
+def colorize_file(
+    pipe, src: Path, dst: Path, args, hints, pixels=None, reference=None
+) -> list[tuple[Path, float, int]]:
+    """Colorize one file (``pixels``: its decoded contents, if read already) into
+    ``args.variations`` files (`variation_names`); returns (file, scale, seed) of each.
+    The U-Net runs once for all variations (they differ in the chroma prior's draw). Each
+    result is composed band by band straight from the file's pixels into an array of the
+    output's depth (tinct.color.compose, as the daemon does): beside the pixels, only the
+    model's float input is full-size, and it goes before the render."""
     import numpy as np
 
     from tinct import color
     from tinct.color.compose import compose
     from tinct.imageio import read_image, write_image
+    from tinct.pipeline.pipeline_tinct import seed_generator
+    from tinct.protocol.colorize_request import variation_seeds
 
     if pixels is None:
         pixels = read_image(src)
@@ -240,33 +271,39 @@ def colorize_file(pipe, src: Path, dst: Path, args, hints, pixels=None, referenc
     _check_hints_size(hints, src, width, height)
     image = _model_input(rgb)
     pipe.check_inputs(image, args.prompt, hints, args.steps, args.guidance, args.scale, reference)
-    latents = pipe.predict(
+    seeds = variation_seeds(args.seed, args.variations)
+    variations = pipe.predict_variations(
         image,
         prompt=args.prompt,
         hints=hints,
         num_inference_steps=args.steps,
         guidance_scale=args.guidance,
         reference=reference,
+        generators=[seed_generator(s) for s in seeds],
     )
     del image
-    scale = pipe.pick_scale(latents) if args.scale == "auto" else float(args.scale)
-    field = pipe.chroma_field(latents, scale, height, width)
-    if not field.finite():
-        raise CliError(
-            f"the model gave no usable colour for {src} (NaN or infinite values): "
-            "its weights are damaged; reinstall it or pick another --model"
-        )
+    # "auto" reads the first variation; all are rendered at the same colourfulness.
+    scale = pipe.pick_scale(variations[0]) if args.scale == "auto" else float(args.scale)
     dtype = pixels.dtype if pixels.dtype != np.float32 else np.dtype(np.uint16)
     if dtype == np.uint16 and dst.suffix.lower() != ".png":
         dtype = np.dtype(np.uint8)
     result = np.empty((height, width, 3 if alpha is None else 4), dtype)
-    compose(rgb, field, result[..., :3])
     if alpha is not None:
         result[..., 3] = (
             alpha if alpha.dtype == dtype else color.from_float(color.to_float(alpha), dtype)
         )
-    write_image(dst, result)
-    return scale
+    written = []
+    for latents, seed, out in zip(variations, seeds, variation_names(dst, len(seeds)), strict=True):
+        field = pipe.chroma_field(latents, scale, height, width)
+        if not field.finite():
+            raise CliError(
+                f"the model gave no usable colour for {src} (NaN or infinite values): "
+                "its weights are damaged; reinstall it or pick another --model"
+            )
+        compose(rgb, field, result[..., :3])
+        write_image(out, result)
+        written.append((out, scale, seed))
+    return written
 
 
 def _check_hints_size(hints, src: Path, width: int, height: int) -> None:
@@ -340,7 +377,11 @@ def run_colorize(args) -> int:
     # world-th input: no two processes write the same file, no coordination needed.
     rank, world = process_share()
     jobs = list(zip(inputs, outputs, strict=True))[rank::world]
-    skipped = [(src, dst) for src, dst in jobs if args.skip_existing and dst.exists()]
+    skipped = [
+        (src, dst)
+        for src, dst in jobs
+        if args.skip_existing and all(p.exists() for p in variation_names(dst, args.variations))
+    ]
     jobs = [job for job in jobs if job not in skipped]
     hints = _load_hints(args.hints) if args.hints else None
     reference = read_reference(args.reference) if args.reference else None
@@ -404,6 +445,12 @@ def run_colorize(args) -> int:
         pipe = load_pipeline(args.model, device=device)
     except (FileNotFoundError, ValueError, OSError) as exc:
         raise CliError(str(exc)) from exc
+    if (args.variations > 1 or args.seed != 0) and not pipe.draws_variations:
+        asked = f"--variations {args.variations}" if args.variations > 1 else f"--seed {args.seed}"
+        raise CliError(
+            f"{asked}: this model ({args.model or 'the bundled model'}) cannot draw variations: "
+            "its chroma prior has no colour distribution; use a model with an encoder prior"
+        )
     if several:
         outputs[0].parent.mkdir(parents=True, exist_ok=True)
     from tqdm import tqdm
@@ -416,19 +463,25 @@ def run_colorize(args) -> int:
     for src, dst in bar:
         t0 = time.perf_counter()
         try:
-            s = colorize_file(pipe, src, dst, args, hints, pixels=first_pixels, reference=reference)
-            first_pixels = None
-            if not several and not args.quiet:
-                print(f"{src} -> {dst} (scale {s:.2f})", file=sys.stderr)
-            _record(
-                args.record,
-                rank=rank,
-                input=str(src),
-                output=str(dst),
-                status="written",
-                scale=round(s, 4),
-                seconds=round(time.perf_counter() - t0, 3),
+            written = colorize_file(
+                pipe, src, dst, args, hints, pixels=first_pixels, reference=reference
             )
+            first_pixels = None
+            seconds = round(time.perf_counter() - t0, 3)
+            for out, s, seed in written:
+                if not several and not args.quiet:
+                    seeded = f", seed {seed}" if seed else ""
+                    print(f"{src} -> {out} (scale {s:.2f}{seeded})", file=sys.stderr)
+                _record(
+                    args.record,
+                    rank=rank,
+                    input=str(src),
+                    output=str(out),
+                    status="written",
+                    scale=round(s, 4),
+                    seed=seed,
+                    seconds=seconds,
+                )
         except (ImageReadError, CliError, FileNotFoundError, ValueError, OSError) as exc:
             fail(src, dst, exc)
         except MemoryError:

@@ -175,3 +175,95 @@ class EncoderPrior(ModelMixin, ConfigMixin):
         feats = hid[0, :, : -(-sh // 4), : -(-sw // 4)].float().cpu().numpy().transpose(1, 2, 0)
         ab = color.resize_linear(ab, h, w) if (sh, sw) != (h, w) else ab
         return ab, np.ascontiguousarray(feats)
+
+    # --- variations: other plausible colourings drawn from the distribution -------
+
+    def sample(
+        self,
+        logits: torch.Tensor,
+        generator: torch.Generator,
+        cells: int | None = None,
+        radius: float | None = None,
+        confidence_power: float | None = None,
+    ) -> torch.Tensor:
+        """(B, Q, h, w) logits -> (B, 2, h, w) a*b*: one variation, a colour drawn from the
+        distribution region by region.
+
+        1. Gumbel-max with spatially smooth noise (`smooth_gumbel`, about `cells` noise
+           cells across the long side): each pixel's draw follows softmax(logits) exactly,
+           neighbouring pixels draw alike, so a region takes one plausible colour, not
+           pixel noise. A soft argmax (temperature 0.1) keeps the drawn colour continuous.
+        2. The mean of the distribution within `radius` (default VARIATION_RADIUS) a*b*
+           of the drawn colour: the
+           mode the draw fell in, not a lone bin.
+        3. Shrunk toward gray by the model's confidence in it (as `point` does), to the
+           power `confidence_power` (default the config's): an unlikely draw stays muted.
+        The same `generator` state gives the same variation.
+        """
+        cells = VARIATION_CELLS if cells is None else cells
+        radius = VARIATION_RADIUS if radius is None else radius
+        p = torch.softmax(logits.float(), dim=1)
+        c = self.centres.float()
+        noise = smooth_gumbel(tuple(logits.shape), generator, cells).to(p.device)
+        soft = torch.softmax((logits.float() + noise) / 0.1, dim=1)
+        drawn = torch.einsum("bqhw,qc->bchw", soft, c)
+        d2 = ((c[None, :, :, None, None] - drawn[:, None]) ** 2).sum(2)
+        w = p * torch.exp(-d2 / (2.0 * radius * radius))
+        ab = torch.einsum("bqhw,qc->bchw", w, c) / w.sum(1, keepdim=True).clamp(min=1e-12)
+        power = self.config.confidence_power if confidence_power is None else confidence_power
+        if power > 0.0:
+            ab = ab * self.confidence(logits, ab) ** float(power)
+        return ab
+
+    @torch.no_grad()
+    def variation_fields_and_features(
+        self,
+        lightness: np.ndarray,
+        generators: list[torch.Generator | None],
+        confidence_power: float | None = None,
+    ) -> tuple[list[np.ndarray], np.ndarray]:
+        """One (H, W, 2) a*b* field per generator (None: `point`, the model's own field,
+        as `field` gives it) from one pass of the encoder, and the decoder's features
+        (see `field_and_features`)."""
+        h, w = lightness.shape
+        x, (sh, sw) = input_at_side(lightness, self.config.input_side, self.multiple)
+        param = next(self.parameters())
+        hid = self.hidden(self.encode(x.to(param.device, param.dtype)))
+        logits = self.out(hid)
+        fields = []
+        for g in generators:
+            if g is None:
+                ab = self.point(logits)
+            else:
+                ab = self.sample(logits, g, confidence_power=confidence_power)
+            ab = F.interpolate(ab, size=x.shape[-2:], mode="bilinear", align_corners=False)
+            ab = ab[0, :, :sh, :sw].float().cpu().numpy()
+            ab = np.ascontiguousarray(ab.transpose(1, 2, 0)) * np.float32(self.config.strength)
+            fields.append(color.resize_linear(ab, h, w) if (sh, sw) != (h, w) else ab)
+        feats = hid[0, :, : -(-sh // 4), : -(-sw // 4)].float().cpu().numpy().transpose(1, 2, 0)
+        return fields, np.ascontiguousarray(feats)
+
+
+# Variations (EncoderPrior.sample): noise cells across the long side of the stride-4 map
+# (about 7 bin maps' regions per side: regions, not pixels), and the a*b* radius of the
+# mode a draw stands for. Chosen on 6 validation photos (benchmarks/bench_variations.py).
+VARIATION_CELLS = 7
+VARIATION_RADIUS = 5.0
+
+
+def smooth_gumbel(
+    shape: tuple[int, int, int, int], generator: torch.Generator, cells: int
+) -> torch.Tensor:
+    """(B, Q, h, w) Gumbel(0, 1) noise, independent per channel and spatially smooth: a
+    normal field on a grid of about `cells` cells across the long side, bilinearly
+    upsampled, brought back to unit variance and mapped through the normal and Gumbel
+    quantiles, so each pixel's value is still exactly Gumbel. Drawn on the CPU from
+    `generator`: the same seed gives the same noise on every device."""
+    b, q, h, w = shape
+    step = max(h, w) / max(1, cells)
+    gh, gw = max(1, round(h / step)) + 1, max(1, round(w / step)) + 1
+    z = torch.randn((b, q, gh, gw), generator=generator, dtype=torch.float32)
+    z = F.interpolate(z, size=(h, w), mode="bilinear", align_corners=True)
+    z = (z - z.mean(dim=(2, 3), keepdim=True)) / z.std(dim=(2, 3), keepdim=True).clamp(min=1e-6)
+    u = (0.5 * (1.0 + torch.erf(z * 0.5**0.5))).clamp(1e-6, 1.0 - 1e-6)
+    return -torch.log(-torch.log(u))

@@ -31,6 +31,45 @@ from tinct.pipeline.scheduler import ColdDiffusionScheduler
 # colour the model is unsure of is better muted than amplified.
 DEFAULT_SCALE_GRID = tuple(float(s) for s in np.linspace(0.6, 1.0, 5))
 
+# A variation's restraint (EncoderPrior.sample): its colour is shrunk toward gray by the
+# prior's confidence in it to this power. The prior's own point uses 0.5; at 0.5 the
+# variations of 3 of 6 validation photos were under 5 a*b* apart, at 0.25 ...
+# (benchmarks/bench_variations.py).
+VARIATION_CONFIDENCE_POWER = 0.25
+
+
+def seed_generator(seed: int) -> torch.Generator | None:
+    """The generator of a seed: None for seed 0 (the model's own colouring, what Tinct
+    gives without a seed), else a CPU torch.Generator seeded with it."""
+    if seed == 0:
+        return None
+    return torch.Generator(device="cpu").manual_seed(int(seed))
+
+
+def variation_generators(
+    n: int, generator: torch.Generator | Sequence[torch.Generator | None] | None
+) -> list[torch.Generator | None]:
+    """`num_images_per_prompt` and `generator` as one entry per image (diffusers' rules:
+    a list must hold one per image; one generator serves them all in turn)."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"num_images_per_prompt must be an integer >= 1, got {n!r}")
+    if generator is None:
+        if n != 1:
+            raise ValueError(
+                f"num_images_per_prompt={n} needs a generator: without one there is only "
+                "the model's own colouring"
+            )
+        return [None]
+    if isinstance(generator, torch.Generator):
+        return [generator] * n
+    generators = list(generator)
+    if len(generators) != n:
+        raise ValueError(
+            f"generator is a list of {len(generators)}, but num_images_per_prompt={n}: "
+            "give one generator per image"
+        )
+    return generators
+
 
 @dataclass
 class ColorLatents:
@@ -76,12 +115,13 @@ class HintInputs:
 class TinctPipelineOutput(BaseOutput):
     """The result of `TinctPipeline.__call__`: full-resolution float32 sRGB images (H, W, 3) in
     [0, 1], the scale they were rendered at, and the latents any other scale renders from
-    (`preview`, `render`).
+    (`preview`, `render`); with several images, `variations` holds each one's latents.
     """
 
-    images: list[np.ndarray]  # full-resolution sRGB float32 (H, W, 3)
+    images: list[np.ndarray]  # full-resolution sRGB float32 (H, W, 3), one per variation
     scale: float
-    latents: ColorLatents
+    latents: ColorLatents  # the first image's
+    variations: list[ColorLatents] | None = None  # every image's, in order
 
 
 class TinctPipeline(DiffusionPipeline):
@@ -329,6 +369,35 @@ class TinctPipeline(DiffusionPipeline):
             return self.prior.field_and_features(lightness)
         return self.prior.field(lightness), None
 
+    @property
+    def draws_variations(self) -> bool:
+        """True when the chroma prior holds a distribution that variations are drawn from
+        (the encoder prior); a prior from lightness alone (TinctPrior) has one answer."""
+        return self.prior is not None and hasattr(self.prior, "variation_fields_and_features")
+
+    def check_generators(self, generators: Sequence[torch.Generator | None]) -> None:
+        """ValueError when a generator asks for a variation this model cannot draw."""
+        if any(g is not None for g in generators) and not self.draws_variations:
+            kind = "no chroma prior" if self.prior is None else type(self.prior).__name__
+            raise ValueError(
+                f"this model cannot draw variations: its chroma prior ({kind}) has no colour "
+                "distribution; use seed 0 and 1 variation, or a model with an encoder prior"
+            )
+
+    def prior_fields_and_features(
+        self, lightness: np.ndarray, generators: Sequence[torch.Generator | None]
+    ) -> tuple[list[np.ndarray | None], np.ndarray | None]:
+        """One prior field per generator (None: the model's own field; a generator: a
+        variation drawn from the prior's distribution, `EncoderPrior.sample`), from one
+        run of the prior, and its image features as `prior_field_and_features` gives them."""
+        self.check_generators(generators)
+        if all(g is None for g in generators):
+            field, features = self.prior_field_and_features(lightness)
+            return [field] * len(generators), features
+        return self.prior.variation_fields_and_features(
+            lightness, list(generators), confidence_power=VARIATION_CONFIDENCE_POWER
+        )
+
     # ---------------------------------------------------------- predict ---
 
     @torch.no_grad()
@@ -341,12 +410,45 @@ class TinctPipeline(DiffusionPipeline):
         guidance_scale: float = 1.5,
         callback: Callable[[int, int], None] | None = None,
         reference: np.ndarray | None = None,
+        generator: torch.Generator | None = None,
     ) -> ColorLatents:
         """Run the denoiser; returns the latents from which any scale renders.
         `reference`: an optional colour photo (float32 sRGB, any size) whose
-        matching regions lend their colour (tinct.color.reference)."""
+        matching regions lend their colour (tinct.color.reference). `generator`: None
+        for the model's own colouring, else a variation drawn with it (`predict_variations`)."""
+        return self.predict_variations(
+            image,
+            prompt,
+            hints,
+            num_inference_steps,
+            guidance_scale,
+            callback,
+            reference=reference,
+            generators=[generator],
+        )[0]
+
+    @torch.no_grad()
+    def predict_variations(
+        self,
+        image: np.ndarray,
+        prompt: str = "",
+        hints: np.ndarray | None = None,
+        num_inference_steps: int = 4,
+        guidance_scale: float = 1.5,
+        callback: Callable[[int, int], None] | None = None,
+        reference: np.ndarray | None = None,
+        generators: Sequence[torch.Generator | None] = (None,),
+    ) -> list[ColorLatents]:
+        """`predict` for several colourings at the cost of one: one latents per entry of
+        `generators`. The U-Net runs once (cold diffusion draws nothing); the variations
+        differ in the chroma prior's field, each drawn from the prior's distribution with
+        its generator (None: the model's own field). Prompt colours and hints still win
+        over every variation where they reach."""
         # 1. Check inputs
         self.check_inputs(image, prompt, hints, num_inference_steps, guidance_scale, 1.0, reference)
+        if not generators:
+            raise ValueError("generators must hold at least one entry (None or a torch.Generator)")
+        self.check_generators(generators)
         # 2. Bring the input to the working size; keep only its lightness
         h, w = self.work_size_for(*image.shape[:2])
         small = color.resize_area(image, h, w)
@@ -366,7 +468,8 @@ class TinctPipeline(DiffusionPipeline):
         #    then the hints (painted, then reference matches): propagated field as a
         #    colour latent + confidence
         #    The prior runs first: its image features shape the hints' affinity.
-        prior_field, features = self.prior_field_and_features(lightness)
+        #    Each variation is another draw from the prior's distribution (generators).
+        prior_fields, features = self.prior_fields_and_features(lightness, generators)
         hinted = self.hint_inputs(
             hints, lightness, gray_latent, reference=reference, features=features
         )
@@ -388,19 +491,22 @@ class TinctPipeline(DiffusionPipeline):
             if callback is not None:
                 callback(i + 1, total)
         # 7. Keep z_g and the final colour latent: rescaling is one decode from here
-        return ColorLatents(
-            gray_latent=gray_latent,
-            color_latent=z - gray_latent,
-            work_lightness=lightness,
-            hint_ab=hinted.ab,
-            hint_alpha=hinted.mask,
-            hint_field=hinted.field,
-            hint_confidence=hinted.confidence,
-            prompt=prompt,
-            prompt_field=None if placed is None else placed[0],
-            prompt_weight=None if placed is None else placed[1],
-            prior_field=prior_field,
-        )
+        return [
+            ColorLatents(
+                gray_latent=gray_latent,
+                color_latent=z - gray_latent,
+                work_lightness=lightness,
+                hint_ab=hinted.ab,
+                hint_alpha=hinted.mask,
+                hint_field=hinted.field,
+                hint_confidence=hinted.confidence,
+                prompt=prompt,
+                prompt_field=None if placed is None else placed[0],
+                prompt_weight=None if placed is None else placed[1],
+                prior_field=prior_field,
+            )
+            for prior_field in prior_fields
+        ]
 
     # ------------------------------------------------------ scale + render ---
 
@@ -519,21 +625,27 @@ class TinctPipeline(DiffusionPipeline):
         scale: float | str = "auto",
         callback: Callable[[int, int], None] | None = None,
         reference: np.ndarray | None = None,
+        num_images_per_prompt: int = 1,
+        generator: torch.Generator | Sequence[torch.Generator | None] | None = None,
     ) -> TinctPipelineOutput:
-        # 1. Check inputs
         """Colorize `image` (float32 sRGB (H, W, 3) in [0, 1]) at full resolution.
 
         `prompt` names colours (placed on the image) or steers the U-Net as text; `hints` is RGBA
         float32 of the image's size (alpha > 0 where painted); `reference` is a colour photo of any
         size; `guidance_scale` 0-20 applies to a text prompt only; `scale` 0-4, or "auto" for the
         ranker's choice. `callback(step, total)` runs after each step and may raise to cancel.
-        Returns a `TinctPipelineOutput` whose image keeps the input's L*.
+        `num_images_per_prompt` colourings come back: with `generator` None only 1 (the model's
+        own); one torch.Generator draws them all in turn; a list gives one per image (a None
+        entry is the model's own colouring). Variations need an encoder prior
+        (`draws_variations`). Returns a `TinctPipelineOutput` whose images keep the input's L*.
         """
+        # 1. Check inputs
         self.check_inputs(
             image, prompt, hints, num_inference_steps, guidance_scale, scale, reference
         )
-        # 2. Predict the colour latent
-        latents = self.predict(
+        generators = variation_generators(num_images_per_prompt, generator)
+        # 2. Predict the colour latents (one U-Net run for all variations)
+        variations = self.predict_variations(
             image,
             prompt,
             hints,
@@ -541,11 +653,16 @@ class TinctPipeline(DiffusionPipeline):
             guidance_scale,
             callback,
             reference=reference,
+            generators=generators,
         )
-        # 3. Choose the scale and render at full resolution with the input's luma
-        s = self.pick_scale(latents) if scale == "auto" else float(scale)
+        # 3. Choose the scale (on the first) and render each at full resolution with the
+        #    input's luma
+        s = self.pick_scale(variations[0]) if scale == "auto" else float(scale)
         return TinctPipelineOutput(
-            images=[self.render(image, latents, s)], scale=s, latents=latents
+            images=[self.render(image, latents, s) for latents in variations],
+            scale=s,
+            latents=variations[0],
+            variations=variations,
         )
 
 

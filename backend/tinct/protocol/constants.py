@@ -42,7 +42,10 @@ class Op(WireName):
 # checks for one before using it; an older daemon lacks the entry).
 FEATURE_HINTS = "hints"  # an RGBA frame of painted colour, the image's size
 FEATURE_REFERENCE = "reference"  # a colour photo of any size that lends its colours
-FEATURES = (FEATURE_HINTS, FEATURE_REFERENCE)
+# Announced only by a daemon whose model draws variations (an encoder prior): a colorize
+# "seed" other than 0 then gives another plausible colouring; without it, seeds are ignored.
+FEATURE_VARIATIONS = "variations"
+FEATURES = (FEATURE_HINTS, FEATURE_REFERENCE)  # what every daemon of this protocol offers
 OPS = tuple(Op)
 
 
@@ -144,6 +147,12 @@ DEFAULT_GUIDANCE = 1.5
 MIN_GUIDANCE, MAX_GUIDANCE = 0.0, 20.0
 DEFAULT_SCALE = 1.0  # 1 = as the model predicts; colorize's own default is "auto"
 MIN_SCALE, MAX_SCALE = 0.0, 2.0  # 0 = gray; the ranker's auto grid lies inside (0.6-1.0)
+# Variations: N colourings of one image, variation k of seed s has seed s + k - 1
+# (colorize_request.variation_seeds), so each result's own seed reproduces it alone.
+DEFAULT_VARIATIONS = 1
+MIN_VARIATIONS, MAX_VARIATIONS = 1, 4
+DEFAULT_SEED = 0  # 0 = the model's own colouring (what Tinct gives without a seed)
+MIN_SEED, MAX_SEED = 0, 2**31 - 1  # the range a Qt or GIMP integer box can hold
 
 # --- Exit codes of `tinct serve` (read by the launcher) -----------------------
 EXIT_ALREADY_RUNNING = 3  # another daemon already holds the runtime folder's lock

@@ -3,8 +3,9 @@ the words and entries of the hint and reference choices.
 
 Host-free, so GIMP and Krita name and recognise layers the same way (and tests check
 it without a host). A result is named ``Tinct — "blue sky" x1.10`` (the prompt, cut
-to PROMPT_CHARS, and the colourfulness; "auto" when Tinct picked it); colorized from a
-reference layer, ``Tinct — "blue sky" ref "beach" x1.10``.
+to PROMPT_CHARS, the colourfulness, and a variation's seed unless 0); colorized from a
+reference layer, ``Tinct — "blue sky" ref "beach" x1.10``; a variation,
+``Tinct — "blue sky" x1.10 seed 7``.
 """
 
 from __future__ import annotations
@@ -72,23 +73,26 @@ def result_layer_name(
     auto: bool = False,
     reference: str | None = None,
     hints: bool = False,
+    seed: int = 0,
 ) -> str:
-    """``Tinct — "PROMPT" +hints ref "LAYER" x1.10`` (parts left out when empty; `` auto``
-    when Tinct picked the colourfulness). The plugins call ``naming.result_name``."""
+    """``Tinct — "PROMPT" +hints ref "LAYER" x1.10 seed 7`` (parts left out when empty;
+    `` auto`` when Tinct picked the colourfulness, as older plugins did; the seed when
+    not 0). The plugins call ``naming.result_name``."""
     prompt = _cut(prompt, PROMPT_CHARS)
     words = f' {DASH} "{prompt}"' if prompt else ""
     if hints:
         words += f" {HINTS_MARK}"
     if reference:
         words += f' ref "{_cut(reference, REFERENCE_CHARS)}"'
-    return f"{RESULT_PREFIX}{words} x{scale_text(scale)}{' auto' if auto else ''}"
+    tail = (" auto" if auto else "") + (f" seed {int(seed)}" if seed else "")
+    return f"{RESULT_PREFIX}{words} x{scale_text(scale)}{tail}"
 
 
 # What result_layer_name makes, in full (a host may append " #2" to a duplicate name):
 # a name merely starting "Tinct x" ("Tinct xylophone") is not a result.
 _RESULT_NAME = re.compile(
     rf'{RESULT_PREFIX}(?: {DASH} ".*")?(?: {re.escape(HINTS_MARK)})?(?: ref ".*")? x\d+\.\d\d'
-    r"(?: auto)?(?: #\d+)?",
+    r"(?: auto)?(?: seed \d+)?(?: #\d+)?",
     re.DOTALL,
 )
 

@@ -30,9 +30,11 @@ from .constants import (
     MAX_PREVIEW_SIDE,
     MAX_PROMPT_CHARS,
     MAX_SCALE,
+    MAX_SEED,
     MAX_STEPS,
     MIN_GUIDANCE,
     MIN_SCALE,
+    MIN_SEED,
     MIN_STEPS,
     OPS,
     PROTOCOL_VERSION,
@@ -393,7 +395,7 @@ def _parse_colorize(header, rid, pixel_frames, limits, release=None):
         "steps": _opt_int(header, "steps", MIN_STEPS, MAX_STEPS),
         "guidance": _opt_number(header, "guidance", MIN_GUIDANCE, MAX_GUIDANCE),
         "scale": _scale(header),
-        "seed": _opt_int(header, "seed", 0, 2**63 - 1),
+        "seed": _opt_int(header, "seed", MIN_SEED, MAX_SEED),
         "preview_side": _opt_int(header, "preview_side", 0, MAX_PREVIEW_SIDE),
     }
     # Last: joining big frames copies them, so every cheaper check comes first.

@@ -1,7 +1,7 @@
 """The result layer's name, the same in both plugins, from what the user asked for.
 
 ``result_name`` is the one function GIMP and Krita call: the prompt, ``+hints`` when
-painted hints were sent, the reference and the colourfulness, in that order
+painted hints were sent, the reference, the colourfulness and the seed, in that order
 (``layers.result_layer_name`` writes them). A reference is named by its layer, unless
 that layer has a name a host gives by default ("Background": Krita's for an opened
 file, GIMP's for a new image): then by its image, without the file's extension.
@@ -35,9 +35,9 @@ def reference_name(image: str | None, layer: str | None) -> str | None:
     return layer
 
 
-def result_name(req: ColorizeRequest, scale: float, *, auto: bool, hints: bool) -> str:
+def result_name(req: ColorizeRequest, scale: float, *, hints: bool, seed: int = 0) -> str:
     """The result layer's name for REQ at SCALE: ``Tinct — "blue sky" +hints ref "beach"
-    x1.20 auto``. AUTO: Tinct picked the colourfulness; HINTS: painted hints were sent
-    (a chosen but blank hint layer is no hints)."""
+    x1.20 seed 7``. HINTS: painted hints were sent (a chosen but blank hint layer is no
+    hints); SEED: the result's own seed, named unless 0 (the model's own colouring)."""
     reference = reference_name(req.reference_document, req.reference_layer)
-    return result_layer_name(req.prompt, scale, auto=auto, reference=reference, hints=hints)
+    return result_layer_name(req.prompt, scale, reference=reference, hints=hints, seed=seed)

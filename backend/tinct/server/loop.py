@@ -420,7 +420,12 @@ class Server:
             "device": self.device,
             "model": self.model_name,
             "ops": list(OPS),
-            "features": list(constants.FEATURES),
+            "features": list(constants.FEATURES)
+            + (
+                [constants.FEATURE_VARIATIONS]
+                if getattr(self.compute.pipe, "draws_variations", False)
+                else []
+            ),
             "limits": {
                 **self.config.limits.to_json(),
                 "max_queue": self.config.max_queue,

@@ -123,18 +123,19 @@ class Compute:
 
     # --- colorize ----------------------------------------------------------
     def colorize(self, job: Job, emit) -> Outgoing:
-        # The request's "seed" is validated (it is part of the wire protocol) but unused:
-        # cold-diffusion sampling draws no random numbers, so every run is the same.
         """Run a colorize job: progress replies per denoising step (a cancel stops it between
         steps), a preview at `preview_side`, then the full-resolution colour layer at the
         requested or auto scale in the source's dtype and order. The job is cached for rescale
-        and apply.
+        and apply. A "seed" other than 0 draws that variation from the chroma prior's
+        distribution when the model has one (hello's "variations" feature); otherwise the
+        seed is ignored and the reply's "seed" is 0, the model's own colouring.
         """
         req, p = job.request, job.request.params
         fmt, frame = req.image, req.frames[0]
         steps = p["steps"] or self.defaults.steps
         guidance = self.defaults.guidance if p["guidance"] is None else p["guidance"]
         side = self.defaults.preview_side if p["preview_side"] is None else p["preview_side"]
+        seed = (p["seed"] or 0) if getattr(self.pipe, "draws_variations", False) else 0
 
         # 1. Pixels in: one box-reduction of the frame (~1 MP) feeds the model and the
         #    preview; only the final render reads the full-resolution pixels again.
@@ -167,6 +168,8 @@ class Compute:
                 job, make_reply(Reply.PROGRESS, job.request_id, job=job.id, step=step, total=total)
             )
 
+        from tinct.pipeline.pipeline_tinct import seed_generator
+
         marks["pixels_in"] = time.perf_counter()
         latents = self.pipe.predict(
             image,
@@ -176,6 +179,7 @@ class Compute:
             guidance_scale=guidance,
             callback=on_step,
             reference=reference,
+            generator=seed_generator(seed),
         )
         del hints, reference
         self._check(job)
@@ -236,6 +240,7 @@ class Compute:
                 scale=scale,
                 auto_scale=auto_scale,
                 steps=steps,
+                seed=seed,
                 layer=ofmt.to_json(),
                 seconds=round(time.monotonic() - (job.started_at or job.queued_at), 4),
                 timings=timings,

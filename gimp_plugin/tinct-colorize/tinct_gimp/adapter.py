@@ -149,12 +149,13 @@ def check_inputs(
         reference_image = image_label(reference.get_image())
     req = request.check_arguments(
         config.get_property("prompt"),
-        config.get_property("auto"),
         config.get_property("scale"),
         config.get_property("steps"),
         hint_name,
         reference_name,
         reference_image,
+        variations=config.get_property("variations"),
+        seed=config.get_property("seed"),
     )
     return req, hint_layer, reference
 

@@ -7,9 +7,11 @@ see GIMP's own progress (``StatusProgress``). Each dialog builds its widgets in
 
 from __future__ import annotations
 
+import random
+
 from gi.repository import Gimp, GLib
 from tinct_protocol import TinctError
-from tinct_protocol.constants import SCALE_WORD
+from tinct_protocol.constants import MAX_SEED, SCALE_WORD
 from tinct_protocol.layers import (
     HINT_LAYER_NAME,
     NO_REFERENCE,
@@ -148,8 +150,8 @@ def _combo(labels: list[str], active: int):
 
 
 class MainDialog:
-    """The first dialog: the procedure's arguments (prompt, Auto, Colourfulness, steps),
-    then the hint chooser (names, with an explicit "(no hints)") and the reference
+    """The first dialog: the procedure's arguments (prompt, Colourfulness, steps,
+    Variations, Seed with a "New seed" button), then the hint chooser (names, with an explicit "(no hints)") and the reference
     chooser (every open image's layers, after an explicit "(no reference)")."""
 
     def __init__(self, procedure, config, image, source):
@@ -158,10 +160,26 @@ class MainDialog:
         GimpUi.init(request.PROCEDURE)
         self.config = config
         self.dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config)
-        self.dialog.fill(["prompt", "auto", "scale", "steps"])
+        self.dialog.fill(["prompt", "scale", "steps", "variations", "seed"])
         content = self.dialog.get_content_area()
+        content.pack_start(self._new_seed_row(), False, False, 6)
         content.pack_start(self._hint_row(image, source), False, False, 6)
         content.pack_start(self._reference_row(source), False, False, 6)
+
+    def _new_seed_row(self):
+        """A "New seed" button: a random seed in the Seed box (shown, so it can be reused)."""
+        from gi.repository import Gtk
+
+        button = Gtk.Button.new_with_mnemonic("_New seed")  # Alt+N
+        button.set_tooltip_text(
+            "Pick a random seed: another plausible colouring (the same seed gives it again)"
+        )
+        button.connect("clicked", lambda _b: self.config.set_property("seed", new_seed()))
+        self.new_seed = button
+        row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=8)
+        row.pack_end(button, False, False, 0)
+        row.show_all()
+        return row
 
     def _hint_row(self, image, source):
         names = adapter.layer_names(image)
@@ -248,6 +266,11 @@ class LiveScale:
             self.colorizer.apply_scale(value)
 
 
+def new_seed() -> int:
+    """A random seed other than 0 (0 is the model's own colouring)."""
+    return random.randint(1, MAX_SEED)
+
+
 class ScaleDialog:
     """The Colourfulness slider, re-rendering the new layer live (see ``LiveScale``)."""
 
@@ -256,8 +279,6 @@ class ScaleDialog:
 
         self.config = config
         self.colorizer = colorizer
-        self.auto = config.get_property("auto")
-        config.set_property("auto", False)  # a value is being picked by hand
         config.set_property("scale", colorizer.scale)
         self.dialog = GimpUi.ProcedureDialog(
             procedure=procedure, config=config, title=f"Tinct: {SCALE_WORD.lower()}"
@@ -279,9 +300,6 @@ class ScaleDialog:
             accepted = bool(self.dialog.run())
         finally:
             self.config.disconnect(handler)
-            # The next run (last-used values) starts from automatic colourfulness again if
-            # this one did; the picked value is remembered for when it is turned off.
-            self.config.set_property("auto", self.auto)
             self.dialog.destroy()
         if accepted:
             self.live.flush()  # a move in the last DELAY_MS before OK

@@ -5,8 +5,9 @@ what a run does (``run_colorize``, ``run_paint_hints``) and the ``Gimp.PlugIn`` 
 offers them. A run reads the source layer at its own precision, sends it to the local
 Tinct daemon (through the vendored standard-library client, `tinct_protocol`), and
 puts the returned color layer above the source in LCh Color mode, masked by the
-selection, named for how it was made (``Tinct — "blue sky" x1.10``). The source layer
-is never written to. An optional reference layer (any open image's, any size) goes
+selection, named for how it was made (``Tinct — "blue sky" x1.10``). With Variations
+above 1, one layer per variation, each named with its seed (``... x1.10 seed 8``), the
+first on top. The source layer is never written to. An optional reference layer (any open image's, any size) goes
 along as a colour photo whose colours the result borrows.
 
 Undo: the image is touched only once the daemon's result is there, inside one undo
@@ -38,19 +39,29 @@ from .session import Progress, Session
 class Colorizer:
     """One run: source pixels in, the daemon's result, then the color layer out."""
 
-    def __init__(self, image, source, req: ColorizeRequest, hint_layer, reference=None):
+    def __init__(
+        self,
+        image,
+        source,
+        req: ColorizeRequest,
+        hint_layer,
+        reference=None,
+        seed: int | None = None,
+        session: Session | None = None,
+    ):
         self.image = image
         self.source = source
         self.req = req
         self.hint_layer = hint_layer
         self.reference = reference
         self.fmt = adapter.image_format(image)
-        self.session = Session()
+        self.session = session or Session()
+        self.seed = req.seeds()[0] if seed is None else seed  # the one asked for
+        self.result_seed = 0  # the daemon's: 0 when its model draws no variations
         self.job: str | None = None
         self.layer = None
         self.result: Layer | None = None  # the pixels now on the layer
         self.scale: float | None = None
-        self.auto = req.auto  # the name says "auto" until the slider moves
         self.hints_sent = False  # painted hints went with the job (the name says so)
         self.converted = False
 
@@ -63,17 +74,20 @@ class Colorizer:
         reference = adapter.read_reference(self.reference)
         # 2. Colorize through the daemon on a worker thread; the UI thread shows progress.
         self.hints_sent = hints is not None
-        result = self.session.colorize(src, hints, reference, self.req, progress)
+        result = self.session.colorize(src, hints, reference, self.req, progress, self.seed)
         if result is None or result.layer is None:
             raise UserError("the daemon finished without returning a layer")
         self.job, self.scale, self.result = result.job, result.scale, result.layer
+        self.result_seed = int(result.header.get("seed") or 0)
 
-    def add_layer(self, replace: bool) -> None:
+    def add_layer(self, replace: bool, earlier: list | None = None) -> None:
         """The new layer above the source and its earlier results (same size and place,
-        LCh Color mode, the selection as its mask); REPLACE removes those results."""
+        LCh Color mode, the selection as its mask); REPLACE removes those results.
+        EARLIER: the results to stack above and replace (default: the source's now)."""
         if adapter.convert_to_rgb(self.image):  # the precision (8/16-bit, float) stays
             self.converted = True
-        earlier = adapter.previous_results(self.image, self.source)
+        if earlier is None:
+            earlier = adapter.previous_results(self.image, self.source)
         self.layer = adapter.add_color_layer(
             self.image, self.source, self.name(), self.fmt, self.result, earlier
         )
@@ -94,14 +108,64 @@ class Colorizer:
         """Re-render the new layer at another colourfulness (from the daemon's cached latents)."""
         ev = self.session.apply(self.job, scale)
         adapter.write_pixels(self.layer, self.fmt, ev.layer)
-        self.scale, self.result, self.auto = ev.scale, ev.layer, False
+        self.scale, self.result = ev.scale, ev.layer
         self.layer.set_name(self.name())
         Gimp.displays_flush()
 
     def name(self) -> str:
-        """The result layer's name: prompt, hints, reference and colourfulness (the same
-        words as Krita's: ``naming.result_name``)."""
-        return result_name(self.req, self.scale, auto=self.auto, hints=self.hints_sent)
+        """The result layer's name: prompt, hints, reference, colourfulness and seed (the
+        same words as Krita's: ``naming.result_name``)."""
+        return result_name(self.req, self.scale, hints=self.hints_sent, seed=self.result_seed)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class Variations:
+    """The run's colorizers, one per seed of the request (one for Variations 1), sharing
+    one connection; the slider dialog and the undo step treat them as one result."""
+
+    def __init__(self, image, source, req: ColorizeRequest, hint_layer, reference=None):
+        self.image = image
+        self.source = source
+        self.session = Session()
+        self.colorizers = [
+            Colorizer(image, source, req, hint_layer, reference, seed, self.session)
+            for seed in req.seeds()
+        ]
+
+    @property
+    def scale(self) -> float | None:
+        """The colourfulness all the layers show."""
+        return self.colorizers[0].scale
+
+    def run_job(self, progress: Progress) -> None:
+        """Each variation's daemon job in turn (see ``Colorizer.run_job``)."""
+        for c in self.colorizers:
+            c.run_job(progress)
+
+    def add_layer(self, replace: bool) -> None:
+        """One layer per variation above the source's earlier results, the first on top;
+        REPLACE removes those earlier results (not this run's)."""
+        earlier = adapter.previous_results(self.image, self.source)
+        added: list = []
+        for c in reversed(self.colorizers):  # each goes on top: the first ends topmost
+            c.add_layer(replace=False, earlier=earlier + added)
+            added.append(c.layer)
+        if replace:
+            for layer in earlier:
+                self.image.remove_layer(layer)
+
+    def remove_layer(self) -> None:
+        """Take the (preview) layers away again, and the RGB conversion with them (the
+        last variation's add made it, so its removal comes last)."""
+        for c in self.colorizers:
+            c.remove_layer()
+
+    def apply_scale(self, scale: float) -> None:
+        """Every variation's layer at another colourfulness (no U-Net)."""
+        for c in self.colorizers:
+            c.apply_scale(scale)
 
     def close(self) -> None:
         self.session.close()
@@ -159,7 +223,7 @@ def run_colorize(procedure, run_mode, image, drawables, config, data, ui=dialog)
     except (UserError, ValueError) as exc:
         return _error(procedure, str(exc))
 
-    colorizer = Colorizer(image, source, req, hint_layer, reference)
+    colorizer = Variations(image, source, req, hint_layer, reference)
     progress = None
     Gimp.context_push()
     try:

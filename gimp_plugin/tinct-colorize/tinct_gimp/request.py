@@ -5,7 +5,9 @@ runs from the dialog, from scripts and in batch mode) and `ColorizeRequest`
 (the vendored protocol's, the same value as the Krita plugin's), the one value
 holding everything that affects the result. Defaults, bounds and the slider's
 name come from the protocol's constants, as in the CLI, the daemon and the Krita
-plugin. There is no seed: the colorizer's result does not depend on one.
+plugin. Variations (1-4) give that many result layers, from seeds Seed, Seed + 1, ...
+(seed 0 is the model's own colouring); each layer's name carries its seed, which with
+one variation gives that layer again. The colourfulness sent is always the slider's.
 ``UserError`` is any refusal whose message tells the user what to do instead.
 """
 
@@ -16,12 +18,18 @@ from dataclasses import dataclass
 from tinct_protocol.colorize_request import ColorizeRequest
 from tinct_protocol.constants import (
     DEFAULT_SCALE,
+    DEFAULT_SEED,
     DEFAULT_STEPS,
+    DEFAULT_VARIATIONS,
     MAX_PROMPT_CHARS,
     MAX_SCALE,
+    MAX_SEED,
     MAX_STEPS,
+    MAX_VARIATIONS,
     MIN_SCALE,
+    MIN_SEED,
     MIN_STEPS,
+    MIN_VARIATIONS,
     SCALE_WORD,
 )
 from tinct_protocol.layers import (
@@ -60,13 +68,6 @@ ARGUMENTS = (
         "",
     ),
     Argument(
-        "auto",
-        "boolean",
-        f"_Auto {SCALE_WORD.lower()}",
-        f"Let Tinct pick the {SCALE_WORD.lower()} (ignores the slider)",
-        True,
-    ),
-    Argument(
         "scale",
         "double",
         f"{SCALE_WORD[:4]}_{SCALE_WORD[4:]}",  # Alt+U: Alt+C is the dialogs' Cancel
@@ -85,6 +86,26 @@ ARGUMENTS = (
         MAX_STEPS,
     ),
     Argument(
+        "variations",
+        "int",
+        "_Variations",
+        "How many colourings: one result layer each, seeds Seed, Seed + 1, ... "
+        "(more than 1 needs a model that draws variations)",
+        DEFAULT_VARIATIONS,
+        MIN_VARIATIONS,
+        MAX_VARIATIONS,
+    ),
+    Argument(
+        "seed",
+        "int",
+        "See_d",  # Alt+D: Alt+E is the reference's
+        "0 = the model's own colouring; another seed draws another plausible one, the same "
+        "seed the same result (a result layer's name says its seed)",
+        DEFAULT_SEED,
+        MIN_SEED,
+        MAX_SEED,
+    ),
+    Argument(
         "hint-layer",
         "layer",
         "Hint la_yer",  # Alt+L is Load Saved Settings
@@ -101,14 +122,24 @@ ARGUMENTS = (
 )
 
 
+def _whole(name: str, value: object, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} is {value}; choose {lo} to {hi}")
+    return value
+
+
 def check_arguments(
     prompt: object,
-    auto: object,
     scale: object,
     steps: object,
     hint_layer: str | None = None,
     reference_layer: str | None = None,
     reference_document: str | None = None,
+    *,
+    variations: object = DEFAULT_VARIATIONS,
+    seed: object = DEFAULT_SEED,
 ) -> ColorizeRequest:
     """Validate the procedure's values; ValueError names the argument, the value and the fix."""
     if prompt is None:
@@ -120,26 +151,22 @@ def check_arguments(
         raise ValueError(
             f"prompt is {len(prompt)} characters; shorten it to at most {MAX_PROMPT_CHARS}"
         )
-    if isinstance(steps, bool) or not isinstance(steps, int):
-        raise ValueError(f"steps must be a whole number, got {steps!r}")
-    if not MIN_STEPS <= steps <= MAX_STEPS:
-        raise ValueError(f"steps is {steps}; choose {MIN_STEPS} to {MAX_STEPS}")
+    _whole("steps", steps, MIN_STEPS, MAX_STEPS)
+    _whole("variations", variations, MIN_VARIATIONS, MAX_VARIATIONS)
+    _whole("seed", seed, MIN_SEED, MAX_SEED)
     word = SCALE_WORD.lower()
     names = {
         "hint_layer": hint_layer,
         "reference_document": reference_document,
         "reference_layer": reference_layer,
     }
-    if auto:  # the slider's value is not sent (nor checked)
-        return ColorizeRequest(prompt, steps, auto=True, **names)
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale != scale:
         raise ValueError(f"{word} (scale) must be a number, got {scale!r}")
     if not MIN_SCALE <= scale <= MAX_SCALE:
-        raise ValueError(
-            f"{word} (scale) is {scale}; choose {MIN_SCALE:g} to {MAX_SCALE:g} "
-            f"or turn on Auto {word}"
-        )
-    return ColorizeRequest(prompt, steps, auto=False, scale=float(scale), **names)
+        raise ValueError(f"{word} (scale) is {scale}; choose {MIN_SCALE:g} to {MAX_SCALE:g}")
+    return ColorizeRequest(
+        prompt, steps, scale=float(scale), variations=variations, seed=seed, **names
+    )
 
 
 def is_helper(name: str, hint_name: str | None = None) -> bool:

@@ -17,7 +17,7 @@ from typing import NamedTuple, Protocol
 
 from tinct_protocol import Cancelled, Event, Launcher, Layer
 from tinct_protocol.about import backend_line
-from tinct_protocol.colorize_request import ColorizeRequest
+from tinct_protocol.colorize_request import ColorizeRequest, variations_refusal
 
 PREVIEW_SIDE = 0  # the dialog previews on the real layer, not a thumbnail
 POLL_SECONDS = 0.03  # how often the UI thread looks for a Cancel while no event comes
@@ -76,9 +76,12 @@ class Session:
         reference: Layer | None,
         req: ColorizeRequest,
         progress: Progress,
+        seed: int | None = None,
     ) -> Event:
-        """Run one colorize; every event goes to ``progress``, which may cancel it (then
-        ``Cancelled``, also when the result beat the cancel). Returns the result event.
+        """Run one colorize (the variation of SEED, default the request's first); every
+        event goes to ``progress``, which may cancel it (then ``Cancelled``, also when the
+        result beat the cancel). Returns the result event. A daemon whose model draws no
+        variations refuses more than one, or a seed, with a ValueError saying so.
 
         Connecting (finding or starting the daemon, the longest wait of a cold start)
         happens on the worker thread too, so Cancel is live from the start: pressed
@@ -91,12 +94,15 @@ class Session:
             try:
                 client = self.client()
                 messages.put(WorkerMessage(WorkerEvent.CONNECTED, text=self.backend()))
+                refusal = variations_refusal(self.hello, req.variations, req.seed)
+                if refusal:
+                    raise ValueError(refusal)
                 for ev in client.colorize(
                     image,
                     hints=hints,
                     reference=reference,
                     preview_side=PREVIEW_SIDE,
-                    **req.colorize_kwargs(),
+                    **req.colorize_kwargs(seed),
                 ):
                     if abandoned.is_set() and ev.kind == "queued":
                         client.cancel(ev.job)
