@@ -90,11 +90,11 @@ def hint_strokes(width: int, height: int) -> np.ndarray:
 
 CASES = {
     # name: (width, height, dtype, selection [x, y, w, h], hints rect, args)
-    "u8": (64, 48, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
+    "u8": (64, 48, "u8", None, None, {"steps": 2, "scale": 1.0}),
     "u8_sel": (64, 48, "u8", [8, 6, 30, 20], None, {"steps": 2}),
     "u16": (56, 40, "u16", None, None, {"steps": 2}),
     "u16_sel": (56, 40, "u16", [20, 4, 30, 30], None, {"steps": 2, "prompt": "a car"}),
-    "f32": (48, 40, "f32", None, None, {"steps": 2, "auto": False, "scale": 1.5}),
+    "f32": (48, 40, "f32", None, None, {"steps": 2, "scale": 1.5}),
     "f32_sel": (48, 40, "f32", [0, 10, 48, 12], None, {"steps": 2}),
     # hint layer "Tinct hints" (picked by name), smaller than the image and offset
     "u8_hints": (
@@ -103,7 +103,7 @@ CASES = {
         "u8",
         None,
         [10, 8, 30, 24],
-        {"steps": 2, "auto": False, "scale": 1.0},
+        {"steps": 2, "scale": 1.0},
     ),
     # the same strokes on a layer named "Strokes", passed as the hint-layer argument
     "u8_hint_arg": (
@@ -112,22 +112,22 @@ CASES = {
         "u8",
         None,
         [10, 8, 30, 24],
-        {"steps": 2, "auto": False, "scale": 1.0},
+        {"steps": 2, "scale": 1.0},
     ),
     # a source smaller than the image, offset, with a selection partly outside it
     "u8_offset": (64, 48, "u8", [4, 20, 30, 40], None, {"steps": 2}),
     # interactive runs: the dialogs answer themselves (the test-only plug-in, reading
     # TINCT_GIMP_SELFTEST) under Xvfb;
     # the strength slider moves 1.0 -> 0.5 -> 2.0 live, then OK (kept) or Cancel (back to 1.0)
-    "ui_ok": (40, 30, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
-    "ui_cancel": (40, 30, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
-    "ui_ref1": (40, 30, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
-    "ui_ref2": (40, 30, "u8", None, None, {"steps": 2, "auto": False, "scale": 2.0}),
+    "ui_ok": (40, 30, "u8", None, None, {"steps": 2, "scale": 1.0}),
+    "ui_cancel": (40, 30, "u8", None, None, {"steps": 2, "scale": 1.0}),
+    "ui_ref1": (40, 30, "u8", None, None, {"steps": 2, "scale": 1.0}),
+    "ui_ref2": (40, 30, "u8", None, None, {"steps": 2, "scale": 2.0}),
     # Grayscale images: converted to RGB (precision kept) with the result
     "gray": (32, 24, "u8", None, None, {"steps": 1}),
-    "gray_u16": (40, 30, "u16", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
+    "gray_u16": (40, 30, "u16", None, None, {"steps": 2, "scale": 1.0}),
     # a rerun on the same source replaces the first result
-    "rerun": (40, 30, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
+    "rerun": (40, 30, "u8", None, None, {"steps": 2, "scale": 1.0}),
     # Tinct Paint Hints, strokes on its layer, then Colorize run with that layer selected
     "paint_hints": (
         64,
@@ -135,7 +135,7 @@ CASES = {
         "u8",
         None,
         [10, 8, 30, 24],
-        {"steps": 2, "auto": False, "scale": 1.0},
+        {"steps": 2, "scale": 1.0},
     ),  # fmt: skip
     # interactive, Cancel pressed in the progress window while the job runs
     "ui_cancel_job": (140, 140, "u8", None, None, {"steps": 2}),
@@ -143,8 +143,8 @@ CASES = {
     "too_large": (160, 160, "u8", None, None, {"steps": 1}),
     # the reference-layer argument: a layer of a second image, a blue photo of another
     # size (compared with "u8", the same source and arguments without it); then a gray one
-    "u8_ref": (64, 48, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
-    "u8_ref_gray": (64, 48, "u8", None, None, {"steps": 2, "auto": False, "scale": 1.0}),
+    "u8_ref": (64, 48, "u8", None, None, {"steps": 2, "scale": 1.0}),
+    "u8_ref_gray": (64, 48, "u8", None, None, {"steps": 2, "scale": 1.0}),
 }
 REFERENCES = {"u8_ref": ("colour photo", (0.35, 0.6, 1.0)), "u8_ref_gray": ("gray copy", (1, 1, 1))}
 REFERENCE_SIZE = (96, 80)  # under the daemon's MAX_PIXELS
@@ -152,13 +152,13 @@ REFERENCE_SIZE = (96, 80)  # under the daemon's MAX_PIXELS
 
 # What the self-test "types" into the first dialog (interactive runs take GIMP's
 # last-used values, not the caller's), then the slider moves and the answer.
-_TYPED = {"auto": False, "scale": 1.0, "steps": 2}
+_TYPED = {"scale": 1.0, "steps": 2}
 INTERACTIVE = {
     "ui_ok": {"set": _TYPED, "scales": [0.5, 2.0], "accept": True, "hint": "(no hints)"},
     "ui_cancel": {"set": _TYPED, "scales": [0.5, 2.0], "accept": False},
     "ui_cancel_job": {"set": {**_TYPED, "steps": 200}, "cancel_at_step": 1},
 }
-RERUN = {"rerun": {"steps": 2, "auto": False, "scale": 2.0, "prompt": "blue sky"}}
+RERUN = {"rerun": {"steps": 2, "scale": 2.0, "prompt": "blue sky"}}
 GRAY = ("gray", "gray_u16")
 # Cases compared with each other get the same picture.
 SOURCE_SEED = {"ui_ok": 9, "ui_cancel": 9, "ui_ref1": 9, "ui_ref2": 9}
@@ -167,9 +167,26 @@ SOURCE_SEED.update({"u8": 2, "u8_hints": 2, "u8_hint_arg": 2, "paint_hints": 2, 
 LAYER_RECTS = {"u8_offset": [12, 10, 40, 30]}
 
 
+# Run against a daemon whose model draws variations (a tiny model with an encoder prior,
+# see the gimp_variations_run fixture): Variations 3 from seed 0, then a rerun with
+# Variations 1 and the third layer's seed 2.
+VARIATION_CASES = {
+    "variations": (
+        48,
+        40,
+        "u8",
+        None,
+        None,
+        {"steps": 2, "scale": 1.0, "variations": 3, "seed": 0},
+    ),
+}
+RERUN["variations"] = {"steps": 2, "scale": 1.0, "variations": 1, "seed": 2}
+SOURCE_SEED["variations"] = 9
+
+
 def geometry(name: str) -> tuple[int, int, str, list[int] | None]:
     """The source layer's width, height, dtype and the selection in layer coordinates."""
-    w, h, dtype, sel = CASES[name][:4]
+    w, h, dtype, sel = {**CASES, **VARIATION_CASES}[name][:4]
     lx, ly, lw, lh = LAYER_RECTS.get(name, [0, 0, w, h])
     if sel is not None:
         x0, y0 = max(sel[0] - lx, 0), max(sel[1] - ly, 0)
@@ -192,6 +209,19 @@ def gimp_run(request, tmp_path_factory):
     starts the bundled backend from the config the install wrote. Inside the chroot the
     bundle folder is bind-mounted (in GIMP's private mount namespace) at WORK/backend, and
     that is the path recorded with `install --backend`: the daemon runs in the chroot."""
+    yield from gimp_session(request.param, CASES)
+
+
+@pytest.fixture(scope="module")
+def gimp_variations_run():
+    """VARIATION_CASES in one GIMP run of the staged plug-in, against a daemon whose tiny
+    model has an encoder prior (an untrained head over the real frozen EfficientNet-Lite0:
+    its variations are random, but drawn as the real model's are)."""
+    yield from gimp_session("staged", VARIATION_CASES, encoder_prior=True)
+
+
+def gimp_session(variant: str, all_cases: dict, encoder_prior: bool = False):
+    """One GIMP batch run of ALL_CASES (see gimp_run); yields what it recorded."""
     host = find_gimp()
     if host is None:
         msg = (
@@ -202,7 +232,7 @@ def gimp_run(request, tmp_path_factory):
             pytest.fail(msg)
         pytest.skip(msg)
     kind, root = host
-    installed = request.param == "installed"
+    installed = variant == "installed"
     bundle = require_bundle() if installed else None
     if root is not None:
         work = Path(tempfile.mkdtemp(prefix="tinct-gimp-", dir=root / "tmp"))
@@ -213,7 +243,7 @@ def gimp_run(request, tmp_path_factory):
     harness = None
     try:
         # 1. A daemon with the tiny model; its runtime dir is visible to GIMP.
-        model = save_tiny_model(work / "model")
+        model = save_tiny_model(work / "model", encoder_prior=encoder_prior)
         rt = work / "rt"
         flags = ["--idle-timeout", "0", "--heartbeat", "0.25", "--max-pixels", str(MAX_PIXELS)]
         home = work / "home"
@@ -235,7 +265,7 @@ def gimp_run(request, tmp_path_factory):
         install_selftest_plugin(home / ".config/GIMP/3.0/plug-ins")
         # 3. The cases' inputs.
         cases, inputs = [], {}
-        for name, (w, h, dtype, sel, hints, args) in CASES.items():
+        for name, (w, h, dtype, sel, hints, args) in all_cases.items():
             out = work / "cases" / name
             out.mkdir(parents=True)
             lw, lh = geometry(name)[:2]
@@ -337,7 +367,7 @@ def gimp_run(request, tmp_path_factory):
             log, _ = proc.communicate()
         log = log.decode(errors="replace")
         results = {}
-        for name in CASES:
+        for name in all_cases:
             out = work / "cases" / name
             if (out / "crash.txt").exists():
                 results[name] = {"crash": (out / "crash.txt").read_text()}
@@ -348,10 +378,15 @@ def gimp_run(request, tmp_path_factory):
             for f in ("source_after", "color", "flat", "mask"):
                 if (out / f"{f}.raw").exists():
                     record[f] = (out / f"{f}.raw").read_bytes()
+            for tag, stem in (("first_results", "first"), ("results", "result")):
+                # every result layer's pixels, top to bottom (run_cases.save_results)
+                record[f"{tag}_pixels"] = [
+                    (out / f"{stem}{i}.raw").read_bytes() for i in range(len(record[tag] or []))
+                ]
             if (out / "screen.png").exists():
                 SHOTS.mkdir(parents=True, exist_ok=True)
-                shutil.copy(out / "screen.png", SHOTS / f"gimp-{request.param}-screen.png")
-                record["screenshot"] = str(SHOTS / f"gimp-{request.param}-screen.png")
+                shutil.copy(out / "screen.png", SHOTS / f"gimp-{variant}-screen.png")
+                record["screenshot"] = str(SHOTS / f"gimp-{variant}-screen.png")
             results[name] = record
         arguments = None
         if (work / "args.json").exists():
@@ -359,7 +394,7 @@ def gimp_run(request, tmp_path_factory):
         info = read_connection_file(rt)
         expected_exe = bundle if installed else sys.executable
         yield {
-            "variant": request.param,
+            "variant": variant,
             "daemon_is_expected": info is not None
             and same_file(f"/proc/{info.pid}/exe", expected_exe),
             "kind": kind,
@@ -428,15 +463,13 @@ def test_colorize_adds_lch_color_layer_above_untouched_source(gimp_run, name):
     assert names == expected
     result_name = record["layers"][names.index("RESULT")]["name"]
     args = CASES[name][5]
-    if args.get("auto") is False:  # the name says how it was made (ui_ok: slid to 2.0)
-        scale = 2.0 if name == "ui_ok" else args["scale"]
-        ref = REFERENCES[name][0] if name in REFERENCES else None
-        hints = name in ("u8_hints", "u8_hint_arg", "paint_hints")  # painted hints were sent
-        assert result_name == result_layer_name(
-            args.get("prompt", ""), scale, reference=ref, hints=hints
-        )
-    else:
-        assert result_name.startswith("Tinct") and result_name.endswith(" auto"), result_name
+    # the name says how it was made: the slider's number (default 1.00; ui_ok: slid to 2.0)
+    scale = 2.0 if name == "ui_ok" else args.get("scale", C.DEFAULT_SCALE)
+    ref = REFERENCES[name][0] if name in REFERENCES else None
+    hints = name in ("u8_hints", "u8_hint_arg", "paint_hints")  # painted hints were sent
+    assert result_name == result_layer_name(
+        args.get("prompt", ""), scale, reference=ref, hints=hints
+    ), result_name
     new = record["layers"][names.index("RESULT")]
     src_info = record["layers"][names.index("Source")]
     if name in GRAY:  # converted to RGB at the image's own precision
@@ -577,17 +610,23 @@ def test_interactive_colourfulness_slider_updates_the_layer_live(gimp_run):
 
 def test_the_procedure_offers_the_protocol_defaults(gimp_run):
     """What GIMP holds for the procedure's arguments: the protocol's defaults and bounds,
-    the one word for the slider, and no seed (it changes nothing)."""
+    the one word for the slider, Variations and Seed, and no Auto tick (the automatic
+    pick chose 1.0 on every validation photo)."""
     args = gimp_run["arguments"]
     assert args is not None, gimp_run["log"][-3000:]
-    assert "seed" not in args
+    assert "auto" not in args
+    for key, bounds in (
+        ("variations", (C.DEFAULT_VARIATIONS, C.MIN_VARIATIONS, C.MAX_VARIATIONS)),
+        ("seed", (C.DEFAULT_SEED, C.MIN_SEED, C.MAX_SEED)),
+    ):
+        a = args[key]
+        assert (a["default_value"], a["minimum"], a["maximum"]) == bounds, (key, a)
     steps, scale = args["steps"], args["scale"]
     assert (steps["default_value"], steps["minimum"], steps["maximum"]) == (
         C.DEFAULT_STEPS, C.MIN_STEPS, C.MAX_STEPS)  # fmt: skip
     assert (scale["default_value"], scale["minimum"], scale["maximum"]) == (
         C.DEFAULT_SCALE, C.MIN_SCALE, C.MAX_SCALE)  # fmt: skip
     assert scale["nick"].replace("_", "") == C.SCALE_WORD
-    assert C.SCALE_WORD.lower() in args["auto"]["nick"].replace("_", "").lower()
 
 
 def _mean_ab(record, name) -> np.ndarray:
@@ -616,3 +655,30 @@ def test_a_gray_reference_is_a_readable_error(gimp_run):
     assert "Traceback" not in record["error"]
     assert [layer["name"] for layer in record["layers"]] == record["layers_before"]
     assert record["source_unchanged"] and not record["dirty"]
+
+
+def test_variations_are_distinct_layers_and_a_seed_gives_one_again(gimp_variations_run):
+    """Variations 3 from seed 0: three result layers above the source, the first (the
+    model's own colouring) on top, each named with its seed and measurably different; the
+    rerun with Variations 1 and Seed 2 replaces them with the seed-2 layer, bit for bit."""
+    record = gimp_variations_run["results"].get("variations")
+    assert record is not None, gimp_variations_run["log"][-3000:]
+    assert "crash" not in record, record.get("crash")
+    assert record["status"] == "GIMP_PDB_SUCCESS", record["error"]
+    assert record["first_results"] == ["Tinct x1.00", "Tinct x1.00 seed 1", "Tinct x1.00 seed 2"]
+    assert record["first_names"] == ["Above", *record["first_results"], "Source"]
+    layers = [_pixels(p, "variations") for p in record["first_results_pixels"]]
+
+    def ab(px):
+        return color.rgb_to_lab(color.to_float(px)[..., :3])[..., 1:]
+
+    distances = [
+        float(np.linalg.norm(ab(layers[i]) - ab(layers[j]), axis=-1).mean())
+        for i, j in ((0, 1), (0, 2), (1, 2))
+    ]
+    print("mean a*b* distance between the variations:", [f"{d:.1f}" for d in distances])
+    assert min(distances) > 2.0, distances
+    assert record["results"] == ["Tinct x1.00 seed 2"]
+    assert [x["name"] for x in record["layers"]] == ["Above", "Tinct x1.00 seed 2", "Source"]
+    assert record["results_pixels"][0] == record["first_results_pixels"][2]
+    assert record["source_unchanged"]

@@ -142,7 +142,10 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         ui = r["ui_defaults"]  # the protocol's defaults and bounds, the one slider word
         assert ui["steps"] == C.DEFAULT_STEPS and ui["steps_range"] == [C.MIN_STEPS, C.MAX_STEPS]
         assert ui["slider_range"] == [round(C.MIN_SCALE * 100), round(C.MAX_SCALE * 100)]
-        assert ui["slider"] == round(C.DEFAULT_SCALE * 100) and ui["auto"]
+        assert ui["slider"] == round(C.DEFAULT_SCALE * 100)
+        assert (ui["variations"], ui["seed"]) == (C.DEFAULT_VARIATIONS, C.DEFAULT_SEED)
+        assert ui["variations_range"] == [C.MIN_VARIATIONS, C.MAX_VARIATIONS]
+        assert ui["seed_range"] == [C.MIN_SEED, C.MAX_SEED]
         assert C.SCALE_WORD in ui["labels"], ui["labels"]
         # Paint hints: a "Tinct hints" layer in Color mode above the photo, made active and
         # chosen; the photo stays the layer colorized and is never offered as a hint layer
@@ -152,13 +155,13 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
             "hint_status"]  # fmt: skip
         first = f'Tinct \u2014 "{prompt}" +hints'  # painted hints went with it
         assert r["names"] == ["Background", "photo", r["first_name"], "Tinct hints"]
-        assert r["first_name"].startswith(first) and r["first_name"].endswith(" auto")
+        assert r["first_name"] == first + " x1.00"  # the slider's number, never "auto"
         assert r["blend"] == "color" and r["photo_unchanged"]
         assert r["progress_seen"], "the progress bar never moved"
         assert any("step" in s for s in r["status_seen"]), r["status_seen"]
-        # auto picked a colourfulness; dragging turned Auto off and changed the layer live;
-        # what the drag showed is exactly what stayed on release, and the name says 1.90
-        assert r["auto_scale"] is not None and not r["auto_after_drag"]
+        # dragging changed the layer live; what the drag showed is exactly what stayed on
+        # release, and the name says 1.90
+        assert r["scale0"] == pytest.approx(C.DEFAULT_SCALE) and r["auto_scale"] is None
         assert r["scale_final"] == pytest.approx(1.9)
         assert r["preview_changed"] and r["final_changed"] and r["preview_is_final"]
         assert r["name_after_drag"] == first + " x1.90"
@@ -174,8 +177,8 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         # Before hides Tinct's colour (the gray photo shows), and brings it back
         assert r["chroma_before_on"] < 0.5 < r["chroma_composite"], r
         assert r["chroma_before_off"] == r["chroma_composite"]
-        # a rerun with Auto off uses the slider's 1.90 and goes on top of the first result
-        assert r["rerun_scale"] == pytest.approx(1.9) and r["rerun_auto"] is None
+        # a rerun uses the slider's 1.90 and goes on top of the first result
+        assert r["rerun_scale"] == pytest.approx(1.9)
         assert r["names_rerun"] == ["Background", "photo", *[first + " x1.90"] * 2, "Tinct hints"]
         assert r["screenshot"], "Krita's window could not be grabbed"
         shot = Path(str(out) + ".krita.png")
@@ -194,11 +197,11 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         # the conversion as its own undo step (no undo grouping in its Python API)
         assert r["gray_before"][:2] == ["GRAYA", "U16"]
         assert r["gray_after"][:2] == ["RGBA", "U16"]
-        # the new document has its own settings: no prompt, Auto (not the first one's)
-        assert r["gray_prompt"] == "" and r["gray_auto"]
+        # the new document has its own settings: no prompt, colourfulness 1 (not 1.90)
+        assert r["gray_prompt"] == "" and r["gray_slider"] == 100
         gray_name = r["gray_after"][2][-1]
         assert r["gray_after"][2] == [*r["gray_before"][2], gray_name]
-        assert gray_name.startswith("Tinct x") and gray_name.endswith(" auto"), gray_name
+        assert gray_name == "Tinct x1.00", gray_name
         assert "Converted the image from Grayscale" in r["gray_status"], r["gray_status"]
         # one Ctrl+Z: the result goes and the image is Grayscale again
         assert r["gray_undo1"] == r["gray_before"]
@@ -206,6 +209,78 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
     finally:
         kill_krita_in(home)
         harness.close()
+
+
+def test_variations_are_distinct_layers_and_a_seed_gives_one_again(tmp_path):
+    """Variations in real Krita, against a daemon the test started with a tiny model whose
+    chroma prior is an encoder prior (untrained head, so its variations are random, but
+    drawn like the real one's): Variations 3 gives three layers named with their seeds,
+    measurably different; Seed 2 with Variations 1 gives the seed-2 layer again."""
+    krita, xvfb = require("krita"), require("xvfb-run")
+    require("xauth")
+    home, rt = tmp_path / "home", tmp_path / "rt"
+    model = save_tiny_model(tmp_path / "model", encoder_prior=True)
+    photo = np.asarray(Image.open(REPO / "docs" / "sample-bw.png").convert("L"))
+    src = np.ascontiguousarray(photo[96:256, 16:256])  # 240x160
+    (tmp_path / "src.gray").write_bytes(src.tobytes())
+    h, w = src.shape
+    stage_krita(home / ".local/share/krita/pykrita")
+    enable_in_kritarc(home / ".config")
+    install_selftest_plugin(home)
+    harness = DaemonHarness(rt, serve_command(model, "--idle-timeout", "0"))
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    for key in ("QT_QPA_PLATFORM", "TINCT_CONFIG"):
+        env.pop(key, None)
+    out = tmp_path / "result.json"
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local/share"),
+        XDG_RUNTIME_DIR=str(tmp_path),
+        TINCT_RUNTIME_DIR=str(rt),
+        TINCT_BACKEND_CMD=json.dumps(harness.command),
+        TINCT_KRITA_SELFTEST="variations",
+        TINCT_KRITA_RESULT=str(out),
+        TINCT_KRITA_PHOTO=f"{tmp_path / 'src.gray'}:{w}x{h}",
+    )
+    try:
+        harness.connect().close()
+        proc = subprocess.run(
+            ["timeout", "-k", "5", "200", xvfb, "-a", "-s", "-screen 0 1280x1024x24",
+             krita, "--nosplash"],
+            env=env, capture_output=True, text=True, cwd=tmp_path,
+        )  # fmt: skip
+        assert out.exists(), f"no result file (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+        r = json.loads(out.read_text())
+        print("\nkrita variations run:", r)
+        assert r["ok"], r.get("error")
+    finally:
+        kill_krita_in(home)
+        harness.close()
+    # three layers, bottom to top seeds 2, 1, 0: the first variation (the model's own
+    # colouring, seed 0 unnamed) on top
+    assert r["seed_shown"] == C.DEFAULT_SEED
+    assert r["names_three"] == ["Background", "photo", "Tinct x1.00 seed 2",
+                                "Tinct x1.00 seed 1", "Tinct x1.00"]  # fmt: skip
+    assert "3 variations" in r["status_three"], r["status_three"]
+    three = [(out.parent / f"result.json.three{i}").read_bytes() for i in range(3)]
+    distances = [
+        float(np.linalg.norm(lab_ab(a, w, h) - lab_ab(b, w, h), axis=-1).mean())
+        for a, b in ((three[0], three[1]), (three[0], three[2]), (three[1], three[2]))
+    ]
+    print("mean a*b* distance between the variations:", [f"{d:.1f}" for d in distances])
+    assert min(distances) > 2.0, distances
+    # New seed put a random seed in the box; Seed 2 alone gave the seed-2 layer again
+    assert C.MIN_SEED < r["new_seed"] <= C.MAX_SEED
+    assert r["names_again"] == [*r["names_three"], "Tinct x1.00 seed 2"]
+    again = (out.parent / "result.json.again3").read_bytes()
+    assert again == three[0]  # bit for bit
+
+
+def lab_ab(bgra: bytes, w: int, h: int) -> np.ndarray:
+    """(h, w, 2) a*, b* of a U8 BGRA layer."""
+    px = np.frombuffer(bgra, np.uint8).reshape(h, w, 4)
+    return color.rgb_to_lab(color.to_float(px[..., 2::-1].copy()))[..., 1:]
 
 
 def blue_photo(gray: np.ndarray) -> np.ndarray:
@@ -378,9 +453,9 @@ def test_settings_belong_to_the_document_enter_colorizes_and_the_number_box(tmp_
     assert r["beach_layers"] == ["Background"] and "beach.jpg / Background" in r["reference_items"]
     assert r["phase_after_enter"] != "idle"
     (a_name,) = r["a_name"]
-    assert a_name.startswith('Tinct \u2014 "red roof" ref "beach" x') and a_name.endswith(" auto")
-    # the number box: the slider followed, Auto went off, the layer was re-rendered and renamed
-    assert r["after_box"]["slider"] == 150 and not r["after_box"]["auto"]
+    assert a_name == 'Tinct \u2014 "red roof" ref "beach" x1.00', a_name  # the slider's 1.00
+    # the number box: the slider followed, the layer was re-rendered and renamed
+    assert r["after_box"]["slider"] == 150
     assert r["a_name_boxed"] == ['Tinct \u2014 "red roof" ref "beach" x1.50']
     assert r["a_shown"]["box"] == 1.5 and r["a_shown"]["status"] == "Colourfulness 1.50."
     # the backend's version line, after connecting
@@ -389,16 +464,17 @@ def test_settings_belong_to_the_document_enter_colorizes_and_the_number_box(tmp_
     assert r["about"].endswith("\u00b7 cpu"), r["about"]
     # doc-b: its own settings (defaults); its Colorize used no reference
     b = r["b_shown"]
-    assert b["document"] == "doc-b" and b["prompt"] == "" and b["auto"], b
+    assert b["document"] == "doc-b" and b["prompt"] == "" and b["slider"] == 100, b
+    assert (b["variations"], b["seed"]) == (C.DEFAULT_VARIATIONS, C.DEFAULT_SEED), b
     assert b["reference"] == "(no reference)" and b["status"] == "Ready.", b
     assert r["b_request_reference"] is None
     (b_name,) = r["b_name"]
-    assert b_name.startswith("Tinct x") and b_name.endswith(" auto"), b_name
+    assert b_name == "Tinct x1.00", b_name
     assert r["a_names_while_b"] == r["a_name_boxed"]
     # back in doc-a: its settings and status line again
     a = r["a_again"]
     assert a["document"] == "doc-a" and a["prompt"] == "red roof", a
-    assert a["reference"] == "beach.jpg / Background" and a["slider"] == 150 and not a["auto"]
+    assert a["reference"] == "beach.jpg / Background" and a["slider"] == 150
     assert a["status"] == "Colourfulness 1.50.", a
     assert r["screenshot"] and r["shot_docker"]
     SHOTS.mkdir(parents=True, exist_ok=True)

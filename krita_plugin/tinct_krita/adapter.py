@@ -255,16 +255,18 @@ def read_hints(document, hint_node, source: Source) -> Pixels | None:
 
 
 def add_color_layer(
-    document, source_node, data, source: Source, *, name: str, masked: bool = False
+    document, source_node, data, source: Source, *, name: str, masked: bool = False, above=None
 ):
     """A paint layer NAME in Color mode, filled with ``data``, above the source and above
-    the source's earlier results.
+    the source's earlier results (or right above ``above``: a run's previous variation,
+    which Krita's node list may not show yet when results come back to back).
 
     Filled before it is added: Krita records the addition as one undo step
     (measured), so one Ctrl+Z removes the whole result. Later ``write_color``
     calls (the slider) add no undo steps.
     """
-    above = (previous_results(document, source_node) or [source_node])[-1]
+    if above is None:
+        above = (previous_results(document, source_node) or [source_node])[-1]
     layer = _detached_color_layer(
         source_node.colorModel(), source_node.colorDepth(), source_node.colorProfile()
     )

@@ -856,7 +856,17 @@ class TinctDocker(DockWidget):
         scale = float(ev.header.get("scale") or 1.0)
         seed = int(ev.header.get("seed") or 0)  # 0 from a model that draws no variations
         name = result_name(req, scale, hints=hints, seed=seed)
-        layer = adapter.add_color_layer(document, node, data, source, name=name, masked=True)
+        # a run's next variation goes right above its previous one (the first ends on top)
+        previous = view.target if view.target is not None and view.target.request is req else None
+        layer = adapter.add_color_layer(
+            document,
+            node,
+            data,
+            source,
+            name=name,
+            masked=True,
+            above=previous.layer if previous is not None else None,
+        )
         # alpha is the same at every scale: the slider preview reuses this (masked) alpha
         view.target = Target(document, layer, source, data, req, hints, seed)
         if note:  # this result converted a Grayscale image (a run's first variation)

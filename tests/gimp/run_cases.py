@@ -68,6 +68,15 @@ def is_result(layer):
     return name.startswith("Tinct ") and name != "Tinct hints"
 
 
+def save_results(image, out, tag, fmt):
+    """Every Tinct result layer's name (top to bottom) and pixels (TAG0.raw, TAG1.raw, ...)."""
+    names = []
+    for i, layer in enumerate(x for x in image.get_layers() if is_result(x)):
+        _save(os.path.join(out, f"{tag}{i}.raw"), _read(layer, fmt))
+        names.append(layer.get_name())
+    return names
+
+
 def run_proc(name, image, drawables, mode, args):
     proc = Gimp.get_pdb().lookup_procedure(name)
     config = proc.create_config()
@@ -164,9 +173,10 @@ def run_case(case):
         args["reference-layer"] = reference
         ref_before = _read(reference, "R'G'B'A u8")
     status, error = run_proc(proc, image, drawables, mode, args)
-    first_names = None
+    first_names = first_results = None
     if case.get("rerun_args"):  # the same source again: the new result replaces the first
         first_names = [layer.get_name() for layer in image.get_layers()]
+        first_results = save_results(image, out, "first", fmt)
         status, error = run_proc(proc, image, [source], mode, case["rerun_args"])
 
     record = {
@@ -176,6 +186,8 @@ def run_case(case):
         "base_type": image.get_base_type().value_name,
         "precision": image.get_precision().value_name,
         "first_names": first_names,
+        "first_results": first_results,
+        "results": save_results(image, out, "result", fmt),
         "selected": [layer.get_name() for layer in image.get_selected_layers()],
         "layers_before": layers_before,
         "layers": [_layer_info(image, layer) for layer in image.get_layers()],

@@ -245,7 +245,7 @@ class EncoderPrior(ModelMixin, ConfigMixin):
 
 
 # Variations (EncoderPrior.sample): noise cells across the long side of the stride-4 map
-# (about 7 bin maps' regions per side: regions, not pixels), and the a*b* radius of the
+# (about 7 regions per side: regions, not pixels), and the a*b* radius of the
 # mode a draw stands for. Chosen on 6 validation photos (benchmarks/bench_variations.py).
 VARIATION_CELLS = 7
 VARIATION_RADIUS = 5.0

@@ -32,9 +32,10 @@ from tinct.pipeline.scheduler import ColdDiffusionScheduler
 DEFAULT_SCALE_GRID = tuple(float(s) for s in np.linspace(0.6, 1.0, 5))
 
 # A variation's restraint (EncoderPrior.sample): its colour is shrunk toward gray by the
-# prior's confidence in it to this power. The prior's own point uses 0.5; at 0.5 the
-# variations of 3 of 6 validation photos were under 5 a*b* apart, at 0.25 ...
-# (benchmarks/bench_variations.py).
+# prior's confidence in it to this power (the prior's own point uses 0.5). runs/v08-cand,
+# seeds 0-3 (benchmarks/bench_variations.py): with a mode radius of 10, 3 of 6 validation
+# photos had variations under 5 a*b* apart at 0.5 and at 0.25; with radius 5 and 0.25,
+# every one of 8 was 5.8-13.1 apart, at 0.884x gray's error against seed 0's 0.848x.
 VARIATION_CONFIDENCE_POWER = 0.25
 
 

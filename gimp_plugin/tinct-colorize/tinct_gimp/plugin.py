@@ -155,6 +155,8 @@ class Variations:
         if replace:
             for layer in earlier:
                 self.image.remove_layer(layer)
+            for c in self.colorizers:  # GIMP added " #1" where an earlier one had the name
+                c.layer.set_name(c.name())
 
     def remove_layer(self) -> None:
         """Take the (preview) layers away again, and the RGB conversion with them (the

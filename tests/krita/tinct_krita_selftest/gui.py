@@ -4,7 +4,7 @@ $TINCT_KRITA_SELFTEST names this module.
 Drives the docker like a user, against the real daemon: Paint hints (the hint
 layer is created above the photo and made active), paint a stroke, Colorize
 (the photo, not the active hint layer, is colorized), drag the Colourfulness
-slider (Auto turns off; what the drag shows is what stays on release), Before
+slider (what the drag shows is what stays on release), Before
 on and off, Colorize again (the new result goes on top), a screenshot of the
 window, Ctrl+Z, a Colorize cancelled mid-job, Ctrl+Z again, a group layer
 (an error message) and a Grayscale document (converted to RGB with the result).
@@ -97,7 +97,10 @@ def go():
         "steps_range": [docker.steps.minimum(), docker.steps.maximum()],
         "slider_range": [docker.slider.minimum(), docker.slider.maximum()],
         "slider": docker.slider.value(),
-        "auto": docker.auto.isChecked(),
+        "variations": docker.variations.value(),
+        "variations_range": [docker.variations.minimum(), docker.variations.maximum()],
+        "seed": docker.seed.value(),
+        "seed_range": [docker.seed.minimum(), docker.seed.maximum()],
         "labels": [w.text() for w in docker.findChildren(QLabel)],
     }
     # Paint hints: a hint layer above the photo, made active; the photo stays the target
@@ -148,7 +151,6 @@ def colorized():
     # drag: press, move (the layer follows), release (the result that stays)
     docker.slider.setSliderDown(True)
     docker.slider.setValue(190)
-    log["auto_after_drag"] = docker.auto.isChecked()
     poll(lambda: "preview" in docker.timings, previewed, 30, "preview")
 
 
@@ -178,7 +180,7 @@ def applied():
     log["chroma_before_on"] = chroma(composite())
     docker.before_button.setChecked(False)
     log["chroma_before_off"] = chroma(composite())
-    # a rerun (Auto is off now: the slider's 1.90 is used) goes on top of the first result
+    # a rerun (the slider's 1.90 is used) goes on top of the first result
     docker.colorize_button.click()
     poll(lambda: docker.state.phase in DONE and len(results()) == 2, rerun, 240,
          "rerun")  # fmt: skip
@@ -187,7 +189,6 @@ def applied():
 def rerun():
     log["names_rerun"] = names()
     log["rerun_scale"] = docker.state.scale
-    log["rerun_auto"] = docker.state.auto_scale
     docker.before_button.setChecked(False)
     later(300, screenshot)
 
@@ -258,7 +259,7 @@ def gray_document():
 
 def gray_shown():
     log["gray_prompt"] = docker.prompt.text()
-    log["gray_auto"] = docker.auto.isChecked()
+    log["gray_slider"] = docker.slider.value()
     docker.steps.setValue(2)  # one preference for every document
     docker.colorize(gdoc, scan)
     poll(lambda: docker.state.phase in DONE, gray_done, 240, "gray colorize")

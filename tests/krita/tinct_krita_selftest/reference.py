@@ -85,8 +85,7 @@ def listed():
     log["reference_default"] = docker.reference.currentText()
     log["labels"] = [lb.text() for lb in docker.findChildren(QLabel)]
     docker.reference.setCurrentIndex(items().index(REF_LABEL))
-    docker.auto.setChecked(False)  # the same fixed colourfulness for both runs
-    docker.slider.setValue(100)
+    docker.slider.setValue(100)  # the same colourfulness for both runs
     docker.steps.setValue(2)
     docker.colorize_button.click()
     poll(lambda: docker.state.phase in DONE, with_reference, 240, "colorize (ref)")

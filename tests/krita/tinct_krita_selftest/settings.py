@@ -5,9 +5,9 @@ Settings belong to the document, the prompt's Enter, the number box, the names a
 backend's version, driven like a user: documents "doc-a" and "doc-b" hold a gray photo,
 "beach.jpg" a blue colour photo on its "Background" layer. In doc-a: type a prompt,
 pick the beach as the reference, press Enter in the Prompt field (Colorize runs), then
-type 1.5 into the Colourfulness number box and press Enter (the slider follows, Auto
-turns off, the layer is re-rendered and renamed). Switch to doc-b: its own settings (no
-prompt, no reference, Auto, its own status); Colorize there uses no reference. Back to
+type 1.5 into the Colourfulness number box and press Enter (the slider follows, the
+layer is re-rendered and renamed). Switch to doc-b: its own settings (no prompt, no
+reference, the default colourfulness, variations and seed, its own status); Colorize there uses no reference. Back to
 doc-a: its settings again. Screenshots of the docker and the window.
 Writes $TINCT_KRITA_RESULT (JSON), then quits; every wait is a QTimer poll.
 """
@@ -65,7 +65,8 @@ def shown():
         "document": docker._view.document.name() if docker._view.document else None,
         "prompt": docker.prompt.text(),
         "reference": docker.reference.currentText(),
-        "auto": docker.auto.isChecked(),
+        "variations": docker.variations.value(),
+        "seed": docker.seed.value(),
         "slider": docker.slider.value(),
         "box": round(docker.scale_box.value(), 2),
         "status": docker.status.text(),
