@@ -55,7 +55,7 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
         blue = np.clip(g[..., None] * np.array([0.35, 0.6, 1.0]) * 1.15, 0, 1)
         Image.fromarray((blue * 255).astype(np.uint8)).save(work / "beach.png")
         ref_run = {
-            "set": {"prompt": "", "steps": 3, "auto": False, "scale": 1.0},
+            "set": {"prompt": "", "steps": 3, "scale": 1.0},
             "hint": "(no hints)",
             "accept": True,
         }
@@ -63,7 +63,7 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
         (work / "fail.py").write_text(FAILING_BACKEND)
         (work / "tmp").mkdir()
         selftest = {
-            "set": {"prompt": "blue sky, green grass", "steps": 3, "auto": True},
+            "set": {"prompt": "blue sky, green grass", "steps": 3, "scale": 1.0},
             "scales": [1.2],
             "accept": True,
             "screenshot_main": str(inner / "main.png"),
@@ -117,12 +117,15 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
         names = r["layers"]
         assert names[0] == "Tinct hints" and is_result_name(names[1]), names
         assert names[1] == 'Tinct \u2014 "blue sky, green grass" +hints x1.20', names
-        # the dialogs bind each mnemonic once (Alt+C is Cancel only); the slider dialog
-        # shows the backend's version
+        # the dialogs bind each mnemonic once (Alt+C is Cancel only; Variations, Seed and
+        # New seed have their own); the slider dialog shows the backend's version
         for dialog in ("mnemonics_main", "mnemonics_scale"):
             keys = [key for key, _text in r[dialog]]
             assert len(keys) == len(set(keys)) and "c" in keys, json.dumps(r[dialog])
         assert [t for k, t in r["mnemonics_main"] if k == "c"] == ["Cancel"], r["mnemonics_main"]
+        main_texts = [t.replace("_", "") for _k, t in r["mnemonics_main"]]
+        assert {"Variations", "Seed", "New seed"} <= set(main_texts), r["mnemonics_main"]
+        assert "Auto colourfulness" not in main_texts, r["mnemonics_main"]
         assert r["about"].startswith(f"Backend tinct {__version__} \u00b7 torch "), r["about"]
         # the Reference list: "(no reference)" first, then every open image's layers
         # except the scan being colorized (and the hint layer)
