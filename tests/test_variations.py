@@ -5,6 +5,7 @@ prior's head is untrained, the frozen EfficientNet-Lite0 under it is the real on
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
 import sys
 
@@ -190,6 +191,17 @@ def test_cli_variations_with_a_model_that_cannot_draw_them_is_one_line(tiny_mode
     err = proc.stderr.decode().strip().splitlines()
     assert proc.returncode != 0 and len(err) == 1, err
     assert "--variations 2" in err[0] and "cannot draw variations" in err[0], err
+    # the bundled model, while its prior is v0.7's (from lightness alone): refused before
+    # it is loaded (the bundled model may get an encoder prior: then it draws them)
+    from tinct.pipeline.loading import DEFAULT_MODEL_DIR
+
+    bundled = json.loads((DEFAULT_MODEL_DIR / "model_index.json").read_text())["prior"][1]
+    if bundled == "TinctPrior":
+        proc = _tinct("colorize", src, "-o", tmp_path / "o.png", "--seed", 3)
+        err = proc.stderr.decode().strip().splitlines()
+        assert proc.returncode == 2 and len(err) == 1, err
+        assert "--seed 3" in err[0] and "the bundled model" in err[0], err
+        assert not (tmp_path / "o.png").exists()
     proc = _tinct("colorize", src, "-o", tmp_path / "o.png", "--variations", C.MAX_VARIATIONS + 1)
     err = proc.stderr.decode().strip().splitlines()
     assert proc.returncode == 2 and len(err) == 1 and "--variations" in err[0], err

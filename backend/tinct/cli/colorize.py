@@ -205,6 +205,42 @@ def _check_record(path: str | None) -> None:
         raise CliError(f"--record {path}: cannot append to it ({exc.strerror or exc})") from exc
 
 
+def _variations_asked(args) -> str | None:
+    """The option that asks for variations ("--variations 3", "--seed 7"), or None."""
+    if args.variations > 1:
+        return f"--variations {args.variations}"
+    return f"--seed {args.seed}" if args.seed != 0 else None
+
+
+def _check_variations(args) -> None:
+    """Variations and seeds need a model whose chroma prior has a distribution (an encoder
+    prior): read from its model_index.json before the model is loaded (the loaded
+    pipeline is asked again, `draws_variations`)."""
+    asked = _variations_asked(args)
+    if asked is None:
+        return
+    import json
+
+    folder = Path(args.model) if args.model else None
+    if folder is None:
+        from tinct.pipeline.loading import DEFAULT_MODEL_DIR
+
+        folder = DEFAULT_MODEL_DIR
+    try:
+        prior = json.loads((folder / "model_index.json").read_text()).get("prior")
+    except (OSError, ValueError, AttributeError):
+        return  # the model's own check names what is wrong with the folder
+    if not (isinstance(prior, list) and len(prior) == 2 and prior[1] == "EncoderPrior"):
+        _refuse_variations(asked, args)
+
+
+def _refuse_variations(asked: str, args) -> None:
+    raise CliError(
+        f"{asked}: this model ({args.model or 'the bundled model'}) cannot draw variations: "
+        "its chroma prior has no colour distribution; use a model with an encoder prior"
+    )
+
+
 def _check_memory(src: Path, hints: bool) -> None:
     """Refuse, from the header, a file the machine has not the memory to colorize."""
     from tinct.cli import memory
@@ -420,8 +456,9 @@ def run_colorize(args) -> int:
             failed.append((src, dst, exc))
             continue
         checked.append((src, dst))
-    # 3. The output, and the record.
+    # 3. The output, the record, and a model that can draw the variations asked for.
     _check_outputs(outputs, output, several)
+    _check_variations(args)
     _check_record(args.record)
     for src, dst in skipped:
         _record(args.record, rank=rank, input=str(src), output=str(dst), status="skipped")
@@ -445,12 +482,9 @@ def run_colorize(args) -> int:
         pipe = load_pipeline(args.model, device=device)
     except (FileNotFoundError, ValueError, OSError) as exc:
         raise CliError(str(exc)) from exc
-    if (args.variations > 1 or args.seed != 0) and not pipe.draws_variations:
-        asked = f"--variations {args.variations}" if args.variations > 1 else f"--seed {args.seed}"
-        raise CliError(
-            f"{asked}: this model ({args.model or 'the bundled model'}) cannot draw variations: "
-            "its chroma prior has no colour distribution; use a model with an encoder prior"
-        )
+    asked = _variations_asked(args)
+    if asked is not None and not pipe.draws_variations:
+        _refuse_variations(asked, args)
     if several:
         outputs[0].parent.mkdir(parents=True, exist_ok=True)
     from tqdm import tqdm
