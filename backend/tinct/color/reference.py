@@ -39,7 +39,9 @@ TARGET_SAMPLES = 16384  # target pixels matched (a jittered grid at work size)
 WINDOW = 5  # side of the window for the local mean and std of L*
 STD_WEIGHT = 1.0  # weight of the local std against L* (Welsh et al. weigh them equally)
 NEIGHBOURS = 6  # reference matches per target pixel
+# Source: hand-picked (073ca19), not swept; measured only as the whole matcher: 0.611x gray.
 MAX_DISTANCE = 6.0  # feature distance (L* units) beyond which a match is not trusted
+# Source: hand-picked (073ca19), not swept; measured only as the whole matcher: 0.611x gray.
 MAX_SPREAD = 10.0  # a*b* spread among the neighbours beyond which they disagree
 MIN_CHROMA_STD = 1.0  # a reference with less a*b* spread than this counts as gray
 SEED = 15
