@@ -1,5 +1,6 @@
 """Colour from a reference photo (tinct.color.reference): matching by lightness and local
-texture, painted hints first, and the pipeline and CLI that carry it."""
+texture, and the pipeline and CLI that carry it (painted hints first: the merge itself is
+tested in test_precedence.py)."""
 
 from __future__ import annotations
 
@@ -51,17 +52,6 @@ def test_a_gray_reference_is_refused():
     assert reference.is_gray(gray) and not reference.is_gray(scene(40, 40, True, 0))
     with pytest.raises(reference.GrayReferenceError, match="gray"):
         reference.reference_hints(gray, np.full((8, 8), 50.0, np.float32))
-
-
-def test_painted_hints_win_where_they_reach():
-    painted = np.zeros((4, 4, 2), np.float32) + [40.0, 0.0]
-    ref = np.zeros((4, 4, 2), np.float32) + [0.0, -40.0]
-    cp = np.array([[1.0, 0.5, 0.0, 0.0]] * 4, np.float32)
-    field, conf = reference.prefer_painted(painted, cp, ref, np.ones((4, 4), np.float32))
-    assert np.allclose(field[:, 0], [40.0, 0.0]) and np.allclose(field[:, 2], [0.0, -40.0])
-    assert np.allclose(field[:, 1], [20.0, -20.0]) and np.allclose(conf, 1.0)
-    alone, conf_r = reference.prefer_painted(None, None, ref, np.full((4, 4), 0.5, np.float32))
-    assert alone is ref and np.allclose(conf_r, 0.5)
 
 
 def test_pipeline_takes_the_references_colours_and_painted_hints_win(tiny_pipe):

@@ -10,6 +10,8 @@ stays the one name for them):
 
 - ``hints``: edge-aware propagation of colour hints (painted or matched);
 - ``reference``: colour from a reference photo, matched by lightness and texture;
+- ``precedence``: the composition policy, the order in which the model, prior,
+  prompt, hints, reference and painted pixels combine at the work size;
 - ``compose``: the input's own luminance with the model's chroma at full resolution;
 - ``prompt_words`` and ``prompt_regions``: a prompt's colour words, placed on the
   things they name.

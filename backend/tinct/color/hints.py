@@ -60,7 +60,9 @@ GRID_PIXELS = 128 * 128  # the solve's grid; the field is upsampled guided by th
 # (scripts/tune_hint_reach.py, 16 true-colour patches per photo; sigma 2 was worse).
 SIGMA_LSTAR = 4.0  # lightness difference (L* units) where an affinity falls to e^-1/2
 AFFINITY_FLOOR = 1e-5  # keeps the grid connected; colour barely leaks across hard edges
+# Source: hand-picked when the solve landed (ddff8da), never swept on its own.
 SCREENING = 1e-4  # lam: hints' reach fades over ~1/sqrt(lam) grid pixels of flat region
+# Source: hand-picked when the solve landed (ddff8da), never swept on its own.
 DATA_WEIGHT = 10.0  # mu: how firmly painted pixels hold their colour in the solve
 # Reach at which the hints fully replace the model's colour. A flat region with a
 # few dots in it keeps a reach above ~0.7 throughout; textured or far regions,
@@ -73,14 +75,17 @@ DATA_WEIGHT = 10.0  # mu: how firmly painted pixels hold their colour in the sol
 REACH_FULL = 0.3
 NONLOCAL_SHARE = 0.6
 NONLOCAL_SIGMA_LSTAR = 6.0  # lightness likeness (L* units)
+# Source: hand-picked (beae8cb), not swept; measured only as one of the set above REACH_FULL.
 TEXTURE_SIGMA = 3.0  # texture likeness, in `texture` units
 NONLOCAL_DISTANCE = 0.25  # spatial falloff, a share of the grid's long side
 NONLOCAL_SOURCES = 1024  # at most this many painted grid pixels take part
+# Source: hand-picked with the gate (beae8cb), not swept; demo sky patch: grass b* -16.6 -> 0.0.
 LIKENESS_FULL = 0.3  # a pixel this like some painted pixel keeps the solve's full reach
 INPUT_REACH = 0.04  # the U-Net's hint-confidence channel saturates here (as trained)
 # With image features (unit vectors per pixel from the encoder prior), likeness also
 # needs like features: exp(-|f_i - f_j|^2 / (2 FEATURE_SIGMA^2)), |f_i - f_j|^2 in [0, 4].
 # So a stroke on trees stops at a ridge or meadow of the same lightness.
+# Source: set by hand on one synthetic trees/meadow case (tests/test_hints.py), not on photos.
 FEATURE_SIGMA = 0.35
 UNET_SEES_HINTS = False  # module docstring: the render's blend carries the hints alone
 

@@ -19,7 +19,7 @@ from diffusers.utils import BaseOutput
 
 from tinct import color
 from tinct.color import hints as hint_propagation
-from tinct.color import prompt_regions
+from tinct.color import precedence, prompt_regions
 from tinct.color import reference as reference_match
 from tinct.pipeline.prior import TinctPrior
 from tinct.pipeline.ranker import TinctRanker
@@ -343,7 +343,7 @@ class TinctPipeline(DiffusionPipeline):
             if field_ab is None:
                 field_ab, reach = ref_field, ref_reach
             else:  # painted hints win where the render trusts them
-                field_ab, _ = reference_match.prefer_painted(
+                field_ab, _ = precedence.prefer_painted(
                     field_ab,
                     hint_propagation.render_weight(reach),
                     ref_field,
@@ -462,7 +462,7 @@ class TinctPipeline(DiffusionPipeline):
         #    colour conditions the U-Net as text. Then encode the text (and the
         #    empty prompt for classifier-free guidance).
         placed = prompt_regions.prompt_field(lightness, prompt)
-        text = "" if placed is not None else prompt
+        text = precedence.unet_text(prompt, colours_placed=placed is not None)
         do_cfg = guidance_scale != 1.0 and text.strip() != ""
         cond = self.encode_prompt([text, ""] if do_cfg else [text])
         # 5. The chroma prior's bet (added at render time, under prompt and hints);
@@ -554,7 +554,8 @@ class TinctPipeline(DiffusionPipeline):
 
     @torch.no_grad()
     def chroma_at_work(self, latents: ColorLatents, scale: float, reduce: int = 1) -> np.ndarray:
-        """a*b* of the decoded colour at work resolution, hints pasted back.
+        """a*b* at work resolution: the decoded colour with the prior, prompt, hints and
+        painted pixels laid over it (tinct.color.precedence).
 
         ``reduce`` > 1 decodes latents area-reduced by that factor: a
         ``reduce``-squared times cheaper decode at lower chroma resolution, which
@@ -570,26 +571,19 @@ class TinctPipeline(DiffusionPipeline):
         gain = float(getattr(self.config, "chroma_gain", 1.0))
         if gain != 1.0:
             ab = ab * gain
-        if latents.prior_field is not None:
-            # The prior's colour, as colourful as the slider says, under the
-            # prompt's placed colours and the hints (which win where they reach).
-            prior = latents.prior_field
-            if prior.shape[:2] != ab.shape[:2]:
-                prior = color.resize_area(prior, *ab.shape[:2])
-            ab = ab + float(scale) * prior
-        if latents.prompt_field is not None and latents.prompt_weight is not None:
-            # The prompt's placed colours, as colourful as the slider says.
-            ab = _blend(ab, float(scale) * latents.prompt_field, latents.prompt_weight)
-        if latents.hint_field is not None and latents.hint_confidence is not None:
-            # Where the hints reach along like lightness their colour wins; the
-            # model's colour stays only where they do not (tinct.color.hints).
-            ab = _blend(ab, latents.hint_field, latents.hint_confidence)
-        if latents.hint_ab is not None and latents.hint_alpha is not None:
-            alpha, painted = latents.hint_alpha, latents.hint_ab
-            if alpha.shape != ab.shape[:2]:  # reduced decode: shrink with premultiplied alpha
-                painted, alpha = color.resize_area_premultiplied(painted, alpha, *ab.shape[:2])
-            ab = ab * (1.0 - alpha[..., None]) + painted * alpha[..., None]
-        return ab
+        # The other sources laid over the model's colour, in the order of
+        # tinct.color.precedence: prior, prompt, hints and reference, paste.
+        return precedence.combine_chroma(
+            ab,
+            scale,
+            prior_field=latents.prior_field,
+            prompt_field=latents.prompt_field,
+            prompt_weight=latents.prompt_weight,
+            hint_field=latents.hint_field,
+            hint_weight=latents.hint_confidence,
+            painted_ab=latents.hint_ab,
+            painted_alpha=latents.hint_alpha,
+        )
 
     def chroma_field(
         self, latents: ColorLatents, scale: float, height: int, width: int, reduce: int = 1
@@ -665,14 +659,6 @@ class TinctPipeline(DiffusionPipeline):
             latents=variations[0],
             variations=variations,
         )
-
-
-def _blend(ab: np.ndarray, field: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """ab where weight is 0, field where it is 1 (both brought to ab's size)."""
-    if weight.shape != ab.shape[:2]:
-        field = color.resize_area(field, *ab.shape[:2])
-        weight = color.resize_area(weight, *ab.shape[:2])
-    return ab * (1.0 - weight[..., None]) + field * weight[..., None]
 
 
 def ranker_latents(z: torch.Tensor, max_side: int = 16) -> torch.Tensor:

@@ -141,8 +141,10 @@ MAX_PREVIEW_SIDE = 8192
 # the wire validation, the Krita docker and the GIMP procedure all read these, and
 # tests/test_defaults_agree.py plus the host tests check that they do.
 SCALE_WORD = "Colourfulness"  # the one name of the scale slider, in every UI
+# Source: the low end of DESIGN's "4-20 steps", never measured (several act like one there).
 DEFAULT_STEPS = 4
 MIN_STEPS, MAX_STEPS = 1, 200
+# Source: hand-picked with the first pipeline (16d2069), never measured; text prompts only.
 DEFAULT_GUIDANCE = 1.5
 MIN_GUIDANCE, MAX_GUIDANCE = 0.0, 20.0
 DEFAULT_SCALE = 1.0  # 1 = as the model predicts; colorize's own default is "auto"
