@@ -9,7 +9,8 @@ field with a weight, which the render blends over the model's colour the way
 it blends painted hints (tinct.color.hints).
 
 A pixel's score for a phrase is the product of two likelihoods:
-- where the thing is: sky is smooth and reaches the top edge; grass, leaves
+- where the thing is: sky is smooth and reaches the top edge (found by
+  tinct.color.regions, as training's captions find it); grass, leaves
   and trees are textured; snow and water lie low; the clause's subject stands
   apart from the image border and is not a backdrop reaching the top edge;
   what the subject stands "on", "in" or "among" is the rest (the setting).
@@ -32,6 +33,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from tinct import color
+from tinct.color import regions
 from tinct.color.prompt_words import Phrase, parse
 
 NONE_WEIGHT = 0.35  # the "nothing named here" option's score
@@ -45,27 +47,6 @@ BORDER_HALF = 15.0  # L* of climbing that makes a pixel half "subject"
 def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
-
-
-def _top_backdrop(texture: np.ndarray) -> np.ndarray:
-    """Smooth regions that reach the top edge and lie mostly in the upper half
-    (a sky, snow behind an animal, a studio wall), as a boolean mask."""
-    h, w = texture.shape
-    labels, n = ndimage.label(texture < 2.5)
-    keep = np.zeros(n + 1, bool)
-    top = np.unique(labels[0][labels[0] > 0])
-    if len(top):
-        rows = np.arange(h, dtype=np.float32)[:, None].repeat(w, axis=1)
-        centre = ndimage.mean(rows, labels, top)
-        size = ndimage.sum(np.ones_like(rows), labels, top)
-        keep[top[(np.asarray(centre) < 0.5 * h) & (np.asarray(size) > 0.01 * h * w)]] = True
-    return keep[labels]
-
-
-def _as_sky(backdrop: np.ndarray) -> np.ndarray:
-    """A named sky: the backdrop with its clouds and haze filled in."""
-    closed = ndimage.binary_closing(backdrop, iterations=3)
-    return ndimage.binary_fill_holes(closed)
 
 
 def _soft(mask: np.ndarray) -> np.ndarray:
@@ -137,14 +118,14 @@ def place(lightness: np.ndarray, phrases: list[Phrase]) -> tuple[np.ndarray, np.
     if not phrases:
         return np.zeros((h, w, 2), np.float32), np.zeros((h, w), np.float32)
     lightness = lightness.astype(np.float32)
-    texture = color.local_std(lightness, 5)
+    texture = regions.texture(lightness)
     # Only a prompt that names the sky gives that colour to smooth regions
     # reaching the top: otherwise they are backdrops (snow behind a tiger, a
     # dark studio wall), holes (the flower in front of it) left out.
-    top = _top_backdrop(texture)
+    top = regions.top_backdrop(texture)
     backdrop = _soft(top)
     named_sky = any(p.role == "sky" for p in phrases)
-    sky = _soft(_as_sky(top)) if named_sky else np.zeros((h, w), np.float32)
+    sky = _soft(regions.sky_from_backdrop(top)) if named_sky else np.zeros((h, w), np.float32)
     yy = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None] * np.ones((1, w), np.float32)
     maps = {
         "sky": sky,
