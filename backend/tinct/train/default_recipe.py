@@ -26,14 +26,13 @@ import torch
 import torch.nn.functional as F
 
 from tinct import color
-from tinct.color import hints as hint_propagation
 from tinct.pipeline.components import build_default_pipeline
 from tinct.pipeline.pipeline_tinct import TinctPipeline
 from tinct.train.data import Photo, load_photos
-from tinct.train.hints import simulate_hints
 from tinct.train.loop import LoopOptions, run, save_model_folder
 from tinct.train.prior import lab_at_side, prior_loss, random_crop
 from tinct.train.ranker import decode_at_scales
+from tinct.train.unet_objective import T_MAX_SHARE, sample_timesteps, unet_objective
 from tinct.train.vae import autoencoded, autoencoder_loss, chroma_axes_kept, colorfulness_kept
 
 
@@ -208,10 +207,6 @@ def _latent_crop(item, lsize: int, rng):
 # -------------------------------------------------------------- U-Net ---
 
 
-# Training crops are small (lsize * 8 px): a coarser grid keeps the hint solve cheap.
-TRAIN_HINT_GRID = 64 * 64
-
-
 def train_unet(
     pipe: TinctPipeline,
     items,
@@ -241,24 +236,16 @@ def train_unet(
     @torch.no_grad()
     def draw(n: int) -> dict:
         # same crop size inside a batch: pick from items large enough
-        zs, zgs, hint_in, caps = [], [], [], []
+        zs, zgs, caps = [], [], []
         for _ in range(n):
-            crop, z_x, z_g, caption = _latent_crop(items[rng.integers(len(items))], lsize, rng)
+            _, z_x, z_g, caption = _latent_crop(items[rng.integers(len(items))], lsize, rng)
             if z_x.shape[1:] != (lsize, lsize):
-                crop, z_x, z_g = (
-                    color.resize_linear(crop, lsize * 8, lsize * 8),
-                    F.interpolate(z_x[None], size=(lsize, lsize), mode="bilinear")[0],
-                    F.interpolate(z_g[None], size=(lsize, lsize), mode="bilinear")[0],
+                z_x, z_g = (
+                    F.interpolate(z[None], size=(lsize, lsize), mode="bilinear")[0]
+                    for z in (z_x, z_g)
                 )
             zs.append(z_x)
             zgs.append(z_g)
-            hin = torch.zeros((1, 5, lsize, lsize))
-            if rng.random() < 0.5:
-                hints = simulate_hints(crop, rng)  # drawn either way: the same stream
-                if hint_propagation.UNET_SEES_HINTS:  # else the channels stay empty
-                    light = color.luminance_lstar(crop)
-                    hin = pipe.hint_inputs(hints, light, z_g[None], TRAIN_HINT_GRID).channels
-            hint_in.append(hin[0])
             caps.append("" if rng.random() < caption_dropout else caption)
         cond = []
         for c in caps:
@@ -267,24 +254,18 @@ def train_unet(
                 if len(cache) > 2000:
                     cache.clear()
             cond.append(cache.get(c, empty[0]))
-        # DESIGN.md: t = T (pure gray) must not starve -> 60% of samples there.
-        t = torch.where(torch.rand(n) < 0.6, torch.full((n,), T), torch.randint(0, T + 1, (n,)))
         return {
             "z_x": torch.stack(zs),
             "z_g": torch.stack(zgs),
-            "hints": torch.stack(hint_in),
             "cond": torch.stack(cond),
-            "t": t,
+            "t": sample_timesteps(n, T, T_MAX_SHARE),
         }
 
     def loss(unet, b):
         device = next(unet.parameters()).device
         b = {k: v.to(device) for k, v in b.items()}
-        delta = b["z_x"] - b["z_g"]
-        z_t = pipe.scheduler.add_noise(delta, b["z_g"], b["t"])
-        net_in = torch.cat([z_t, b["z_g"], b["hints"]], 1)
-        pred = unet(net_in, b["t"], encoder_hidden_states=b["cond"]).sample
-        return F.mse_loss(pred, delta)
+        # The bundled model's recipe: the MSE alone (chroma weight 0; model card, step 2).
+        return unet_objective(pipe, unet, b["z_x"], b["z_g"], b["cond"], b["t"])["loss"]
 
     task = PhaseTask("unet", pipe.unet, draw, loss)
     run_phase(

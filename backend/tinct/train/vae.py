@@ -117,7 +117,7 @@ class AutoencoderTask:
 
     def __init__(self, options: AutoencoderOptions, augment: Augment, seed: int = 0):
         self.options, self.seed = options, seed
-        augment.hints = 0.0  # the autoencoder needs neither hints nor captions
+        # The autoencoder needs no captions.
         self.dataset = ImageStream(options.data, augment, seed=seed, captions=False)
 
     def build(self, accelerator) -> None:
