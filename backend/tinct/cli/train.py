@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from tinct.cli.common import CliError, bounded, training_extra
+from tinct.options import add_vae_options
 
 _share = bounded(float, 0.0, 1.0, "share")
 _positive = bounded(int, 1, 10**9, "value")
@@ -105,14 +106,7 @@ def add_train_parsers(sub) -> None:
     )
     _add_loop_options(p, lr=1e-3, batch=8, resolution=160)
     p.add_argument("--model", default="new", help="'new' (default) or a Tinct model folder")
-    p.add_argument(
-        "--chroma-weight",
-        type=float,
-        default=0.15,
-        help="weight of the a*b* L1 (default 0.15; at 0.04 a small VAE dropped red-green)",
-    )
-    p.add_argument("--kl-weight", type=float, default=1e-6)
-    p.add_argument("--gray-share", type=_share, default=0.25, help="share of gray crops")
+    add_vae_options(p.add_argument_group("objective"))
     p.set_defaults(func=run_train, task="vae")
 
     p = sub.add_parser(

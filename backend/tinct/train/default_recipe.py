@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from tinct import color
+from tinct.options import VAE_CHROMA_WEIGHT, VAE_GRAY_SHARE, VAE_KL_WEIGHT, add_vae_options
 from tinct.pipeline.components import build_default_pipeline
 from tinct.pipeline.pipeline_tinct import TinctPipeline
 from tinct.train.data import Photo, load_photos
@@ -108,18 +109,26 @@ def train_vae(
     batch: int = 8,
     size: int = 160,
     lr: float = 2e-3,
-    chroma_weight: float = 0.15,
+    chroma_weight: float = VAE_CHROMA_WEIGHT,
+    kl_weight: float = VAE_KL_WEIGHT,
+    gray_share: float = VAE_GRAY_SHARE,
     **loop,
 ):
+    """The autoencoder phase: random `size` px crops of `photos` (a share
+    `gray_share` of them gray), tinct.train.vae's loss with `chroma_weight` and
+    `kl_weight`, `minutes` of training at peak learning rate `lr`; then prints and
+    logs how much colour survives the autoencoder."""
+
     def draw(n: int) -> torch.Tensor:
         crops = []
         for _ in range(n):
             c = _random_crop(photos[rng.integers(len(photos))].rgb, size, rng)
-            crops.append(color.gray(c) if rng.random() < 0.25 else c)
+            crops.append(color.gray(c) if rng.random() < gray_share else c)
         return torch.from_numpy(np.stack(crops).transpose(0, 3, 1, 2).copy())
 
     def loss(vae, x):
-        return autoencoder_loss(vae, x.to(next(vae.parameters()).device), chroma_weight)["loss"]
+        x = x.to(next(vae.parameters()).device)
+        return autoencoder_loss(vae, x, chroma_weight, kl_weight)["loss"]
 
     task = PhaseTask("vae", pipe.vae, draw, loss)
     run_phase(
@@ -462,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
         help="share of the chroma prior's field the render takes (stored in its config)",
     )
     ap.add_argument("--vae-lr", type=float, default=2e-3)
-    ap.add_argument("--chroma-weight", type=float, default=0.15, help="VAE loss weight of a*b* L1")
+    add_vae_options(ap)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     ap.add_argument("--init", default=None, help="start from this model folder")
@@ -572,6 +581,8 @@ def _phases(args, pipe, photos, rng, log, runs, loop) -> None:
             runs,
             lr=args.vae_lr,
             chroma_weight=args.chroma_weight,
+            kl_weight=args.kl_weight,
+            gray_share=args.gray_share,
             **loop,
         )
     if args.unet_minutes > 0 or args.ranker_minutes > 0:
