@@ -92,7 +92,9 @@ class TinctPipeline(DiffusionPipeline):
     `work_pixels` (640x400 for the bundled model), and the result keeps the input's own lightness
     at full resolution. `predict` runs the U-Net once; `render`, `preview`, `chroma_at_work` and
     `pick_scale` then take any colourfulness scale from its latents without the U-Net.
-    `chroma_gain` calibrates a decoder that under-reproduces chroma.
+    `chroma_gain` calibrates a decoder that under-reproduces chroma. `model_format` is the
+    format of the folder the components came from (tinct.pipeline.model_format; 1 when
+    model_index.json has none): an older U-Net is brought to the current format here.
     """
 
     model_cpu_offload_seq = "text_encoder->unet->vae"
