@@ -22,7 +22,7 @@ def test_weights_are_ours_and_at_most_40_mb():
 
 def test_loads_offline_with_minilm_and_keeps_the_sample_lightness():
     pipe = load_pipeline(None, device="cpu")
-    assert isinstance(pipe, TinctPipeline) and pipe.accepts_hints
+    assert isinstance(pipe, TinctPipeline) and pipe.config.model_format == 2
     assert pipe.text_encoder.config.hidden_size == 384  # all-MiniLM-L6-v2
     gray = color.to_float(np.repeat(read_image(ROOT / "docs" / "sample-bw.png"), 3, axis=2))
     out = pipe(gray, scale="auto")
@@ -30,6 +30,27 @@ def test_loads_offline_with_minilm_and_keeps_the_sample_lightness():
     dl = np.abs(color.luminance_lstar(out.images[0]) - color.luminance_lstar(gray))
     assert dl.mean() <= 0.5 and np.percentile(dl, 99) <= 2.0
     assert color.colorfulness(out.images[0]) > color.colorfulness(gray) + 1.0
+
+
+def test_the_bundled_model_colours_as_its_format_1_folder_did(tmp_path):
+    """The bundled folder was rewritten in model format 2 (its U-Net's hint
+    channels, always fed zeros, sliced off). A format-1 copy, hint channels put
+    back with nonzero weights, still loads and gives the same 8-bit colours on
+    the sample photo (the weights it had before: scripts/upgrade_model_folder.py
+    and docs/design.md)."""
+    from format_helpers import save_format1_copy
+
+    old_dir = save_format1_copy(DEFAULT_MODEL_DIR, tmp_path / "format1")
+    gray = color.to_float(np.repeat(read_image(ROOT / "docs" / "sample-bw.png"), 3, axis=2))
+    outputs = []
+    for folder in (DEFAULT_MODEL_DIR, old_dir):
+        pipe = load_pipeline(folder, device="cpu")
+        assert pipe.unet.config.in_channels == 8
+        out = pipe(gray, scale="auto")
+        outputs.append((out.scale, color.from_float(out.images[0], np.uint8).astype(int)))
+    (scale_new, new), (scale_old, old) = outputs
+    assert scale_new == scale_old
+    assert np.abs(new - old).max() <= 1
 
 
 def test_the_demo_photo_gets_no_orange_sky_or_field():

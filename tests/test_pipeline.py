@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +12,8 @@ from tinct import color
 from tinct.pipeline import TinctPipeline, load_pipeline
 from tinct.pipeline.components import build_tiny_pipeline
 from tinct.pipeline.devices import pick_device, pick_dtype
+from tinct.pipeline.loading import ModelError
+from tinct.pipeline.model_format import MODEL_FORMAT
 from tinct.pipeline.pipeline_tinct import DEFAULT_SCALE_GRID
 
 
@@ -158,20 +163,50 @@ def test_painted_pixels_are_kept_exactly_at_full_resolution(tiny_pipe):
     assert error[painted].max() < 0.5, error[painted].max()
 
 
-def test_pipeline_without_hint_channels_ignores_hints(photo):
-    """A U-Net built without hint inputs takes painted hints and gives exactly the
-    unhinted result (while a hint-taking pipeline changes where they are painted)."""
-    pipe = build_tiny_pipeline(seed=1, hints=False)
-    assert not pipe.accepts_hints
+def test_an_old_model_folder_loads_without_its_hint_channels_and_colours_the_same(
+    photo, tiny_model_dir, tmp_path
+):
+    """Format 1 folders carry U-Net hint channels that only ever saw zeros: loading
+    slices them off (model format 2), and the colours are the same."""
+    from format_helpers import save_format1_copy
+
+    old_dir = save_format1_copy(tiny_model_dir, tmp_path / "format1")
+    assert json.loads((old_dir / "unet" / "config.json").read_text())["in_channels"] == 13
+    new, old = load_pipeline(tiny_model_dir, device="cpu"), load_pipeline(old_dir, device="cpu")
+    assert old.unet.config.in_channels == new.unet.config.in_channels == 8
+    assert old.config.model_format == new.config.model_format == MODEL_FORMAT == 2
+    assert torch.equal(old.unet.conv_in.weight, new.unet.conv_in.weight)
     hints = np.zeros(photo.shape[:2] + (4,), np.float32)
-    hints[20:40, 50:80] = [0.1, 0.8, 0.2, 1.0]  # a real green patch
-    plain = pipe(photo, num_inference_steps=1, scale=1.0).images[0]
-    hinted = pipe(photo, hints=hints, num_inference_steps=1, scale=1.0).images[0]
-    assert hinted.shape == photo.shape and np.array_equal(hinted, plain)
-    taker = build_tiny_pipeline(seed=1)
-    moved = taker(photo, hints=hints, num_inference_steps=1, scale=1.0).images[0]
-    unmoved = taker(photo, num_inference_steps=1, scale=1.0).images[0]
-    assert np.abs(moved[20:40, 50:80] - unmoved[20:40, 50:80]).max() > 0.1
+    hints[20:40, 50:80] = [0.1, 0.8, 0.2, 1.0]
+    for kwargs in ({}, {"hints": hints, "prompt": "a photo"}):
+        a = new(photo, num_inference_steps=2, scale=1.0, **kwargs).images[0]
+        b = old(photo, num_inference_steps=2, scale=1.0, **kwargs).images[0]
+        assert np.abs(a - b).max() < 1e-5
+    # Saved again, it is a format 2 folder: no hint channels left on disk.
+    old.save_pretrained(tmp_path / "resaved")
+    assert json.loads((tmp_path / "resaved" / "model_index.json").read_text())["model_format"] == 2
+    assert (
+        json.loads((tmp_path / "resaved" / "unet" / "config.json").read_text())["in_channels"] == 8
+    )
+
+
+def test_a_model_folder_of_a_newer_format_or_with_stray_channels_is_refused(
+    tiny_model_dir, tmp_path
+):
+    from format_helpers import save_format1_copy
+
+    newer = tmp_path / "newer"
+    shutil.copytree(tiny_model_dir, newer)
+    index = json.loads((newer / "model_index.json").read_text())
+    (newer / "model_index.json").write_text(json.dumps({**index, "model_format": 3}))
+    with pytest.raises(ModelError, match="model_format=3: this Tinct reads model formats 1 to 2"):
+        load_pipeline(newer, device="cpu")
+    # Hint channels in a folder that says it is format 2: not a folder Tinct wrote.
+    stray = save_format1_copy(tiny_model_dir, tmp_path / "stray")
+    index = json.loads((stray / "model_index.json").read_text())
+    (stray / "model_index.json").write_text(json.dumps({**index, "model_format": 2}))
+    with pytest.raises(ModelError, match="unet.in_channels=13 does not fit .* model format 2"):
+        load_pipeline(stray, device="cpu")
 
 
 def test_autoencoder_tiny_works_too(photo):

@@ -1,5 +1,5 @@
 """Training data: colour words, hue shifts, the sample stream and its sharding,
-and hint inputs equal to what the pipeline builds at inference."""
+latents equal to the pipeline's encodes, and the one U-Net objective."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from tinct.train.colorwords import (
     with_color_word,
 )
 from tinct.train.dataset import Augment, ImageStream, StreamBatches
-from tinct.train.hints import hint_field, simulate_hints
 
 __all__ = ["fresh_accelerate_state", "one_thread"]
 
@@ -104,8 +103,7 @@ def test_samples_are_a_function_of_their_position(tmp_path):
     for position in (0, 7, 23):
         x, y = a[position], b[position]
         assert np.array_equal(x["rgb"], y["rgb"]) and x["caption"] == y["caption"]
-        assert np.array_equal(x["hint_rgb"], y["hint_rgb"])
-        assert x["rgb"].shape == (3, 32, 32) and x["hint_conf"].shape == (32, 32)
+        assert x["rgb"].shape == (3, 32, 32)
         # gray is the sample's own L*, as the pipeline computes it
         assert np.allclose(x["gray"], color.gray(x["rgb"].transpose(1, 2, 0)).transpose(2, 0, 1))
     # every epoch shows every image once, in a new order
@@ -116,15 +114,13 @@ def test_samples_are_a_function_of_their_position(tmp_path):
 
 def test_hue_shifted_samples_name_their_new_colour(tmp_path):
     photos = make_photos(tmp_path / "p", count=4)
-    stream = ImageStream(
-        photos, Augment(resolution=32, hue_shift=1.0, caption_dropout=0.0, hints=0.0)
-    )
+    stream = ImageStream(photos, Augment(resolution=32, hue_shift=1.0, caption_dropout=0.0))
     for position in range(8):
         s = stream[position]
         word = dominant_color_word(s["rgb"].transpose(1, 2, 0))
         assert word is not None and s["caption"].split(",")[0] == word
         assert "red thing" not in s["caption"]  # the old colour word is gone
-    plain = ImageStream(photos, Augment(resolution=32, hue_shift=0.0, color_word=0.0, hints=0.0))
+    plain = ImageStream(photos, Augment(resolution=32, hue_shift=0.0, color_word=0.0))
     captions = {plain[p]["caption"] for p in range(8)}
     assert "" in captions and any(c.startswith("a red thing") for c in captions)
 
@@ -139,50 +135,57 @@ def test_processes_read_disjoint_shares_that_tile_the_stream():
     assert sorted(seen) == list(range(10, 10 + 4 * world * batch))
 
 
-@pytest.mark.parametrize("unet_sees_hints", [True, False])
-def test_hint_inputs_match_the_pipeline_at_inference(
-    tmp_path, tiny_model_dir, one_thread, fresh_accelerate_state, monkeypatch, unet_sees_hints
+def test_timesteps_put_their_share_at_t_max_and_the_rest_uniform():
+    from tinct.train.unet_objective import T_MAX_SHARE, sample_timesteps
+
+    t = sample_timesteps(20_000, 1000, generator=torch.Generator().manual_seed(0))
+    assert int(t.min()) >= 0 and int(t.max()) == 1000
+    assert abs(float((t == 1000).float().mean()) - T_MAX_SHARE) < 0.02
+    below = t[t < 1000].float()
+    assert abs(float(below.mean()) - 500.0) < 15.0  # uniform over 0..T
+
+
+def test_streamed_training_uses_the_pipelines_latents_and_the_one_objective(
+    tmp_path, tiny_model_dir, one_thread, fresh_accelerate_state
 ):
-    """Training's U-Net hint input equals the pipeline's, with the channels in use and
-    with them left empty (tinct.color.hints.UNET_SEES_HINTS, the default now)."""
+    """`tinct train` encodes as the pipeline does, and its loss is unet_objective's
+    (MSE on the colour latent + CHROMA_WEIGHT x the decoded a*b* L1), the function
+    the bundled recipe calls with no chroma term."""
     from accelerate import Accelerator
 
-    from tinct.color import hints as hint_propagation
-
-    monkeypatch.setattr(hint_propagation, "UNET_SEES_HINTS", unet_sees_hints)
-
     from tinct.train.colorizer import ColorizerOptions, ColorizerTask
+    from tinct.train.unet_objective import (
+        CHROMA_WEIGHT,
+        T_MAX_SHARE,
+        sample_timesteps,
+        unet_objective,
+    )
 
     photos = make_photos(tmp_path / "p", count=2)
     task = ColorizerTask(
-        ColorizerOptions(data=str(photos), model=str(tiny_model_dir)),
-        Augment(resolution=32, hints=1.0),
+        ColorizerOptions(data=str(photos), model=str(tiny_model_dir)), Augment(resolution=32)
     )
     task.build(Accelerator(cpu=True))
     batch = torch.utils.data.default_collate([task.dataset[0], task.dataset[1]])
-    z_x, z_g, hint_in = task.condition(batch)
+    z_x, z_g = task.condition(batch)
     pipe = task.pipe
-    assert bool(batch["has_hints"].all()) and hint_in.shape == (2, 5, 16, 16)
     for i in range(2):  # the latents are the pipeline's own encodes
         rgb = batch["rgb"][i].numpy().transpose(1, 2, 0)
         assert torch.allclose(z_x[i], pipe.encode_image(rgb)[0], atol=1e-5)
         assert torch.allclose(z_g[i], pipe.encode_image(color.gray(rgb))[0], atol=1e-5)
-    # Simulated hints on a crop: training's U-Net input equals prepare_hints'.
-    rgb = batch["rgb"][0].numpy().transpose(1, 2, 0)
-    hints = simulate_hints(rgb, np.random.default_rng(5))
-    hint_rgb, conf = hint_field(hints, color.luminance_lstar(rgb))
-    one = {
-        "rgb": batch["rgb"][:1],
-        "gray": torch.from_numpy(color.gray(rgb).transpose(2, 0, 1)[None].copy()),
-        "hint_rgb": torch.from_numpy(hint_rgb.transpose(2, 0, 1)[None].copy()),
-        "hint_conf": torch.from_numpy(conf[None]),
-        "has_hints": torch.tensor([True]),
-    }
-    _, z_g1, ours = task.condition(one)
-    theirs, _, _ = pipe.prepare_hints(hints, color.luminance_lstar(rgb), z_g1)
-    assert ours.shape == theirs.shape == (1, 5, 16, 16)
-    assert torch.allclose(ours, theirs, atol=1e-5)
-    if unet_sees_hints:
-        assert float(theirs[:, 4].max()) > 0  # real hints, not the all-zero case
-    else:
-        assert not theirs.any()
+    assert pipe.unet.config.in_channels == 8  # z_t and z_g: no hint channels
+
+    pipe.unet.eval()  # no dropout: the same batch gives the same loss twice
+    losses = task.loss(pipe.unet, batch, torch.Generator().manual_seed(7))
+    T = pipe.scheduler.config.num_train_timesteps
+    t = sample_timesteps(2, T, T_MAX_SHARE, torch.Generator().manual_seed(7))
+    cond = pipe.encode_prompt(list(batch["caption"]))
+    with torch.no_grad():
+        ours = unet_objective(pipe, pipe.unet, z_x, z_g, cond, t, CHROMA_WEIGHT, batch["rgb"])
+        bare = unet_objective(pipe, pipe.unet, z_x, z_g, cond, t)
+    assert torch.allclose(losses["loss"], ours["loss"], atol=1e-6)
+    assert torch.allclose(ours["loss"], ours["mse"] + CHROMA_WEIGHT * ours["chroma"], atol=1e-6)
+    assert float(ours["chroma"]) > 0.0 and "chroma" not in bare
+    assert torch.allclose(bare["loss"], ours["mse"], atol=1e-6)
+    with pytest.raises(ValueError, match="needs the photos"):
+        unet_objective(pipe, pipe.unet, z_x, z_g, cond, t, chroma_weight=0.5)

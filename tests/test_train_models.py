@@ -105,12 +105,12 @@ def test_sd_unet_is_widened_with_zero_weights_and_computes_what_it_did(tiny_sd, 
     sd_unet = UNet2DConditionModel.from_pretrained(tiny_sd, subfolder="unet").eval()
     pipe = pipeline_from_stable_diffusion(tiny_sd)
     unet = pipe.unet.eval()
-    assert unet.config.in_channels == 13 and pipe.accepts_hints  # z_t, z_g, hint latent, conf
+    assert unet.config.in_channels == 8 and pipe.config.model_format == 2  # z_t, z_g
     w = unet.conv_in.weight
     assert torch.equal(w[:, :4], sd_unet.conv_in.weight) and not w[:, 4:].any()
     g = torch.Generator().manual_seed(0)
     z = torch.randn(1, 4, 8, 8, generator=g)
-    extra = torch.randn(1, 9, 8, 8, generator=g)
+    extra = torch.randn(1, 4, 8, 8, generator=g)
     cond = torch.randn(1, 5, 32, generator=g)
     with torch.no_grad():
         before = sd_unet(z, 500, encoder_hidden_states=cond).sample
@@ -131,7 +131,8 @@ def test_train_from_sd_exports_a_tinct_model_with_the_clip_encoder(
     model = out / "model"
     assert (model / "text_encoder").is_dir() and (model / "tokenizer").is_dir()
     pipe = load_pipeline(model, device="cpu")
-    assert type(pipe.text_encoder).__name__ == "CLIPTextModel" and pipe.accepts_hints
+    assert type(pipe.text_encoder).__name__ == "CLIPTextModel"
+    assert pipe.unet.config.in_channels == 8 and pipe.config.model_format == 2
     assert pipe.vae.config.scaling_factor == pytest.approx(0.18215)
     image = np.random.default_rng(0).random((40, 48, 3), dtype=np.float32)
     out_image = pipe(image, prompt="blue sky", scale=1.0).images[0]
@@ -157,7 +158,7 @@ def test_train_vae_improves_reconstruction(
     assert main([*argv, "--lr-warmup", "1", "--ema-decay", "0"]) == 0
     training = json.loads((out / "model" / "training.json").read_text())
     assert training["task"] == "vae"
-    held = ImageStream(photos, Augment(resolution=32, hue_shift=0.0, hints=0.0), seed=7)
+    held = ImageStream(photos, Augment(resolution=32, hue_shift=0.0), seed=7)
     x = torch.stack([torch.from_numpy(held[1000 + i]["rgb"]) for i in range(8)])
 
     def measured(model_dir):

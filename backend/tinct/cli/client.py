@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from tinct.cli.common import CliError, bounded, check_prompt
+from tinct.options import add_sampling_options, add_scale_option
 from tinct.protocol import constants as C
 
 
@@ -66,9 +67,8 @@ def add_client_parser(subparsers) -> argparse.ArgumentParser:
         default=None,
         help="a colour photo of a similar scene (any size) whose colours the result borrows",
     )
-    c.add_argument("--scale", default="auto", help='"auto" or a number (colorfulness)')
-    c.add_argument("--steps", type=int, default=None)
-    c.add_argument("--guidance", type=float, default=None)
+    add_scale_option(c)
+    add_sampling_options(c, use_defaults=False)
     c.add_argument("--seed", type=bounded(int, 0, 2**63 - 1, "seed"), default=None)
     c.add_argument("--preview", type=Path, default=None, help="also save the preview here")
     common(c)
@@ -80,7 +80,7 @@ def add_client_parser(subparsers) -> argparse.ArgumentParser:
     )
     r.add_argument("job")
     r.add_argument("-o", "--output", type=Path, required=True)
-    r.add_argument("--scale", default="auto")
+    add_scale_option(r)
     r.add_argument("--size", default=None, help="WIDTHxHEIGHT (default: preview size)")
     r.add_argument("--dtype", choices=list(C.DTYPES), default="u8")
     common(r)
@@ -89,7 +89,7 @@ def add_client_parser(subparsers) -> argparse.ArgumentParser:
     a = sub.add_parser("apply", help="a finished job's full-resolution color layer at a scale")
     a.add_argument("job")
     a.add_argument("-o", "--output", type=Path, required=True)
-    a.add_argument("--scale", default="auto")
+    add_scale_option(a)
     common(a)
     a.set_defaults(func=run_client_apply)
 
@@ -119,10 +119,6 @@ def _connect(args):
     return launcher.connect()
 
 
-def _scale(text: str):
-    return "auto" if text == "auto" else float(text)
-
-
 def _fail(exc: Exception) -> int:
     print(f"tinct client: {exc}", file=sys.stderr)
     return 1
@@ -149,7 +145,7 @@ def run_client_colorize(args: argparse.Namespace) -> int:
                 reference=reference,
                 steps=args.steps,
                 guidance=args.guidance,
-                scale=_scale(args.scale),
+                scale=args.scale,
                 seed=args.seed,
             ):
                 if ev.kind == "progress" and not args.quiet:
@@ -184,7 +180,7 @@ def run_client_rescale(args: argparse.Namespace) -> int:
         size = (int(w), int(h))
     try:
         with _connect(args) as client:
-            ev = client.rescale(args.job, _scale(args.scale), size=size, dtype=args.dtype)
+            ev = client.rescale(args.job, args.scale, size=size, dtype=args.dtype)
             write_layer(args.output, ev.layer)
             print(
                 json.dumps(
@@ -207,7 +203,7 @@ def run_client_apply(args: argparse.Namespace) -> int:
     check_output(args.output)
     try:
         with _connect(args) as client:
-            ev = client.apply(args.job, _scale(args.scale))
+            ev = client.apply(args.job, args.scale)
             write_layer(args.output, ev.layer)
             print(json.dumps({"job": ev.job, "scale": ev.scale, "output": str(args.output)}))
             return 0

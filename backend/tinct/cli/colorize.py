@@ -14,13 +14,11 @@ import sys
 from pathlib import Path
 
 from tinct.cli.common import CliError, bounded, check_prompt
+from tinct.options import add_sampling_options, add_scale_option
 from tinct.protocol import constants as C
 
-_scale = bounded(float, C.MIN_SCALE, C.MAX_SCALE, "scale", allow_auto=True)
 # What a folder given to `colorize` contributes (the same list as tinct.train.data's).
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
-_steps = bounded(int, C.MIN_STEPS, C.MAX_STEPS, "steps")
-_guidance = bounded(float, C.MIN_GUIDANCE, C.MAX_GUIDANCE, "guidance")
 # The protocol's bounds (its "seed" field), so the CLI, the daemon and the plugins agree.
 MAX_SEED = C.MAX_SEED
 _seed = bounded(int, C.MIN_SEED, C.MAX_SEED, "seed")
@@ -57,22 +55,8 @@ def add_colorize_parser(subparsers) -> None:
         help="a colour photo of a similar scene (any size) that lends its colours; "
         "painted --hints win where both speak",
     )
-    p.add_argument(
-        "--scale",
-        type=_scale,
-        default="auto",
-        help=f"{C.SCALE_WORD.lower()}: {C.MIN_SCALE:g} (gray) to {C.MAX_SCALE:g}, "
-        "1 = as predicted, or 'auto' (default)",
-    )
-    p.add_argument(
-        "--steps", type=_steps, default=C.DEFAULT_STEPS, help="sampling steps (default %(default)s)"
-    )
-    p.add_argument(
-        "--guidance",
-        type=_guidance,
-        default=C.DEFAULT_GUIDANCE,
-        help="prompt guidance weight (default %(default)s)",
-    )
+    add_scale_option(p)
+    add_sampling_options(p)
     p.add_argument("--model", help="model folder (default: the bundled model)")
     p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: best available)")
     p.add_argument(

@@ -1,7 +1,8 @@
 """What the `tinct` command modules share: the user-error type and argument types.
 
 Imported by every module of `tinct.cli`; it imports none of them back (an
-import-linter contract in pyproject.toml says so).
+import-linter contract in pyproject.toml says so). The option groups and the
+bounded number type live in tinct.options (the training recipe uses them too).
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tinct.options import bounded
 from tinct.protocol import constants as C
+
+__all__ = ["CliError", "OneLineParser", "bounded", "check_prompt", "check_text", "training_extra"]
 
 
 class CliError(Exception):
@@ -23,26 +27,6 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):
         print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(2)
-
-
-def bounded(kind: type, low: float, high: float, name: str, allow_auto: bool = False):
-    """An argparse type: a `kind` number within [low, high] (or 'auto')."""
-
-    def parse(text: str):
-        if allow_auto and text == "auto":
-            return "auto"
-        try:
-            value = kind(text)
-        except ValueError:
-            what = "a whole number" if kind is int else "a number"
-            extra = " or 'auto'" if allow_auto else ""
-            raise argparse.ArgumentTypeError(f"expected {what}{extra}, got {text!r}") from None
-        if not low <= value <= high:  # NaN fails this too
-            span = f"{low}..{high}" if kind is int else f"{low:g}..{high:g}"
-            raise argparse.ArgumentTypeError(f"{name} must be within {span}, got {value}")
-        return value
-
-    return parse
 
 
 def check_text(value: str, name: str) -> str:

@@ -7,6 +7,7 @@ of the standalone backend; it is imported only when the command runs.
 from __future__ import annotations
 
 from tinct.cli.common import bounded, training_extra
+from tinct.options import add_sampling_options
 
 _positive = bounded(int, 1, 10**9, "value")
 
@@ -21,8 +22,7 @@ def add_eval_parser(sub) -> None:
     p.add_argument("folder", metavar="DIR", help="colour photos (folder or list file)")
     p.add_argument("-o", "--output", required=True, metavar="REPORT_DIR")
     p.add_argument("--model", help="model folder (default: the bundled model)")
-    p.add_argument("--steps", type=bounded(int, 1, 200, "steps"), default=4)
-    p.add_argument("--guidance", type=bounded(float, 0.0, 20.0, "guidance"), default=1.5)
+    add_sampling_options(p)
     p.add_argument("--limit", type=_positive, help="only the first N images")
     p.add_argument(
         "--prompt-check",

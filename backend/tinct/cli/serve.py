@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from tinct.cli.common import bounded
+from tinct.options import add_sampling_options
 from tinct.protocol import constants as C
 
 # Every option is bounded here, so a bad value is one line and exit code 2 before the
@@ -77,18 +78,8 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--cache-jobs", type=bounded(int, 1, 1 << 20, "cache jobs"), default=C.DEFAULT_CACHE_JOBS
     )
-    p.add_argument(
-        "--steps",
-        type=bounded(int, C.MIN_STEPS, C.MAX_STEPS, "steps"),
-        default=C.DEFAULT_STEPS,
-        help="default sampling steps (%(default)s)",
-    )
-    p.add_argument(
-        "--guidance",
-        type=bounded(float, C.MIN_GUIDANCE, C.MAX_GUIDANCE, "guidance"),
-        default=C.DEFAULT_GUIDANCE,
-        help="default prompt guidance weight (%(default)s)",
-    )
+    # The defaults of requests that leave them out; a bad one would fail every such job.
+    add_sampling_options(p)
     p.add_argument(
         "--preview-side",
         type=bounded(int, 0, C.MAX_PREVIEW_SIDE, "preview side"),

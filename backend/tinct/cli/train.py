@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from tinct.cli.common import CliError, bounded, training_extra
+from tinct.options import add_vae_options
 
 _share = bounded(float, 0.0, 1.0, "share")
 _positive = bounded(int, 1, 10**9, "value")
@@ -79,10 +80,18 @@ def add_train_parsers(sub) -> None:
     )
     m.add_argument("--sd-config", metavar="DIR", help="configs for a single-file SD checkpoint")
     o = p.add_argument_group("objective")
-    o.add_argument("--t-max-share", type=_share, default=0.6, help="share of samples at t = T")
-    o.add_argument("--chroma-weight", type=float, default=0.02, help="a*b* L1 on the decode")
-    o.add_argument("--hint-share", type=_share, default=0.5, help="share of samples with hints")
-    o.add_argument("--max-hints", type=_positive, default=30)
+    o.add_argument(
+        "--t-max-share",
+        type=_share,
+        default=None,
+        help="share of samples at t = T (default: T_MAX_SHARE in tinct.train.unet_objective)",
+    )
+    o.add_argument(
+        "--chroma-weight",
+        type=float,
+        default=None,
+        help="a*b* L1 on the decode (default: CHROMA_WEIGHT in tinct.train.unet_objective)",
+    )
     o.add_argument("--caption-dropout", type=_share, default=0.1)
     o.add_argument(
         "--color-word", type=_share, default=0.5, help="unshifted samples captioned with their hue"
@@ -97,14 +106,7 @@ def add_train_parsers(sub) -> None:
     )
     _add_loop_options(p, lr=1e-3, batch=8, resolution=160)
     p.add_argument("--model", default="new", help="'new' (default) or a Tinct model folder")
-    p.add_argument(
-        "--chroma-weight",
-        type=float,
-        default=0.15,
-        help="weight of the a*b* L1 (default 0.15; at 0.04 a small VAE dropped red-green)",
-    )
-    p.add_argument("--kl-weight", type=float, default=1e-6)
-    p.add_argument("--gray-share", type=_share, default=0.25, help="share of gray crops")
+    add_vae_options(p.add_argument_group("objective"))
     p.set_defaults(func=run_train, task="vae")
 
     p = sub.add_parser(
@@ -127,7 +129,6 @@ def _augment(args):
     hue = defaults[args.task] if args.hue_shift is None else args.hue_shift
     a = Augment(resolution=args.resolution, flip=not args.no_flip, hue_shift=hue)
     if args.task == "unet":
-        a.hints, a.max_hints = args.hint_share, args.max_hints
         a.caption_dropout, a.color_word = args.caption_dropout, args.color_word
     return a
 
@@ -152,8 +153,11 @@ def run_train(args) -> int:
                 model=args.model,
                 from_sd=args.from_sd,
                 sd_config=args.sd_config,
-                t_max_share=args.t_max_share,
-                chroma_weight=args.chroma_weight,
+                **{
+                    name: getattr(args, name)
+                    for name in ("t_max_share", "chroma_weight")
+                    if getattr(args, name) is not None
+                },
             ),
             augment,
             args.seed,

@@ -14,7 +14,9 @@ stays the one name for them):
   prompt, hints, reference and painted pixels combine at the work size;
 - ``compose``: the input's own luminance with the model's chroma at full resolution;
 - ``prompt_words`` and ``prompt_regions``: a prompt's colour words, placed on the
-  things they name.
+  things they name;
+- ``vocabulary``: the one table of colour words (the parser's and training's);
+- ``regions``: the one sky finder (prompt placing's and training captions').
 
 None of it knows of the pipeline, the daemon, the protocol or the CLI
 (import-linter contracts in pyproject.toml).

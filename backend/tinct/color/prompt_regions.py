@@ -9,7 +9,8 @@ field with a weight, which the render blends over the model's colour the way
 it blends painted hints (tinct.color.hints).
 
 A pixel's score for a phrase is the product of two likelihoods:
-- where the thing is: sky is smooth and reaches the top edge; grass, leaves
+- where the thing is: sky is smooth and reaches the top edge (found by
+  tinct.color.regions, as training's captions find it); grass, leaves
   and trees are textured; snow and water lie low; the clause's subject stands
   apart from the image border and is not a backdrop reaching the top edge;
   what the subject stands "on", "in" or "among" is the rest (the setting).
@@ -32,6 +33,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from tinct import color
+from tinct.color import regions
 from tinct.color.prompt_words import Phrase, parse
 
 # Source: hand-picked (b7b3828), not swept; placing as a whole: captions 0.931x -> 0.822x gray.
@@ -42,10 +44,7 @@ LIGHTNESS_SOFTNESS = 6.0  # L* outside a colour's range where its likelihood fal
 BORDER_GRID = 120  # the border-distance graph's long side, in nodes
 BORDER_STEP_FREE = 1.0  # L* steps this small cost nothing (grain, soft shading)
 BORDER_HALF = 15.0  # L* of climbing that makes a pixel half "subject"
-# Source of the five below: hand-picked (b7b3828), not measured on their own.
-SMOOTH_TEXTURE = 2.5  # local L* std (5x5) under which a pixel counts as smooth (sky, wall)
-BACKDROP_CENTRE = 0.5  # a top backdrop's mean row lies above this share of the height...
-BACKDROP_AREA = 0.01  # ...and it covers more than this share of the image
+# Source of the two below: hand-picked (b7b3828), not measured on their own.
 CENTRE_PULL = 0.6  # share of "unlike the border" that depends on nearness to the centre
 LOW_PULL = 0.6  # share of a setting's likelihood that depends on being low in the frame
 
@@ -53,28 +52,6 @@ LOW_PULL = 0.6  # share of a setting's likelihood that depends on being low in t
 def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
-
-
-def _top_backdrop(texture: np.ndarray) -> np.ndarray:
-    """Smooth regions that reach the top edge and lie mostly in the upper half
-    (a sky, snow behind an animal, a studio wall), as a boolean mask."""
-    h, w = texture.shape
-    labels, n = ndimage.label(texture < SMOOTH_TEXTURE)
-    keep = np.zeros(n + 1, bool)
-    top = np.unique(labels[0][labels[0] > 0])
-    if len(top):
-        rows = np.arange(h, dtype=np.float32)[:, None].repeat(w, axis=1)
-        centre = ndimage.mean(rows, labels, top)
-        size = ndimage.sum(np.ones_like(rows), labels, top)
-        high = np.asarray(centre) < BACKDROP_CENTRE * h
-        keep[top[high & (np.asarray(size) > BACKDROP_AREA * h * w)]] = True
-    return keep[labels]
-
-
-def _as_sky(backdrop: np.ndarray) -> np.ndarray:
-    """A named sky: the backdrop with its clouds and haze filled in."""
-    closed = ndimage.binary_closing(backdrop, iterations=3)
-    return ndimage.binary_fill_holes(closed)
 
 
 def _soft(mask: np.ndarray) -> np.ndarray:
@@ -147,14 +124,14 @@ def place(lightness: np.ndarray, phrases: list[Phrase]) -> tuple[np.ndarray, np.
     if not phrases:
         return np.zeros((h, w, 2), np.float32), np.zeros((h, w), np.float32)
     lightness = lightness.astype(np.float32)
-    texture = color.local_std(lightness, 5)
+    texture = regions.texture(lightness)
     # Only a prompt that names the sky gives that colour to smooth regions
     # reaching the top: otherwise they are backdrops (snow behind a tiger, a
     # dark studio wall), holes (the flower in front of it) left out.
-    top = _top_backdrop(texture)
+    top = regions.top_backdrop(texture)
     backdrop = _soft(top)
     named_sky = any(p.role == "sky" for p in phrases)
-    sky = _soft(_as_sky(top)) if named_sky else np.zeros((h, w), np.float32)
+    sky = _soft(regions.sky_from_backdrop(top)) if named_sky else np.zeros((h, w), np.float32)
     yy = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None] * np.ones((1, w), np.float32)
     maps = {
         "sky": sky,

@@ -1,12 +1,12 @@
 """Colour words in a prompt and the things they name.
 
 `parse("a red brick castle with gray roofs, blue sky")` gives one `Phrase` per
-colour: the colour's typical a*b* and lightness range, the noun it names, and
-the noun's role, which says how tinct.color.prompt_regions finds it in the
-image: "sky", "foliage", "grass" (foliage low in the frame), "low" (snow,
-water, a table: the setting, low in the frame), "subject" (the clause's head
-noun), "setting" (what the subject is "on", "in" or "among"), or "whole" (no
-place: "a photo in blue tones").
+colour: the colour's typical a*b* and lightness range (from the one vocabulary,
+tinct.color.vocabulary), the noun it names, and the noun's role, which says how
+tinct.color.prompt_regions finds it in the image: "sky", "foliage", "grass"
+(foliage low in the frame), "low" (snow, water, a table: the setting, low in
+the frame), "subject" (the clause's head noun), "setting" (what the subject is
+"on", "in" or "among"), or "whole" (no place: "a photo in blue tones").
 """
 
 from __future__ import annotations
@@ -14,39 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# word -> (a*, b*, lightest-typical L*, darkest-typical L*): the chroma a
-# natural thing of that colour typically has (less than the pure colour's),
-# and the lightness range where that colour occurs.
-COLOURS: dict[str, tuple[float, float, float, float]] = {
-    "red": (42.0, 28.0, 25.0, 65.0),
-    "crimson": (45.0, 20.0, 25.0, 60.0),
-    "orange": (28.0, 52.0, 40.0, 80.0),
-    "golden": (8.0, 48.0, 50.0, 90.0),
-    "gold": (8.0, 48.0, 50.0, 90.0),
-    "yellow": (-2.0, 58.0, 60.0, 100.0),
-    "green": (-28.0, 26.0, 15.0, 75.0),
-    "olive": (-8.0, 25.0, 20.0, 60.0),
-    "cyan": (-25.0, -12.0, 40.0, 90.0),
-    "turquoise": (-30.0, -5.0, 40.0, 85.0),
-    "teal": (-25.0, -8.0, 20.0, 60.0),
-    "blue": (0.0, -32.0, 10.0, 85.0),
-    "navy": (8.0, -30.0, 5.0, 35.0),
-    "purple": (32.0, -36.0, 15.0, 65.0),
-    "violet": (30.0, -38.0, 20.0, 70.0),
-    "magenta": (50.0, -25.0, 30.0, 70.0),
-    "pink": (30.0, 6.0, 55.0, 92.0),
-    "brown": (12.0, 22.0, 10.0, 55.0),
-    "tan": (6.0, 20.0, 50.0, 85.0),
-    "beige": (3.0, 14.0, 65.0, 95.0),
-    "gray": (0.0, 0.0, 0.0, 100.0),
-    "grey": (0.0, 0.0, 0.0, 100.0),
-    "silver": (0.0, 0.0, 50.0, 95.0),
-    "white": (0.0, 0.0, 72.0, 100.0),
-    "black": (0.0, 0.0, 0.0, 28.0),
-}
-LIGHTER = ("light", "pale", "bright")
-DARKER = ("dark", "deep")
-PALE_CHROMA = 0.6  # "pale blue" keeps this share of blue's chroma
+from tinct.color.vocabulary import COLOURS, DARKER, LIGHTER, PALE_CHROMA
 
 # Nouns naming places with a look of their own; any other noun is a thing.
 SKY = frozenset({"sky", "skies", "clouds", "cloud", "sunset", "sunrise", "horizon"})

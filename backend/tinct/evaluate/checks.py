@@ -41,7 +41,7 @@ def mean_ab(pipe, latents, scale: float = 1.0) -> np.ndarray:
 
 
 def prompt_check(pipe, paths: list[Path], steps: int, guidance: float, bar=None) -> dict:
-    from tinct.train.colorwords import hue_center
+    from tinct.color.vocabulary import hue_center
 
     per_image = []
     for path in paths:

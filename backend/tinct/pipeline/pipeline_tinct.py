@@ -1,7 +1,8 @@
 """TinctPipeline: latent cold-diffusion colourisation ("Diffusing Colors").
 
 Notation: E/D = VAE encoder/decoder, g = the input's gray, z_g = E(g), delta =
-the colour latent. The U-Net sees concat(z_t, z_g, hints) and predicts delta.
+the colour latent. The U-Net sees concat(z_t, z_g) and predicts delta (hints,
+a reference and placed prompt colours join at render time, not in the U-Net).
 The result keeps z_g and delta_hat, so any colourfulness scale s is one decode
 of z_g + s * delta_hat: the slider never runs the U-Net again.
 """
@@ -21,6 +22,7 @@ from tinct import color
 from tinct.color import hints as hint_propagation
 from tinct.color import precedence, prompt_regions
 from tinct.color import reference as reference_match
+from tinct.pipeline.model_format import FORMAT_WITHOUT_KEY, MODEL_FORMAT, upgrade_unet
 from tinct.pipeline.prior import TinctPrior
 from tinct.pipeline.ranker import TinctRanker
 from tinct.pipeline.scheduler import ColdDiffusionScheduler
@@ -99,13 +101,11 @@ class ColorLatents:
 
 @dataclass
 class HintInputs:
-    """What the hints give one prediction, all at work size: the U-Net's hint channels (None when
-    it takes none; zeros while `tinct.color.hints.UNET_SEES_HINTS` is off), the painted a*b* and
-    their coverage in [0, 1] (pasted back last), and the field propagated edge-aware with its
-    render weight in [0, 1].
+    """What the hints give one prediction, all at work size: the painted a*b* and their coverage
+    in [0, 1] (pasted back last), and the field propagated edge-aware with its render weight in
+    [0, 1]. All None without hints.
     """
 
-    channels: torch.Tensor | None  # U-Net hint channels (None: the U-Net takes no hints)
     ab: np.ndarray | None = None  # painted a*b* at work size
     mask: np.ndarray | None = None  # where painted, in [0, 1]
     field: np.ndarray | None = None  # propagated a*b*
@@ -133,7 +133,9 @@ class TinctPipeline(DiffusionPipeline):
     `work_pixels` (640x400 for the bundled model), and the result keeps the input's own lightness
     at full resolution. `predict` runs the U-Net once; `render`, `preview`, `chroma_at_work` and
     `pick_scale` then take any colourfulness scale from its latents without the U-Net.
-    `chroma_gain` calibrates a decoder that under-reproduces chroma.
+    `chroma_gain` calibrates a decoder that under-reproduces chroma. `model_format` is the
+    format of the folder the components came from (tinct.pipeline.model_format; 1 when
+    model_index.json has none): an older U-Net is brought to the current format here.
     """
 
     model_cpu_offload_seq = "text_encoder->unet->vae"
@@ -150,6 +152,7 @@ class TinctPipeline(DiffusionPipeline):
         work_pixels: int = 640 * 400,
         chroma_gain: float = 1.0,
         prior: TinctPrior | None = None,
+        model_format: int = FORMAT_WITHOUT_KEY,
     ):
         super().__init__()
         self.register_modules(
@@ -170,20 +173,14 @@ class TinctPipeline(DiffusionPipeline):
         self.vae_scale_factor = 2 ** (len(blocks) - 1)
         self.latent_channels = int(vae.config.latent_channels)
         lc = self.latent_channels
-        if unet.config.in_channels not in (2 * lc, 3 * lc + 1):
-            raise ValueError(
-                f"unet.in_channels={unet.config.in_channels} does not fit latent_channels={lc}: "
-                f"expected {2 * lc} (z_t, z_g) or {3 * lc + 1} (z_t, z_g, hint latent, hint mask)"
-            )
+        # An older folder's U-Net is brought to this format here, on every load
+        # (tinct.pipeline.model_format); what is saved is always the current format.
+        upgrade_unet(unet, lc, model_format)
+        self.register_to_config(model_format=MODEL_FORMAT)
         if unet.config.out_channels != lc:
             raise ValueError(f"unet.out_channels={unet.config.out_channels} must equal {lc}")
 
     # ----------------------------------------------------------- helpers ---
-
-    @property
-    def accepts_hints(self) -> bool:
-        """True when the U-Net was built with hint input channels (3 x latent channels + 1)."""
-        return self.unet.config.in_channels == 3 * self.latent_channels + 1
 
     @property
     def size_multiple(self) -> int:
@@ -298,36 +295,25 @@ class TinctPipeline(DiffusionPipeline):
 
     # ------------------------------------------------------------- hints ---
 
-    def prepare_hints(
-        self, hints: np.ndarray | None, lightness: np.ndarray, gray_latent: torch.Tensor
-    ) -> tuple[torch.Tensor | None, np.ndarray | None, np.ndarray | None]:
-        """RGBA hints at full resolution -> U-Net hint channels (colour latent of the
-        propagated hint field + confidence), plus the painted chroma for paste-back."""
-        inputs = self.hint_inputs(hints, lightness, gray_latent)
-        return inputs.channels, inputs.ab, inputs.mask
-
     def hint_inputs(
         self,
         hints: np.ndarray | None,
         lightness: np.ndarray,
-        gray_latent: torch.Tensor,
         grid_pixels: int = hint_propagation.GRID_PIXELS,
         reference: np.ndarray | None = None,
         features: np.ndarray | None = None,
     ) -> HintInputs:
-        """Everything the hints give: the U-Net's hint channels, the painted a*b* and
-        where (for paste-back), and the edge-aware propagated field with its confidence
-        (blended into the chroma at render time). `grid_pixels` bounds the solve.
-        A reference photo adds its confident matches (tinct.color.reference) as a second
-        field; painted hints win where both reach. `features` (image features from the
-        encoder prior) keep both from crossing into unlike regions of like lightness."""
-        if not self.accepts_hints:
-            return HintInputs(None)
-        lc, (hl, wl) = self.latent_channels, gray_latent.shape[-2:]
-        zeros = torch.zeros((1, lc + 1, hl, wl), device=gray_latent.device, dtype=gray_latent.dtype)
+        """Everything the hints give, at the work size of `lightness` (L*, (h, w)): the
+        painted a*b* and where (for paste-back), and the edge-aware propagated field with
+        its render weight (blended into the chroma at render time). `hints` are RGBA
+        float32 at full resolution (alpha > 0 where painted); `grid_pixels` bounds the
+        solve. A reference photo (float32 sRGB, any size) adds its confident matches
+        (tinct.color.reference) as a second field; painted hints win where both reach.
+        `features` (image features from the encoder prior) keep both from crossing into
+        unlike regions of like lightness. Returns a `HintInputs`, all None without either."""
         painted = hints is not None and float(hints[..., 3].max()) > 0.0
         if not painted and reference is None:
-            return HintInputs(zeros)
+            return HintInputs()
         h, w = lightness.shape
         ab = mask = field_ab = reach = None
         if painted:
@@ -350,14 +336,7 @@ class TinctPipeline(DiffusionPipeline):
                     hint_propagation.render_weight(ref_reach),
                 )
                 reach = np.maximum(reach, ref_reach)
-        weight = hint_propagation.render_weight(reach)
-        if not hint_propagation.UNET_SEES_HINTS:  # the render's blend carries them
-            return HintInputs(zeros, ab, mask, field_ab, weight)
-        conf = hint_propagation.input_confidence(reach)
-        hint_rgb = color.merge_luma(lightness, field_ab * conf[..., None])
-        z_hint = self.encode_image(hint_rgb) - gray_latent
-        conf_t = torch.from_numpy(color.resize_area(conf, hl, wl).copy())[None, None].to(z_hint)
-        return HintInputs(torch.cat([z_hint, conf_t], dim=1), ab, mask, field_ab, weight)
+        return HintInputs(ab, mask, field_ab, hint_propagation.render_weight(reach))
 
     def prior_field_and_features(
         self, lightness: np.ndarray
@@ -466,22 +445,18 @@ class TinctPipeline(DiffusionPipeline):
         do_cfg = guidance_scale != 1.0 and text.strip() != ""
         cond = self.encode_prompt([text, ""] if do_cfg else [text])
         # 5. The chroma prior's bet (added at render time, under prompt and hints);
-        #    then the hints (painted, then reference matches): propagated field as a
-        #    colour latent + confidence
-        #    The prior runs first: its image features shape the hints' affinity.
-        #    Each variation is another draw from the prior's distribution (generators).
+        #    then the hints (painted, then reference matches): a propagated field and
+        #    its weight, blended at render time. The prior runs first: its image
+        #    features shape the hints' affinity. Each variation is another draw from
+        #    the prior's distribution (generators).
         prior_fields, features = self.prior_fields_and_features(lightness, generators)
-        hinted = self.hint_inputs(
-            hints, lightness, gray_latent, reference=reference, features=features
-        )
-        hint_input = hinted.channels
+        hinted = self.hint_inputs(hints, lightness, reference=reference, features=features)
         # 6. Denoising loop (cold diffusion, Algorithm 2), from t = T down
         self.scheduler.set_timesteps(num_inference_steps, device=gray_latent.device)
         z = gray_latent.clone()
         total = len(self.scheduler.timesteps)
         for i, t in enumerate(self.scheduler.timesteps):
-            parts = [z, gray_latent] + ([hint_input] if hint_input is not None else [])
-            x_in = torch.cat(parts, dim=1)
+            x_in = torch.cat([z, gray_latent], dim=1)
             if do_cfg:
                 x_in = x_in.expand(2, -1, -1, -1)
             delta = self.unet(x_in, t, encoder_hidden_states=cond).sample

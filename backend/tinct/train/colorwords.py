@@ -1,10 +1,9 @@
 """Colour words for captions: name an image's dominant hue, rotate hues.
 
 Hue-shift augmentation turns a red car blue; the caption must then say
-"blue", or the model learns that prompts lie. Hues are CIELAB hue angles
-(degrees, atan2(b*, a*)); the ranges below were placed around the Lab hues of
-typical sRGB colours (red 40, orange 73, yellow 103, green 136, cyan 196,
-sky blue ~270, pure blue 306, purple/magenta 328, hot pink 350).
+"blue", or the model learns that prompts lie. The words, their hue ranges and
+which of them carry a hue are tinct.color.vocabulary's (the prompt parser reads
+the same table); the sky is found by tinct.color.regions, as prompts place it.
 """
 
 from __future__ import annotations
@@ -14,56 +13,25 @@ import re
 import numpy as np
 
 from tinct import color
+from tinct.color.regions import find_sky
+from tinct.color.vocabulary import DARKER, HUE_RANGES, HUE_WORDS, LIGHTER, hue_center, word_for_hue
 
-# (word, start, end) in degrees, end exclusive; "pink" wraps through 0.
-HUE_RANGES: tuple[tuple[str, float, float], ...] = (
-    ("pink", 345.0, 375.0),
-    ("red", 15.0, 55.0),
-    ("orange", 55.0, 85.0),
-    ("yellow", 85.0, 115.0),
-    ("green", 115.0, 180.0),
-    ("cyan", 180.0, 225.0),
-    ("blue", 225.0, 315.0),
-    ("purple", 315.0, 345.0),
+# Words a hue rotation makes false (every word with a hue, with its modifier); removed
+# from a caption whose image was hue-shifted. White, black and gray stay true.
+_STALE_RE = re.compile(
+    r"\b(?:(?:" + "|".join(LIGHTER + DARKER) + r") )?(?:" + "|".join(HUE_WORDS) + r")\b,?\s*"
 )
-COLOR_WORDS = tuple(word for word, _, _ in HUE_RANGES)
-# Words captions commonly use for colours; removed from a caption whose image
-# was hue-shifted, since they no longer describe it.
-_STALE = COLOR_WORDS + (
-    "violet",
-    "magenta",
-    "teal",
-    "turquoise",
-    "brown",
-    "golden",
-    "gold",
-    "crimson",
-    "scarlet",
-    "navy",
-    "azure",
-    "lime",
-    "olive",
-    "maroon",
-    "beige",
-    "tan",
-)
-_STALE_RE = re.compile(r"\b(?:light |dark |bright |pale )?(?:" + "|".join(_STALE) + r")\b,?\s*")
 
-
-def hue_center(word: str) -> float:
-    """The middle of `word`'s hue range, in degrees (0..360)."""
-    for name, start, end in HUE_RANGES:
-        if name == word:
-            return ((start + end) / 2.0) % 360.0
-    raise ValueError(f"unknown colour word {word!r}; expected one of {', '.join(COLOR_WORDS)}")
-
-
-def word_for_hue(degrees: float) -> str:
-    h = float(degrees) % 360.0
-    for name, start, end in HUE_RANGES:
-        if start <= h < end or start <= h + 360.0 < end:
-            return name
-    raise AssertionError(f"hue {h} not covered")  # the ranges tile the circle
+__all__ = [
+    "dominant_color_word",
+    "hue_center",
+    "recoloured_caption",
+    "region_caption",
+    "rotate_hue",
+    "strip_color_words",
+    "with_color_word",
+    "word_for_hue",
+]
 
 
 def dominant_color_word(rgb: np.ndarray, min_chroma: float = 12.0) -> str | None:
@@ -124,9 +92,9 @@ def _centre(lab: np.ndarray) -> np.ndarray:
     return lab[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]
 
 
-def _top_band(lab: np.ndarray) -> np.ndarray:
-    """The top fifth of an image, where its sky is if it has one."""
-    return lab[: max(1, lab.shape[0] // 5)]
+def _sky_word(lab: np.ndarray, sky: np.ndarray) -> str | None:
+    """The colour word of the sky pixels `sky` (a mask) of a Lab image, None when gray."""
+    return _band_word(lab[sky][None], min_chroma=6.0)
 
 
 def _green(ab: np.ndarray) -> np.ndarray:
@@ -136,18 +104,19 @@ def _green(ab: np.ndarray) -> np.ndarray:
 
 def region_caption(rgb: np.ndarray, subject: str = "") -> str:
     """A caption naming colours by region, in the words people type: the subject
-    with the colour of the image's centre ("red parrot"), the sky when the top
-    band is bright and smooth ("blue sky", "white sky"), and greenery when
-    green covers a good share of the lower half ("green foliage")."""
+    with the colour of the image's centre ("red parrot"), the sky when
+    tinct.color.regions finds a bright one ("blue sky", "white sky"), and
+    greenery when green covers a good share of the lower half ("green
+    foliage"). `rgb` is (H, W, 3) sRGB in [0, 1]; returns the parts joined by
+    ", " (empty when none applies)."""
     lab = color.rgb_to_lab(np.clip(rgb, 0.0, 1.0))
     parts = []
     if subject:
         word = _band_word(_centre(lab))
         parts.append(f"{word} {subject}" if word else subject)
-    top = _top_band(lab)
-    smooth = float(np.abs(np.diff(top[..., 0], axis=1)).mean()) < 2.0
-    if smooth and float(top[..., 0].mean()) > 55.0:
-        word = _band_word(top, min_chroma=6.0)
+    sky = find_sky(lab[..., 0])
+    if sky.mean() > 0.02 and float(lab[..., 0][sky].mean()) > 55.0:
+        word = _sky_word(lab, sky)
         if word in ("blue", "cyan"):
             parts.append("blue sky")
         elif word is None:
@@ -162,19 +131,22 @@ _GREENERY = ("foliage", "grass", "leaves", "lawn", "meadow", "trees", "forest")
 
 def recoloured_caption(caption: str, original: np.ndarray, shifted: np.ndarray) -> str:
     """The caption of a hue-shifted copy with each region's colour word renamed
-    where that region is: "... sky" from the top band, greenery words from the
+    where that region is: "... sky" from the sky tinct.color.regions finds
+    (in `original`'s lightness, which the rotation kept), greenery words from the
     pixels that were green in `original`, the first part (the subject) from the
     centre. Unlike one colour word put first (which taught prompts to tint the
     whole image), the words stay bound to their regions. Parts it cannot place
-    lose their colour words."""
+    lose their colour words. Both images are (H, W, 3) sRGB in [0, 1]."""
     lab = color.rgb_to_lab(np.clip(shifted, 0.0, 1.0))
-    was_green = _green(color.rgb_to_lab(np.clip(original, 0.0, 1.0))[..., 1:])
+    original_lab = color.rgb_to_lab(np.clip(original, 0.0, 1.0))
+    was_green = _green(original_lab[..., 1:])
+    sky = find_sky(original_lab[..., 0])
     parts = [p.strip() for p in strip_color_words(caption).split(",") if p.strip()]
     out = []
     for i, part in enumerate(parts):
         noun = part.split()[-1].lower().strip(".")
         if noun == "sky":
-            word = _band_word(_top_band(lab), min_chroma=6.0)
+            word = _sky_word(lab, sky) if sky.any() else None
             out.append(f"{word} sky" if word else ("white sky" if "white" in part else part))
         elif noun in _GREENERY and was_green.mean() > 0.02:
             word = _band_word(lab[was_green][None])

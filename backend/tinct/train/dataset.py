@@ -8,9 +8,9 @@ remember how many samples were used. Each process reads its own share of
 every global batch (see `StreamBatches`); images are read from disk on demand.
 
 Augmentation: random scale and crop, horizontal flip, hue rotation at
-constant L* with a colour word put into the caption, caption dropout (for
-classifier-free guidance) and simulated hints (points and short strokes of
-the true colour, propagated as the pipeline does at inference).
+constant L* with a colour word put into the caption, and caption dropout (for
+classifier-free guidance). No hints: the U-Net takes none (they join at render
+time; tinct.pipeline.model_format).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from PIL import Image
 from tinct import color
 from tinct.train.colorwords import dominant_color_word, rotate_hue, with_color_word
 from tinct.train.data import list_images
-from tinct.train.hints import hint_field, simulate_hints
 
 _JPEG = {".jpg", ".jpeg"}
 
@@ -39,8 +38,6 @@ class Augment:
     hue_shift: float = 0.5  # share of samples whose hue is rotated (caption gets the new word)
     color_word: float = 0.5  # share of unrotated samples whose caption gets their colour word
     caption_dropout: float = 0.1  # share of empty captions (classifier-free guidance)
-    hints: float = 0.5  # share of samples with 1..max_hints simulated hints (the rest: none)
-    max_hints: int = 30
 
 
 def load_rgb(path: Path, min_side: int) -> np.ndarray:
@@ -116,27 +113,12 @@ class ImageStream(torch.utils.data.Dataset):
         caption = with_color_word(caption, word, stale=shifted)
         if rng.random() < a.caption_dropout:
             caption = ""
-        lightness = color.luminance_lstar(rgb)
         gray = color.gray(rgb)
-        size = a.resolution
-        if a.hints > 0 and rng.random() < a.hints:
-            hints = simulate_hints(rgb, rng, max_hints=a.max_hints)
-            hint_rgb, conf = hint_field(hints, lightness)
-            has_hints = True
-        else:
-            hint_rgb, conf = (
-                np.zeros((size, size, 3), np.float32),
-                np.zeros((size, size), np.float32),
-            )
-            has_hints = False
         return {
             "position": int(position),
             "rgb": rgb.transpose(2, 0, 1).copy(),
             "gray": gray.transpose(2, 0, 1).astype(np.float32),
             "caption": caption,
-            "hint_rgb": hint_rgb.transpose(2, 0, 1).copy(),
-            "hint_conf": conf,
-            "has_hints": has_hints,
         }
 
 

@@ -26,14 +26,14 @@ import torch
 import torch.nn.functional as F
 
 from tinct import color
-from tinct.color import hints as hint_propagation
+from tinct.options import VAE_CHROMA_WEIGHT, VAE_GRAY_SHARE, VAE_KL_WEIGHT, add_vae_options
 from tinct.pipeline.components import build_default_pipeline
 from tinct.pipeline.pipeline_tinct import TinctPipeline
 from tinct.train.data import Photo, load_photos
-from tinct.train.hints import simulate_hints
 from tinct.train.loop import LoopOptions, run, save_model_folder
 from tinct.train.prior import lab_at_side, prior_loss, random_crop
 from tinct.train.ranker import decode_at_scales
+from tinct.train.unet_objective import T_MAX_SHARE, sample_timesteps, unet_objective
 from tinct.train.vae import autoencoded, autoencoder_loss, chroma_axes_kept, colorfulness_kept
 
 
@@ -109,18 +109,26 @@ def train_vae(
     batch: int = 8,
     size: int = 160,
     lr: float = 2e-3,
-    chroma_weight: float = 0.15,
+    chroma_weight: float = VAE_CHROMA_WEIGHT,
+    kl_weight: float = VAE_KL_WEIGHT,
+    gray_share: float = VAE_GRAY_SHARE,
     **loop,
 ):
+    """The autoencoder phase: random `size` px crops of `photos` (a share
+    `gray_share` of them gray), tinct.train.vae's loss with `chroma_weight` and
+    `kl_weight`, `minutes` of training at peak learning rate `lr`; then prints and
+    logs how much colour survives the autoencoder."""
+
     def draw(n: int) -> torch.Tensor:
         crops = []
         for _ in range(n):
             c = _random_crop(photos[rng.integers(len(photos))].rgb, size, rng)
-            crops.append(color.gray(c) if rng.random() < 0.25 else c)
+            crops.append(color.gray(c) if rng.random() < gray_share else c)
         return torch.from_numpy(np.stack(crops).transpose(0, 3, 1, 2).copy())
 
     def loss(vae, x):
-        return autoencoder_loss(vae, x.to(next(vae.parameters()).device), chroma_weight)["loss"]
+        x = x.to(next(vae.parameters()).device)
+        return autoencoder_loss(vae, x, chroma_weight, kl_weight)["loss"]
 
     task = PhaseTask("vae", pipe.vae, draw, loss)
     run_phase(
@@ -208,10 +216,6 @@ def _latent_crop(item, lsize: int, rng):
 # -------------------------------------------------------------- U-Net ---
 
 
-# Training crops are small (lsize * 8 px): a coarser grid keeps the hint solve cheap.
-TRAIN_HINT_GRID = 64 * 64
-
-
 def train_unet(
     pipe: TinctPipeline,
     items,
@@ -241,24 +245,16 @@ def train_unet(
     @torch.no_grad()
     def draw(n: int) -> dict:
         # same crop size inside a batch: pick from items large enough
-        zs, zgs, hint_in, caps = [], [], [], []
+        zs, zgs, caps = [], [], []
         for _ in range(n):
-            crop, z_x, z_g, caption = _latent_crop(items[rng.integers(len(items))], lsize, rng)
+            _, z_x, z_g, caption = _latent_crop(items[rng.integers(len(items))], lsize, rng)
             if z_x.shape[1:] != (lsize, lsize):
-                crop, z_x, z_g = (
-                    color.resize_linear(crop, lsize * 8, lsize * 8),
-                    F.interpolate(z_x[None], size=(lsize, lsize), mode="bilinear")[0],
-                    F.interpolate(z_g[None], size=(lsize, lsize), mode="bilinear")[0],
+                z_x, z_g = (
+                    F.interpolate(z[None], size=(lsize, lsize), mode="bilinear")[0]
+                    for z in (z_x, z_g)
                 )
             zs.append(z_x)
             zgs.append(z_g)
-            hin = torch.zeros((1, 5, lsize, lsize))
-            if rng.random() < 0.5:
-                hints = simulate_hints(crop, rng)  # drawn either way: the same stream
-                if hint_propagation.UNET_SEES_HINTS:  # else the channels stay empty
-                    light = color.luminance_lstar(crop)
-                    hin = pipe.hint_inputs(hints, light, z_g[None], TRAIN_HINT_GRID).channels
-            hint_in.append(hin[0])
             caps.append("" if rng.random() < caption_dropout else caption)
         cond = []
         for c in caps:
@@ -267,24 +263,18 @@ def train_unet(
                 if len(cache) > 2000:
                     cache.clear()
             cond.append(cache.get(c, empty[0]))
-        # DESIGN.md: t = T (pure gray) must not starve -> 60% of samples there.
-        t = torch.where(torch.rand(n) < 0.6, torch.full((n,), T), torch.randint(0, T + 1, (n,)))
         return {
             "z_x": torch.stack(zs),
             "z_g": torch.stack(zgs),
-            "hints": torch.stack(hint_in),
             "cond": torch.stack(cond),
-            "t": t,
+            "t": sample_timesteps(n, T, T_MAX_SHARE),
         }
 
     def loss(unet, b):
         device = next(unet.parameters()).device
         b = {k: v.to(device) for k, v in b.items()}
-        delta = b["z_x"] - b["z_g"]
-        z_t = pipe.scheduler.add_noise(delta, b["z_g"], b["t"])
-        net_in = torch.cat([z_t, b["z_g"], b["hints"]], 1)
-        pred = unet(net_in, b["t"], encoder_hidden_states=b["cond"]).sample
-        return F.mse_loss(pred, delta)
+        # The bundled model's recipe: the MSE alone (chroma weight 0; model card, step 2).
+        return unet_objective(pipe, unet, b["z_x"], b["z_g"], b["cond"], b["t"])["loss"]
 
     task = PhaseTask("unet", pipe.unet, draw, loss)
     run_phase(
@@ -481,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
         help="share of the chroma prior's field the render takes (stored in its config)",
     )
     ap.add_argument("--vae-lr", type=float, default=2e-3)
-    ap.add_argument("--chroma-weight", type=float, default=0.15, help="VAE loss weight of a*b* L1")
+    add_vae_options(ap)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
     ap.add_argument("--init", default=None, help="start from this model folder")
@@ -591,6 +581,8 @@ def _phases(args, pipe, photos, rng, log, runs, loop) -> None:
             runs,
             lr=args.vae_lr,
             chroma_weight=args.chroma_weight,
+            kl_weight=args.kl_weight,
+            gray_share=args.gray_share,
             **loop,
         )
     if args.unet_minutes > 0 or args.ranker_minutes > 0:

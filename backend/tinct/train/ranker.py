@@ -49,7 +49,6 @@ class RankerTask:
                 f"{options.min_scale}..{options.max_scale}"
             )
         self.options, self.seed = options, seed
-        augment.hints = 0.0
         self.dataset = ImageStream(options.data, augment, seed=seed, captions=False)
 
     def build(self, accelerator) -> None:

@@ -4,9 +4,8 @@ From a diffusers folder (model_index.json, vae/, unet/, text_encoder/,
 tokenizer/) or a single-file checkpoint (.safetensors / .ckpt; offline it
 needs `config`, a diffusers folder giving the configs): the SD VAE as is, the
 CLIP text encoder as is, and the SD U-Net with conv_in widened from its
-latent input to Tinct's concat(z_t, z_g, hint latent, hint confidence). The
-SD weights keep reading the first latent (z_t); the new input channels start
-at zero, so at step 0 the widened U-Net computes exactly what the SD U-Net did.
+latent input to Tinct's concat(z_t, z_g). The SD weights keep reading the
+first latent (z_t); the new input channels start at zero, so at step 0 the widened U-Net computes exactly what the SD U-Net did.
 Nothing is downloaded.
 """
 
@@ -88,6 +87,7 @@ def pipeline_from_stable_diffusion(
 ):
     """A TinctPipeline on SD weights: widened U-Net, fresh ranker, cold-diffusion scheduler."""
     from tinct.pipeline import ColdDiffusionScheduler, TinctPipeline, TinctRanker
+    from tinct.pipeline.model_format import unet_inputs
 
     vae, unet, text_encoder, tokenizer = load_stable_diffusion(path, config)
     latent = int(vae.config.latent_channels)
@@ -95,7 +95,7 @@ def pipeline_from_stable_diffusion(
         raise ValueError(
             f"the SD U-Net predicts {unet.config.out_channels} channels but the VAE has {latent}"
         )
-    widen_conv_in(unet, 3 * latent + 1)
+    widen_conv_in(unet, unet_inputs(latent))
     return TinctPipeline(
         vae=vae,
         unet=unet,

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tinct.options import VAE_CHROMA_WEIGHT, VAE_GRAY_SHARE, VAE_KL_WEIGHT
 from tinct.train.dataset import Augment, ImageStream, stream_loader
 from tinct.train.models import NEW, frozen, load_base
 from tinct.train.torch_color import rgb_to_lab
@@ -107,9 +108,9 @@ def chroma_axes_kept(pairs: list[tuple[np.ndarray, np.ndarray]], cell: int = 8) 
 class AutoencoderOptions:
     data: str
     model: str | None = NEW  # start: a new default architecture, or a Tinct model folder
-    chroma_weight: float = 0.15  # lower (0.04) let a small VAE drop the red-green axis
-    kl_weight: float = 1e-6
-    gray_share: float = 0.25
+    chroma_weight: float = VAE_CHROMA_WEIGHT
+    kl_weight: float = VAE_KL_WEIGHT
+    gray_share: float = VAE_GRAY_SHARE
 
 
 class AutoencoderTask:
@@ -117,7 +118,7 @@ class AutoencoderTask:
 
     def __init__(self, options: AutoencoderOptions, augment: Augment, seed: int = 0):
         self.options, self.seed = options, seed
-        augment.hints = 0.0  # the autoencoder needs neither hints nor captions
+        # The autoencoder needs no captions.
         self.dataset = ImageStream(options.data, augment, seed=seed, captions=False)
 
     def build(self, accelerator) -> None:
