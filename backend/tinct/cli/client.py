@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from tinct.cli.common import CliError, bounded, check_prompt
+from tinct.cli.common import CliError, bounded, check_prompt, scale_number
 from tinct.protocol import constants as C
 
 
@@ -66,7 +66,13 @@ def add_client_parser(subparsers) -> argparse.ArgumentParser:
         default=None,
         help="a colour photo of a similar scene (any size) whose colours the result borrows",
     )
-    c.add_argument("--scale", default="auto", help='"auto" or a number (colorfulness)')
+    c.add_argument(
+        "--scale",
+        type=scale_number,
+        default=C.DEFAULT_SCALE,
+        help=f"{C.SCALE_WORD.lower()}, {C.MIN_SCALE:g} (gray) to {C.MAX_SCALE:g} "
+        "(default %(default)s)",
+    )
     c.add_argument("--steps", type=int, default=None)
     c.add_argument("--guidance", type=float, default=None)
     c.add_argument("--seed", type=bounded(int, 0, 2**63 - 1, "seed"), default=None)
@@ -80,7 +86,7 @@ def add_client_parser(subparsers) -> argparse.ArgumentParser:
     )
     r.add_argument("job")
     r.add_argument("-o", "--output", type=Path, required=True)
-    r.add_argument("--scale", default="auto")
+    r.add_argument("--scale", type=scale_number, default=C.DEFAULT_SCALE)
     r.add_argument("--size", default=None, help="WIDTHxHEIGHT (default: preview size)")
     r.add_argument("--dtype", choices=list(C.DTYPES), default="u8")
     common(r)
@@ -89,7 +95,7 @@ def add_client_parser(subparsers) -> argparse.ArgumentParser:
     a = sub.add_parser("apply", help="a finished job's full-resolution color layer at a scale")
     a.add_argument("job")
     a.add_argument("-o", "--output", type=Path, required=True)
-    a.add_argument("--scale", default="auto")
+    a.add_argument("--scale", type=scale_number, default=C.DEFAULT_SCALE)
     common(a)
     a.set_defaults(func=run_client_apply)
 
@@ -119,10 +125,6 @@ def _connect(args):
     return launcher.connect()
 
 
-def _scale(text: str):
-    return "auto" if text == "auto" else float(text)
-
-
 def _fail(exc: Exception) -> int:
     print(f"tinct client: {exc}", file=sys.stderr)
     return 1
@@ -149,7 +151,7 @@ def run_client_colorize(args: argparse.Namespace) -> int:
                 reference=reference,
                 steps=args.steps,
                 guidance=args.guidance,
-                scale=_scale(args.scale),
+                scale=args.scale,
                 seed=args.seed,
             ):
                 if ev.kind == "progress" and not args.quiet:
@@ -164,7 +166,6 @@ def run_client_colorize(args: argparse.Namespace) -> int:
                     {
                         "job": result.job,
                         "scale": result.scale,
-                        "auto_scale": result.header.get("auto_scale"),
                         "output": str(args.output),
                     }
                 )
@@ -184,7 +185,7 @@ def run_client_rescale(args: argparse.Namespace) -> int:
         size = (int(w), int(h))
     try:
         with _connect(args) as client:
-            ev = client.rescale(args.job, _scale(args.scale), size=size, dtype=args.dtype)
+            ev = client.rescale(args.job, args.scale, size=size, dtype=args.dtype)
             write_layer(args.output, ev.layer)
             print(
                 json.dumps(
@@ -207,7 +208,7 @@ def run_client_apply(args: argparse.Namespace) -> int:
     check_output(args.output)
     try:
         with _connect(args) as client:
-            ev = client.apply(args.job, _scale(args.scale))
+            ev = client.apply(args.job, args.scale)
             write_layer(args.output, ev.layer)
             print(json.dumps({"job": ev.job, "scale": ev.scale, "output": str(args.output)}))
             return 0

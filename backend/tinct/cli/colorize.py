@@ -13,10 +13,9 @@ import os
 import sys
 from pathlib import Path
 
-from tinct.cli.common import CliError, bounded, check_prompt
+from tinct.cli.common import CliError, bounded, check_prompt, scale_number
 from tinct.protocol import constants as C
 
-_scale = bounded(float, C.MIN_SCALE, C.MAX_SCALE, "scale", allow_auto=True)
 # What a folder given to `colorize` contributes (the same list as tinct.train.data's).
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
 _steps = bounded(int, C.MIN_STEPS, C.MAX_STEPS, "steps")
@@ -58,10 +57,10 @@ def add_colorize_parser(subparsers) -> None:
     )
     p.add_argument(
         "--scale",
-        type=_scale,
-        default="auto",
+        type=scale_number,
+        default=C.DEFAULT_SCALE,
         help=f"{C.SCALE_WORD.lower()}: {C.MIN_SCALE:g} (gray) to {C.MAX_SCALE:g}, "
-        "1 = as predicted, or 'auto' (default)",
+        "1 = as predicted (default %(default)s)",
     )
     p.add_argument(
         "--steps", type=_steps, default=C.DEFAULT_STEPS, help="sampling steps (default %(default)s)"
@@ -249,7 +248,7 @@ def colorize_file(pipe, src: Path, dst: Path, args, hints, pixels=None, referenc
         reference=reference,
     )
     del image
-    scale = pipe.pick_scale(latents) if args.scale == "auto" else float(args.scale)
+    scale = float(args.scale)
     field = pipe.chroma_field(latents, scale, height, width)
     if not field.finite():
         raise CliError(

@@ -25,24 +25,36 @@ class OneLineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def bounded(kind: type, low: float, high: float, name: str, allow_auto: bool = False):
-    """An argparse type: a `kind` number within [low, high] (or 'auto')."""
+def bounded(kind: type, low: float, high: float, name: str):
+    """An argparse type: a `kind` number within [low, high]."""
 
     def parse(text: str):
-        if allow_auto and text == "auto":
-            return "auto"
         try:
             value = kind(text)
         except ValueError:
             what = "a whole number" if kind is int else "a number"
-            extra = " or 'auto'" if allow_auto else ""
-            raise argparse.ArgumentTypeError(f"expected {what}{extra}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
         if not low <= value <= high:  # NaN fails this too
             span = f"{low}..{high}" if kind is int else f"{low:g}..{high:g}"
             raise argparse.ArgumentTypeError(f"{name} must be within {span}, got {value}")
         return value
 
     return parse
+
+
+_scale_in_bounds = bounded(float, C.MIN_SCALE, C.MAX_SCALE, "scale")
+
+
+def scale_number(text: str) -> float:
+    """An argparse type for --scale: a colourfulness within [MIN_SCALE, MAX_SCALE]. 'auto',
+    which earlier versions took, gets a message saying what replaced it."""
+    if text.strip().lower() == "auto":
+        raise argparse.ArgumentTypeError(
+            "'auto' is no longer supported (the automatic pick chose 1.0 on every validation "
+            f"photo); give a number, {C.MIN_SCALE:g} (gray) to {C.MAX_SCALE:g}, default "
+            f"{C.DEFAULT_SCALE:g}"
+        )
+    return _scale_in_bounds(text)
 
 
 def check_text(value: str, name: str) -> str:
