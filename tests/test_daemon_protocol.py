@@ -97,7 +97,7 @@ def test_colorize_streams_progress_preview_result(client):
     assert previews[0].layer.format.dtype == "u8" and previews[0].layer.format.channels == 4
     result = events[-1]
     assert result.job == events[0].job and isinstance(result.scale, float)
-    assert result.scale == result.header["auto_scale"]
+    assert result.scale == C.DEFAULT_SCALE and "auto_scale" not in result.header
     _check_color_layer(src, result.layer, "u8")
 
 
@@ -183,13 +183,31 @@ def test_rescale_and_apply_from_cached_latents(client):
     other = layer_to_array(client.rescale(result.job, 0.2, size=(60, 40)).layer)
     assert not np.array_equal(s[..., :3], other[..., :3]), "the scale changed nothing"
     assert np.array_equal(s[..., 3], other[..., 3])
-    auto = client.rescale(result.job, "auto", size=(30, 20), dtype="f32")
-    assert auto.scale == result.scale and auto.layer.format.dtype == "f32"
+    same = client.rescale(result.job, C.DEFAULT_SCALE, size=(30, 20), dtype="f32")
+    assert same.scale == result.scale and same.layer.format.dtype == "f32"
     full = client.apply(result.job, 0.7)
     assert full.scale == 0.7
     _check_color_layer(src, full.layer, "u16")
     again = client.apply(result.job, result.scale)
     assert np.array_equal(layer_to_array(again.layer), layer_to_array(result.layer))
+
+
+def test_scale_auto_from_an_old_plugin_is_refused_with_what_to_do(client):
+    """Plugins from before the automatic pick was removed send scale "auto"; each op refuses
+    it with one line saying to update the plugin, and the client can still work after."""
+    src = make_image(40, 30, 4, "u8")
+    job = list(client.colorize(as_layer(src), steps=1))[-1].job
+    for send in (
+        lambda: list(client.colorize(as_layer(src), steps=1, scale="auto")),
+        lambda: client.rescale(job, "auto", size=(20, 15)),
+        lambda: client.apply(job, "auto"),
+    ):
+        with pytest.raises(TinctError) as info:
+            send()
+        assert info.value.code == C.E_VERSION, info.value
+        assert "update the Tinct plugin" in info.value.message
+        assert "\n" not in info.value.message
+    assert client.apply(job, 1.0).scale == 1.0
 
 
 def test_rescale_unknown_job_is_an_error(client):

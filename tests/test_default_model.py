@@ -15,7 +15,7 @@ MIN_AXIS_R2 = 0.6  # R^2 of decoded a* (and b*) against the input; v0.4 had a* a
 def test_weights_are_ours_and_at_most_40_mb():
     files = [p for p in DEFAULT_MODEL_DIR.rglob("*") if p.is_file()]
     weights = [p for p in files if p.suffix == ".safetensors"]
-    assert {p.parent.name for p in weights} == {"vae", "unet", "ranker", "prior"}
+    assert {p.parent.name for p in weights} == {"vae", "unet", "prior"}  # no ranker any more
     assert sum(p.stat().st_size for p in files) <= 40 * 1024 * 1024
     assert (DEFAULT_MODEL_DIR / "README.md").exists()
 
@@ -25,8 +25,8 @@ def test_loads_offline_with_minilm_and_keeps_the_sample_lightness():
     assert isinstance(pipe, TinctPipeline) and pipe.config.model_format == 2
     assert pipe.text_encoder.config.hidden_size == 384  # all-MiniLM-L6-v2
     gray = color.to_float(np.repeat(read_image(ROOT / "docs" / "sample-bw.png"), 3, axis=2))
-    out = pipe(gray, scale="auto")
-    assert 0.6 <= out.scale <= 1.0
+    out = pipe(gray)
+    assert out.scale == 1.0
     dl = np.abs(color.luminance_lstar(out.images[0]) - color.luminance_lstar(gray))
     assert dl.mean() <= 0.5 and np.percentile(dl, 99) <= 2.0
     assert color.colorfulness(out.images[0]) > color.colorfulness(gray) + 1.0
@@ -59,7 +59,7 @@ def test_the_demo_photo_gets_no_orange_sky_or_field():
     the failure users saw first."""
     pipe = load_pipeline(None, device="cpu")
     gray = color.to_float(np.repeat(read_image(ROOT / "docs" / "sample-bw.png"), 3, axis=2))
-    lab = color.rgb_to_lab(pipe(gray, scale="auto").images[0])
+    lab = color.rgb_to_lab(pipe(gray).images[0])
     h = lab.shape[0]
     for band in (lab[: h // 5], lab[4 * h // 5 :]):
         a, b = band[..., 1].mean(), band[..., 2].mean()

@@ -32,7 +32,8 @@ def test_the_constants_are_consistent():
 def test_cli_colorize_defaults_and_bounds():
     parser = build_parser()
     args = parser.parse_args(["colorize", "in.png", "-o", "out.png"])
-    assert (args.steps, args.guidance, args.scale) == (C.DEFAULT_STEPS, C.DEFAULT_GUIDANCE, "auto")
+    assert (args.steps, args.guidance, args.scale) == (
+        C.DEFAULT_STEPS, C.DEFAULT_GUIDANCE, C.DEFAULT_SCALE)  # fmt: skip
     ok = parser.parse_args(["colorize", "a", "-o", "b", "--scale", str(C.MAX_SCALE),
                             "--steps", str(C.MAX_STEPS)])  # fmt: skip
     assert ok.scale == C.MAX_SCALE and ok.steps == C.MAX_STEPS
@@ -46,6 +47,24 @@ def test_cli_colorize_defaults_and_bounds():
         assert proc.returncode == 2 and "must be within" in proc.stderr, (flag, proc.stderr)
     serve = parser.parse_args(["serve"])
     assert (serve.steps, serve.guidance) == (C.DEFAULT_STEPS, C.DEFAULT_GUIDANCE)
+    for command in (["client", "colorize", "a", "-o", "b"], ["client", "apply", "j", "-o", "b"],
+                    ["client", "rescale", "j", "-o", "b"]):  # fmt: skip
+        assert parser.parse_args(command).scale == C.DEFAULT_SCALE, command
+
+
+def test_scale_auto_is_refused_by_every_command_with_the_reason():
+    """The automatic pick is gone; `--scale auto` (what earlier versions took) says why and what
+    to give instead, in one line, exit code 2."""
+    for command in (["colorize", "a.png", "-o", "b.png"], ["client", "colorize", "a", "-o", "b"],
+                    ["client", "rescale", "j", "-o", "b"], ["client", "apply", "j", "-o", "b"]):  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "tinct", *command, "--scale", "auto"],
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 2, (command, proc.stderr)
+        assert "'auto' is no longer supported" in proc.stderr and "default 1" in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
 def test_the_wire_takes_the_same_bounds():
@@ -72,6 +91,7 @@ def test_a_real_daemon_announces_the_defaults(tmp_path, tiny_model_dir):
     finally:
         harness.close()
     assert defaults["steps"] == C.DEFAULT_STEPS and defaults["guidance"] == C.DEFAULT_GUIDANCE
+    assert defaults["scale"] == C.DEFAULT_SCALE
 
 
 def test_the_krita_plugin_uses_them(tmp_path):

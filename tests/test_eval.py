@@ -66,31 +66,30 @@ def test_eval_writes_metrics_sheet_and_plot_with_prompt_hint_and_caption_checks(
     checks = ["--prompt-check", "--hint-check", "6", "--caption-check", "--quiet"]
     assert main([*argv, *checks]) == 0
     m = json.loads((report / "metrics.json").read_text())
-    for key in ("auto", "1.0"):
-        assert set(m[key]["summary"]) == SUMMARY and m[key]["summary"]["images"] == 4
-        assert [r["name"] for r in m[key]["images"]] == ["img0", "img1", "img2", "img3"]
-        for row in m[key]["images"]:
-            assert set(row) == PER_IMAGE
-            assert all(np.isfinite(v) for k, v in row.items() if k != "name")
-            # The truth's colourfulness, read from the photo itself, not from the report.
-            truth = color.to_float(np.asarray(Image.open(photos / f"{row['name']}.png")))
-            assert row["colorfulness_truth"] == pytest.approx(color.colorfulness(truth), rel=1e-5)
-            assert row["dl_mean"] < DL_KEPT  # lightness is the input's
-            assert row["ab_error_gray"] > 10 and row["seconds"] > 0
-        rows = m[key]["images"]
-        worst = max(rows, key=lambda r: r["excess_over_gray"])
-        assert m[key]["summary"]["worst_image"] == worst["name"]
-        assert m[key]["summary"]["worse_than_gray_by_6"] == sum(
-            r["excess_over_gray"] > 6 for r in rows
-        )
+    assert "auto" not in m  # one pass, at the default colourfulness
+    key = "1.0"  # the report's only pass
+    assert set(m[key]["summary"]) == SUMMARY and m[key]["summary"]["images"] == 4
+    assert [r["name"] for r in m[key]["images"]] == ["img0", "img1", "img2", "img3"]
+    for row in m[key]["images"]:
+        assert set(row) == PER_IMAGE
+        assert all(np.isfinite(v) for k, v in row.items() if k != "name")
+        # The truth's colourfulness, read from the photo itself, not from the report.
+        truth = color.to_float(np.asarray(Image.open(photos / f"{row['name']}.png")))
+        assert row["colorfulness_truth"] == pytest.approx(color.colorfulness(truth), rel=1e-5)
+        assert row["dl_mean"] < DL_KEPT  # lightness is the input's
+        assert row["ab_error_gray"] > 10 and row["seconds"] > 0
+    rows = m[key]["images"]
+    worst = max(rows, key=lambda r: r["excess_over_gray"])
+    assert m[key]["summary"]["worst_image"] == worst["name"]
+    assert m[key]["summary"]["worse_than_gray_by_6"] == sum(r["excess_over_gray"] > 6 for r in rows)
     assert {r["scale"] for r in m["1.0"]["images"]} == {1.0}
-    assert all(0.6 <= r["scale"] <= 1.0 for r in m["auto"]["images"])
     # The all-gray baseline is the photo's own mean chroma, independent of the model.
     truth = color.to_float(np.asarray(Image.open(photos / "img0.png")))
     gray_err = float(np.linalg.norm(color.rgb_to_lab(truth)[..., 1:], axis=-1).mean())
-    assert m["auto"]["images"][0]["ab_error_gray"] == pytest.approx(gray_err, rel=1e-5)
+    assert m["1.0"]["images"][0]["ab_error_gray"] == pytest.approx(gray_err, rel=1e-5)
     curve = m["scale_curve"]
     assert curve["scales"][0] == 0.0 and curve["scales"][-1] == 2.0
+    assert curve["default_scale"] == 1.0 and "auto_scale_mean" not in curve
     assert len(curve["colorfulness"]) == len(curve["scales"]) == len(curve["ab_error"])
     # The error curve holds the 1.0 render's error at scale 1.0 (same renders).
     at_one = curve["scales"].index(1.0)
@@ -110,7 +109,7 @@ def test_eval_writes_metrics_sheet_and_plot_with_prompt_hint_and_caption_checks(
     assert cc["ab_error_gray"] > 10
     # Six patches of the true colour tell inverse distance most of the answer on
     # these smooth photos: far below the all-gray error.
-    assert hc["ab_error_idw"] < 0.6 * m["auto"]["summary"]["ab_error_gray"]
+    assert hc["ab_error_idw"] < 0.6 * m["1.0"]["summary"]["ab_error_gray"]
     sheet = Image.open(report / "contact_sheet.png")
     assert sheet.width == 3 * figures.THUMB + 4 * 6 and sheet.height > 4 * 100
     # gray | no prompt | true caption | original, one row per captioned photo
@@ -120,7 +119,8 @@ def test_eval_writes_metrics_sheet_and_plot_with_prompt_hint_and_caption_checks(
     plot = Image.open(report / "scale_plot.png")
     assert plot.width >= 400 and plot.height >= 300
     out = capsys.readouterr().out
-    assert "scale auto:" in out and "prompt check:" in out and "hint check (6 points)" in out
+    assert "scale 1.0:" in out and "scale auto" not in out
+    assert "prompt check:" in out and "hint check (6 points)" in out
     assert "caption check (2 photos)" in out and "excess" in out
 
 
@@ -140,7 +140,7 @@ def test_a_json_output_gets_just_the_metrics_file(tmp_path, tiny_model_dir, one_
     argv = ["eval", str(photos), "--model", str(tiny_model_dir), "-o", str(target), "--quiet"]
     assert main(argv) == 0
     m = json.loads(target.read_text())
-    assert m["auto"]["summary"]["images"] == 2 and "colorfulness_ratio" in m["1.0"]["summary"]
+    assert m["1.0"]["summary"]["images"] == 2 and "colorfulness_ratio" in m["1.0"]["summary"]
     # Scripts point this into a model folder: nothing else is written there.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["heldout", "heldout_metrics.json"]
 
@@ -161,7 +161,7 @@ def test_scale_plot_without_matplotlib_is_drawn_with_pillow(tmp_path):
         "scales": [0.0, 0.5, 1.0, 1.5, 2.0],
         "colorfulness": [3.0, 10.0, 20.0, 29.0, 37.0],
         "colorfulness_truth": 25.0,
-        "auto_scale_mean": 1.1,
+        "default_scale": 1.0,
     }
     figures._scale_plot_pillow(curve, tmp_path / "plot.png")
     img = np.asarray(Image.open(tmp_path / "plot.png").convert("RGB"))

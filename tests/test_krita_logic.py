@@ -257,11 +257,11 @@ def test_session_against_real_daemon(plugin, tmp_path):
         hints = vendored.Layer.from_buffer(bytes(64 * 48 * 4), 64, 48, 4, "u8", order="bgr")
         kinds = []
         result = session.colorize(
-            image, hints, prompt="red", steps=2, scale="auto", seed=0,
+            image, hints, prompt="red", steps=2, scale=1.0, seed=0,
             on_event=lambda ev: kinds.append(ev.kind),
         )  # fmt: skip
         assert kinds[0] == "queued" and "progress" in kinds and kinds[-1] == "result"
-        assert result.layer.format.order == "bgr" and result.header["auto_scale"] is not None
+        assert result.layer.format.order == "bgr" and result.scale == 1.0
         small = session.rescale(result.job, 1.5, (32, 24), "u8")
         assert (small.layer.width, small.layer.height) == (32, 24)
         full = session.apply(result.job, 1.5)

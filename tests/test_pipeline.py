@@ -14,7 +14,6 @@ from tinct.pipeline.components import build_tiny_pipeline
 from tinct.pipeline.devices import pick_device, pick_dtype
 from tinct.pipeline.loading import ModelError
 from tinct.pipeline.model_format import MODEL_FORMAT
-from tinct.pipeline.pipeline_tinct import DEFAULT_SCALE_GRID
 
 
 def test_output_keeps_size_and_the_inputs_lightness(tiny_pipe, photo):
@@ -27,15 +26,15 @@ def test_output_keeps_size_and_the_inputs_lightness(tiny_pipe, photo):
 
 
 def test_save_load_round_trip_gives_identical_output(tiny_pipe, photo, tmp_path):
-    a = tiny_pipe(photo, prompt="a red ball", num_inference_steps=3, scale="auto")
+    a = tiny_pipe(photo, prompt="a red ball", num_inference_steps=3)
     tiny_pipe.save_pretrained(tmp_path)
     loaded = load_pipeline(tmp_path, device="cpu")
     assert (
         isinstance(loaded, TinctPipeline)
         and loaded.config.work_pixels == tiny_pipe.config.work_pixels
     )
-    b = loaded(photo, prompt="a red ball", num_inference_steps=3, scale="auto")
-    assert a.scale == b.scale
+    b = loaded(photo, prompt="a red ball", num_inference_steps=3)
+    assert a.scale == b.scale == 1.0  # the default colourfulness
     # The colour word is placed (no text reaches the U-Net): the loaded tiny U-Net's
     # single-batch pass differs from the built one's in the 6th decimal.
     assert np.allclose(a.images[0], b.images[0], atol=1e-5)
@@ -77,29 +76,89 @@ def test_rescale_needs_no_unet(tiny_pipe, photo):
     try:
         for s in (0.3, 1.0, 1.7):
             tiny_pipe.render(photo, lat, s)
-        tiny_pipe.pick_scale(lat)
     finally:
         handle.remove()
     assert calls == []
 
 
-@pytest.mark.parametrize("reads", [-0.5, 0.5])
-def test_auto_scale_mutes_only_colour_the_ranker_reads_as_too_strong(tiny_pipe, photo, reads):
-    """The ranker reads log(scale from natural). Colour that reads muted at the grid's
-    top keeps the top; colour that reads too strong goes to the candidate read most
-    natural (with a ranker that reads every candidate alike: the first)."""
-    lat = tiny_pipe.predict(photo, num_inference_steps=2)
-    grid = (0.6, 0.8, 1.0)
-    head = tiny_pipe.ranker.head[-1]
-    saved = {k: v.clone() for k, v in head.state_dict().items()}
+def test_the_default_scale_is_one_and_auto_is_refused_with_a_reason(tiny_pipe, photo):
+    """The automatic pick is gone: no scale means 1.0, and "auto" is an error that says so."""
+    out = tiny_pipe(photo, num_inference_steps=1)
+    assert out.scale == 1.0
+    assert np.array_equal(out.images[0], tiny_pipe.render(photo, out.latents, 1.0))
+    with pytest.raises(ValueError, match="automatic pick was removed.*pass 1.0"):
+        tiny_pipe(photo, num_inference_steps=1, scale="auto")
+    for bad in (True, 4.5, -0.1, "1.0"):
+        with pytest.raises(ValueError, match="scale must be a number in 0..4"):
+            tiny_pipe(photo, num_inference_steps=1, scale=bad)
+
+
+def _add_old_ranker(folder, with_folder: bool = True) -> None:
+    """Make a saved model look like one from before the ranker was removed: model_index.json
+    lists it, and (with_folder) its folder holds the old bundled ranker's config and weights."""
+    import json
+
+    from safetensors.torch import save_file
+
+    index_path = folder / "model_index.json"
+    index = json.loads(index_path.read_text())
+    index["ranker"] = ["tinct.pipeline.ranker", "TinctRanker"]
+    index_path.write_text(json.dumps(index, indent=2))
+    if with_folder:
+        (folder / "ranker").mkdir()
+        config = {"_class_name": "TinctRanker", "_diffusers_version": "0.42.1",
+                  "channels": [16, 32, 64, 64], "input_size": 96}  # fmt: skip
+        (folder / "ranker" / "config.json").write_text(json.dumps(config))
+        weights = {"head.2.weight": torch.zeros(1, 64), "head.2.bias": torch.zeros(1)}
+        save_file(weights, str(folder / "ranker" / "diffusion_pytorch_model.safetensors"))
+
+
+def test_an_old_model_folder_with_a_ranker_loads_and_ignores_it(tiny_pipe, photo, tmp_path):
+    """Model folders saved while the automatic pick existed list a `ranker` component (whose
+    module is gone): they load with it skipped, silently, colour exactly as the same folder
+    without it, and save back without it."""
+    import logging
+
+    from diffusers.utils import logging as dlog
+
+    plain, old = tmp_path / "plain", tmp_path / "old"
+    tiny_pipe.save_pretrained(plain)
+    tiny_pipe.save_pretrained(old)
+    _add_old_ranker(old)
+    want = load_pipeline(plain, device="cpu")(photo, num_inference_steps=2).images[0]
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            said.append(record.getMessage())
+
+    said: list[str] = []
+    root, handler, level = dlog.get_logger("diffusers"), Collect(), dlog.get_verbosity()
+    root.addHandler(handler)
+    dlog.set_verbosity_warning()  # the tests run diffusers at "error"; a user sees warnings
     try:
-        with torch.no_grad():
-            head.weight.zero_()
-            head.bias.fill_(reads)
-        picked = tiny_pipe.pick_scale(lat, grid)
+        loaded = load_pipeline(old, device="cpu")
+        direct = TinctPipeline.from_pretrained(old)
     finally:
-        head.load_state_dict(saved)
-    assert picked == (1.0 if reads < 0 else 0.6)
+        dlog.set_verbosity(level)
+        root.removeHandler(handler)
+    assert not [m for m in said if "ranker" in m], said
+    for pipe in (loaded, direct):
+        assert "ranker" not in pipe.components and not hasattr(pipe, "ranker")
+        assert np.array_equal(pipe(photo, num_inference_steps=2).images[0], want)
+
+    resaved = tmp_path / "resaved"
+    loaded.save_pretrained(resaved)
+    assert "ranker" not in (resaved / "model_index.json").read_text()
+    assert not (resaved / "ranker").exists()
+    assert np.array_equal(load_pipeline(resaved, device="cpu")(photo, num_inference_steps=2)
+                          .images[0], want)  # fmt: skip
+
+    # Listed but its folder deleted: still no error (only a used component must be present).
+    gone = tmp_path / "gone"
+    tiny_pipe.save_pretrained(gone)
+    _add_old_ranker(gone, with_folder=False)
+    assert np.array_equal(load_pipeline(gone, device="cpu")(photo, num_inference_steps=2)
+                          .images[0], want)  # fmt: skip
 
 
 def test_hints_change_the_output_where_painted_and_follow_their_colour(tiny_pipe, photo):
@@ -212,9 +271,9 @@ def test_a_model_folder_of_a_newer_format_or_with_stray_channels_is_refused(
 def test_autoencoder_tiny_works_too(photo):
     pipe = build_tiny_pipeline(seed=2, kind="tiny")
     assert isinstance(pipe.vae, AutoencoderTiny)
-    out = pipe(photo, prompt="green", num_inference_steps=2, scale="auto")
+    out = pipe(photo, prompt="green", num_inference_steps=2)
     img = out.images[0]
-    assert img.shape == photo.shape and out.scale in DEFAULT_SCALE_GRID
+    assert img.shape == photo.shape and out.scale == 1.0
     # The result is the render at the scale it reports, with the input's lightness...
     assert np.array_equal(img, pipe.render(photo, out.latents, out.scale))
     assert np.abs(color.luminance_lstar(img) - color.luminance_lstar(photo)).max() <= 1e-3

@@ -99,6 +99,24 @@ def test_bad_requests_get_specific_codes(frames, code):
     assert _code(frames) == code
 
 
+def test_scale_left_out_is_the_default_and_auto_is_refused_as_an_old_plugin():
+    """The automatic pick is gone: a request without a scale gets DEFAULT_SCALE, and "auto"
+    (what plugins before the change send) is a version error whose one line says what to do."""
+    assert parse_request(_colorize(), TOKEN).params["scale"] == C.DEFAULT_SCALE == 1.0
+    no_scale = encode_header(make_request("apply", "x", TOKEN, job="j"))
+    assert parse_request([no_scale], TOKEN).params["scale"] == C.DEFAULT_SCALE
+    for frames in (
+        _colorize(scale="auto"),
+        [encode_header(make_request("rescale", "x", TOKEN, job="j", scale="auto"))],
+        [encode_header(make_request("apply", "x", TOKEN, job="j", scale="auto"))],
+    ):
+        with pytest.raises(ProtocolError) as info:
+            parse_request(frames, TOKEN)
+        assert info.value.code == C.E_VERSION
+        assert "update the Tinct plugin" in info.value.message and "\n" not in info.value.message
+    assert _code(_colorize(scale="Auto")) == C.E_BAD_HEADER  # any other text: a bad field
+
+
 def test_unknown_dtype_and_size_limits():
     header = json.loads(_colorize()[0])
     header["image"]["dtype"] = "f64"
@@ -179,7 +197,7 @@ def test_authorised_garbage_fields_only_raise_protocol_errors(op, fields, frames
             C.E_BAD_PIXELS,
             C.E_BAD_DTYPE,
             C.E_TOO_LARGE,
-        }
+        } or (exc.code == C.E_VERSION and fields.get("scale") == "auto")
     else:
         assert req.op == op
 

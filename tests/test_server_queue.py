@@ -67,7 +67,7 @@ def test_limits_remove_and_close():
 def _entry(job_id: str, mb: float) -> CachedJob:
     n = int(mb * 2**20)
     return CachedJob(
-        job_id, np.zeros(4), 1.0, bytes(n), PixelFormat.packed(n, 1, 1, "u8"), latents_bytes=32
+        job_id, np.zeros(4), bytes(n), PixelFormat.packed(n, 1, 1, "u8"), latents_bytes=32
     )
 
 

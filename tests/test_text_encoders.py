@@ -43,7 +43,6 @@ def test_clip_text_encoder_steers_and_round_trips(tmp_path, photo):
         text_encoder=encoder,
         tokenizer=tokenizer,
         scheduler=base.scheduler,
-        ranker=base.ranker,
         work_pixels=base.config.work_pixels,
     )
     # Prompts without colour words reach the U-Net as text (colour words are placed).

@@ -1,5 +1,5 @@
 """Starting from Stable Diffusion weights (a tiny SD-like folder built here),
-`tinct train-vae`, `tinct train-ranker`, and the default model's recipe."""
+`tinct train-vae`, and the default model's recipe."""
 
 from __future__ import annotations
 
@@ -180,58 +180,15 @@ def test_train_vae_improves_reconstruction(
     assert 0.5 < training["colorfulness_kept"] < 1.5 and training["b_r2"] > 0.4, training
 
 
-def test_train_ranker_learns_the_scale_and_auto_scale_uses_it(
-    tmp_path, tiny_model_dir, one_thread, fresh_accelerate_state
-):
-    from accelerate import Accelerator
-    from accelerate.state import AcceleratorState
-    from scipy.stats import spearmanr
-
-    from tinct.train.dataset import Augment, stream_loader
-    from tinct.train.ranker import RankerOptions, RankerTask
-
-    photos = make_photos(tmp_path / "photos", count=6)
-    out = tmp_path / "ranker"
-    argv = ["train-ranker", str(photos), "-o", str(out), "--model", str(tiny_model_dir), *LOOP]
-    argv += ["--resolution", "32", "--batch-size", "8", "--max-steps", "200", "--lr", "3e-3"]
-    assert main([*argv, "--lr-warmup", "1", "--ema-decay", "0", "--log-every", "50"]) == 0
-
-    def agreement(model_dir) -> tuple[float, float]:
-        """Rank correlation and mean abs error of predicted against true log(scale),
-        on samples training never drew (other crops, other scales)."""
-        AcceleratorState._reset_state(reset_partial_state=True)
-        task = RankerTask(RankerOptions(str(photos), str(model_dir)), Augment(32), seed=99)
-        task.build(Accelerator(cpu=True))
-        batch = next(iter(stream_loader(task.dataset, 64, start=5000)))
-        images, target = task.samples(batch, torch.Generator().manual_seed(1))
-        with torch.no_grad():
-            pred = task.model.eval()(images)
-        rho = float(spearmanr(pred.numpy(), target.numpy()).statistic)
-        return rho, float((pred - target).abs().mean())
-
-    (rho0, err0), (rho1, err1) = agreement(tiny_model_dir), agreement(out / "model")
-    assert rho1 > 0.5 and err1 < 0.7 * err0, (rho0, err0, rho1, err1)
-    # `--scale auto` reads the trained ranker from the exported model.
-    result = tmp_path / "auto.png"
-    assert (
-        main(
-            ["colorize", str(photos / "img0.png"), "-o", str(result)]
-            + ["--model", str(out / "model"), "--scale", "auto", "--quiet"]
-        )
-        == 0
-    )
-    assert result.exists()
-
-
 def test_default_recipe_keeps_its_flags(tmp_path):
-    """The recipe runs its four phases in the one training loop: each leaves its
+    """The recipe runs its three phases in the one training loop: each leaves its
     loss log and checkpoints in OUTPUT-runs/PHASE, the U-Net stops at
     --unet-max-steps, and a rerun with --resume continues from the checkpoints
     (finished phases stay finished) instead of training again."""
     photos = make_photos(tmp_path / "photos", count=3)
     out = tmp_path / "recipe"
     cmd = [sys.executable, "-m", "tinct.train.default_recipe", str(photos), "-o", str(out)]
-    cmd += ["--vae-minutes", "0.003", "--unet-minutes", "1", "--ranker-minutes", "0.003"]
+    cmd += ["--vae-minutes", "0.003", "--unet-minutes", "1"]
     cmd += ["--prior-minutes", "0.003"]
     cmd += ["--vae-lr", "1e-3", "--chroma-weight", "0.02", "--seed", "1", "--threads", "1"]
     cmd += ["--unet-decay-minutes", "1", "--caption-dropout", "0.35", "--hue-shift", "0.5"]
@@ -241,7 +198,6 @@ def test_default_recipe_keeps_its_flags(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "model_index.json",
         "prior",
-        "ranker",
         "scheduler",
         "training_log.json",
         "unet",
@@ -249,7 +205,7 @@ def test_default_recipe_keeps_its_flags(tmp_path):
     ]
     log = json.loads((out / "training_log.json").read_text())
     last = {r["phase"]: r["step"] for r in log if "step" in r}
-    assert last == {"vae": 1, "unet": 2, "ranker": 1, "prior": 1}, last
+    assert last == {"vae": 1, "unet": 2, "prior": 1}, last
     assert all(math.isfinite(r["loss"]) for r in log if "loss" in r)
     runs = tmp_path / "recipe-runs"
     assert (runs / "unet" / "checkpoints" / "checkpoint-2").is_dir()

@@ -12,7 +12,6 @@ __version__ = "0.1.0"
 _LAZY = {
     "TinctPipeline": "tinct.pipeline.pipeline_tinct",
     "ColdDiffusionScheduler": "tinct.pipeline.scheduler",
-    "TinctRanker": "tinct.pipeline.ranker",
 }
 
 

@@ -15,20 +15,17 @@ import argparse
 from tinct.protocol import constants as C
 
 
-def bounded(kind: type, low: float, high: float, name: str, allow_auto: bool = False):
-    """An argparse type: text -> a `kind` (int or float) number within [low, high],
-    or the string 'auto' when `allow_auto`. A bad value raises ArgumentTypeError
-    naming `name`, the allowed span and the value received."""
+def bounded(kind: type, low: float, high: float, name: str):
+    """An argparse type: text -> a `kind` (int or float) number within [low, high].
+    A bad value raises ArgumentTypeError naming `name`, the allowed span and the
+    value received."""
 
     def parse(text: str):
-        if allow_auto and text == "auto":
-            return "auto"
         try:
             value = kind(text)
         except ValueError:
             what = "a whole number" if kind is int else "a number"
-            extra = " or 'auto'" if allow_auto else ""
-            raise argparse.ArgumentTypeError(f"expected {what}{extra}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
         if not low <= value <= high:  # NaN fails this too
             span = f"{low}..{high}" if kind is int else f"{low:g}..{high:g}"
             raise argparse.ArgumentTypeError(f"{name} must be within {span}, got {value}")
@@ -39,7 +36,19 @@ def bounded(kind: type, low: float, high: float, name: str, allow_auto: bool = F
 
 steps_type = bounded(int, C.MIN_STEPS, C.MAX_STEPS, "steps")
 guidance_type = bounded(float, C.MIN_GUIDANCE, C.MAX_GUIDANCE, "guidance")
-scale_type = bounded(float, C.MIN_SCALE, C.MAX_SCALE, "scale", allow_auto=True)
+_scale_in_bounds = bounded(float, C.MIN_SCALE, C.MAX_SCALE, "scale")
+
+
+def scale_type(text: str) -> float:
+    """An argparse type for --scale: a colourfulness within [MIN_SCALE, MAX_SCALE].
+    'auto', which earlier versions took, gets a message saying what replaced it."""
+    if text.strip().lower() == "auto":
+        raise argparse.ArgumentTypeError(
+            "'auto' is no longer supported (the automatic pick chose 1.0 on every validation "
+            f"photo); give a number, {C.MIN_SCALE:g} (gray) to {C.MAX_SCALE:g}, default "
+            f"{C.DEFAULT_SCALE:g}"
+        )
+    return _scale_in_bounds(text)
 
 
 def add_sampling_options(parser, use_defaults: bool = True) -> None:
@@ -64,14 +73,14 @@ def add_sampling_options(parser, use_defaults: bool = True) -> None:
 
 
 def add_scale_option(parser) -> None:
-    """Add --scale to `parser`: the colourfulness, MIN_SCALE (gray) to MAX_SCALE, or
-    'auto' (the default: the ranker's choice)."""
+    """Add --scale to `parser`: the colourfulness, MIN_SCALE (gray) to MAX_SCALE,
+    default DEFAULT_SCALE (1 = as predicted)."""
     parser.add_argument(
         "--scale",
         type=scale_type,
-        default="auto",
+        default=C.DEFAULT_SCALE,
         help=f"{C.SCALE_WORD.lower()}: {C.MIN_SCALE:g} (gray) to {C.MAX_SCALE:g}, "
-        "1 = as predicted, or 'auto' (default)",
+        "1 = as predicted (default %(default)s)",
     )
 
 

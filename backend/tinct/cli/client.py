@@ -160,7 +160,6 @@ def run_client_colorize(args: argparse.Namespace) -> int:
                     {
                         "job": result.job,
                         "scale": result.scale,
-                        "auto_scale": result.header.get("auto_scale"),
                         "output": str(args.output),
                     }
                 )

@@ -302,8 +302,7 @@ def colorize_file(
         generators=[seed_generator(s) for s in seeds],
     )
     del image
-    # "auto" reads the first variation; all are rendered at the same colourfulness.
-    scale = pipe.pick_scale(variations[0]) if args.scale == "auto" else float(args.scale)
+    scale = float(args.scale)
     dtype = pixels.dtype if pixels.dtype != np.float32 else np.dtype(np.uint16)
     if dtype == np.uint16 and dst.suffix.lower() != ".png":
         dtype = np.dtype(np.uint8)

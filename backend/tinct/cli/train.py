@@ -1,4 +1,4 @@
-"""`tinct train | train-vae | train-ranker`: the training loop's options and the tasks.
+"""`tinct train | train-vae`: the training loop's options and the tasks.
 
 The work lives in tinct.train, which needs the `train` extra (accelerate) and
 is left out of the standalone backend; it is imported only when one of these
@@ -109,23 +109,11 @@ def add_train_parsers(sub) -> None:
     add_vae_options(p.add_argument_group("objective"))
     p.set_defaults(func=run_train, task="vae")
 
-    p = sub.add_parser(
-        "train-ranker",
-        help="train the auto-scale ranker (self-supervised)",
-        description="Train the ranker behind --scale auto: photos decoded at known "
-        "colourfulness scales, target log(scale). OUT/model gets the new ranker.",
-    )
-    _add_loop_options(p, lr=1e-3, batch=16, resolution=192)
-    p.add_argument("--model", help="Tinct model folder whose VAE decodes (default: bundled)")
-    p.add_argument("--min-scale", type=float, default=0.25)
-    p.add_argument("--max-scale", type=float, default=2.5)
-    p.set_defaults(func=run_train, task="ranker")
-
 
 def _augment(args):
     from tinct.train.dataset import Augment
 
-    defaults = {"unet": 0.5, "vae": 0.5, "ranker": 0.0}
+    defaults = {"unet": 0.5, "vae": 0.5}
     hue = defaults[args.task] if args.hue_shift is None else args.hue_shift
     a = Augment(resolution=args.resolution, flip=not args.no_flip, hue_shift=hue)
     if args.task == "unet":
@@ -137,7 +125,6 @@ def run_train(args) -> int:
     try:
         from tinct.train import loop
         from tinct.train.colorizer import ColorizerOptions, ColorizerTask
-        from tinct.train.ranker import RankerOptions, RankerTask
         from tinct.train.vae import AutoencoderOptions, AutoencoderTask
 
         loop.require_accelerate()
@@ -162,7 +149,7 @@ def run_train(args) -> int:
             augment,
             args.seed,
         )
-    elif args.task == "vae":
+    else:
         task = AutoencoderTask(
             AutoencoderOptions(
                 data=args.data,
@@ -170,17 +157,6 @@ def run_train(args) -> int:
                 chroma_weight=args.chroma_weight,
                 kl_weight=args.kl_weight,
                 gray_share=args.gray_share,
-            ),
-            augment,
-            args.seed,
-        )
-    else:
-        task = RankerTask(
-            RankerOptions(
-                data=args.data,
-                model=args.model,
-                min_scale=args.min_scale,
-                max_scale=args.max_scale,
             ),
             augment,
             args.seed,

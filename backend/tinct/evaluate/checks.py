@@ -185,7 +185,7 @@ def caption_check(
     sheet: list | None = None,
 ) -> dict:
     """a*b* error with the true caption as prompt, without a prompt, and all-gray
-    (scale 1.0, so the prompt's own effect is measured, not the ranker's).
+    (scale 1.0, the default).
     Appends ("name: caption", gray, no prompt, caption, original) thumbnails to `sheet`."""
     per_image = []
     for path in paths:

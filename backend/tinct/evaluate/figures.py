@@ -23,11 +23,12 @@ def thumb(rgb: np.ndarray, width: int = THUMB) -> np.ndarray:
 
 
 def contact_sheet(rows, path: Path) -> None:
-    """One row per image: gray | ours at auto scale | original, with a caption."""
+    """One row per image: gray | ours | original, captioned with the image's name and the scale
+    ours was rendered at."""
     from PIL import Image, ImageDraw
 
     pad, label = 6, 16
-    heads = ("gray input", "ours (auto scale)", "original")
+    heads = ("gray input", "ours", "original")
     heights = [max(r[1].shape[0], r[2].shape[0], r[3].shape[0]) for r in rows]
     width = 3 * THUMB + 4 * pad
     sheet = Image.new("RGB", (width, label + pad + sum(h + label + pad for h in heights)), "white")
@@ -85,7 +86,7 @@ def scale_plot(curve: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     ax.plot(curve["scales"], curve["colorfulness"], "o-", label="ours")
     ax.axhline(curve["colorfulness_truth"], color="gray", ls="--", label="originals")
-    ax.axvline(curve["auto_scale_mean"], color="tab:orange", ls=":", label="mean auto scale")
+    ax.axvline(curve["default_scale"], color="tab:orange", ls=":", label="default scale")
     ax.set_xlabel("scale (colour latent multiplier)")
     ax.set_ylabel("colourfulness (Hasler & Suesstrunk)")
     ax.set_title("Colourfulness against scale")

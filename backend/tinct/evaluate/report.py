@@ -2,11 +2,11 @@
 main pass over the photos, the optional checks, and the report files.
 
 Each colour photo in DIR is turned gray (same L*), colorized, and compared
-with the original (tinct.evaluate.metrics), at the ranker's auto scale and at
-scale 1.0, and at each scale of `CURVE_SCALES`.
+with the original (tinct.evaluate.metrics) at the default colourfulness
+(`DEFAULT_SCALE`, 1.0) and at each scale of `CURVE_SCALES`.
 
-It writes REPORT_DIR/metrics.json, contact_sheet.png (gray | ours at auto
-scale | original) and scale_plot.png (mean colourfulness against scale);
+It writes REPORT_DIR/metrics.json, contact_sheet.png (gray | ours at 1.0 |
+original) and scale_plot.png (mean colourfulness and a*b* error against scale);
 given `-o FILE.json` (the older usage) only the metrics, to that file. The
 summary names the worst image and counts those worse than gray by more than
 `WORSE_THAN_GRAY` a*b* units.
@@ -40,7 +40,9 @@ from tinct.evaluate.figures import (
     thumb,
 )
 from tinct.evaluate.metrics import ImageMetrics, ab_error, image_metrics, read_truth, summarize
+from tinct.protocol.constants import DEFAULT_SCALE
 
+DEFAULT_KEY = f"{DEFAULT_SCALE:.1f}"  # the report's key for the default scale: "1.0"
 CURVE_SCALES = tuple(round(0.2 * i, 1) for i in range(11))  # 0.0 .. 2.0
 
 
@@ -48,36 +50,32 @@ CURVE_SCALES = tuple(round(0.2 * i, 1) for i in range(11))  # 0.0 .. 2.0
 
 
 def evaluate_images(pipe, paths: list[Path], steps: int = 4, guidance: float = 1.5, bar=None):
-    """-> (report with "auto", "1.0" and "scale_curve", contact-sheet rows)."""
-    rows: dict[str, list[ImageMetrics]] = {"auto": [], "1.0": []}
+    """-> (report with DEFAULT_KEY ("1.0": per-image metrics and their summary) and
+    "scale_curve", contact-sheet rows (name, gray, ours, original, scale))."""
+    rows: list[ImageMetrics] = []
     curve, curve_err = [], []
     sheet = []
     for path in paths:
         truth = read_truth(path)
         gray = color.gray(truth)
-        # What a user waits for: predict, pick the scale, render at full size.
+        # What a user waits for: predict and render at full size.
         t0 = time.perf_counter()
         latents = pipe.predict(gray, num_inference_steps=steps, guidance_scale=guidance)
-        auto = pipe.pick_scale(latents)
-        ours = pipe.render(gray, latents, auto)
+        ours = pipe.render(gray, latents, DEFAULT_SCALE)
         seconds = time.perf_counter() - t0
-        rows["auto"].append(image_metrics(path.stem, ours, truth, auto, seconds, gray))
-        ours_1 = pipe.render(gray, latents, 1.0)
-        rows["1.0"].append(image_metrics(path.stem, ours_1, truth, 1.0, seconds, gray))
+        rows.append(image_metrics(path.stem, ours, truth, DEFAULT_SCALE, seconds, gray))
         renders = [pipe.render(gray, latents, s) for s in CURVE_SCALES]
         curve.append([color.colorfulness(r) for r in renders])
         curve_err.append([ab_error(r, truth) for r in renders])
-        sheet.append((path.stem, thumb(gray), thumb(ours), thumb(truth), auto))
+        sheet.append((path.stem, thumb(gray), thumb(ours), thumb(truth), DEFAULT_SCALE))
         if bar is not None:
             bar.update(1)
-    report = {
-        key: {"summary": summarize(r), "images": [asdict(m) for m in r]} for key, r in rows.items()
-    }
+    report = {DEFAULT_KEY: {"summary": summarize(rows), "images": [asdict(m) for m in rows]}}
     report["scale_curve"] = {
         "scales": list(CURVE_SCALES),
         "colorfulness": np.mean(curve, axis=0).tolist() if curve else [],
-        "colorfulness_truth": report["auto"]["summary"]["colorfulness_truth"],
-        "auto_scale_mean": report["auto"]["summary"]["scale_mean"],
+        "colorfulness_truth": report[DEFAULT_KEY]["summary"]["colorfulness_truth"],
+        "default_scale": DEFAULT_SCALE,
         "per_image": {p.stem: c for p, c in zip(paths, curve, strict=True)},
         # a*b* error against the photo at each scale: where the colour stops helping
         "ab_error": np.mean(curve_err, axis=0).tolist() if curve_err else [],
@@ -86,14 +84,13 @@ def evaluate_images(pipe, paths: list[Path], steps: int = 4, guidance: float = 1
     return report, sheet
 
 
-def evaluate_folder(
-    pipe, folder: str | Path, scales=("auto", 1.0), steps: int = 4, limit: int | None = None
-) -> dict:
-    """The metrics part of the report (kept for scripts that call it)."""
+def evaluate_folder(pipe, folder: str | Path, steps: int = 4, limit: int | None = None) -> dict:
+    """The metrics part of the report at the default scale, {"1.0": {"summary", "images"}}
+    (kept for scripts that call it)."""
     from tinct.train.data import list_images
 
     report, _ = evaluate_images(pipe, list_images(folder)[:limit], steps)
-    return {str(s): report[str(s)] for s in scales if str(s) in report}
+    return {DEFAULT_KEY: report[DEFAULT_KEY]}
 
 
 # ------------------------------------------------------------------- run ---
@@ -172,14 +169,13 @@ def run_report(args) -> int:
                 report["files"][key] = extra_path.name
                 written.append(extra_path)
     metrics_path.write_text(json.dumps(report, indent=1) + "\n")
-    for key in ("auto", "1.0"):
-        short = {k: _rounded(v) for k, v in report[key]["summary"].items()}
-        print(f"scale {key}: {json.dumps(short)}")
-        for m in report[key]["images"]:
-            print(
-                f"  {m['name']:40s} a*b* error {m['ab_error']:6.2f}  gray {m['ab_error_gray']:6.2f}"
-                f"  excess {m['excess_over_gray']:+6.2f}  scale {m['scale']:.2f}"
-            )
+    short = {k: _rounded(v) for k, v in report[DEFAULT_KEY]["summary"].items()}
+    print(f"scale {DEFAULT_KEY}: {json.dumps(short)}")
+    for m in report[DEFAULT_KEY]["images"]:
+        print(
+            f"  {m['name']:40s} a*b* error {m['ab_error']:6.2f}  gray {m['ab_error_gray']:6.2f}"
+            f"  excess {m['excess_over_gray']:+6.2f}"
+        )
     sc = report["scale_curve"]
     print(
         "a*b* error by scale: "

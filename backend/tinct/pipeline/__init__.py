@@ -1,10 +1,9 @@
-"""The colouriser: cold-diffusion scheduler, ranker, chroma prior and TinctPipeline."""
+"""The colouriser: cold-diffusion scheduler, chroma prior and TinctPipeline."""
 
 from tinct.pipeline.encoder_prior import EncoderPrior
 from tinct.pipeline.loading import DEFAULT_MODEL_DIR, load_minilm, load_pipeline
 from tinct.pipeline.pipeline_tinct import ColorLatents, TinctPipeline, TinctPipelineOutput
 from tinct.pipeline.prior import TinctPrior
-from tinct.pipeline.ranker import TinctRanker
 from tinct.pipeline.scheduler import ColdDiffusionScheduler
 
 __all__ = [
@@ -15,7 +14,6 @@ __all__ = [
     "TinctPipeline",
     "TinctPipelineOutput",
     "TinctPrior",
-    "TinctRanker",
     "load_minilm",
     "load_pipeline",
 ]

@@ -12,7 +12,6 @@ from diffusers import AutoencoderKL, UNet2DConditionModel
 from tinct.pipeline.model_format import drop_input_channels, unet_inputs
 from tinct.pipeline.pipeline_tinct import TinctPipeline
 from tinct.pipeline.prior import TinctPrior
-from tinct.pipeline.ranker import TinctRanker
 from tinct.pipeline.scheduler import ColdDiffusionScheduler
 
 
@@ -61,7 +60,6 @@ def build_default_pipeline(seed: int = 0, text_encoder=None, tokenizer=None) -> 
         text_encoder=text_encoder,
         tokenizer=tokenizer,
         scheduler=ColdDiffusionScheduler(),
-        ranker=TinctRanker(),
         prior=TinctPrior(),
     )
 
@@ -135,7 +133,6 @@ def build_tiny_pipeline(seed: int = 0, kind: str = "kl") -> TinctPipeline:
         text_encoder=text_encoder,
         tokenizer=tokenizer,
         scheduler=ColdDiffusionScheduler(),
-        ranker=TinctRanker(channels=(8, 8), input_size=32),
         work_pixels=64 * 48,
         prior=TinctPrior(channels=(8, 8), input_side=32, groups=4),
     )

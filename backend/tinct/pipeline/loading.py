@@ -98,7 +98,10 @@ def load_pipeline(
 
 def _check_components(path: Path) -> None:
     """Every component model_index.json lists has its folder (diffusers' own error
-    names the model folder, not the missing one)."""
+    names the model folder, not the missing one); a retired component (one an earlier
+    version saved, skipped on loading) may be missing."""
+    from tinct.pipeline.pipeline_tinct import RETIRED_COMPONENTS
+
     try:
         index = json.loads((path / "model_index.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -107,6 +110,8 @@ def _check_components(path: Path) -> None:
         raise ModelError(f"{path / 'model_index.json'} is not a JSON object")
     for name, entry in index.items():
         if name.startswith("_") or not isinstance(entry, list) or None in entry:
+            continue
+        if name in RETIRED_COMPONENTS:
             continue
         if not (path / name).is_dir():
             raise ModelError(

@@ -24,14 +24,12 @@ from tinct.color import precedence, prompt_regions
 from tinct.color import reference as reference_match
 from tinct.pipeline.model_format import FORMAT_WITHOUT_KEY, MODEL_FORMAT, upgrade_unet
 from tinct.pipeline.prior import TinctPrior
-from tinct.pipeline.ranker import TinctRanker
 from tinct.pipeline.scheduler import ColdDiffusionScheduler
 
-# The ranker's choices for --scale auto. Capped at 1.0 (the paper's grid goes to 1.4):
-# on the real-photo validation split the ranker chose above 1.0 for 9 of 14 photos,
-# and the auto result's a*b* error was 0.905x all-gray's against 0.861x at 1.0; a
-# colour the model is unsure of is better muted than amplified.
-DEFAULT_SCALE_GRID = tuple(float(s) for s in np.linspace(0.6, 1.0, 5))
+# Components that model folders saved by earlier versions may still list and that are no
+# longer used; loading skips them. "ranker": the automatic colourfulness pick, removed
+# because on the 42-photo validation split it chose exactly 1.0 on every photo.
+RETIRED_COMPONENTS = ("ranker",)
 
 # A variation's restraint (EncoderPrior.sample): its colour is shrunk toward gray by the
 # prior's confidence in it to this power (the prior's own point uses 0.5). runs/v08-cand,
@@ -126,20 +124,30 @@ class TinctPipelineOutput(BaseOutput):
 
 
 class TinctPipeline(DiffusionPipeline):
-    """Latent cold-diffusion colorization with a VAE, a U-Net, a text encoder, a scheduler, and an
-    optional ranker (auto scale) and chroma prior.
+    """Latent cold-diffusion colorization with a VAE, a U-Net, a text encoder, a scheduler and an
+    optional chroma prior.
 
     The input is float32 sRGB (H, W, 3) in [0, 1], of any size: the model works at about
     `work_pixels` (640x400 for the bundled model), and the result keeps the input's own lightness
-    at full resolution. `predict` runs the U-Net once; `render`, `preview`, `chroma_at_work` and
-    `pick_scale` then take any colourfulness scale from its latents without the U-Net.
+    at full resolution. `predict` runs the U-Net once; `render`, `preview` and `chroma_at_work`
+    then take any colourfulness scale from its latents without the U-Net.
     `chroma_gain` calibrates a decoder that under-reproduces chroma. `model_format` is the
     format of the folder the components came from (tinct.pipeline.model_format; 1 when
     model_index.json has none): an older U-Net is brought to the current format here.
     """
 
     model_cpu_offload_seq = "text_encoder->unet->vae"
-    _optional_components = ["ranker", "prior"]
+    _optional_components = ["prior"]
+
+    @classmethod
+    def extract_init_dict(cls, config_dict, **kwargs):
+        """diffusers' split of a saved config (model_index.json) into `__init__` arguments, less
+        the components earlier versions saved and this one no longer uses
+        (`RETIRED_COMPONENTS`): an old model folder loads without them, and without diffusers'
+        warning about unexpected entries.
+        """
+        kept = {k: v for k, v in config_dict.items() if k not in RETIRED_COMPONENTS}
+        return super().extract_init_dict(kept, **kwargs)
 
     def __init__(
         self,
@@ -148,7 +156,6 @@ class TinctPipeline(DiffusionPipeline):
         text_encoder,
         tokenizer,
         scheduler: ColdDiffusionScheduler,
-        ranker: TinctRanker | None = None,
         work_pixels: int = 640 * 400,
         chroma_gain: float = 1.0,
         prior: TinctPrior | None = None,
@@ -161,7 +168,6 @@ class TinctPipeline(DiffusionPipeline):
             text_encoder=text_encoder,
             tokenizer=tokenizer,
             scheduler=scheduler,
-            ranker=ranker,
             prior=prior,
         )
         # chroma_gain: calibration of a small decoder that under-reproduces chroma
@@ -231,7 +237,7 @@ class TinctPipeline(DiffusionPipeline):
         """Raise ValueError naming the argument, the value received and what is allowed: image
         float32 (H, W, 3) in [0, 1]; prompt a string; hints RGBA float32 of the image's size;
         reference float32 (H', W', 3) of any size; num_inference_steps 1-200; guidance_scale
-        0-20; scale 0-4 or "auto".
+        0-20; scale a number 0-4.
         """
         if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
             got = getattr(image, "shape", type(image).__name__)
@@ -268,8 +274,17 @@ class TinctPipeline(DiffusionPipeline):
             )
         if not isinstance(guidance_scale, (int, float)) or not 0.0 <= guidance_scale <= 20.0:
             raise ValueError(f"guidance_scale must be a number in 0..20, got {guidance_scale!r}")
-        if scale != "auto" and (not isinstance(scale, (int, float)) or not 0.0 <= scale <= 4.0):
-            raise ValueError(f"scale must be a number in 0..4 or 'auto', got {scale!r}")
+        if scale == "auto":
+            raise ValueError(
+                "scale must be a number in 0..4, got 'auto': the automatic pick was removed "
+                "(it chose 1.0 on every validation photo); pass 1.0 for the model's own colour"
+            )
+        if (
+            isinstance(scale, bool)
+            or not isinstance(scale, (int, float))
+            or not 0.0 <= scale <= 4.0
+        ):
+            raise ValueError(f"scale must be a number in 0..4, got {scale!r}")
 
     # ----------------------------------------------------------- prompts ---
 
@@ -498,36 +513,6 @@ class TinctPipeline(DiffusionPipeline):
         return np.ascontiguousarray(rgb, dtype=np.float32)
 
     @torch.no_grad()
-    def pick_scale(
-        self, latents: ColorLatents, grid: Sequence[float] = DEFAULT_SCALE_GRID
-    ) -> float:
-        """The ranker's choice of colourfulness among `grid` (1.0 if no ranker).
-
-        The ranker reads log(s): below 0, the colour looks muted. Muting it further
-        cannot help, so the scale drops below the grid's top only when the colour
-        there reads over-coloured (> 0), and then to the candidate that reads most
-        natural. On the validation photos the bundled model's colour read muted at
-        every candidate (about -1), and picking by nearness to 0 alone chose 0.6 for
-        5 of 14 photos on noise in the ranker, 0.003 a*b* worse than 1.0 on average.
-        """
-        if self.ranker is None:
-            return 1.0
-        z = (
-            latents.gray_latent
-            + torch.tensor(
-                list(grid), device=latents.gray_latent.device, dtype=latents.gray_latent.dtype
-            )[:, None, None, None]
-            * latents.color_latent
-        )
-        z = ranker_latents(z)
-        images = self.decode_latent(z.to(self.vae.dtype)) * 2.0 - 1.0
-        pred = self.ranker(images.to(self.ranker.dtype)).float()
-        top = int(np.argmax(grid))
-        if float(pred[top]) <= 0.0:
-            return float(grid[top])
-        return float(grid[int(pred.abs().argmin())])
-
-    @torch.no_grad()
     def chroma_at_work(self, latents: ColorLatents, scale: float, reduce: int = 1) -> np.ndarray:
         """a*b* at work resolution: the decoded colour with the prior, prompt, hints and
         painted pixels laid over it (tinct.color.precedence).
@@ -592,7 +577,7 @@ class TinctPipeline(DiffusionPipeline):
         hints: np.ndarray | None = None,
         num_inference_steps: int = 4,
         guidance_scale: float = 1.5,
-        scale: float | str = "auto",
+        scale: float = 1.0,
         callback: Callable[[int, int], None] | None = None,
         reference: np.ndarray | None = None,
         num_images_per_prompt: int = 1,
@@ -602,8 +587,8 @@ class TinctPipeline(DiffusionPipeline):
 
         `prompt` names colours (placed on the image) or steers the U-Net as text; `hints` is RGBA
         float32 of the image's size (alpha > 0 where painted); `reference` is a colour photo of any
-        size; `guidance_scale` 0-20 applies to a text prompt only; `scale` 0-4, or "auto" for the
-        ranker's choice. `callback(step, total)` runs after each step and may raise to cancel.
+        size; `guidance_scale` 0-20 applies to a text prompt only; `scale` 0-4 (1 = the model's own
+        colour, 0 = gray). `callback(step, total)` runs after each step and may raise to cancel.
         `num_images_per_prompt` colourings come back: with `generator` None only 1 (the model's
         own); one torch.Generator draws them all in turn; a list gives one per image (a None
         entry is the model's own colouring). Variations need an encoder prior
@@ -625,22 +610,11 @@ class TinctPipeline(DiffusionPipeline):
             reference=reference,
             generators=generators,
         )
-        # 3. Choose the scale (on the first) and render each at full resolution with the
-        #    input's luma
-        s = self.pick_scale(variations[0]) if scale == "auto" else float(scale)
+        # 3. Render each at full resolution with the input's luma
+        s = float(scale)
         return TinctPipelineOutput(
             images=[self.render(image, latents, s) for latents in variations],
             scale=s,
             latents=variations[0],
             variations=variations,
         )
-
-
-def ranker_latents(z: torch.Tensor, max_side: int = 16) -> torch.Tensor:
-    """Latents shrunk for the ranker's cheap decode (the ranker sees ~96-128 px)."""
-    h, w = z.shape[-2:]
-    f = max_side / max(h, w)
-    if f >= 1.0:
-        return z
-    size = (max(2, round(h * f)), max(2, round(w * f)))
-    return torch.nn.functional.interpolate(z, size=size, mode="area")

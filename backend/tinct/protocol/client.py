@@ -34,6 +34,7 @@ from typing import Protocol
 from .connection import ConnectionInfo, live_connection
 from .constants import (
     DEFAULT_HEARTBEAT_TIMEOUT,
+    DEFAULT_SCALE,
     E_BAD_HEADER,
     E_CANCELLED,
     E_TOO_LARGE,
@@ -316,7 +317,7 @@ class Client:
         hints: Layer | None = None,
         steps: int | None = None,
         guidance: float | None = None,
-        scale: float | str = "auto",
+        scale: float = DEFAULT_SCALE,
         seed: int | None = None,
         preview_side: int | None = None,
         reference: Layer | None = None,
@@ -361,14 +362,14 @@ class Client:
         return self.events(self.enqueue_colorize(image, **kwargs))
 
     def rescale(
-        self, job: str, scale: float | str, size: tuple[int, int] | None = None, dtype: str = "u8"
+        self, job: str, scale: float, size: tuple[int, int] | None = None, dtype: str = "u8"
     ) -> Event:
         """The job's color layer at ``scale``, resized to ``size`` = (width, height)."""
         fields = {"job": job, "scale": scale, "size": list(size) if size else None, "dtype": dtype}
         header, rest = self._call(Op.RESCALE, fields)
         return Event(reply_kind(header["reply"]), header["id"], header, _layer(header, rest))
 
-    def apply(self, job: str, scale: float | str) -> Event:
+    def apply(self, job: str, scale: float) -> Event:
         """The job's full-resolution color layer at ``scale`` (the source's dtype and order)."""
         header, rest = self._call(Op.APPLY, {"job": job, "scale": scale})
         return Event(reply_kind(header["reply"]), header["id"], header, _layer(header, rest))

@@ -147,8 +147,10 @@ MIN_STEPS, MAX_STEPS = 1, 200
 # Source: hand-picked with the first pipeline (16d2069), never measured; text prompts only.
 DEFAULT_GUIDANCE = 1.5
 MIN_GUIDANCE, MAX_GUIDANCE = 0.0, 20.0
-DEFAULT_SCALE = 1.0  # 1 = as the model predicts; colorize's own default is "auto"
-MIN_SCALE, MAX_SCALE = 0.0, 2.0  # 0 = gray; the ranker's auto grid lies inside (0.6-1.0)
+# 1 = as the model predicts. An automatic pick (a ranker choosing among 0.6-1.0) was removed:
+# on the 42-photo validation split it chose exactly 1.0 for every photo (docs/design.md).
+DEFAULT_SCALE = 1.0
+MIN_SCALE, MAX_SCALE = 0.0, 2.0  # 0 = gray
 # Variations: N colourings of one image, variation k of seed s has seed s + k - 1
 # (colorize_request.variation_seeds), so each result's own seed reproduces it alone.
 DEFAULT_VARIATIONS = 1

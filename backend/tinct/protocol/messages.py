@@ -18,6 +18,7 @@ from .constants import (
     DEFAULT_MAX_FRAME_BYTES,
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_PIXELS,
+    DEFAULT_SCALE,
     DTYPES,
     E_BAD_FRAMES,
     E_BAD_HEADER,
@@ -317,16 +318,19 @@ def _opt_int(header: dict, key: str, lo: int, hi: int) -> int | None:
     return v
 
 
-def _scale(header: dict, default: object = "auto") -> float | str:
-    v = header.get("scale", default)
-    if v == "auto":
-        return "auto"
-    s = _opt_number({"scale": v}, "scale", MIN_SCALE, MAX_SCALE)
-    if s is None:
+def _scale(header: dict) -> float:
+    """The colourfulness: a number in [MIN_SCALE, MAX_SCALE], DEFAULT_SCALE when left out.
+    "auto" (the automatic pick, which plugins before it was removed still send) is refused
+    with a message that says what to do."""
+    if header.get("scale") == "auto":
         raise ProtocolError(
-            E_BAD_HEADER, f"'scale' must be \"auto\" or a number in [{MIN_SCALE}, {MAX_SCALE}]"
+            E_VERSION,
+            "'scale' \"auto\" is no longer supported (the automatic colourfulness pick was "
+            f"removed; the default is {DEFAULT_SCALE}): update the Tinct plugin, or send a number "
+            f"in [{MIN_SCALE}, {MAX_SCALE}]",
         )
-    return s
+    s = _opt_number(header, "scale", MIN_SCALE, MAX_SCALE)
+    return DEFAULT_SCALE if s is None else s
 
 
 def _job(header: dict) -> str:

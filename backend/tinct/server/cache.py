@@ -22,14 +22,13 @@ SMALL_SHARE = 0.125
 
 @dataclass
 class CachedJob:
-    """One finished job: its latents (any scale renders from them), the auto scale, the received
-    source frame (kept without copying) with its format, and at most one downsized float32
-    source for rescale.
+    """One finished job: its latents (any scale renders from them), the received source frame
+    (kept without copying) with its format, and at most one downsized float32 source for
+    rescale.
     """
 
     job_id: str
     latents: object  # the pipeline's ColorLatents
-    auto_scale: float
     source: object  # the received image frame (bytes-like), kept without copying
     source_format: PixelFormat
     latents_bytes: int = 0

@@ -436,7 +436,7 @@ class Server:
                 "steps": self.config.defaults.steps,
                 "guidance": self.config.defaults.guidance,
                 "preview_side": self.config.defaults.preview_side,
-                "scale": "auto",
+                "scale": constants.DEFAULT_SCALE,
             },
             "dtypes": list(constants.DTYPES),
         }

@@ -125,7 +125,7 @@ class Compute:
     def colorize(self, job: Job, emit) -> Outgoing:
         """Run a colorize job: progress replies per denoising step (a cancel stops it between
         steps), a preview at `preview_side`, then the full-resolution colour layer at the
-        requested or auto scale in the source's dtype and order. The job is cached for rescale
+        requested scale in the source's dtype and order. The job is cached for rescale
         and apply. A "seed" other than 0 draws that variation from the chroma prior's
         distribution when the model has one (hello's "variations" feature); otherwise the
         seed is ignored and the reply's "seed" is 0, the model's own colouring.
@@ -183,14 +183,10 @@ class Compute:
         )
         del hints, reference
         self._check(job)
-
-        # 3. Scale: the ranker's pick unless the request fixed one.
         marks["predict"] = time.perf_counter()
-        auto_scale = float(self.pipe.pick_scale(latents))
-        marks["pick_scale"] = time.perf_counter()
-        scale = auto_scale if p["scale"] == "auto" else float(p["scale"])
+        scale = float(p["scale"])
 
-        # 4. Preview: the same render at low resolution (keeps the input's luma), sent first.
+        # 3. Preview: the same render at low resolution (keeps the input's luma), sent first.
         small = None
         if side > 0:
             small = small_source(
@@ -208,7 +204,7 @@ class Compute:
         del image, reduced  # the full-resolution render reads the frame band by band
         self._check(job)
 
-        # 5. Full resolution: the input's luma with the model's chroma, the input's alpha.
+        # 4. Full resolution: the input's luma with the model's chroma, the input's alpha.
         marks["preview"] = time.perf_counter()
         out, ofmt = render_layer(
             self.pipe,
@@ -226,8 +222,8 @@ class Compute:
         names = list(marks)
         timings = {b: round(marks[b] - marks[a], 4) for a, b in zip(names, names[1:], strict=False)}
 
-        # 6. Cache what rescale/apply need, then answer.
-        entry = CachedJob(job.id, latents, auto_scale, frame, fmt, _nbytes(latents))
+        # 5. Cache what rescale/apply need, then answer.
+        entry = CachedJob(job.id, latents, frame, fmt, _nbytes(latents))
         if small is not None:
             entry.small[(small[1].width, small[1].height)] = small
         self.cache.put(entry)
@@ -238,7 +234,6 @@ class Compute:
                 job.request_id,
                 job=job.id,
                 scale=scale,
-                auto_scale=auto_scale,
                 steps=steps,
                 seed=seed,
                 layer=ofmt.to_json(),
@@ -267,7 +262,7 @@ class Compute:
         p = job.request.params
         entry = self._entry(job)
         fmt = entry.source_format
-        scale = entry.auto_scale if p["scale"] == "auto" else float(p["scale"])
+        scale = float(p["scale"])
         size = (
             tuple(p["size"])
             if p["size"]
@@ -281,13 +276,13 @@ class Compute:
         return self._layer_reply(job, entry, scale, layer, lfmt)
 
     def apply(self, job: Job, emit) -> Outgoing:
-        """The cached job's full-resolution colour layer at `scale` ("auto": the job's auto scale),
-        in the source's dtype and channel order; no U-Net.
+        """The cached job's full-resolution colour layer at `scale`, in the source's dtype and
+        channel order; no U-Net.
         """
         p = job.request.params
         entry = self._entry(job)
         fmt = entry.source_format
-        scale = entry.auto_scale if p["scale"] == "auto" else float(p["scale"])
+        scale = float(p["scale"])
         out, ofmt = render_layer(
             self.pipe,
             entry.source,
@@ -307,7 +302,6 @@ class Compute:
             job.request_id,
             job=entry.job_id,
             scale=scale,
-            auto_scale=entry.auto_scale,
             layer=fmt.to_json(),
         )
         return Outgoing(reply, (layer,))

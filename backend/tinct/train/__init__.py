@@ -1,1 +1,1 @@
-"""Training: the default model's recipe (VAE, U-Net, ranker) and its data."""
+"""Training: the default model's recipe (VAE, U-Net, chroma prior) and its data."""

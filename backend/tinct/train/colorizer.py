@@ -44,7 +44,7 @@ class ColorizerTask:
             raise ValueError(
                 f"--resolution {size} must be a multiple of {pipe.size_multiple} for this model"
             )
-        for part in (pipe.vae, pipe.text_encoder, pipe.ranker):
+        for part in (pipe.vae, pipe.text_encoder):
             frozen(part)
         dtype = frozen_dtype(accelerator)
         pipe.vae.to(accelerator.device, dtype)

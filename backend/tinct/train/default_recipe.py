@@ -1,14 +1,14 @@
-"""The bundled default model's recipe: VAE, then U-Net, ranker and chroma prior, on CPU.
+"""The bundled default model's recipe: VAE, then U-Net and chroma prior, on CPU.
 
     python -m tinct.train.default_recipe data/images/train -o backend/tinct/models/default \
-        --vae-minutes 12 --unet-minutes 35 --ranker-minutes 4 --prior-minutes 40
+        --vae-minutes 12 --unet-minutes 35 --prior-minutes 40
 
 Three time-budgeted phases, each a Task run by the one training loop
 (tinct.train.loop: checkpoints in OUTPUT-runs/PHASE, `--resume`, a time-based
 cosine). What the recipe adds is its data: photos held in memory, and for the
-U-Net and ranker latents precomputed once per photo (plus mirror), cropped at
-random, so most of the CPU goes to the U-Net itself. The losses are the ones
-`tinct train-vae` / `tinct train-ranker` use (tinct.train.vae, .ranker);
+U-Net latents precomputed once per photo (plus mirror), cropped at random, so
+most of the CPU goes to the U-Net itself. The autoencoder's loss is the one
+`tinct train-vae` uses (tinct.train.vae);
 `tinct train` streams photos from disk instead, for large corpora.
 """
 
@@ -32,7 +32,6 @@ from tinct.pipeline.pipeline_tinct import TinctPipeline
 from tinct.train.data import Photo, load_photos
 from tinct.train.loop import LoopOptions, run, save_model_folder
 from tinct.train.prior import lab_at_side, prior_loss, random_crop
-from tinct.train.ranker import decode_at_scales
 from tinct.train.unet_objective import T_MAX_SHARE, sample_timesteps, unet_objective
 from tinct.train.vae import autoencoded, autoencoder_loss, chroma_axes_kept, colorfulness_kept
 
@@ -293,43 +292,6 @@ def train_unet(
     pipe.unet.eval()
 
 
-# ------------------------------------------------------------- ranker ---
-
-
-def train_ranker(
-    pipe: TinctPipeline, items, minutes: float, rng, log, runs: Path, batch=24, lsize=24, **loop
-):
-    @torch.no_grad()
-    def draw(n: int) -> dict:
-        imgs, targets = [], []
-        for _ in range(n):
-            _, z_x, z_g, _ = _latent_crop(items[rng.integers(len(items))], lsize, rng)
-            s = float(np.exp(rng.uniform(np.log(0.25), np.log(2.5))))
-            imgs.append(decode_at_scales(pipe, z_x[None], z_g[None], torch.tensor([s]), 96)[0])
-            targets.append(math.log(s))
-        return {"images": torch.stack(imgs), "targets": torch.tensor(targets)}
-
-    def loss(ranker, b):
-        device = next(ranker.parameters()).device
-        pred = ranker(b["images"].to(device))
-        return F.smooth_l1_loss(pred, b["targets"].to(device), beta=0.1)
-
-    task = PhaseTask("ranker", pipe.ranker, draw, loss)
-    run_phase(
-        task,
-        runs,
-        minutes,
-        1e-3,
-        log,
-        batch_size=batch,
-        weight_decay=1e-2,
-        max_grad_norm=0.0,
-        lr_schedule="constant",
-        **loop,
-    )
-    pipe.ranker.eval()
-
-
 # -------------------------------------------------------------- prior ---
 
 
@@ -430,7 +392,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-o", "--output", required=True, help="model folder to write")
     ap.add_argument("--vae-minutes", type=float, default=12)
     ap.add_argument("--unet-minutes", type=float, default=35)
-    ap.add_argument("--ranker-minutes", type=float, default=4)
     ap.add_argument("--prior-minutes", type=float, default=40)
     ap.add_argument(
         "--prior-steps",
@@ -585,7 +546,7 @@ def _phases(args, pipe, photos, rng, log, runs, loop) -> None:
             gray_share=args.gray_share,
             **loop,
         )
-    if args.unet_minutes > 0 or args.ranker_minutes > 0:
+    if args.unet_minutes > 0:
         cache = Path(args.latent_cache) if args.latent_cache else None
         if cache is not None and cache.exists():
             items = torch.load(cache, weights_only=False)
@@ -599,22 +560,19 @@ def _phases(args, pipe, photos, rng, log, runs, loop) -> None:
         if args.hue_shift > 0:
             items = add_hue_shifted(pipe, items, args.hue_shift, rng, args.region_captions)
         print(f"{len(items)} latent items", flush=True)
-        if args.unet_minutes > 0:
-            train_unet(
-                pipe,
-                items,
-                args.unet_minutes,
-                rng,
-                log,
-                runs,
-                lr=args.unet_lr,
-                caption_dropout=args.caption_dropout,
-                decay_minutes=args.unet_decay_minutes,
-                max_steps=args.unet_max_steps,
-                **loop,
-            )
-        if args.ranker_minutes > 0:
-            train_ranker(pipe, items, args.ranker_minutes, rng, log, runs, **loop)
+        train_unet(
+            pipe,
+            items,
+            args.unet_minutes,
+            rng,
+            log,
+            runs,
+            lr=args.unet_lr,
+            caption_dropout=args.caption_dropout,
+            decay_minutes=args.unet_decay_minutes,
+            max_steps=args.unet_max_steps,
+            **loop,
+        )
     if args.prior_minutes > 0:
         train_prior(
             pipe,

@@ -1,5 +1,5 @@
 """One training loop on Hugging Face accelerate, shared by `tinct train`,
-`tinct train-vae`, `tinct train-ranker` and the bundled model's CPU recipe
+`tinct train-vae` and the bundled model's CPU recipe
 (tinct.train.default_recipe, whose phases are Tasks over precomputed latents).
 
 The same code runs on a CPU, one GPU, several GPUs or several machines:

@@ -85,8 +85,8 @@ def load_stable_diffusion(path: str | Path, config: str | Path | None = None):
 def pipeline_from_stable_diffusion(
     path: str | Path, config: str | Path | None = None, work_pixels: int = 512 * 512
 ):
-    """A TinctPipeline on SD weights: widened U-Net, fresh ranker, cold-diffusion scheduler."""
-    from tinct.pipeline import ColdDiffusionScheduler, TinctPipeline, TinctRanker
+    """A TinctPipeline on SD weights: widened U-Net, cold-diffusion scheduler."""
+    from tinct.pipeline import ColdDiffusionScheduler, TinctPipeline
     from tinct.pipeline.model_format import unet_inputs
 
     vae, unet, text_encoder, tokenizer = load_stable_diffusion(path, config)
@@ -102,6 +102,5 @@ def pipeline_from_stable_diffusion(
         text_encoder=text_encoder.eval(),
         tokenizer=tokenizer,
         scheduler=ColdDiffusionScheduler(),
-        ranker=TinctRanker(),
         work_pixels=work_pixels,
     )

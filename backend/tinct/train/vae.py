@@ -123,7 +123,7 @@ class AutoencoderTask:
 
     def build(self, accelerator) -> None:
         pipe, self.drop_text_encoder = load_base(self.options.model, seed=self.seed)
-        for part in (pipe.unet, pipe.text_encoder, pipe.ranker):
+        for part in (pipe.unet, pipe.text_encoder):
             frozen(part)
         pipe.vae.to(accelerator.device).train()
         self.pipe, self.device = pipe, accelerator.device
