@@ -7,8 +7,8 @@ Tinct daemon (through the vendored standard-library client, `tinct_protocol`), a
 puts the returned color layer above the source in LCh Color mode, masked by the
 selection, named for how it was made (``Tinct — "blue sky" x1.10``). With Variations
 above 1, one layer per variation, each named with its seed (``... x1.10 seed 8``), the
-first on top. The source layer is never written to. An optional reference layer (any open image's, any size) goes
-along as a colour photo whose colours the result borrows.
+first on top. The source layer is never written to. An optional reference layer (any
+open image's, any size) goes along as a colour photo whose colours the result borrows.
 
 Undo: the image is touched only once the daemon's result is there, inside one undo
 group: a Grayscale image converted to RGB (its precision kept), the new layer, and
