@@ -232,3 +232,60 @@ def test_a_named_thing_stays_off_the_backdrop_behind_it():
     tint = field * weight[..., None]
     assert tint[55:80, 70:110, 0].mean() > 10.0, tint[55:80, 70:110].reshape(-1, 2).mean(0)
     assert np.hypot(*tint[:40].reshape(-1, 2).mean(0)) < 3.0, tint[:40].reshape(-1, 2).mean(0)
+
+
+@pytest.mark.parametrize(
+    "prompt, expected",
+    [
+        # A colour after a linking verb names the noun before it.
+        ("the sky is blue", [("blue", "sky", "sky")]),
+        ("the car is red and the sky is blue", [("red", "car", "subject"), ("blue", "sky", "sky")]),
+        # After an article and before no noun, a colour word is the thing itself.
+        ("an orange on a table", []),
+        ("an orange and a lime on a white plate", [("white", "plate", "setting")]),
+    ],
+)
+def test_linking_verbs_and_colour_words_used_as_nouns(prompt, expected):
+    assert named(prompt) == expected
+
+
+def test_the_sky_is_blue_colours_the_sky_not_the_subject():
+    lightness, horizon = sky_over_grass()
+    field, weight = pr.prompt_field(lightness, "the sky is blue")
+    sky, ground = region_means(field, weight, horizon)
+    assert sky[1] < -15.0, sky
+    assert np.hypot(*ground) < 2.0, ground
+
+
+def test_an_orange_on_a_table_does_not_tint_the_whole_image():
+    """ "orange" is the fruit here: no colour is placed (the text goes to the model)."""
+    lightness, _ = sky_over_grass()
+    assert pr.prompt_field(lightness, "an orange on a table") is None
+
+
+def test_fog_filling_the_frame_is_not_a_sky():
+    """Smooth haze from the top edge to the bottom one, a dark tree in it: "blue sky"
+    must not turn the fog blue."""
+    h, w = 120, 180
+    lightness = np.full((h, w), 80.0, np.float32) - np.linspace(0, 6, h, dtype=np.float32)[:, None]
+    rng = np.random.default_rng(1)
+    lightness[40:110, 80:100] = 35.0 + rng.normal(0.0, 6.0, (70, 20)).astype(np.float32)
+    found = pr.prompt_field(lightness, "blue sky")
+    if found is not None:
+        field, weight = found
+        tint = field * weight[..., None]
+        assert np.hypot(*tint[:, :60].reshape(-1, 2).mean(0)) < 2.0
+
+
+def test_snow_that_meets_a_pale_sky_is_not_tinted_by_blue_sky():
+    """A pale sky above, smooth bright snow below, joined at a soft horizon except
+    where a grainy treeline stands: the snow stays uncoloured by "blue sky"."""
+    h, w = 120, 180
+    rng = np.random.default_rng(2)
+    lightness = np.full((h, w), 85.0, np.float32)
+    lightness[50:62, :120] = 40.0 + rng.normal(0.0, 7.0, (12, 120)).astype(np.float32)
+    found = pr.prompt_field(lightness, "blue sky")
+    if found is not None:
+        field, weight = found
+        tint = field * weight[..., None]
+        assert np.hypot(*tint[75:].reshape(-1, 2).mean(0)) < 2.0

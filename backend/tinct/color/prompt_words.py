@@ -53,6 +53,16 @@ SETTING_WORDS = frozenset(
     """.split()
 )
 JOINERS = frozenset({"and", "or", "&"})
+# Verbs that join a noun to its colour ("the sky is blue"): never the noun themselves.
+COPULAS = frozenset(
+    """
+    is are was were be been being looks look looking seems seem appears appear turns
+    turned turning painted glows glowing
+    """.split()
+)
+# An article before a colour word with no noun after it makes the word the thing
+# itself ("an orange on a table", "a lime"), not a colour.
+ARTICLES = frozenset({"a", "an", "the"})
 FILLER = frozenset(
     """
     a an the of its their his her some two three many few lit front
@@ -130,9 +140,13 @@ def parse(prompt: str) -> list[Phrase]:
             last_noun, last_setting = word_after, setting
         word_after, colours_after_setting = "", False
 
+    after_noun = False  # the pending colours came after their noun ("the sky is blue")
     for i, tok in enumerate(tokens):
+        if tok in COLOURS and _names_a_thing(tokens, i):
+            tok = "_" + tok  # "an orange on a table": the fruit, a noun
         if tok in COLOURS:
             if not pending:
+                after_noun = i > 0 and (tokens[i - 1] in COPULAS or tokens[i - 1] == "lit")
                 colours_after_setting = setting and not word_after
                 if word_after:  # a noun before the colour: remember it
                     last_noun, last_setting, word_after = word_after, setting, ""
@@ -140,10 +154,12 @@ def parse(prompt: str) -> list[Phrase]:
             modifier = None
         elif tok in LIGHTER or tok in DARKER:
             modifier = tok
-        elif tok in FILLER:
+        elif tok in FILLER or tok in COPULAS:
             continue
         elif tok in JOINERS:
-            if pending and word_after:  # "white clouds and a kite": the clouds are done
+            # "white clouds and a kite": the clouds are done; "the car is red and the
+            # sky is blue": a colour after its noun ends its phrase.
+            if pending and (word_after or after_noun):
                 flush()
         elif tok in (",", "with") or tok in SETTING_WORDS:
             if tok == "," and pending and _colour_list_continues(tokens, i):
@@ -161,6 +177,18 @@ def parse(prompt: str) -> list[Phrase]:
     if pending:
         flush()
     return phrases
+
+
+def _names_a_thing(tokens: list[str], i: int) -> bool:
+    """Whether the colour word at i is a noun: after an article and followed by no
+    word that could be its noun (a setting word, a joiner, a comma or the end)."""
+    if i == 0 or tokens[i - 1] not in ARTICLES:
+        return False
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ","
+    if nxt in (",",) or nxt in JOINERS:  # "a red, white and blue flag" is a colour list
+        after = tokens[i + 2] if i + 2 < len(tokens) else ""
+        return not (after in COLOURS or after in LIGHTER or after in DARKER)
+    return nxt in SETTING_WORDS or nxt in COPULAS
 
 
 def _colour_list_continues(tokens: list[str], i: int) -> bool:

@@ -48,8 +48,14 @@ def top_backdrop(texture_map: np.ndarray) -> np.ndarray:
 
 def sky_from_backdrop(backdrop: np.ndarray) -> np.ndarray:
     """The sky a backdrop mask (H, W bool, from `top_backdrop`) stands for, with
-    its clouds and haze filled in; (H, W) boolean mask."""
-    closed = ndimage.binary_closing(backdrop, iterations=3)
+    its clouds and haze filled in; (H, W) boolean mask. A smooth region that runs
+    from the top edge down to the bottom one is not taken for a sky (fog filling
+    the frame, snow that meets a pale sky with nothing between them): rule, so
+    "blue sky" then places nothing rather than tinting the fog or the snow."""
+    labels, _ = ndimage.label(backdrop)
+    to_bottom = np.unique(labels[-1][labels[-1] > 0])
+    sky = backdrop & ~np.isin(labels, to_bottom)
+    closed = ndimage.binary_closing(sky, iterations=3)
     return ndimage.binary_fill_holes(closed)
 
 
