@@ -170,6 +170,7 @@ class Variations:
             c.apply_scale(scale)
 
     def close(self) -> None:
+        """Close the run's one connection (all its colorizers share it)."""
         self.session.close()
 
 
