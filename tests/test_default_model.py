@@ -46,7 +46,7 @@ def test_the_bundled_model_colours_as_its_format_1_folder_did(tmp_path):
     for folder in (DEFAULT_MODEL_DIR, old_dir):
         pipe = load_pipeline(folder, device="cpu")
         assert pipe.unet.config.in_channels == 8
-        out = pipe(gray, scale="auto")
+        out = pipe(gray, scale=1.0)
         outputs.append((out.scale, color.from_float(out.images[0], np.uint8).astype(int)))
     (scale_new, new), (scale_old, old) = outputs
     assert scale_new == scale_old

@@ -9,8 +9,8 @@ Writes go to a temporary file renamed into place: nothing is half-written.
 from __future__ import annotations
 
 import os
+import secrets
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -274,9 +274,12 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray) -> None:
         )
     if pixels.dtype != np.uint16:
         check_output_name(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tinct-", suffix=suffix or ".png", dir=path.parent or ".")
+    # The name is chosen before the file exists, so a signal at any moment leaves either
+    # no file or one the cleanup below knows (mkstemp could be interrupted between the
+    # two: a SIGTERM there left the temporary file behind).
+    tmp = str((path.parent or Path(".")) / f".tinct-{secrets.token_hex(8)}{suffix or '.png'}")
     try:
-        os.close(fd)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         if pixels.dtype == np.uint16:
             Path(tmp).write_bytes(_png16(pixels))
         else:
