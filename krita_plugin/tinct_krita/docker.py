@@ -164,6 +164,8 @@ class TinctDocker(DockWidget):
         self.session = Session()
         self._bridge = _Bridge()
         self._bridge.event.connect(self._on_worker, Qt.QueuedConnection)
+        self._handling = False  # a worker message is being handled (see _on_worker)
+        self._deferred: list[WorkerMessage] = []
         self._slider_worker = Latest(self._adjust_in_worker)
         self.timings: dict[str, float] = {}
         self.last_request: ColorizeRequest | None = None
@@ -802,6 +804,21 @@ class TinctDocker(DockWidget):
 
     # --- worker events, on the UI thread -------------------------------------------
     def _on_worker(self, message: WorkerMessage) -> None:
+        """A worker's message, on the UI thread, one at a time: Krita calls such as
+        ``refreshProjection`` run the event loop, which would deliver the next queued
+        message (a run's next variation) in the middle of this one; it waits instead."""
+        if self._handling:
+            self._deferred.append(message)
+            return
+        self._handling = True
+        try:
+            self._handle_worker(message)
+            while self._deferred:
+                self._handle_worker(self._deferred.pop(0))
+        finally:
+            self._handling = False
+
+    def _handle_worker(self, message: WorkerMessage) -> None:
         event = message.event
         view = message.view or self._view
         state = view.state
