@@ -124,6 +124,14 @@ def _fail(exc: Exception) -> int:
     return 1
 
 
+def _write_result(output: Path, ev, **extra) -> int:
+    """Write the layer of a final reply `ev` to `output` and print what it was as one
+    JSON line: job, scale, the `extra` fields, output. Returns 0 (the exit status)."""
+    write_layer(output, ev.layer)
+    print(json.dumps({"job": ev.job, "scale": ev.scale, **extra, "output": str(output)}))
+    return 0
+
+
 def run_client_colorize(args: argparse.Namespace) -> int:
     from tinct.protocol import TinctError
 
@@ -154,17 +162,7 @@ def run_client_colorize(args: argparse.Namespace) -> int:
                     write_layer(args.preview, ev.layer)
                 elif ev.kind == "result":
                     result = ev
-            write_layer(args.output, result.layer)
-            print(
-                json.dumps(
-                    {
-                        "job": result.job,
-                        "scale": result.scale,
-                        "output": str(args.output),
-                    }
-                )
-            )
-            return 0
+            return _write_result(args.output, result)
     except (TinctError, OSError, ValueError) as exc:
         return _fail(exc)
 
@@ -180,18 +178,7 @@ def run_client_rescale(args: argparse.Namespace) -> int:
     try:
         with _connect(args) as client:
             ev = client.rescale(args.job, args.scale, size=size, dtype=args.dtype)
-            write_layer(args.output, ev.layer)
-            print(
-                json.dumps(
-                    {
-                        "job": ev.job,
-                        "scale": ev.scale,
-                        "size": [ev.layer.width, ev.layer.height],
-                        "output": str(args.output),
-                    }
-                )
-            )
-            return 0
+            return _write_result(args.output, ev, size=[ev.layer.width, ev.layer.height])
     except (TinctError, OSError, ValueError) as exc:
         return _fail(exc)
 
@@ -202,10 +189,7 @@ def run_client_apply(args: argparse.Namespace) -> int:
     check_output(args.output)
     try:
         with _connect(args) as client:
-            ev = client.apply(args.job, args.scale)
-            write_layer(args.output, ev.layer)
-            print(json.dumps({"job": ev.job, "scale": ev.scale, "output": str(args.output)}))
-            return 0
+            return _write_result(args.output, client.apply(args.job, args.scale))
     except (TinctError, OSError, ValueError) as exc:
         return _fail(exc)
 

@@ -36,6 +36,26 @@ REFERENCE_SHARE = 0.4  # --reference-check: the left share of each photo lends i
 # ---------------------------------------------------------- prompt check ---
 
 
+def _means(rows: list[dict], *keys: str) -> list[float]:
+    """The mean of each of `keys` over the per-image `rows` (0.0 when there are none)."""
+    n = max(len(rows), 1)
+    return [sum(r[k] for r in rows) / n for k in keys]
+
+
+def _errors_against(rows: list[dict], without: str) -> dict:
+    """The mean a*b* errors of the per-image `rows`: with the check's input
+    ("ab_error"), without it ("ab_error_no_" + `without`) and all-gray, and the
+    ratios of the first to the other two."""
+    err, plain, gray = _means(rows, "ab_error", f"ab_error_no_{without}", "ab_error_gray")
+    return {
+        "ab_error": err,
+        f"ab_error_no_{without}": plain,
+        "ab_error_gray": gray,
+        "ratio_to_gray": err / max(gray, 1e-9),
+        f"ratio_to_no_{without}": err / max(plain, 1e-9),
+    }
+
+
 def mean_ab(pipe, latents, scale: float = 1.0) -> np.ndarray:
     return pipe.chroma_at_work(latents, scale).reshape(-1, 2).mean(axis=0)
 
@@ -142,8 +162,7 @@ def hint_check(pipe, paths: list[Path], n: int, steps: int, seed: int, bar=None)
         )
         if bar is not None:
             bar.update(1)
-    ours_err = sum(r["ab_error"] for r in per_image) / max(len(per_image), 1)
-    idw_err = sum(r["ab_error_idw"] for r in per_image) / max(len(per_image), 1)
+    ours_err, idw_err = _means(per_image, "ab_error", "ab_error_idw")
     worst = max(per_image, key=lambda r: r["ratio_to_idw"], default={"name": ""})
     return {
         "points": n,
@@ -212,18 +231,9 @@ def caption_check(
         )
         if bar is not None:
             bar.update(1)
-    n = max(len(per_image), 1)
-    err, plain, gray = (
-        sum(r[k] for r in per_image) / n
-        for k in ("ab_error", "ab_error_no_prompt", "ab_error_gray")
-    )
     return {
         "images": len(per_image),
-        "ab_error": err,
-        "ab_error_no_prompt": plain,
-        "ab_error_gray": gray,
-        "ratio_to_gray": err / max(gray, 1e-9),
-        "ratio_to_no_prompt": err / max(plain, 1e-9),
+        **_errors_against(per_image, "prompt"),
         "images_detail": per_image,
     }
 
@@ -269,20 +279,12 @@ def reference_check(
         )
         if bar is not None:
             bar.update(1)
-    n = max(len(per_image), 1)
-    err, plain, gray_err, dl_mean = (
-        sum(r[k] for r in per_image) / n
-        for k in ("ab_error", "ab_error_no_reference", "ab_error_gray", "dl_mean")
-    )
+    (dl_mean,) = _means(per_image, "dl_mean")
     return {
         "images": len(per_image),
         "skipped_gray_reference": skipped,
         "reference_share": REFERENCE_SHARE,
-        "ab_error": err,
-        "ab_error_no_reference": plain,
-        "ab_error_gray": gray_err,
-        "ratio_to_gray": err / max(gray_err, 1e-9),
-        "ratio_to_no_reference": err / max(plain, 1e-9),
+        **_errors_against(per_image, "reference"),
         "dl_mean": dl_mean,
         "images_detail": per_image,
     }

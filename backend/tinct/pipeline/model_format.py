@@ -28,27 +28,38 @@ def unet_inputs(latent_channels: int) -> int:
     return 2 * latent_channels
 
 
-def drop_input_channels(unet, keep: int) -> None:
-    """Cut `unet`'s conv_in (a diffusers UNet2DConditionModel, changed in place)
-    down to its first `keep` input channels and record that in its config.
-    The other channels' weights are discarded: only right for inputs that were
-    always zero."""
+def resize_conv_in(unet, in_channels: int) -> None:
+    """Give `unet`'s conv_in (a diffusers UNet2DConditionModel, changed in place)
+    `in_channels` inputs (a positive int) and record that in its config. The
+    first min(old, new) channels keep their weights; added channels start at
+    zero (so they change nothing until trained), dropped ones are discarded.
+    Bias, device, dtype and requires_grad are kept."""
     old = unet.conv_in
     new = nn.Conv2d(
-        keep,
+        in_channels,
         old.out_channels,
         kernel_size=old.kernel_size,
         stride=old.stride,
         padding=old.padding,
         bias=old.bias is not None,
     ).to(device=old.weight.device, dtype=old.weight.dtype)
+    kept = min(in_channels, old.in_channels)
     with torch.no_grad():
-        new.weight.copy_(old.weight[:, :keep])
+        new.weight.zero_()
+        new.weight[:, :kept] = old.weight[:, :kept]
         if old.bias is not None:
             new.bias.copy_(old.bias)
     new.requires_grad_(old.weight.requires_grad)
     unet.conv_in = new
-    unet.register_to_config(in_channels=keep)
+    unet.register_to_config(in_channels=in_channels)
+
+
+def drop_input_channels(unet, keep: int) -> None:
+    """Cut `unet`'s conv_in (a diffusers UNet2DConditionModel, changed in place)
+    down to its first `keep` input channels and record that in its config.
+    The other channels' weights are discarded: only right for inputs that were
+    always zero."""
+    resize_conv_in(unet, keep)
 
 
 def upgrade_unet(unet, latent_channels: int, model_format: int) -> None:
@@ -80,6 +91,7 @@ __all__ = [
     "FORMAT_WITHOUT_KEY",
     "MODEL_FORMAT",
     "drop_input_channels",
+    "resize_conv_in",
     "unet_inputs",
     "upgrade_unet",
 ]

@@ -73,15 +73,27 @@ class PhaseTask:
         return {}
 
 
-def run_phase(task: PhaseTask, runs: Path, minutes: float, lr: float, log: list, **options):
+def run_phase(
+    task: PhaseTask,
+    runs: Path,
+    minutes: float,
+    lr: float,
+    log: list,
+    weight_decay: float = 1e-4,
+    max_grad_norm: float = 1.0,
+    **options,
+):
     """Train `task` for `minutes` in the one loop (runs/NAME holds its checkpoints)
-    and add its loss log to `log`."""
+    and add its loss log to `log`. Every phase of the recipe uses AdamW's weight
+    decay 1e-4; `max_grad_norm` clips the gradient's norm (0: no clipping)."""
     opts = LoopOptions(
         output=runs / task.name,
         max_steps=options.pop("max_steps", None),
         batch_size=options.pop("batch_size"),
         lr=lr,
         lr_warmup=0,
+        weight_decay=weight_decay,
+        max_grad_norm=max_grad_norm,
         lr_schedule=options.pop("lr_schedule", "cosine-time"),
         minutes=minutes,
         ema_decay=0.0,
@@ -130,9 +142,7 @@ def train_vae(
         return autoencoder_loss(vae, x, chroma_weight, kl_weight)["loss"]
 
     task = PhaseTask("vae", pipe.vae, draw, loss)
-    run_phase(
-        task, runs, minutes, lr, log, batch_size=batch, weight_decay=1e-4, max_grad_norm=0.0, **loop
-    )
+    run_phase(task, runs, minutes, lr, log, batch_size=batch, max_grad_norm=0.0, **loop)
     vae = pipe.vae
     vae.eval()
     # Does colour survive the autoencoder, on both chroma axes?
@@ -283,8 +293,6 @@ def train_unet(
         lr,
         log,
         batch_size=batch,
-        weight_decay=1e-4,
-        max_grad_norm=1.0,
         max_steps=max_steps,
         decay_minutes=decay_minutes,
         **loop,
@@ -362,8 +370,6 @@ def train_prior(
         lr,
         log,
         batch_size=batch,
-        weight_decay=1e-4,
-        max_grad_norm=1.0,
         max_steps=max_steps,
         lr_schedule="cosine" if max_steps else "cosine-time",
         **loop,

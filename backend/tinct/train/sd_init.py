@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-from torch import nn
+from tinct.pipeline.model_format import resize_conv_in
 
 
 def widen_conv_in(unet, in_channels: int) -> None:
@@ -24,21 +23,7 @@ def widen_conv_in(unet, in_channels: int) -> None:
         raise ValueError(
             f"unet.conv_in already has {old.in_channels} inputs, more than {in_channels}"
         )
-    new = nn.Conv2d(
-        in_channels,
-        old.out_channels,
-        kernel_size=old.kernel_size,
-        stride=old.stride,
-        padding=old.padding,
-        bias=old.bias is not None,
-    ).to(device=old.weight.device, dtype=old.weight.dtype)
-    with torch.no_grad():
-        new.weight.zero_()
-        new.weight[:, : old.in_channels] = old.weight
-        if old.bias is not None:
-            new.bias.copy_(old.bias)
-    unet.conv_in = new
-    unet.register_to_config(in_channels=in_channels)
+    resize_conv_in(unet, in_channels)
 
 
 def load_stable_diffusion(path: str | Path, config: str | Path | None = None):
