@@ -23,6 +23,7 @@ from tinct.color import hints as hint_propagation
 from tinct.color import precedence, prompt_regions
 from tinct.color import reference as reference_match
 from tinct.pipeline.model_format import FORMAT_WITHOUT_KEY, MODEL_FORMAT, upgrade_unet
+from tinct.pipeline.encoder_prior import EncoderPrior
 from tinct.pipeline.prior import TinctPrior
 from tinct.pipeline.scheduler import ColdDiffusionScheduler
 
@@ -158,7 +159,7 @@ class TinctPipeline(DiffusionPipeline):
         scheduler: ColdDiffusionScheduler,
         work_pixels: int = 640 * 400,
         chroma_gain: float = 1.0,
-        prior: TinctPrior | None = None,
+        prior: EncoderPrior | TinctPrior | None = None,
         model_format: int = FORMAT_WITHOUT_KEY,
     ):
         super().__init__()
