@@ -164,9 +164,7 @@ def main() -> int:
             g["lr"] = lr
         batch = draw_windows(train_items, args.batch, cells, rng)
         if args.feature_dropout > 0:  # the frozen features are all the head sees: drop some
-            batch["feats"] = [
-                F.dropout2d(f.float(), args.feature_dropout) for f in batch["feats"]
-            ]
+            batch["feats"] = [F.dropout2d(f.float(), args.feature_dropout) for f in batch["feats"]]
         loss = window_loss(prior, batch, weights)
         opt.zero_grad(set_to_none=True)
         loss.backward()

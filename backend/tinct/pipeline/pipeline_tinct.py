@@ -22,8 +22,8 @@ from tinct import color
 from tinct.color import hints as hint_propagation
 from tinct.color import precedence, prompt_regions
 from tinct.color import reference as reference_match
-from tinct.pipeline.model_format import FORMAT_WITHOUT_KEY, MODEL_FORMAT, upgrade_unet
 from tinct.pipeline.encoder_prior import EncoderPrior
+from tinct.pipeline.model_format import FORMAT_WITHOUT_KEY, MODEL_FORMAT, upgrade_unet
 from tinct.pipeline.prior import TinctPrior
 from tinct.pipeline.scheduler import ColdDiffusionScheduler
 

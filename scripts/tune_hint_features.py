@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Choose the hints' feature likeness (FEATURE_SIGMA, LIKENESS_FULL) on the
+VALIDATION split, fast: the region-hint check of `tinct eval` with the prior's
+field standing in for the U-Net's colour.
+
+Per photo, as tinct.evaluate.region_hints does (same patches, same seeds): six
+true-colour patches inside the largest colourful a*b* cluster; the field
+without hints is the prior's, with hints the pipeline's blend of it with the
+propagated hints (render_weight) and the painted pixels pasted. Printed per
+setting: the in-region error ratio (target <= 0.8) and the flood share (target
+<= 15 %), and the 16-point check's error against inverse distance is left to
+`tinct eval --hint-check 16` on the setting chosen here. Never run it on the
+test split.
+
+    python scripts/tune_hint_features.py runs/v08-cand data/images/val
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from tinct import color
+from tinct.color import hints as H
+from tinct.evaluate.metrics import read_truth
+from tinct.evaluate.region_hints import FAR, PULL, region_hints
+from tinct.pipeline import load_pipeline
+from tinct.train.data import list_images
+
+
+def one_photo(pipe, truth, rng, settings):
+    found = region_hints(truth, rng)
+    if found is None:
+        return None
+    hints, region, hint_ab = found
+    h, w = pipe.work_size_for(*truth.shape[:2])
+    small = color.resize_area(truth, h, w)
+    lightness = color.rgb_to_lab(small)[..., 0]
+    true_ab = color.rgb_to_lab(small)[..., 1:]
+    reg = color.resize_area(region.astype(np.float32), h, w) > 0.5
+    field, feats = pipe.prior.field_and_features(lightness)
+    rgb, alpha = color.resize_area_premultiplied(hints[..., :3], hints[..., 3], h, w)
+    far = np.linalg.norm(true_ab - hint_ab, axis=-1) > FAR
+    err0 = np.linalg.norm(field - true_ab, axis=-1)[reg].mean()
+    out = []
+    for sigma, like_full in settings:
+        H.FEATURE_SIGMA, H.LIKENESS_FULL = sigma, like_full
+        ab, mask, hfield, reach = H.hint_chroma(rgb, alpha, lightness, features=feats)
+        wgt = H.render_weight(reach)[..., None]
+        hinted = field * (1 - wgt) + hfield * wgt
+        hinted = np.where(mask[..., None] > 0, ab, hinted)
+        err1 = np.linalg.norm(hinted - true_ab, axis=-1)[reg].mean()
+        pulled = np.linalg.norm(field - hint_ab, axis=-1) - np.linalg.norm(
+            hinted - hint_ab, axis=-1
+        )
+        flood = float((pulled[far] > PULL).mean()) if far.any() else 0.0
+        out.append((err1 / max(err0, 1e-9), flood))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("model")
+    ap.add_argument("folder")
+    ap.add_argument("--sigmas", default="0.35,0.25,0.2,0.15,0.1")
+    ap.add_argument("--likeness", default="0.3")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    pipe = load_pipeline(args.model, device="cpu")
+    settings = [
+        (float(s), float(lk)) for s in args.sigmas.split(",") for lk in args.likeness.split(",")
+    ]
+    rows = []
+    for i, path in enumerate(list_images(args.folder)):
+        r = one_photo(pipe, read_truth(path), np.random.default_rng([args.seed, i]), settings)
+        if r is not None:
+            rows.append(r)
+    arr = np.array(rows)  # photos x settings x 2
+    print(f"{len(rows)} photos\nsigma  likeness  in-region  flood")
+    for k, (s, lk) in enumerate(settings):
+        print(f"{s:<6} {lk:<9} {arr[:, k, 0].mean():.3f}      {arr[:, k, 1].mean():.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
