@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from tinct.pipeline import load_pipeline
 from tinct.pipeline.encoder_prior import EncoderPrior
 from tinct.train.data import load_photos
+from tinct.train.default_recipe import cached
 from tinct.train.encoder_prior import (
     draw_windows,
     encode_photos,
@@ -42,16 +43,6 @@ from tinct.train.encoder_prior import (
     window_loss,
 )
 from tinct.train.prior import lab_at_side
-
-
-def cached(path: str | None, build):
-    if path and Path(path).exists():
-        print(f"loaded {path}", flush=True)
-        return torch.load(path, weights_only=False)
-    items = build()
-    if path:
-        torch.save(items, path)
-    return items
 
 
 @torch.no_grad()

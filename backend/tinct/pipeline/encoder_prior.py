@@ -164,17 +164,8 @@ class EncoderPrior(ModelMixin, ConfigMixin):
     def field_and_features(self, lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """`field`, and the decoder's hidden map over the same picture at stride 4
         ((h/4, w/4, width) float32, see `hidden`)."""
-        h, w = lightness.shape
-        x, (sh, sw) = input_at_side(lightness, self.config.input_side, self.multiple)
-        param = next(self.parameters())
-        hid = self.hidden(self.encode(x.to(param.device, param.dtype)))
-        ab = self.point(self.out(hid))
-        ab = F.interpolate(ab, size=x.shape[-2:], mode="bilinear", align_corners=False)
-        ab = ab[0, :, :sh, :sw].float().cpu().numpy()
-        ab = np.ascontiguousarray(ab.transpose(1, 2, 0)) * np.float32(self.config.strength)
-        feats = hid[0, :, : -(-sh // 4), : -(-sw // 4)].float().cpu().numpy().transpose(1, 2, 0)
-        ab = color.resize_linear(ab, h, w) if (sh, sw) != (h, w) else ab
-        return ab, np.ascontiguousarray(feats)
+        fields, feats = self.variation_fields_and_features(lightness, [None])
+        return fields[0], feats
 
     # --- variations: other plausible colourings drawn from the distribution -------
 

@@ -340,7 +340,7 @@ def train_prior(
         weights = rebalance_weights(
             labs, pipe.prior.config.bin_step, pipe.prior.config.bin_extent, rebalance
         )
-        items = _cached(feature_cache, lambda: encode_photos(pipe.prior, labs))
+        items = cached(feature_cache, lambda: encode_photos(pipe.prior, labs))
         cells = max(2, size // 32)
 
         def draw(n: int) -> dict:
@@ -378,7 +378,7 @@ def train_prior(
     pipe.prior.register_to_config(strength=float(strength))
 
 
-def _cached(path: Path | None, compute: Callable):
+def cached(path: Path | None, compute: Callable):
     """compute(), or what an earlier run saved at `path` (written when missing)."""
     if path is not None and Path(path).exists():
         print(f"loaded {path}", flush=True)
