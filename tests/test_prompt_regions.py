@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from tinct import color
 from tinct.color import prompt_regions as pr
@@ -289,3 +290,67 @@ def test_snow_that_meets_a_pale_sky_is_not_tinted_by_blue_sky():
         field, weight = found
         tint = field * weight[..., None]
         assert np.hypot(*tint[75:].reshape(-1, 2).mean(0)) < 2.0
+
+
+def test_a_blue_wall_colours_the_wall_not_the_person_in_front_of_it():
+    """A person (a grainy, darker figure) stands in front of a smooth wall that fills
+    the frame to every edge: "a blue wall" turns the wall blue and leaves the person."""
+    h, w = 120, 160
+    rng = np.random.default_rng(7)
+    lightness = np.full((h, w), 72.0, np.float32) + rng.normal(0.0, 0.4, (h, w)).astype(np.float32)
+    yy, xx = np.mgrid[0:h, 0:w]
+    person = ((yy - 40) / 14.0) ** 2 + ((xx - 80) / 11.0) ** 2 < 1.0  # the head
+    person |= (yy > 52) & (np.abs(xx - 80) < 22)  # the body, down to the bottom edge
+    lightness[person] = 40.0 + rng.normal(0.0, 5.0, int(person.sum())).astype(np.float32)
+    field, weight = pr.prompt_field(lightness, "a blue wall")
+    tint = field * weight[..., None]
+    wall = ~ndimage.binary_dilation(person, iterations=6)
+    assert tint[wall, 1].mean() < -15.0, tint[wall].mean(0)
+    inner = ndimage.binary_erosion(person, iterations=4)
+    assert np.hypot(*tint[inner].mean(0)) < 4.0, tint[inner].mean(0)
+
+
+def grass_beside_brick():
+    """Two real gray textures side by side (scikit-image's samples, never colour photos,
+    so never in training): grass on the left, a brick wall on the right; L* at work size."""
+    skimage_data = pytest.importorskip("skimage.data")
+    gray = np.concatenate([skimage_data.grass(), skimage_data.brick()], axis=1) / 255.0
+    rgb = np.repeat(gray.astype(np.float32)[..., None], 3, axis=-1)
+    return color.resize_area(color.rgb_to_lab(rgb)[..., 0], 192, 384)
+
+
+@pytest.fixture(scope="module")
+def bundled_prior():
+    from tinct.pipeline import DEFAULT_MODEL_DIR
+    from tinct.pipeline.encoder_prior import EncoderPrior
+
+    return EncoderPrior.from_pretrained(DEFAULT_MODEL_DIR / "prior").eval()
+
+
+def test_green_trees_green_the_grass_not_the_bricks_by_what_the_prior_has_seen(bundled_prior):
+    """Grass and bricks are both textured, so the texture rule alone greens both. The
+    bundled prior's colour likelihood (learned: it has seen grass and brick) keeps the
+    green on the grass: the bricks get under 0.4 of the grass's green (rule alone: 0.59),
+    and under 0.65 of what the rule alone gives them (at LIKELY_POWER 1: 0.35 and 0.57)."""
+    lightness = grass_beside_brick()
+    likely = bundled_prior.read(lightness, [None]).likelihood
+    half = lightness.shape[1] // 2
+    greens = {}
+    for name, cue in (("rule", None), ("learned", likely)):
+        field, weight = pr.prompt_field(lightness, "green trees", cue)
+        tint = field * weight[..., None]
+        greens[name] = (-tint[:, :half, 0].mean(), -tint[:, half:, 0].mean())
+    grass, brick = greens["learned"]
+    assert grass > 15.0, greens
+    assert brick < 0.4 * grass, greens
+    assert brick < 0.65 * greens["rule"][1], greens
+
+
+def test_relative_likelihood_is_one_where_the_colour_is_likeliest_and_off_with_power_0():
+    q = np.linspace(0.0, 0.4, 100, dtype=np.float32).reshape(10, 10)
+    rel = pr.relative_likelihood(q, power=1.0)
+    assert rel.max() == 1.0 and rel[0, 0] == 0.0
+    top = q >= np.quantile(q, pr.LIKELY_TOP)
+    assert top.sum() == 5 and (rel[top] == 1.0).all()  # the top twentieth is capped at 1
+    assert np.allclose(rel[2, 0], q[2, 0] / np.quantile(q, pr.LIKELY_TOP))
+    assert (pr.relative_likelihood(q, power=0.0) == 1.0).all()

@@ -19,6 +19,13 @@ A pixel's score for a phrase is the product of two likelihoods:
   prompt's best-fitting colour at that pixel: lightness chooses between the
   prompt's colours ("a red, white and black flag") but never vetoes the
   prompt ("red sky" reddens a bright sky).
+- (learned, when the pipeline has the encoder prior) how likely the colour is
+  there: the prior's predicted probability of a*b* within `LIKELY_RADIUS` of the
+  phrase's colour at each pixel, relative to where in this image it is likeliest
+  (its `LIKELY_TOP` quantile), to the power `LIKELY_POWER`. The prior has seen
+  grass, leaves and brick: "green trees" greens the grass (p 0.23) and not a
+  brick wall beside it (p 0.07). Relative, so a colour the prior finds unlikely
+  everywhere ("red sky") is still placed where it is least unlikely.
 Phrases compete per pixel with a "nothing named here" option, so a pixel no
 place fits keeps the model's colour. Details ("eyes", "stripes", "nose") are
 too small to place and are skipped; a prompt with no places ("a photo in blue
@@ -26,6 +33,8 @@ tones") tints the whole image lightly.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from scipy import ndimage
@@ -47,6 +56,19 @@ BORDER_HALF = 15.0  # L* of climbing that makes a pixel half "subject"
 # Source of the two below: hand-picked (b7b3828), not measured on their own.
 CENTRE_PULL = 0.6  # share of "unlike the border" that depends on nearness to the centre
 LOW_PULL = 0.6  # share of a setting's likelihood that depends on being low in the frame
+# Source: hand-picked (not swept): a backdrop covering this share of the image is
+# what "wall" or "background" names; with less, the setting is.
+BACKDROP_AREA = 0.1
+# The learned cue (module docstring). Source: LIKELY_RADIUS and LIKELY_TOP hand-picked
+# (one a*b* bin either side; the top twentieth of the image), LIKELY_POWER chosen on the
+# validation captions (scripts/tune_prompt_likely.py; docs/design.md, "Tuned numbers").
+LIKELY_RADIUS = 20.0
+LIKELY_TOP = 0.95
+LIKELY_POWER = 1.0
+
+# A colour's likelihood map: a*b* (a, b) -> (H, W) probability the model gives to colours
+# within `radius` a*b* units of it at each pixel, at the work size.
+Likelihood = Callable[[tuple[float, float], float], np.ndarray]
 
 
 def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -117,9 +139,12 @@ def _subject(lightness: np.ndarray, texture: np.ndarray) -> np.ndarray:
     return np.maximum(_unlike_border(lightness, texture), _far_from_border(lightness))
 
 
-def place(lightness: np.ndarray, phrases: list[Phrase]) -> tuple[np.ndarray, np.ndarray]:
+def place(
+    lightness: np.ndarray, phrases: list[Phrase], likely: Likelihood | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(a*b* field (H, W, 2), weight (H, W) in [0, 1]) for `phrases` on an image
-    of lightness `lightness` (L*, work size)."""
+    of lightness `lightness` (L*, work size); `likely` (optional) is the learned cue
+    of the module docstring."""
     h, w = lightness.shape
     if not phrases:
         return np.zeros((h, w, 2), np.float32), np.zeros((h, w), np.float32)
@@ -147,6 +172,11 @@ def place(lightness: np.ndarray, phrases: list[Phrase]) -> tuple[np.ndarray, np.
     low = (1.0 - LOW_PULL) + LOW_PULL * _smoothstep(yy, 0.3, 0.7)
     maps["low"] = maps["setting"] * low
     maps["grass"] = maps["foliage"] * low  # grass, a lawn: textured and on the ground
+    # A wall, a background: the smooth backdrop reaching the top edge (not a named
+    # sky); where there is little of one, what is not the subject.
+    behind = backdrop * (1.0 - sky)
+    fallback = 1.0 - min(1.0, float(behind.mean()) / BACKDROP_AREA)
+    maps["backdrop"] = np.maximum(behind, maps["setting"] * fallback)
     lights = []
     for p in phrases:
         lo, hi = p.lightness
@@ -162,6 +192,10 @@ def place(lightness: np.ndarray, phrases: list[Phrase]) -> tuple[np.ndarray, np.
     lights = np.stack(lights)
     lights = lights / np.maximum(lights.max(0), 1e-6)
     scores = np.stack([maps[p.role] for p in phrases]) * lights
+    if likely is not None:
+        for k, p in enumerate(phrases):
+            if p.role != "whole":  # "in blue tones" is about the whole image
+                scores[k] *= relative_likelihood(likely(p.ab, LIKELY_RADIUS))
     total = scores.sum(0)
     weight = total / (total + NONE_WEIGHT)
     shares = scores / np.maximum(total, 1e-6)
@@ -170,12 +204,23 @@ def place(lightness: np.ndarray, phrases: list[Phrase]) -> tuple[np.ndarray, np.
     return field.astype(np.float32), weight.astype(np.float32)
 
 
-def prompt_field(lightness: np.ndarray, prompt: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """`place(lightness, parse(prompt))`, or None when the prompt names no colour."""
+def relative_likelihood(q: np.ndarray, power: float | None = None) -> np.ndarray:
+    """A colour's likelihood map (H, W) relative to where in the image it is likeliest
+    (its `LIKELY_TOP` quantile), capped at 1, to the power `power` (default
+    `LIKELY_POWER`; 0 gives all ones)."""
+    power = LIKELY_POWER if power is None else power
+    top = max(float(np.quantile(q, LIKELY_TOP)), 1e-6)
+    return (np.clip(q / top, 0.0, 1.0) ** power).astype(np.float32)
+
+
+def prompt_field(
+    lightness: np.ndarray, prompt: str, likely: Likelihood | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """`place(lightness, parse(prompt), likely)`, or None when the prompt names no colour."""
     phrases = parse(prompt)
     if not phrases:
         return None
-    return place(lightness, phrases)
+    return place(lightness, phrases, likely)
 
 
-__all__ = ["place", "prompt_field"]
+__all__ = ["Likelihood", "place", "prompt_field", "relative_likelihood"]

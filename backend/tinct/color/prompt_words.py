@@ -24,6 +24,9 @@ FOLIAGE = frozenset(
     vegetation greenery jungle garden
     """.split()
 )
+# Backdrops: what stands behind the subject, often a smooth region reaching the top
+# edge that is no sky ("a blue wall", "a man against a white background").
+BACKDROP = frozenset({"wall", "walls", "background", "backdrop", "curtain", "curtains"})
 # Textured like foliage, and lying on the ground: low in the frame.
 GROUND_COVER = frozenset({"grass", "lawn", "meadow", "field", "fields", "moss", "pasture"})
 CLOTHES = frozenset(
@@ -78,7 +81,7 @@ class Phrase:
     ab: tuple[float, float]
     lightness: tuple[float, float]  # (darkest, lightest) typical L*
     noun: str
-    role: str  # "sky", "foliage", "grass", "low", "subject", "setting" or "whole"
+    role: str  # "sky", "foliage", "grass", "low", "backdrop", "subject", "setting", "whole"
 
 
 def _colour(word: str, modifier: str | None) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -101,6 +104,8 @@ def _role(noun: str, after_setting_word: bool) -> str:
         return "foliage"
     if noun in LOW:
         return "low"
+    if noun in BACKDROP:
+        return "backdrop"
     if noun in WHOLE or noun == "":
         return "whole"
     if noun in CLOTHES:  # "a man in a red coat": the coat is on the subject

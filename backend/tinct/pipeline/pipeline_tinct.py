@@ -382,17 +382,20 @@ class TinctPipeline(DiffusionPipeline):
 
     def prior_fields_and_features(
         self, lightness: np.ndarray, generators: Sequence[torch.Generator | None]
-    ) -> tuple[list[np.ndarray | None], np.ndarray | None]:
+    ) -> tuple[list[np.ndarray | None], np.ndarray | None, prompt_regions.Likelihood | None]:
         """One prior field per generator (None: the model's own field; a generator: a
         variation drawn from the prior's distribution, `EncoderPrior.sample`), from one
-        run of the prior, and its image features as `prior_field_and_features` gives them."""
+        run of the prior, its image features as `prior_field_and_features` gives them, and
+        (the encoder prior only, else None) its colour likelihood, which places a
+        prompt's colours where the prior finds them likely (tinct.color.prompt_regions)."""
         self.check_generators(generators)
-        if all(g is None for g in generators):
-            field, features = self.prior_field_and_features(lightness)
-            return [field] * len(generators), features
-        return self.prior.variation_fields_and_features(
-            lightness, list(generators), confidence_power=VARIATION_CONFIDENCE_POWER
-        )
+        if hasattr(self.prior, "read"):
+            reading = self.prior.read(
+                lightness, list(generators), confidence_power=VARIATION_CONFIDENCE_POWER
+            )
+            return reading.fields, reading.features, reading.likelihood
+        field, features = self.prior_field_and_features(lightness)
+        return [field] * len(generators), features, None
 
     # ---------------------------------------------------------- predict ---
 
@@ -456,16 +459,17 @@ class TinctPipeline(DiffusionPipeline):
         #    U-Net (which tints the whole image with them); a prompt that names no
         #    colour conditions the U-Net as text. Then encode the text (and the
         #    empty prompt for classifier-free guidance).
-        placed = prompt_regions.prompt_field(lightness, prompt)
+        #    The chroma prior runs first: its colour likelihood helps place the words.
+        prior_fields, features, likely = self.prior_fields_and_features(lightness, generators)
+        placed = prompt_regions.prompt_field(lightness, prompt, likely)
         text = precedence.unet_text(prompt, colours_placed=placed is not None)
         do_cfg = guidance_scale != 1.0 and text.strip() != ""
         cond = self.encode_prompt([text, ""] if do_cfg else [text])
         # 5. The chroma prior's bet (added at render time, under prompt and hints);
         #    then the hints (painted, then reference matches): a propagated field and
-        #    its weight, blended at render time. The prior runs first: its image
-        #    features shape the hints' affinity. Each variation is another draw from
-        #    the prior's distribution (generators).
-        prior_fields, features = self.prior_fields_and_features(lightness, generators)
+        #    its weight, blended at render time. The prior's image features shape the
+        #    hints' affinity. Each variation is another draw from the prior's
+        #    distribution (generators).
         hinted = self.hint_inputs(hints, lightness, reference=reference, features=features)
         # 6. Denoising loop (cold diffusion, Algorithm 2), from t = T down
         self.scheduler.set_timesteps(num_inference_steps, device=gray_latent.device)
