@@ -58,7 +58,7 @@ CENTRE_PULL = 0.6  # share of "unlike the border" that depends on nearness to th
 LOW_PULL = 0.6  # share of a setting's likelihood that depends on being low in the frame
 # Source: hand-picked (not swept): a backdrop covering this share of the image is
 # what "wall" or "background" names; with less, the setting is.
-BACKDROP_AREA = 0.1
+BACKDROP_SHARE = 0.1
 # The learned cue (module docstring). Source: LIKELY_RADIUS and LIKELY_TOP hand-picked
 # (one a*b* bin either side; the top twentieth of the image), LIKELY_POWER chosen on the
 # validation captions (scripts/tune_prompt_likely.py; docs/design.md, "Tuned numbers").
@@ -175,7 +175,7 @@ def place(
     # A wall, a background: the smooth backdrop reaching the top edge (not a named
     # sky); where there is little of one, what is not the subject.
     behind = backdrop * (1.0 - sky)
-    fallback = 1.0 - min(1.0, float(behind.mean()) / BACKDROP_AREA)
+    fallback = 1.0 - min(1.0, float(behind.mean()) / BACKDROP_SHARE)
     maps["backdrop"] = np.maximum(behind, maps["setting"] * fallback)
     lights = []
     for p in phrases:
