@@ -37,6 +37,7 @@ def test_kill_9_mid_job_then_relaunch(tmp_path, model, transport):
         src = make_image(256, 256, seed=1)
         events = client.colorize(as_layer(src), steps=200)
         assert next(events).kind == "queued"
+        assert next(events).kind == "started"
         assert next(events).kind == "progress"
         os.kill(first.pid, signal.SIGKILL)
         killed_at = time.monotonic()

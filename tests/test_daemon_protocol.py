@@ -89,7 +89,9 @@ def test_colorize_streams_progress_preview_result(client):
     src = make_image(96, 64, 4, "u8")
     events = list(client.colorize(as_layer(src), prompt="a red house", steps=3, seed=1))
     kinds = [e.kind for e in events]
-    assert kinds[0] == "queued" and kinds[-1] == "result"
+    # queued (nothing ahead), started (out of the queue), then the steps
+    assert kinds[:3] == ["queued", "started", "progress"] and kinds[-1] == "result"
+    assert events[0].header["ahead"] == 0 and events[1].job == events[0].job
     progress = [e for e in events if e.kind == "progress"]
     assert [(e.step, e.total) for e in progress] == [(1, 3), (2, 3), (3, 3)]
     previews = [e for e in events if e.kind == "preview"]
@@ -221,6 +223,7 @@ def test_cancel_mid_job(client):
     rid = client.enqueue_colorize(as_layer(src), steps=60)
     events = client.events(rid)
     job = next(events).job  # queued
+    assert next(events).kind == "started"
     first = next(events)
     assert first.kind == "progress"
     client.cancel(job)
@@ -232,6 +235,21 @@ def test_cancel_mid_job(client):
     assert status["running"] == [] or all(r["job"] != job for r in status["running"])
     # and the daemon goes on serving
     assert list(client.colorize(as_layer(make_image(16, 16)), steps=1))[-1].kind == "result"
+
+
+def test_a_job_behind_a_running_one_is_queued_with_one_ahead_then_started(client):
+    """'ahead' counts the running job; 'started' comes when the job leaves the queue, so
+    a plugin says "Queued" only while a job really is ahead."""
+    first = client.enqueue_colorize(as_layer(make_image(128, 128)), steps=20)
+    second = client.enqueue_colorize(as_layer(make_image(16, 16)), steps=1)
+    events1, events2 = client.events(first), client.events(second)
+    assert next(events1).header["ahead"] == 0
+    queued = next(events2)
+    assert queued.kind == "queued" and queued.header["ahead"] == 1
+    assert next(events1).kind == "started"
+    assert [e.kind for e in events1][-1] == "result"  # the first runs to its end
+    kinds = [e.kind for e in events2]
+    assert kinds[0] == "started" and kinds[-1] == "result", kinds
 
 
 def test_echo_round_trip_is_exact(client):

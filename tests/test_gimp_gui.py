@@ -182,3 +182,110 @@ def _mean_b(hex_pixels: str) -> float:
     px = np.frombuffer(bytes.fromhex(hex_pixels), np.uint8).reshape(-1, 4)
     rgb = color.to_float(px[:, :3].copy())[None]
     return float(color.rgb_to_lab(rgb)[..., 2].mean())
+
+
+def test_the_progress_names_each_phase_and_cancel_while_starting_ends_the_backend(tmp_path):
+    """A real daemon on the tiny model that the plug-in starts itself, from inside the
+    GIMP chroot: the backend command re-enters the host's root (bound at WORK/host in
+    the test's mount namespace) and runs this checkout's `tinct serve` there, in the
+    same runtime folder. tests/gimp/phases_walk.py drives two Colorize runs."""
+    host = find_gimp()
+    if host is None:
+        pytest.skip("GIMP 3 is not available; run `bash scripts/install_host_gimp.sh` as root")
+    _, root = host
+    import sys
+
+    import tinct
+    from tinct.testing import pid_running, save_tiny_model
+
+    model = save_tiny_model(tmp_path / "model")
+    work = Path(tempfile.mkdtemp(prefix="tinct-gimp-phases-", dir=(root / "tmp") if root else None))
+    inner = Path("/") / work.relative_to(root) if root else work
+    try:
+        stage_gimp(work / "home/.config/GIMP/3.0/plug-ins")
+        install_selftest_plugin(work / "home/.config/GIMP/3.0/plug-ins")
+        (work / "tmp").mkdir()
+        (work / "shots").mkdir()
+        (work / "host").mkdir()
+        gray = Image.open(HERE.parent / "docs" / "sample-bw.png").convert("L").resize((160, 120))
+        gray.save(work / "scan.png")
+        (work / "walk.py").write_text((HERE / "gimp" / "phases_walk.py").read_text())
+        backend_dir = Path(tinct.__file__).resolve().parent.parent
+        serve = " ".join([sys.executable, "-m", "tinct", "serve", "--model", str(model),
+                          "--threads", "1", "--idle-timeout", "0"])  # fmt: skip
+        # the pid is the daemon's (exec), recorded so the test can see it is gone
+        script = (f'echo $$ >> {work}/rt/started.pids; exec env TINCT_RUNTIME_DIR={work}/rt '
+                  f"PYTHONPATH={backend_dir} HF_HUB_OFFLINE=1 {serve}")  # fmt: skip
+        backend = ["/usr/sbin/chroot", str(inner / "host"), "/bin/sh", "-c", script]
+        if root is None:
+            backend = ["/bin/sh", "-c", script]
+        env = {
+            "HOME": str(inner / "home"),
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "TMPDIR": str(inner / "tmp"),
+            "TINCT_RUNTIME_DIR": str(inner / "rt"),
+            "TINCT_BACKEND_CMD": json.dumps(backend),
+            "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
+            "TINCT_GIMP_PHOTO": str(inner / "scan.png"),
+            "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
+            "TINCT_GIMP_SHOTS": str(inner / "shots"),
+        }
+        gimp = ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", "gimp-3.0", "-n",
+                "--no-splash", "--batch-interpreter", "python-fu-eval", "-b",
+                f"exec(open({str(inner / 'walk.py')!r}).read())", "--quit"]  # fmt: skip
+        cmd = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), *gimp]
+        if root is not None:
+            mounts = ('mount --rbind / "$0$1" && mount -t proc proc "$0/proc" && '
+                      'mount -t tmpfs tmpfs "$0/dev/shm" && shift && ')  # fmt: skip
+            cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                   mounts + 'exec chroot "$0" "$@"', str(root), str(inner / "host"),
+                   *cmd]  # fmt: skip
+        proc = subprocess.Popen(["timeout", "-k", "5", "300", *cmd], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        try:
+            out, _ = proc.communicate(timeout=320)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+        out = out.decode(errors="replace")
+        assert (work / "walk.json").exists(), out[-3000:]
+        r = json.loads((work / "walk.json").read_text())
+        print("\ngimp phases run:", {k: v for k, v in r.items() if not k.startswith("log_")})
+        assert r["ok"], r.get("error")
+        # 1. the first dialog opening started the backend (its log was there before OK);
+        #    Cancel while "Starting the backend…": no layer, the backend gone, never served
+        assert r["early_cancel"]["log_exists"]
+        lines = [t for t, _f in r["lines_cancel"]]
+        assert lines[-2:] == ["Starting the backend…", "Cancelling…"] or lines[-1] == (
+            "Starting the backend…"), lines  # fmt: skip
+        assert r["run_cancel"] == "GIMP_PDB_CANCEL"
+        assert r["layers_after_cancel"] == ["Background"], r["layers_after_cancel"]
+        assert r["holder_after_cancel"] is None and r["alive_after_cancel"] == []
+        assert "serving protocol" not in r["log_after_cancel"], r["log_after_cancel"]
+        # 2. the cold run: each phase named while under way, in order; never "Queued";
+        #    the bar full only once the layer is written
+        cold = [t for t, _f in r["lines_cold"]]
+        steps = [f"Colorizing: step {k} of 4" for k in range(1, 5)]
+        expected = ["Connecting to the backend…", "Starting the backend…", "Loading the model…",
+                    *steps, "Colorizing: rendering the result…", "Writing the layer…",
+                    "Done."]  # fmt: skip
+        assert [t for t in cold if t in expected] == expected, cold
+        assert not any(t.startswith("Queued") for t in cold), cold
+        fractions = dict(r["lines_cold"])
+        assert all(fractions[t] < 1.0 for t in expected[3:-1]) and fractions["Done."] == 1.0
+        assert r["run_cold"] == "GIMP_PDB_SUCCESS", r.get("errors")
+        assert r["layers_cold"] == ["Tinct x1.00", "Background"], r["layers_cold"]
+        serving = r["log_cold"].count("serving protocol")
+        assert serving == 1 and "second one" not in r["log_cold"], r["log_cold"]
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        for shot in ("starting", "loading", "step", "writing"):
+            assert (work / "shots" / f"{shot}.png").stat().st_size > 10_000, shot
+            shutil.copy(work / "shots" / f"{shot}.png", SHOTS / f"gimp-phase-{shot}.png")
+    finally:
+        rt = work / "rt"
+        if (rt / "started.pids").exists():
+            for pid in (rt / "started.pids").read_text().split():
+                if pid_running(int(pid)):
+                    os.kill(int(pid), signal.SIGKILL)
+        shutil.rmtree(work, ignore_errors=True)

@@ -184,44 +184,21 @@ def test_a_reference_is_checked_and_named_in_the_request():
         request.check_reference("Group", is_source=False, is_group=True)
 
 
-# --- session --------------------------------------------------------------------
-
-
-class _FakeEvent:
-    def __init__(self, kind, job="j1", step=None, total=None):
-        self.kind, self.job, self.step, self.total = kind, job, step, total
-        self.scale, self.layer = 1.0, object()
-
-
-class _FakeClient:
-    """Scripted daemon events; records cancels and the colorize arguments."""
-
-    def __init__(self):
-        self.cancelled, self.kwargs, self.closed = [], None, False
-
-    def hello(self):
-        return {"server": "0.1.0", "device": "cpu", "libraries": {"torch": "2.13.0+cpu"}}
-
-    def colorize(self, image, **kwargs):
-        self.kwargs = kwargs
-        yield _FakeEvent("queued")
-        yield _FakeEvent("progress", step=1, total=2)
-        yield _FakeEvent("result")
-
-    def cancel(self, job):
-        self.cancelled.append(job)
-
-    def close(self):
-        self.closed = True
+# --- session: a real daemon (tiny model), and real backends that hang --------------
 
 
 class _Progress:
+    """What the session tells the UI: the start's phases and the daemon's replies."""
+
     def __init__(self, cancel_after=None):
         self.seen, self.cancel_sent, self.cancel_after = [], False, cancel_after
         self.backend = None
 
     def connected(self, backend):
         self.backend = backend
+
+    def phase(self, phase):
+        self.seen.append(f"phase {phase.value}")
 
     def show(self, ev):
         self.seen.append(ev.kind)
@@ -233,71 +210,77 @@ class _Progress:
         return None
 
 
-def _launcher(connect):
-    """A stand-in Launcher whose connect() is `connect`; the real connect_with_hello."""
-    return type("L", (), {"connect": connect, "connect_with_hello": Launcher.connect_with_hello})()
+def _layer(w=48, h=32):
+    from tinct_protocol import Layer
+
+    return Layer.from_buffer(bytes(range(256)) * (w * h * 4 // 256), w, h, 4, "u8")
 
 
-def _session(client):
-    return session.Session(lambda: _launcher(lambda self: client))
+def _session_of(daemon):
+    from tinct.testing import daemon_env
+
+    return session.Session(lambda: Launcher(daemon.runtime_dir, daemon.command, env=daemon_env()))
 
 
-def test_session_hands_every_event_to_the_progress_and_returns_the_result():
-    client = _FakeClient()
-    s = _session(client)
+def test_session_hands_every_event_to_the_progress_and_returns_the_result(daemon):
+    s = _session_of(daemon)
     req = request.check_arguments("red", 1.5, 3)
     progress = _Progress()
-    result = s.colorize(b"src", None, None, req, progress)
-    assert result.kind == "result" and progress.seen == ["queued", "progress", "result"]
-    assert client.kwargs == {"hints": None, "reference": None, "preview_side": 0,
-                             "prompt": "red", "scale": 1.5, "steps": 3, "seed": 0}  # fmt: skip
-    assert client.cancelled == []
-    assert (
-        progress.backend == s.backend() == "Backend tinct 0.1.0 \u00b7 torch 2.13.0+cpu \u00b7 cpu"
-    )
+    result = s.colorize(_layer(), None, None, req, progress)
+    # the daemon was running: no start phases; "started" once out of the queue
+    assert result.kind == "result" and result.scale == 1.5
+    assert progress.seen == ["queued", "started", "progress", "progress", "progress", "result"]
+    assert progress.backend == s.backend() and progress.backend.startswith("Backend tinct ")
+    assert s.start.launches == 1  # the one start, which found the daemon
     s.close()
-    assert client.closed
 
 
-def test_variations_from_a_daemon_that_cannot_draw_them_are_refused_before_any_job():
-    client = _FakeClient()  # its hello announces no "variations" feature
+def test_variations_from_a_daemon_that_cannot_draw_them_are_refused_before_any_job(daemon):
     req = request.check_arguments("", 1.0, 2, variations=2)
+    progress = _Progress()
     with pytest.raises(ValueError, match="cannot draw variations"):
-        _session(client).colorize(b"src", None, None, req, _Progress())
-    assert client.kwargs is None  # nothing was sent
+        _session_of(daemon).colorize(_layer(), None, None, req, progress)
+    assert progress.seen == []  # nothing was queued
 
 
-def test_cancel_is_live_while_the_backend_starts():
-    """Connecting runs on the worker: a Cancel pressed while the Launcher still waits for
-    the daemon gives up at once; a job the worker queues after that is cancelled."""
-    import threading
-    import time
-
-    client, started = _FakeClient(), threading.Event()
-
-    def slow_connect(_launcher):
-        started.set()
-        time.sleep(0.5)  # a cold start
-        return client
-
-    s = session.Session(lambda: _launcher(slow_connect))
-    progress = _Progress(cancel_after="now")
-    progress.seen.append("now")  # Cancel pressed before anything arrived
-    t0 = time.monotonic()
-    with pytest.raises(session.Cancelled):
-        s.colorize(b"src", None, None, request.check_arguments("", 1, 2), progress)
-    assert time.monotonic() - t0 < 0.4 and started.wait(1)
-    for _ in range(100):
-        if client.cancelled:
-            break
-        time.sleep(0.02)
-    assert client.cancelled == ["j1"]
-
-
-def test_a_cancel_reaches_the_daemon_and_drops_a_result_that_beat_it():
-    client = _FakeClient()
+def test_a_cancel_reaches_the_daemon_and_drops_a_result_that_beat_it(daemon):
     progress = _Progress(cancel_after="queued")
     with pytest.raises(session.Cancelled):
-        _session(client).colorize(b"src", None, None, request.check_arguments("", 1, 2),
-                                  progress)  # fmt: skip
-    assert client.cancelled == ["j1"]
+        _session_of(daemon).colorize(_layer(), None, None,
+                                     request.check_arguments("", 1, 2), progress)  # fmt: skip
+    assert progress.cancel_sent
+
+
+HANGING_BACKEND = """\
+import os, sys, time
+with open(sys.argv[1], "a") as f:
+    f.write(f"{os.getpid()}\\n")
+time.sleep(120)
+"""
+
+
+def test_cancel_while_the_early_start_starts_the_backend_ends_it(tmp_path):
+    """The dialog opened (start_early); OK, then Cancel while the backend starts: the
+    job's wait hears "starting", gives up at once, and the backend is gone before the
+    call returns (the plug-in's process ends with the run)."""
+    import time
+
+    from tinct.testing import pid_running
+
+    script, pids = tmp_path / "hang.py", tmp_path / "pids"
+    script.write_text(HANGING_BACKEND)
+    cmd = [sys.executable, str(script), str(pids)]
+    s = session.Session(lambda: Launcher(tmp_path / "rt", cmd))
+    s.start_early()
+    for _ in range(500):
+        if pids.exists() and pids.read_text().strip():
+            break
+        time.sleep(0.02)
+    progress = _Progress(cancel_after="phase starting")
+    t0 = time.monotonic()
+    with pytest.raises(session.Cancelled):
+        s.colorize(_layer(), None, None, request.check_arguments("", 1, 2), progress)
+    assert time.monotonic() - t0 < 4.0
+    assert progress.seen == ["phase starting"]
+    started = [int(p) for p in pids.read_text().split()]
+    assert len(started) == 1 and not pid_running(started[0])  # one start, and it is gone

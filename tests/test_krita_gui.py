@@ -31,7 +31,7 @@ from test_krita_adapter import daemon_exe, kill_krita_in, require  # noqa: I001 
 from tinct import color
 from tinct.install.krita import KRITARC_GROUP, enable_in_kritarc, stage_krita
 from tinct.protocol import constants as C
-from tinct.testing import DaemonHarness, save_tiny_model, serve_command
+from tinct.testing import DaemonHarness, pid_running, save_tiny_model, serve_command
 
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 HERE = Path(__file__).resolve().parent
@@ -494,7 +494,9 @@ def test_settings_belong_to_the_document_enter_colorizes_and_the_number_box(tmp_
 FAILING_BACKEND = """\
 import os, sys, time
 marker = sys.argv[1]
-if not os.path.exists(marker):  # the first start hangs (Cancel while "Starting...")
+with open(marker + ".starts", "a") as f:
+    f.write("start\\n")
+if not os.path.exists(marker):  # the first start hangs
     with open(marker, "w") as f:
         f.write(str(os.getpid()))
     time.sleep(60)
@@ -508,21 +510,31 @@ sys.exit(1)
 def test_a_failing_backend_is_one_line_with_the_log_and_cancel_is_live_while_starting(
     tmp_path,
 ):
+    """The first start is the docker's early one, and it hangs: Colorize waits on it
+    ("Starting the backend…"), Cancel ends it; the next start fails: one line."""
     script = tmp_path / "failing_backend.py"
     script.write_text(FAILING_BACKEND)
     marker = tmp_path / "hung.pid"
     try:
-        r = _run_krita_driver(tmp_path, "failing", [sys.executable, str(script), str(marker)])
+        r = _run_krita_driver(tmp_path, "failing", [sys.executable, str(script), str(marker)],
+                              TINCT_KRITA_HUNG=str(marker))  # fmt: skip
     finally:
-        if marker.exists():  # the hung first start
-            try:
-                os.kill(int(marker.read_text()), 9)
-            except (OSError, ValueError):
-                pass
-    # Cancel is live while "Starting…" and frees the docker at once
+        hung = int(marker.read_text()) if marker.exists() else None
+        alive = hung is not None and pid_running(hung)
+        if alive:  # never left behind, even when the test fails
+            os.kill(hung, 9)
+    assert not alive, "the cancelled start left its backend running"
+    # the early start began when the docker was shown with a document, before Colorize
+    assert r["launches_early"] == 1 and r["status_before_colorize"] == "Ready."
+    # Cancel is live while "Starting the backend…" and frees the docker at once; the
+    # hung backend is ended (the launcher's SIGTERM to its process group)
+    assert r["status_starting"] == "Starting the backend…", r["status_seen"]
     assert r["phase_starting"] == "starting" and r["cancel_enabled_starting"]
     assert r["phase_cancelled"] == "idle" and r["status_cancelled"] == "Cancelled."
     assert r["colorize_enabled_cancelled"] and r["cancel_seconds"] < 0.5
+    assert r["hung_gone_seconds"] < 2.0, r["hung_gone_seconds"]
+    assert r["launches_before_retry"] == 1 and r["launches_failed"] == 2  # Colorize: a new start
+    assert (tmp_path / "hung.pid.starts").read_text().count("start") == 2
     # the failure: one line, what failed, what to do, the log's path; no traceback
     log = str(tmp_path / "rt" / "daemon.log")
     status = r["status_failed"]
@@ -535,3 +547,92 @@ def test_a_failing_backend_is_one_line_with_the_log_and_cancel_is_live_while_sta
     assert r["colorize_enabled_failed"] and r["idle"]
     SHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(tmp_path / "result.json.docker.png", SHOTS / "krita-error.png")
+
+
+def test_a_failed_early_start_shows_its_one_line_error_when_colorize_is_pressed(tmp_path):
+    """The backend fails at once: the docker's early start fails with nothing shown
+    ("Ready." still); Colorize shows that failure as a start of its own would: one line
+    with the log's path, the traceback behind Details; no second start for it."""
+    script = tmp_path / "failing_backend.py"
+    script.write_text(FAILING_BACKEND)
+    marker = tmp_path / "no-hang.pid"
+    marker.write_text("0")  # there already: no start hangs
+    r = _run_krita_driver(tmp_path, "failing", [sys.executable, str(script), str(marker)],
+                          TINCT_KRITA_FAIL_EARLY="1")  # fmt: skip
+    assert r["launches_early"] == 1 and r["status_before_colorize"] == "Ready."
+    assert r["launches_failed"] == 1  # the early start's failure, not a new start
+    assert (tmp_path / "no-hang.pid.starts").read_text().count("start") == 1
+    log = str(tmp_path / "rt" / "daemon.log")
+    status = r["status_failed"]
+    assert "\n" not in status and "Traceback" not in status, status
+    assert status.startswith("Error: The Tinct backend exited with code 1 while starting")
+    assert "Colorize again" in status and status.endswith(f"Log: {log}"), status
+    assert r["details_visible"] and "RuntimeError: the model folder is missing" in r["details"]
+    assert r["colorize_enabled_failed"] and r["idle"]
+
+
+def worktree_serve_command(model: Path, *flags: str) -> list[str]:
+    """`python -m tinct serve` of this checkout's backend, for a plugin to start: the
+    launcher starts backends without the host's PYTHONPATH, so it is set by `env`."""
+    import tinct
+
+    backend = str(Path(tinct.__file__).resolve().parent.parent)
+    return ["env", f"PYTHONPATH={backend}", *serve_command(model, *flags)]
+
+
+def test_the_status_line_names_each_phase_and_cancel_stops_a_loading_backend(tmp_path):
+    """A real daemon started by the plugin itself (tests/krita/.../phases.py): the early
+    start, Colorize joining it while the model loads, Cancel ending it, a cold run through
+    every phase, and "Queued" only behind another client's job."""
+    model = save_tiny_model(tmp_path / "model")
+    rt = tmp_path / "rt"
+    backend = worktree_serve_command(model, "--idle-timeout", "0")
+    try:
+        r = _run_krita_driver(tmp_path, "phases", backend)
+    finally:
+        DaemonHarness(rt, backend).close()  # the daemon the plugin started
+    texts = [t for t, _v, _m, _at in r["texts"]]
+    # 1. the early start: under way with nothing pressed, the status line untouched
+    assert r["early_launches"] == 1 and r["status_early"] == "Ready."
+    assert r["holder_early"] and r["holder_early"][1] is False  # holds the lock, loading
+    # 2. Colorize joins it ("Loading the model…", no second start); Cancel ends it
+    joined = texts[r["mark_join"] : r["mark_cold"]]
+    assert joined[:2] == ["Connecting to the backend…", "Loading the model…"], joined
+    assert r["launches_joined"] == 1
+    assert r["status_cancelled"] == "Cancelled." and r["cancel_seconds"] < 0.5
+    assert r["gone_seconds"] < 5.0  # its lock free and its process ended
+    # 3. the cold run: every phase, in order, each named while under way; never "Queued"
+    cold = texts[r["mark_cold"] : r["mark_queued"]]
+    steps = [f"Colorizing: step {k} of {C.DEFAULT_STEPS}" for k in range(1, C.DEFAULT_STEPS + 1)]
+    expected = ["Connecting to the backend…", "Starting the backend…", "Loading the model…",
+                *steps, "Colorizing: rendering the result…", "Writing the layer…",
+                "Done: colourfulness 1.00."]  # fmt: skip
+    assert cold == expected, cold
+    assert r["launches_cold"] == 2 and r["names"] == ["Background", "photo", "Tinct x1.00"]
+    # the bar: busy (0 of 0) until there is a fraction, never full before the layer is there
+    bars = {t: (v, m) for t, v, m, _at in r["texts"][r["mark_cold"] : r["mark_queued"]]}
+    assert bars["Starting the backend…"][1] == 0 and bars["Loading the model…"][1] == 0
+    for text in expected[3:-1]:
+        value, top = bars[text]
+        assert top > 0 and value < top, (text, value, top)
+    # never two daemons: no start found another one running; the cancelled one (the tiny
+    # model loads in 0.2 s, so it may have just begun serving when Cancel came) stopped
+    # before the cold run's daemon began
+    daemon_log = (rt / "daemon.log").read_text()
+    assert "not starting a second one" not in daemon_log, daemon_log
+    serving = [line for line in daemon_log.splitlines() if "serving protocol" in line]
+    assert 1 <= len(serving) <= 2, daemon_log
+    if len(serving) == 2:
+        assert f"(pid {r['holder_early'][0]}," in serving[0], daemon_log
+        assert daemon_log.index("stopped") < daemon_log.index(serving[1]), daemon_log
+    # 4. "Queued" only with a job ahead: the other client's, running; then ours runs
+    assert r["other_queued"] == ["queued", 0]
+    queued = texts[r["mark_queued"] :]
+    assert r["status_queued"] == "Queued: 1 job ahead…" and r["busy_bar_queued"]
+    assert queued.index("Queued: 1 job ahead…") < queued.index(steps[0]), queued
+    assert queued[-1] == "Done: colourfulness 1.00." and r["other_end"] == "Cancelled"
+    assert r["names_after_queued"] == ["Background", "photo", "Tinct x1.00", "Tinct x1.00"]
+    assert r["shot_loading"] and r["shot_writing"] and r["shot_done"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for key in ("loading", "writing", "done"):
+        shutil.copy(tmp_path / f"result.json.{key}.png", SHOTS / f"krita-phase-{key}.png")

@@ -146,14 +146,14 @@ def test_state_machine(plugin):
     st = plugin.state
     s = st.DockerState()
     assert s.controls() == st.Controls(
-        colorize=True, cancel=False, slider=False, progress_visible=False
+        colorize=True, cancel=False, slider=False, progress_visible=False, progress_busy=False
     )
     assert s.slider_moved(120, released=False) is None  # nothing to adjust yet
     assert s.colorize_clicked() and not s.colorize_clicked()  # no double start
     s.on_started("j1")
     assert s.controls().cancel and not s.controls().colorize
     s.on_progress(2, 4)
-    assert "2 of 4" in s.status
+    assert s.status == "Colorizing: step 3 of 4"  # two steps done: the third under way
     s.on_result("j1", 0.9, None)
     assert (
         s.phase == st.Phase.READY
@@ -186,7 +186,7 @@ def test_state_machine_runs_all_variations_before_the_slider(plugin):
     s.expect_results(3)
     s.on_started("j1")
     s.on_progress(1, 4)
-    assert "variation 1 of 3, step 1 of 4" in s.status
+    assert "variation 1 of 3, step 2 of 4" in s.status
     s.on_result("j1", 1.0, None)
     assert s.phase == st.Phase.COLORIZING and not s.controls().colorize and not s.controls().slider
     s.on_started("j2")
@@ -302,3 +302,111 @@ def test_cancel_is_live_while_starting_and_errors_keep_their_details(plugin):
     assert "\n" not in s.status and s.status.endswith("/x/daemon.log")
     assert "RuntimeError" in s.details
     assert s.colorize_clicked() and s.details == ""  # a new run clears the last error
+
+
+def test_the_status_line_names_each_phase_as_it_happens(plugin):
+    """A cold Colorize: connecting, starting the backend, loading the model, the step
+    under way (never "Queued" with nothing ahead), the full-size render, writing the
+    layer; the bar is busy until there is a fraction, and full only once written."""
+    st = plugin.state
+    phase = sys.modules["tinct_krita.tinct_protocol.constants"].StartPhase
+    s = st.DockerState()
+    assert s.colorize_clicked()
+    s.expect_results(1, 4)
+    seen = [s.status]
+    s.on_start_phase(phase.STARTING)
+    seen.append(s.status)
+    assert s.controls().progress_busy and s.controls().cancel
+    s.on_start_phase(phase.LOADING)
+    seen.append(s.status)
+    s.on_started("j1", 0)
+    seen.append(s.status)
+    assert not s.controls().progress_busy
+    s.on_running()
+    fractions = [s.fraction]
+    for k in (1, 2, 3, 4):
+        s.on_progress(k, 4)
+        seen.append(s.status)
+        fractions.append(s.fraction)
+    s.on_writing()
+    seen.append(s.status)
+    fractions.append(s.fraction)
+    assert s.phase == st.Phase.COLORIZING and s.controls().progress_visible
+    s.on_result("j1", 1.0, None)
+    assert seen == [
+        "Connecting to the backend…",
+        "Starting the backend…",
+        "Loading the model…",
+        "Colorizing: step 1 of 4",
+        "Colorizing: step 2 of 4",
+        "Colorizing: step 3 of 4",
+        "Colorizing: step 4 of 4",
+        "Colorizing: rendering the result…",
+        "Writing the layer…",
+    ]
+    assert not any("Queued" in t for t in seen)
+    assert fractions == sorted(fractions) and max(fractions) < 1.0
+    assert s.fraction == 1.0 and s.status == "Done: colourfulness 1.00."
+    assert s.phase == st.Phase.READY and not s.controls().progress_visible
+
+
+def test_queued_only_with_jobs_ahead_and_cancel_while_loading(plugin):
+    st = plugin.state
+    phase = sys.modules["tinct_krita.tinct_protocol.constants"].StartPhase
+    s = st.DockerState()
+    assert s.colorize_clicked()
+    s.expect_results(1, 3)
+    s.on_started("j1", 1)
+    assert s.status == "Queued: 1 job ahead…" and s.controls().progress_busy
+    s.on_running()
+    assert s.status == "Colorizing: step 1 of 3"
+    s.on_result("j1", 1.0, None)
+    # Cancel while the model loads: the run is abandoned at once
+    assert s.colorize_clicked()
+    s.on_start_phase(phase.LOADING)
+    assert s.status == "Loading the model…" and s.controls().cancel
+    run = s.run
+    assert s.cancel_clicked() is None
+    assert s.status == "Cancelled." and not s.is_current(run) and s.controls().colorize
+    s.on_start_phase(phase.LOADING)  # a late phase of the abandoned start changes nothing
+    assert s.status == "Cancelled."
+
+
+HANGING_BACKEND = """\
+import os, sys, time
+with open(sys.argv[1], "w") as f:
+    f.write(str(os.getpid()))
+time.sleep(120)
+"""
+
+
+def test_session_early_start_is_cancelled_from_colorize_and_leaves_nothing(plugin, tmp_path):
+    """The docker's Session: start_early (the docker shown), then Colorize's client()
+    waits on that start, hears "starting", and Cancel ends it: the hung backend is gone."""
+    from tinct.testing import pid_running
+
+    vendored = sys.modules["tinct_krita.tinct_protocol"]
+    script, marker = tmp_path / "hang.py", tmp_path / "pid"
+    script.write_text(HANGING_BACKEND)
+    launches = []
+
+    def factory():
+        launches.append(1)
+        return vendored.Launcher(tmp_path / "rt", [sys.executable, str(script), str(marker)])
+
+    session = plugin.session.Session(factory)
+    session.start_early()
+    deadline = time.monotonic() + 20
+    while not marker.exists() or not marker.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    pid = int(marker.read_text())
+    phases = []
+    pressed = time.monotonic() + 0.3
+    with pytest.raises(vendored.Cancelled):
+        session.client(phases.append, lambda: time.monotonic() > pressed)
+    assert [p.value for p in phases] == ["starting"] and launches == [1]  # the early one
+    assert session.start.join(10)
+    assert not pid_running(pid)
+    session.cancel_start()  # nothing under way: nothing happens
+    assert session.hello is None

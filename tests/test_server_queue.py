@@ -99,3 +99,15 @@ def test_a_downsized_source_over_its_share_of_the_budget_is_not_cached():
     too_big = np.zeros(3 * 2**20 // 4, np.float32)  # would push "a" out
     assert not cache.touch_small(entry, (2, 2), (too_big, None))
     assert "a" in cache and "b" in cache and list(entry.small) == [(1, 1)]
+
+
+def test_jobs_ahead_count_the_running_one_until_it_is_done():
+    """'queued' must not read as 'nothing ahead' while the lane's worker is busy."""
+    q = FairQueue(max_total=8, max_per_client=8)
+    assert q.put(_job(b"A")) == 0
+    running = q.get(timeout=0)
+    assert running is not None and len(q) == 0
+    assert q.put(_job(b"B")) == 1  # the running job is ahead of it
+    assert q.put(_job(b"C")) == 2
+    q.done()
+    assert q.put(_job(b"D")) == 2  # B and C still wait

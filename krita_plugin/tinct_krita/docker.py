@@ -21,6 +21,14 @@ first variation ends on top; each layer's name carries its seed, and the slider 
 the top one.
 Errors are one line in the status line (what failed, what to do, the log's path); the
 rest is behind the Details button (``tinct_protocol.readable``).
+
+The backend starts early: when the docker is first shown with a document open, the
+session finds or starts the daemon on a thread, and Colorize waits on that start. The
+status line names each phase as it happens (``tinct_protocol.progress``): starting the
+backend, loading the model, "Queued" only with jobs ahead, the step under way, the
+full-size render, writing the layer; the bar reaches its end only once the layer is
+written. Cancel is live in all of them: while starting, the backend being started is
+stopped.
 """
 
 from __future__ import annotations
@@ -101,6 +109,7 @@ PREVIEW_SIDE = 384
 # is seen while dragging is exactly what stays on release; above, a small preview.
 FULL_PREVIEW_PIXELS = 1_000_000
 WATCH_MS = 1000
+PROGRESS_MAX = 1000  # the bar's range: RunProgress's fraction in thousandths
 
 
 class _Bridge(QObject):
@@ -167,6 +176,7 @@ class TinctDocker(DockWidget):
         self._handling = False  # a worker message is being handled (see _on_worker)
         self._deferred: list[WorkerMessage] = []
         self._slider_worker = Latest(self._adjust_in_worker)
+        self._started_early = False  # the backend's early start was begun (once)
         self.timings: dict[str, float] = {}
         self.last_request: ColorizeRequest | None = None
         self._build()
@@ -175,6 +185,7 @@ class TinctDocker(DockWidget):
         self._watch.setInterval(WATCH_MS)
         self._watch.timeout.connect(self._watch_document)
         self._watch.start()
+        self.visibilityChanged.connect(lambda _visible: self.start_backend_early())
 
     # The shown document's state (scripts and tests read these).
     @property
@@ -317,6 +328,18 @@ class TinctDocker(DockWidget):
         self.sync_document()
         self.refresh_hint_layers()
         self.refresh_reference_layers()
+        self.start_backend_early()
+
+    def start_backend_early(self) -> None:
+        """Once, when the docker is shown with a document open: find or start the daemon
+        on a thread, so the first Colorize does not wait for it. Nothing is shown; a start
+        that failed is reported when Colorize is pressed."""
+        if self._started_early or not self.isVisible():
+            return
+        if Krita.instance().activeDocument() is None:
+            return
+        self._started_early = True
+        self.session.start_early()
 
     # --- one view per document ------------------------------------------------------
     def _store(self) -> None:
@@ -494,6 +517,7 @@ class TinctDocker(DockWidget):
         """Once a second: the shown document follows the active one, the lists stay
         current, and an undone result frees the slider."""
         try:
+            self.start_backend_early()
             self.sync_document()
             self._forget_closed()
             self.refresh_hint_layers()
@@ -538,8 +562,11 @@ class TinctDocker(DockWidget):
         self.scale_box.setEnabled(c.slider)
         self.before_button.setEnabled(self._target is not None)
         self.progress.setVisible(c.progress_visible)
-        self.progress.setRange(0, max(1, state.total))
-        self.progress.setValue(state.step)
+        if c.progress_busy:  # starting, loading, queued: no fraction yet
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, PROGRESS_MAX)
+            self.progress.setValue(round(state.fraction * PROGRESS_MAX))
         self.status.setText(state.status)
         self.details_button.setVisible(bool(state.details))
         # A dock's layout does not grow a wrapped label by itself: room for every line
@@ -677,7 +704,8 @@ class TinctDocker(DockWidget):
         hint_layer = _layer(hints) if hints is not None else None
         reference = _layer(ref) if ref is not None else None
         v.pending = Pending(document, node, source, req, hints is not None)
-        v.state.expect_results(req.variations)
+        v.state.expect_results(req.variations, req.steps)
+        self._refresh()
         threading.Thread(
             target=self._colorize_in_worker,
             args=(image, hint_layer, reference, req, v, run, self.session),
@@ -702,8 +730,17 @@ class TinctDocker(DockWidget):
             if ev.kind != "result":
                 self._emit(WorkerEvent.DAEMON, daemon=ev, **tags)
 
+        def on_phase(phase) -> None:
+            self._emit(WorkerEvent.PHASE, phase=phase, **tags)
+
+        def abandoned() -> bool:  # Cancel pressed while starting
+            return not view.state.is_current(run)
+
         try:
-            session.client()  # found, or started (the longest wait of a cold start)
+            # found, or started (the longest wait of a cold start; begun early, as a rule)
+            session.client(on_phase, abandoned)
+            if abandoned():
+                raise Cancelled("cancelled", "cancelled by the user")
             self._emit(WorkerEvent.CONNECTED, text=backend_line(session.hello or {}), **tags)
             refusal = variations_refusal(session.hello, req.variations, req.seed)
             if refusal:
@@ -726,17 +763,15 @@ class TinctDocker(DockWidget):
             self._emit(WorkerEvent.CANCELLED, **tags)
         except Exception as exc:  # never a traceback in the UI
             self._emit_error(exc, session, **tags)
-        finally:
-            if session is not self.session:  # abandoned while starting: let it go
-                session.close()
 
     def cancel(self) -> None:
-        """Cancel the running colorize; while starting, abandon it at once."""
+        """Cancel the running colorize; while starting, abandon it at once and stop the
+        backend's start if one is under way (nothing is left running)."""
         state = self.state
         starting = state.phase == Phase.STARTING
         job = state.cancel_clicked()
-        if starting:  # the launch goes on in its thread: later runs get a fresh session
-            self.session = Session()
+        if starting:
+            self.session.cancel_start()
         self._refresh()
         if job is not None:
             self._cancel_job(job)
@@ -832,9 +867,14 @@ class TinctDocker(DockWidget):
             if event == WorkerEvent.DAEMON:
                 ev = message.daemon
                 if ev.kind == "queued":
-                    state.on_started(ev.job)
+                    ahead = ev.header.get("ahead")
+                    state.on_started(ev.job, ahead if isinstance(ahead, int) else 0)
+                elif ev.kind == "started":
+                    state.on_running()
                 elif ev.kind == "progress":
                     state.on_progress(ev.step or 0, ev.total or 0)
+            elif event == WorkerEvent.PHASE:
+                state.on_start_phase(message.phase)
             elif event == WorkerEvent.CONNECTED:
                 self.about.setText(message.text)
             elif event == WorkerEvent.RESULT:
@@ -865,6 +905,11 @@ class TinctDocker(DockWidget):
 
     def _show_result(self, view: DocView, ev) -> None:
         document, node, source, req, hints = view.pending
+        view.state.on_writing()
+        if view is self._view:  # painted now: the write below holds the UI thread
+            self._refresh()
+            self.status.repaint()
+            self.progress.repaint()
         t0 = time.monotonic()
         data = ev.layer.tobytes()
         if source.mask is not None:

@@ -1,7 +1,10 @@
 """Talking to the daemon from worker threads (host-free: no krita, no Qt).
 
-``Session`` owns one client, created on first use through the vendored
-Launcher (which finds the running daemon or starts it). ``Latest`` runs a
+``Session`` owns one client, made once the daemon is found or started through the
+vendored Launcher, on a thread (``BackendStart``): the docker begins that start early
+(``start_early``, when it is shown with a document open) and Colorize waits on the
+same start, hearing its phases, and may cancel it (the backend being started is
+stopped, nothing is left running). ``Latest`` runs a
 function on a background thread for the newest submitted value only, so a
 slider dragged faster than the daemon answers never builds a queue. What a
 worker hands back to the UI thread is a ``WorkerMessage``: a ``WorkerEvent``
@@ -18,10 +21,11 @@ from collections.abc import Callable
 from enum import Enum
 from typing import NamedTuple
 
-from .tinct_protocol import Event, Launcher, LaunchError, Layer
-from .tinct_protocol.constants import ENV_BACKEND_CMD
+from .tinct_protocol import Client, Event, Launcher, LaunchError, Layer, live_connection
+from .tinct_protocol.constants import ENV_BACKEND_CMD, StartPhase
 from .tinct_protocol.launcher import load_config
 from .tinct_protocol.readable import backend_log_path
+from .tinct_protocol.starting import BackendStart
 
 
 class WorkerEvent(Enum):
@@ -31,6 +35,7 @@ class WorkerEvent(Enum):
     ERROR = "error"  # a message for the status line
     ADJUSTED = "adjusted"  # a slider render is ready
     CONNECTED = "connected"  # the daemon answered: ``text`` is its version line
+    PHASE = "phase"  # the backend is being started: ``phase`` says how far
 
 
 class Adjusted(NamedTuple):
@@ -56,6 +61,7 @@ class WorkerMessage(NamedTuple):
     text: str = ""  # CONNECTED: the backend's version line
     run: int | None = None  # the colorize run it belongs to (None: not a colorize's)
     view: object = None  # the docker's per-document view it belongs to
+    phase: StartPhase | None = None  # PHASE
 
 
 def default_backend_cmd() -> list[str] | None:
@@ -79,17 +85,58 @@ def default_backend_cmd() -> list[str] | None:
 
 class Session:
     def __init__(self, launcher_factory: Callable[[], Launcher] | None = None):
-        self._factory = launcher_factory or (lambda: Launcher(backend_cmd=default_backend_cmd()))
+        factory = launcher_factory or (lambda: Launcher(backend_cmd=default_backend_cmd()))
+        self.start = BackendStart(factory)
         self._client = None
         self._lock = threading.Lock()
         self.hello: dict | None = None  # the daemon's hello, once connected
 
-    def client(self):
-        """The connected client (found or started through the Launcher on first use)."""
+    def start_early(self) -> None:
+        """Find or start the daemon now, on a thread, so Colorize need not wait for it
+        (a failure is kept for the next ``client`` call, which raises it)."""
+        if self._client is None:
+            self.start.begin()
+
+    def cancel_start(self) -> None:
+        """Stop a start under way (its backend is ended); a running daemon is kept."""
+        self.start.cancel()
+
+    def client(
+        self,
+        on_phase: Callable[[StartPhase], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ):
+        """The connected client, once the daemon is found or started (``BackendStart``:
+        the early start if one is under way). ON_PHASE hears the start's phases;
+        CANCELLED (asked while waiting) cancels it, raising Cancelled. A daemon that went
+        away since (idle shutdown) is started again the same way."""
         with self._lock:
+            if self._client is not None and self._gone():
+                self._client.close()
+                self._client = None
+                self.start.reset()
             if self._client is None:
-                self._client, self.hello = self._factory().connect_with_hello()
+                launcher, info = self.start.wait(on_phase, cancelled)
+                client = None
+                try:
+                    client = Client(info, launcher.transport,
+                                    heartbeat_timeout=launcher.heartbeat_timeout,
+                                    launcher=launcher)  # fmt: skip
+                    self.hello = client.hello()
+                except Exception:
+                    if client is not None:
+                        client.close()
+                    self.start.reset()  # gone right after starting: the next call looks again
+                    raise
+                self._client = client
             return self._client
+
+    def _gone(self) -> bool:
+        """Whether the client's daemon is no longer the live one (checked cheaply: the
+        connection file and the lock, no round trip)."""
+        client = self._client
+        live = live_connection(client.launcher.runtime_dir)
+        return live is None or (live.pid, live.token) != (client.info.pid, client.info.token)
 
     def log_path(self) -> str | None:
         """The backend's log, for error messages (None when no runtime dir can be named)."""

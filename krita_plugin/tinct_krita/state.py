@@ -12,12 +12,14 @@ from enum import Enum
 from typing import NamedTuple
 
 from .request import slider_to_scale
-from .tinct_protocol.constants import SCALE_WORD
+from .tinct_protocol.constants import DEFAULT_STEPS, SCALE_WORD, Reply, StartPhase
+from .tinct_protocol.progress import RunProgress, Stage
 
 
 class Phase(Enum):
     IDLE = "idle"  # nothing to adjust yet
-    STARTING = "starting"  # reading pixels / connecting to (or launching) the daemon
+    # reading pixels, connecting to the daemon or starting it (its own phases: progress)
+    STARTING = "starting"
     COLORIZING = "colorizing"  # job running in the daemon
     CANCELLING = "cancelling"
     READY = "ready"  # a result exists; the slider adjusts it
@@ -49,6 +51,7 @@ class Controls:
     cancel: bool
     slider: bool
     progress_visible: bool
+    progress_busy: bool  # no fraction to show yet (starting, loading, queued): a busy bar
 
 
 class DockerState:
@@ -71,6 +74,7 @@ class DockerState:
         self.received = 0
         self.abandoned_run: int | None = None  # cancelled while starting
         self.cancelled_run: int | None = None  # cancelled: it queues no further variation
+        self.progress = RunProgress(DEFAULT_STEPS)  # what the run under way says
 
     # --- user actions --------------------------------------------------------
     def colorize_clicked(self) -> bool:
@@ -81,12 +85,15 @@ class DockerState:
         self.details = ""
         self.expected, self.received = 1, 0  # expect_results says when there are more
         self.run += 1
-        self.status = "Starting…"
+        self.progress = RunProgress(DEFAULT_STEPS)
+        self.status = self.progress.text
         return True
 
-    def expect_results(self, n: int) -> None:
-        """The run under way brings N results (its variations), one job each."""
+    def expect_results(self, n: int, steps: int = DEFAULT_STEPS) -> None:
+        """The run under way brings N results (its variations), one job each, of STEPS."""
         self.expected, self.received = max(1, int(n)), 0
+        self.progress = RunProgress(steps, self.expected)
+        self.status = self.progress.text
 
     def cancel_clicked(self) -> str | None:
         """The job id to cancel, if there is one running (between two variations' jobs
@@ -116,19 +123,38 @@ class DockerState:
         return Adjust.APPLY if released else Adjust.PREVIEW
 
     # --- worker events -------------------------------------------------------
-    def on_started(self, job: str) -> None:
-        self.running_job = job
+    def on_start_phase(self, phase: StartPhase) -> None:
+        """The backend is being started (STARTING) or loads its model (LOADING)."""
         if self.phase == Phase.STARTING:
+            self.progress.on_start_phase(phase)
+            self.status = self.progress.text
+
+    def on_started(self, job: str, ahead: int = 0) -> None:
+        """The daemon queued the job (AHEAD: jobs before it; "Queued" only when > 0)."""
+        self.running_job = job
+        if self.phase in (Phase.STARTING, Phase.COLORIZING):
             self.phase = Phase.COLORIZING
-            self.status = "Queued…"
+            self.progress.on_reply(Reply.QUEUED, {"ahead": ahead})
+            self.status = self.progress.text
+
+    def on_running(self) -> None:
+        """The job left the daemon's queue and runs."""
+        if self.phase == Phase.COLORIZING:
+            self.progress.on_reply(Reply.STARTED, {})
+            self.status = self.progress.text
 
     def on_progress(self, step: int, total: int) -> None:
         self.step, self.total = step, total
         if self.phase == Phase.COLORIZING:
-            which = (
-                f"variation {self.received + 1} of {self.expected}, " if self.expected > 1 else ""
-            )
-            self.status = f"Colorizing: {which}step {step} of {total}"
+            self.progress.on_reply(Reply.PROGRESS, {"step": step, "total": total})
+            self.status = self.progress.text
+
+    def on_writing(self) -> None:
+        """A result arrived and its layer is being written (the status says so first)."""
+        self.progress.on_reply(Reply.RESULT, {})
+        self.progress.writing()
+        if self.phase == Phase.COLORIZING:
+            self.status = self.progress.text
 
     def on_result(self, job: str, scale: float, auto_scale: float | None, note: str = "") -> None:
         """A job's result arrived: the slider adjusts it once the run's last is in (until
@@ -137,8 +163,11 @@ class DockerState:
         self.running_job = None
         self.received += 1
         self.step = self.total
+        if self.progress.stage != Stage.WRITING:  # not announced by on_writing
+            self.progress.on_reply(Reply.RESULT, {})
+        self.progress.written()
         if self.received < self.expected and self.phase == Phase.COLORIZING:
-            self.status = f"Variation {self.received} of {self.expected} done…"
+            self.status = self.progress.text  # the next variation's
             return
         self.phase = Phase.READY
         auto = " (auto)" if auto_scale is not None else ""
@@ -174,11 +203,18 @@ class DockerState:
         self.phase = Phase.READY if self.job is not None else Phase.IDLE
 
     # --- what the widget shows --------------------------------------------------
+    @property
+    def fraction(self) -> float:
+        """How far the run under way is (1.0 only once its layers are written)."""
+        return self.progress.fraction
+
     def controls(self) -> Controls:
         busy = self.phase in BUSY
+        waiting = (Stage.CONNECTING, Stage.STARTING, Stage.LOADING, Stage.QUEUED)
         return Controls(
             colorize=not busy,
             cancel=self.phase in (Phase.STARTING, Phase.COLORIZING),
             slider=self.phase in ADJUSTABLE,
             progress_visible=busy,
+            progress_busy=busy and self.progress.stage in waiting,
         )

@@ -52,7 +52,11 @@ OPS = tuple(Op)
 # --- Replies: header field "reply" -----------------------------------------
 class Reply(WireName):
     # Interim replies: zero or more per request.
-    QUEUED = "queued"  # colorize accepted: carries the job id
+    QUEUED = "queued"  # colorize accepted: carries the job id and the jobs ahead of it
+    # The job left the queue and runs (carries the job id). Added within protocol 2: a
+    # client that does not know it ignores it (``client.reply_kind``), and a client of an
+    # older daemon that never sends it takes the first "progress" as the same news.
+    STARTED = "started"
     PROGRESS = "progress"  # step / total
     PREVIEW = "preview"  # a low-resolution look at the result (one pixel frame)
     HEARTBEAT = "heartbeat"  # liveness while a client has work in the daemon
@@ -64,7 +68,13 @@ class Reply(WireName):
     ERROR = "error"  # code + human message
 
 
-INTERIM_REPLIES = (Reply.QUEUED, Reply.PROGRESS, Reply.PREVIEW, Reply.HEARTBEAT)
+INTERIM_REPLIES = (
+    Reply.QUEUED,
+    Reply.STARTED,
+    Reply.PROGRESS,
+    Reply.PREVIEW,
+    Reply.HEARTBEAT,
+)
 FINAL_REPLIES = (Reply.HELLO, Reply.RESULT, Reply.STATUS, Reply.OK, Reply.ERROR)
 
 
@@ -157,6 +167,15 @@ DEFAULT_VARIATIONS = 1
 MIN_VARIATIONS, MAX_VARIATIONS = 1, 4
 DEFAULT_SEED = 0  # 0 = the model's own colouring (what Tinct gives without a seed)
 MIN_SEED, MAX_SEED = 0, 2**31 - 1  # the range a Qt or GIMP integer box can hold
+
+
+# --- Starting the daemon (reported by the launcher, not sent on the wire) ----------
+class StartPhase(WireName):
+    """Where a start of the backend is, as the launcher sees it from the runtime folder."""
+
+    STARTING = "starting"  # the backend process runs; it does not hold the daemon lock yet
+    LOADING = "loading"  # it holds the lock and loads the model (daemon.lock: "<pid>")
+
 
 # --- Exit codes of `tinct serve` (read by the launcher) -----------------------
 EXIT_ALREADY_RUNNING = 3  # another daemon already holds the runtime folder's lock

@@ -13,10 +13,13 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from .connection import (
     ConnectionInfo,
@@ -35,9 +38,21 @@ from .constants import (
     EXIT_ALREADY_RUNNING,
     LOCK_FILE,
     LOG_FILE,
+    StartPhase,
 )
-from .errors import LaunchError, TinctError
+from .errors import Cancelled, LaunchError, TinctError
 from .isolation import backend_environment
+
+STOP_WAIT = 3.0  # seconds a cancelled start's backend gets to exit on SIGTERM before SIGKILL
+
+
+class Flag(Protocol):
+    """What cancels a start: a ``threading.Event``, or anything with ``is_set``."""
+
+    def is_set(self) -> bool: ...
+
+
+OnPhase = Callable[[StartPhase], None]
 
 
 def runtime_dir_of(explicit: str | Path | None) -> Path:
@@ -150,12 +165,12 @@ class Launcher:
             return None
         return info if self._probe(info) else None
 
-    def ensure(self) -> ConnectionInfo:
+    def ensure(self, on_phase: OnPhase | None = None, cancel: Flag | None = None) -> ConnectionInfo:
         """The live daemon's connection info, starting one when none answers hello (daemons this
-        launcher started and that died are reaped first).
+        launcher started and that died are reaped first). ON_PHASE and CANCEL: see ``start``.
         """
         self._reap()
-        return self.find() or self.start()
+        return self.find() or self.start(on_phase, cancel)
 
     def _probe(self, info: ConnectionInfo) -> bool:
         from .client import Client
@@ -177,8 +192,15 @@ class Launcher:
         finally:
             client.close()
 
-    def start(self) -> ConnectionInfo:
-        """Start the backend command and wait (bounded) until it answers hello."""
+    def start(self, on_phase: OnPhase | None = None, cancel: Flag | None = None) -> ConnectionInfo:
+        """Start the backend command and wait (bounded) until it answers hello.
+
+        ON_PHASE hears each StartPhase as it begins: STARTING once the process runs, LOADING
+        once it holds the daemon lock (it is loading the model; ``daemon.lock`` says
+        "<pid>" until it serves). When CANCEL is set the wait ends within 50 ms: the
+        backend this call started is stopped (SIGTERM to its process group, SIGKILL after
+        STOP_WAIT seconds), so nothing is left running, and Cancelled is raised.
+        """
         directory = self._dir()
         # Isolated from the host: none of its Python variables (an ``env`` given to the
         # Launcher is taken as it is), and the runtime dir as the working directory
@@ -215,8 +237,18 @@ class Launcher:
                     details=str(exc),
                 ) from exc
         self.processes.append(proc)
+        phase = StartPhase.STARTING
+        if on_phase is not None:
+            on_phase(phase)
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
+            if cancel is not None and cancel.is_set():
+                self._stop(proc)
+                raise Cancelled("cancelled", "the backend's start was cancelled")
+            if phase is StartPhase.STARTING and _holder_loading(directory):
+                phase = StartPhase.LOADING
+                if on_phase is not None:
+                    on_phase(phase)
             self._reap()  # a daemon that just died (e.g. the one we replace) must not linger as a zombie
             info = live_connection(directory)
             if info is not None and self._probe(info):
@@ -236,6 +268,17 @@ class Launcher:
         raise _start_failed(
             f"the Tinct backend did not answer within {self.start_timeout:.0f} s", log_path
         )
+
+    def _stop(self, proc: subprocess.Popen) -> None:
+        """End a backend this launcher started (and what it started: its process group)."""
+        if proc.poll() is None:
+            _signal_group(proc, signal.SIGTERM)
+            try:
+                proc.wait(STOP_WAIT)
+            except subprocess.TimeoutExpired:
+                _signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
+                proc.wait(STOP_WAIT)
+        self._reap()
 
     def _reap(self) -> None:
         """Collect exit codes of daemons we started that have died (no zombies)."""
@@ -258,6 +301,29 @@ class Launcher:
 def connect(transport: str | None = None, **kwargs):
     """Shortcut: ``Launcher(**kwargs).connect()``."""
     return Launcher(transport=transport, **kwargs).connect()
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """SIG to PROC's process group (the launcher made it a session leader); on Windows, or
+    when the group is gone, to PROC alone."""
+    try:
+        if os.name != "nt":
+            os.killpg(proc.pid, sig)
+            return
+    except OSError:
+        pass
+    try:
+        proc.send_signal(sig)
+    except OSError:
+        pass
+
+
+def _holder_loading(directory: Path) -> bool:
+    """Whether a daemon holds the lock and is not serving yet: it loads its model between
+    taking the lock and publishing its connection file (ours, or the one of a launch that
+    won a race, which ours then waits for)."""
+    holder = lock_holder(directory)
+    return holder is not None and not holder[1]
 
 
 def _holder_serving(directory: Path) -> bool:

@@ -69,6 +69,7 @@ class FairQueue:
         self.max_per_client = max_per_client
         self._by_client: OrderedDict[bytes, deque[Job]] = OrderedDict()
         self._count = 0
+        self._running = 0  # jobs taken by ``get`` and not yet ``done``
         self._cond = threading.Condition()
         self._closed = False
 
@@ -77,7 +78,8 @@ class FairQueue:
             return self._count
 
     def put(self, job: Job) -> int:
-        """Queue a job; returns how many jobs are ahead of it. Raises QueueFull."""
+        """Queue a job; returns how many jobs are ahead of it, the running ones included
+        (a client must not read "none ahead" while the worker is busy). Raises QueueFull."""
         with self._cond:
             if self._closed:
                 raise QueueFull("the daemon is shutting down")
@@ -93,7 +95,7 @@ class FairQueue:
             mine.append(job)
             self._count += 1
             self._cond.notify()
-            return self._count - 1
+            return self._count - 1 + self._running
 
     def get(self, timeout: float) -> Job | None:
         """The next job, from the client that has waited longest (round robin); None after
@@ -107,10 +109,16 @@ class FairQueue:
             client, jobs = next(iter(self._by_client.items()))
             job = jobs.popleft()
             self._count -= 1
+            self._running += 1  # counted as ahead of new jobs until ``done``
             del self._by_client[client]
             if jobs:  # back of the line: the next client goes first
                 self._by_client[client] = jobs
             return job
+
+    def done(self) -> None:
+        """A job taken by ``get`` has finished (or failed, or was cancelled)."""
+        with self._cond:
+            self._running = max(0, self._running - 1)
 
     def remove(self, job_id: str) -> Job | None:
         """Take a queued job out by id (a cancel before it starts); None when it is not queued."""

@@ -367,7 +367,7 @@ class Server:
     def _enqueue(self, client: bytes, req: Request, lane: Lane) -> None:
         job = Job(client, req)
         try:
-            ahead = self.queues[lane].put(job)
+            ahead = self.queues[lane].put(job)  # the job its worker runs counts as ahead
         except QueueFull as exc:
             self._send(client, error_reply(E_QUEUE_FULL, str(exc), req.id))
             return

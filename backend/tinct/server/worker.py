@@ -367,6 +367,8 @@ class Worker(threading.Thread):
                     try:
                         if job.cancelled.is_set():
                             raise JobCancelled()
+                        if job.op == Op.COLORIZE:  # out of the queue: "Queued" is over
+                            emit(job, make_reply(Reply.STARTED, job.request_id, job=job.id))
                         final = self.compute.run(job, emit)
                     except JobCancelled:
                         msg = f"job {job.id} was cancelled"
@@ -381,6 +383,7 @@ class Worker(threading.Thread):
                         final = Outgoing(error_reply(E_INTERNAL, msg, job.request_id, job=job.id))
                     # Not running any more before the client hears so (status stays consistent).
                     self.current = None
+                    self.queue.done()
                     emit(job, final.header, final.frames)
                     del job, final
         finally:

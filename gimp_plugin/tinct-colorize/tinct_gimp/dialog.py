@@ -8,10 +8,11 @@ see GIMP's own progress (``StatusProgress``). Each dialog builds its widgets in
 from __future__ import annotations
 
 import random
+import time
 
 from gi.repository import Gimp, GLib
 from tinct_protocol import TinctError
-from tinct_protocol.constants import MAX_SEED, SCALE_WORD
+from tinct_protocol.constants import DEFAULT_STEPS, MAX_SEED, SCALE_WORD
 from tinct_protocol.layers import (
     HINT_LAYER_NAME,
     NO_REFERENCE,
@@ -20,32 +21,58 @@ from tinct_protocol.layers import (
     hint_choices,
     reference_choices,
 )
+from tinct_protocol.progress import RunProgress, Stage
 from tinct_protocol.readable import backend_log_path, readable_error
 
 from . import adapter, request
 
+WAITING = (Stage.CONNECTING, Stage.STARTING, Stage.LOADING, Stage.QUEUED)  # no fraction yet
+PULSE_SECONDS = 0.1  # the busy bar's pace while there is no fraction
+PAINT_SECONDS = 0.1  # a few frames: the dialog is drawn before the layer is written
+
 
 class StatusProgress:
-    """GIMP's own progress (status bar, or the batch console): the step in the text."""
+    """GIMP's own progress (status bar, or the batch console): the run's phase in the
+    text (``tinct_protocol.progress``, the same words as Krita's docker), its fraction
+    in the bar, 100 % only once the layer is written."""
 
     cancel_sent = False  # no cancel here: GIMP's status-bar Cancel stops the plug-in itself
 
     def __init__(self):
-        Gimp.progress_init("Tinct: starting the backend")
+        self.run = RunProgress(DEFAULT_STEPS)
+        Gimp.progress_init(f"Tinct: {self.run.text}")
+
+    def expect(self, steps: int, variations: int) -> None:
+        """The run brings VARIATIONS results of STEPS steps each."""
+        self.run = RunProgress(steps, variations)
+        self._update()
+
+    def _update(self) -> None:
+        Gimp.progress_set_text(f"Tinct: {self.run.text}")
+        Gimp.progress_update(self.run.fraction)
 
     def show(self, ev) -> None:
-        if ev.kind == "queued":
-            Gimp.progress_set_text("Tinct: waiting for the backend")
-        elif ev.kind == "progress" and ev.total:
-            Gimp.progress_set_text(f"Tinct: colorizing, step {ev.step} of {ev.total}")
-            Gimp.progress_update(0.9 * ev.step / ev.total)
-        elif ev.kind == "result":
-            Gimp.progress_set_text("Tinct: adding the color layer")
-            Gimp.progress_update(0.95)
+        """A reply of the daemon (queued, started, progress, result)."""
+        self.run.on_reply(ev.kind, ev.header)
+        self._update()
+
+    def phase(self, phase) -> None:
+        """The backend is being started (StartPhase STARTING) or loads its model (LOADING)."""
+        self.run.on_start_phase(phase)
+        self._update()
 
     def connected(self, backend: str) -> None:
-        """The daemon answered: say so (BACKEND, its version line, is for the dialog)."""
-        Gimp.progress_set_text("Tinct: sending the image")
+        """The daemon answered (BACKEND, its version line, is for the dialog)."""
+
+    def writing(self) -> None:
+        """The layer(s) are being written into the image now."""
+        self.run.writing()
+        self._update()
+
+    def done(self) -> None:
+        """The layer(s) are in the image: 100 %."""
+        self.run.written()
+        self._update()
 
     def poll(self):
         return None
@@ -55,10 +82,10 @@ class StatusProgress:
 
 
 class ProgressDialog(StatusProgress):
-    """A small window with the step and a Cancel button that stops the job in the daemon."""
+    """A small window with the phase, a bar and a Cancel button that stops the job in the
+    daemon, or the backend's start while it starts."""
 
     def __init__(self):
-        super().__init__()
         from gi.repository import Gtk
 
         self.Gtk = Gtk
@@ -67,9 +94,12 @@ class ProgressDialog(StatusProgress):
         self.dialog = Gtk.Dialog(title="Tinct")
         self.dialog.add_button("_Cancel", Gtk.ResponseType.CANCEL)
         self.dialog.connect("response", lambda _d, _r: setattr(self, "cancelled", True))
-        self.label = Gtk.Label(label="Starting the Tinct backend…")
+        self.label = Gtk.Label(label="")
+        self.label.set_xalign(0.0)
         self.bar = Gtk.ProgressBar()
+        self.bar.set_show_text(True)
         self.backend = _note("")  # the backend's version, once connected
+        self._pulsed = 0.0
         box = self.dialog.get_content_area()
         box.set_spacing(8)
         box.set_border_width(12)
@@ -78,30 +108,47 @@ class ProgressDialog(StatusProgress):
         box.pack_start(self.backend, False, False, 0)
         self.dialog.set_default_size(320, -1)
         self.dialog.show_all()
-        self.pump()
+        super().__init__()
+        self._update()
 
     def pump(self) -> None:
         while self.Gtk.events_pending():
             self.Gtk.main_iteration_do(False)
 
+    def _update(self) -> None:
+        super()._update()
+        if self.cancel_sent:
+            return  # "Cancelling…" stays
+        self.label.set_text(self.run.text)
+        if self.run.stage in WAITING:
+            self.bar.set_text("")
+            self.bar.pulse()
+        else:
+            self.bar.set_fraction(self.run.fraction)
+            self.bar.set_text(f"{self.run.fraction:.0%}")
+        self.pump()
+        if self.run.stage == Stage.WRITING:
+            self.paint_now()  # writing the layer holds this loop: be seen before it
+
+    def paint_now(self, seconds: float = PAINT_SECONDS) -> None:
+        """Run the loop long enough for GTK's frame clock to draw the dialog (a pump
+        alone handles events; the drawing waits for the next frame)."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.pump()
+            time.sleep(0.01)
+
     def connected(self, backend: str) -> None:
         """Show the backend's version line under the bar."""
         super().connected(backend)
-        self.label.set_text("Sending the image…")
         self.backend.set_text(backend)
-        self.pump()
-
-    def show(self, ev) -> None:
-        super().show(ev)
-        if ev.kind == "queued":
-            self.label.set_text("Waiting for the backend…")
-        elif ev.kind == "progress" and ev.total:
-            self.label.set_text(f"Colorizing: step {ev.step} of {ev.total}")
-            self.bar.set_fraction(ev.step / ev.total)
         self.pump()
 
     def poll(self):
         """True once when Cancel was pressed (the caller sends the cancel)."""
+        if self.run.stage in WAITING and time.monotonic() - self._pulsed > PULSE_SECONDS:
+            self._pulsed = time.monotonic()
+            self.bar.pulse()
         self.pump()
         if self.cancelled and not self.cancel_sent:
             self.cancel_sent = True

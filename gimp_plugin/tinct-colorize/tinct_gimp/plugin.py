@@ -125,10 +125,12 @@ class Variations:
     """The run's colorizers, one per seed of the request (one for Variations 1), sharing
     one connection; the slider dialog and the undo step treat them as one result."""
 
-    def __init__(self, image, source, req: ColorizeRequest, hint_layer, reference=None):
+    def __init__(
+        self, image, source, req: ColorizeRequest, hint_layer, reference=None, session=None
+    ):
         self.image = image
         self.source = source
-        self.session = Session()
+        self.session = session or Session()
         self.colorizers = [
             Colorizer(image, source, req, hint_layer, reference, seed, self.session)
             for seed in req.seeds()
@@ -213,7 +215,11 @@ def run_colorize(procedure, run_mode, image, drawables, config, data, ui=dialog)
 
     interactive = run_mode == Gimp.RunMode.INTERACTIVE
     hint_choice = reference_choice = None
+    session = Session()
     if interactive:
+        # The backend starts while the dialog is up, so OK does not wait for it (a start
+        # that fails is reported when the job needs it, as a start of its own would be).
+        session.start_early()
         picked = ui.MainDialog(procedure, config, image, source).run()
         if picked is None:
             return _status(procedure, Gimp.PDBStatusType.CANCEL)
@@ -226,22 +232,25 @@ def run_colorize(procedure, run_mode, image, drawables, config, data, ui=dialog)
     except (UserError, ValueError) as exc:
         return _error(procedure, str(exc))
 
-    colorizer = Variations(image, source, req, hint_layer, reference)
+    colorizer = Variations(image, source, req, hint_layer, reference, session)
     progress = None
     Gimp.context_push()
     try:
-        # 1. The job, with nothing in the image or its undo history open.
+        # 1. The job, with nothing in the image or its undo history open; the progress
+        #    names each phase, and says 100 % only once the layer is in the image.
         progress = ui.ProgressDialog() if interactive else ui.StatusProgress()
-        try:
-            colorizer.run_job(progress)
-        finally:
-            progress.close()
+        progress.expect(req.steps, req.variations)
+        colorizer.run_job(progress)
         # 2. The result: with the slider dialog, previewed with undo frozen first.
         if interactive:
             image.undo_freeze()
             try:
+                progress.writing()
                 colorizer.add_layer(replace=False)
                 Gimp.displays_flush()
+                progress.done()
+                progress.close()
+                progress = None
                 accepted = ui.ScaleDialog(procedure, config, colorizer).run()
             finally:
                 colorizer.remove_layer()  # the image as it was frozen
@@ -249,7 +258,11 @@ def run_colorize(procedure, run_mode, image, drawables, config, data, ui=dialog)
             if not accepted:
                 Gimp.displays_flush()
                 return _status(procedure, Gimp.PDBStatusType.CANCEL)
-        _record(image, colorizer)
+            _record(image, colorizer)
+        else:
+            progress.writing()
+            _record(image, colorizer)
+            progress.done()
     except Cancelled:
         return _status(procedure, Gimp.PDBStatusType.CANCEL)
     except (UserError, ValueError) as exc:
@@ -259,6 +272,8 @@ def run_colorize(procedure, run_mode, image, drawables, config, data, ui=dialog)
     except Exception as exc:  # a bug: still one readable line, the traceback on stderr
         return _error(procedure, readable(exc, traceback.format_exc()))
     finally:
+        if progress is not None:
+            progress.close()
         colorizer.close()
         Gimp.context_pop()
     Gimp.displays_flush()

@@ -2,7 +2,10 @@
 
 GIMP runs each procedure call in a fresh plug-in process, so a ``Session`` holds
 one client for one run, connected through the vendored Launcher (which finds the
-running daemon or starts it). ``colorize`` runs the job on a worker thread and
+running daemon or starts it) on a thread (``BackendStart``): the run begins that start
+when its dialog opens (``start_early``), and the job waits on the same start, hearing
+its phases; a Cancel while it starts stops the backend being started (and waits until
+it is gone: the plug-in's process ends with the run). ``colorize`` runs the job on a worker thread and
 hands its events back to the calling (UI) thread as ``WorkerMessage`` values, so
 the dialogs stay live and a Cancel reaches the daemon while the job runs.
 """
@@ -15,9 +18,11 @@ from collections.abc import Callable
 from enum import Enum
 from typing import NamedTuple, Protocol
 
-from tinct_protocol import Cancelled, Event, Launcher, Layer
+from tinct_protocol import Cancelled, Client, Event, Launcher, Layer
 from tinct_protocol.about import backend_line
 from tinct_protocol.colorize_request import ColorizeRequest, variations_refusal
+from tinct_protocol.constants import StartPhase
+from tinct_protocol.starting import BackendStart
 
 PREVIEW_SIDE = 0  # the dialog previews on the real layer, not a thumbnail
 POLL_SECONDS = 0.03  # how often the UI thread looks for a Cancel while no event comes
@@ -28,6 +33,7 @@ class WorkerEvent(Enum):
     DONE = "done"  # the job's events are over
     ERROR = "error"  # the worker failed (the exception is re-raised on the UI thread)
     CONNECTED = "connected"  # the daemon answered: ``text`` is its version line
+    PHASE = "phase"  # the backend is being started: ``phase`` says how far
 
 
 class WorkerMessage(NamedTuple):
@@ -37,6 +43,7 @@ class WorkerMessage(NamedTuple):
     daemon: Event | None = None  # DAEMON
     error: BaseException | None = None  # ERROR
     text: str = ""  # CONNECTED
+    phase: StartPhase | None = None  # PHASE
 
 
 class Progress(Protocol):
@@ -49,20 +56,43 @@ class Progress(Protocol):
     def connected(self, backend: str) -> None:
         """The daemon answered; BACKEND is its version line (``about.backend_line``)."""
 
+    def phase(self, phase: StartPhase) -> None:
+        """The backend is being started (STARTING) or loads its model (LOADING)."""
+
     def poll(self) -> bool | None:
         """True once when the user asked to cancel (the caller sends the cancel)."""
 
 
 class Session:
     def __init__(self, launcher_factory: Callable[[], Launcher] = Launcher):
-        self._factory = launcher_factory
+        self.start = BackendStart(launcher_factory)
         self._client = None
         self.hello: dict | None = None  # the daemon's hello, once connected
 
-    def client(self):
-        """The connected client (found or started through the Launcher on first use)."""
+    def start_early(self) -> None:
+        """Find or start the daemon now, on a thread (the dialog is up meanwhile); a
+        failure is raised by the job's ``client`` call, as a start of its own would be."""
+        self.start.begin()
+
+    def client(
+        self,
+        on_phase: Callable[[StartPhase], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ):
+        """The connected client, once the daemon is found or started (the early start if
+        one is under way). ON_PHASE hears the start's phases; CANCELLED, asked while
+        waiting, cancels it (Cancelled)."""
         if self._client is None:
-            self._client, self.hello = self._factory().connect_with_hello()
+            launcher, info = self.start.wait(on_phase, cancelled)
+            client = Client(info, launcher.transport,
+                            heartbeat_timeout=launcher.heartbeat_timeout,
+                            launcher=launcher)  # fmt: skip
+            try:
+                self.hello = client.hello()
+            except Exception:
+                client.close()
+                raise
+            self._client = client
         return self._client
 
     def backend(self) -> str:
@@ -90,9 +120,12 @@ class Session:
         messages: queue.Queue[WorkerMessage] = queue.Queue()
         abandoned = threading.Event()
 
+        def on_phase(phase: StartPhase) -> None:
+            messages.put(WorkerMessage(WorkerEvent.PHASE, phase=phase))
+
         def work():
             try:
-                client = self.client()
+                client = self.client(on_phase, abandoned.is_set)
                 messages.put(WorkerMessage(WorkerEvent.CONNECTED, text=self.backend()))
                 refusal = variations_refusal(self.hello, req.variations, req.seed)
                 if refusal:
@@ -126,6 +159,9 @@ class Session:
                 if message.event == WorkerEvent.CONNECTED:
                     progress.connected(message.text)
                     continue
+                if message.event == WorkerEvent.PHASE:
+                    progress.phase(message.phase)
+                    continue
                 ev = message.daemon
                 if ev.kind == "queued":
                     job = ev.job
@@ -135,8 +171,10 @@ class Session:
             # Checked after every event too: a fast job's events never leave the queue
             # empty for long, and a Cancel pressed then must still reach the daemon.
             if progress.poll() is not None:
-                if job is None:  # still starting: give up now
+                if job is None:  # still starting: give up now, the backend's start too
                     abandoned.set()
+                    self.start.cancel()
+                    self.start.join()  # gone before the plug-in's process ends
                     raise Cancelled("cancelled", "cancelled by the user while starting")
                 self._client.cancel(job)
         if progress.cancel_sent:  # the result beat the cancel: drop it

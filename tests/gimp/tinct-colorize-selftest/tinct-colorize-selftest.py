@@ -9,6 +9,7 @@ the shipped dialogs, each subclassed here to answer itself as the JSON file name
 $TINCT_GIMP_SELFTEST says, read at each run:
 
     {"set": {...}, "hint": NAME, "reference": LABEL, "cancel_at_step": N,
+     "cancel_at_text": TEXT, "progress_screenshots": {TEXT: PATH},
      "scales": [...], "accept": bool, "screenshot": PATH, "screenshot_main": PATH}
 
 "set" is typed into the first dialog (GIMP fills an interactive run's config from
@@ -16,7 +17,11 @@ the last-used values, not from the caller), "hint" picked in its hint list and
 "reference" ("image / layer") in its reference list (the list's labels are written
 next to the file, + ".references"; its mnemonics, + ".mnemonics.main"), the screen
 saved to "screenshot_main", OK; the
-progress dialog's Cancel is pressed at step "cancel_at_step"; the Colourfulness
+progress dialog's Cancel is pressed at step "cancel_at_step", or once its line starts
+with "cancel_at_text"; every line it shows is appended to the file + ".progress" (JSON
+lines: text, the bar's fraction), and the screen is saved when a line starts with a
+key of "progress_screenshots"; whether the backend's log existed when the first dialog
+was answered (the early start) goes to + ".early"; the Colourfulness
 slider is moved through "scales" (each move re-renders the layer, as a user's drag
 does; each render's value is appended to the file + ".trace"; its mnemonics and
 backend line go to + ".mnemonics.scale" and + ".about"), the screen is saved to
@@ -137,6 +142,8 @@ class MainDialog(dialog.MainDialog):
                     json.dump(offered, f)  # what the list offered, for the test
                 self.references.set_active(offered.index(test["reference"]))
             pump()
+            runtime = os.environ.get("TINCT_RUNTIME_DIR", "")
+            record(".early", {"log_exists": os.path.exists(os.path.join(runtime, "daemon.log"))})
             record(".mnemonics.main", mnemonics(self.dialog))
             if test.get("screenshot_main"):
                 screenshot(test["screenshot_main"])
@@ -148,8 +155,28 @@ class MainDialog(dialog.MainDialog):
 
 class ProgressDialog(dialog.ProgressDialog):
     def __init__(self):
+        test = answers()
+        self.cancel_at_step = test.get("cancel_at_step")
+        self.cancel_at_text = test.get("cancel_at_text")
+        self.shots = dict(test.get("progress_screenshots", {}))
+        self.last_line = None
         super().__init__()
-        self.cancel_at_step = answers().get("cancel_at_step")
+
+    def _update(self) -> None:
+        super()._update()
+        text = self.label.get_text()
+        if text == self.last_line:
+            return
+        self.last_line = text
+        path = os.environ.get(ENV_ANSWERS)
+        if path:
+            with open(path + ".progress", "a") as f:
+                f.write(json.dumps([text, round(self.bar.get_fraction(), 3)]) + "\n")
+        for prefix in [p for p in self.shots if text.startswith(p)]:
+            pump()
+            screenshot(self.shots.pop(prefix))
+        if self.cancel_at_text and text.startswith(self.cancel_at_text) and not self.cancelled:
+            self.dialog.response(self.Gtk.ResponseType.CANCEL)  # the user's click
 
     def show(self, ev) -> None:
         super().show(ev)

@@ -27,6 +27,15 @@ def open_photo(title, width, height, bgra):
     return doc, photo
 
 
+def pid_alive(pid):
+    """Whether process PID runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
 def show_docker():
     """The Tinct docker, shown (None: the plugin registered no docker)."""
     docker = find_docker()
