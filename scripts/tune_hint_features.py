@@ -9,8 +9,10 @@ without hints is the prior's, with hints the pipeline's blend of it with the
 propagated hints (render_weight) and the painted pixels pasted. Printed per
 setting: the in-region error ratio (target <= 0.8) and the flood share (target
 <= 15 %), and the 16-point check's error against inverse distance is left to
-`tinct eval --hint-check 16` on the setting chosen here. Never run it on the
-test split.
+`tinct eval --hint-check 16` on the setting chosen here. With `--full` the
+pipeline itself is measured, as `tinct eval --region-hint-check` does (U-Net and
+prior under the hints, rendered at full size); the U-Net does not see the hints,
+so one prediction per photo serves every setting. Never run it on the test split.
 
     python scripts/tune_hint_features.py runs/v08-cand data/images/val
 """
@@ -18,6 +20,7 @@ test split.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import numpy as np
 
@@ -59,6 +62,43 @@ def one_photo(pipe, truth, rng, settings):
     return out
 
 
+def one_photo_full(pipe, truth, rng, settings):
+    """As `one_photo`, through the whole pipeline (tinct.evaluate.region_hints)."""
+    found = region_hints(truth, rng)
+    if found is None:
+        return None
+    hints, region, hint_ab = found
+    gray = color.gray(truth)
+    plain = pipe.predict(gray, num_inference_steps=4)
+    true_ab = color.rgb_to_lab(truth)[..., 1:]
+
+    def ab_of(latents):
+        rgb = pipe.render(gray, latents, 1.0)
+        return color.rgb_to_lab(np.ascontiguousarray(rgb[..., :3], np.float32))[..., 1:]
+
+    ab0 = ab_of(plain)
+    err0 = np.linalg.norm(ab0 - true_ab, axis=-1)[region].mean()
+    far = np.linalg.norm(true_ab - hint_ab, axis=-1) > FAR
+    _, feats = pipe.prior.field_and_features(plain.work_lightness)
+    out = []
+    for sigma, like_full in settings:
+        H.FEATURE_SIGMA, H.LIKENESS_FULL = sigma, like_full
+        hinted = pipe.hint_inputs(hints, plain.work_lightness, features=feats)
+        latents = dataclasses.replace(
+            plain,
+            hint_ab=hinted.ab,
+            hint_alpha=hinted.mask,
+            hint_field=hinted.field,
+            hint_confidence=hinted.confidence,
+        )
+        ab1 = ab_of(latents)
+        err1 = np.linalg.norm(ab1 - true_ab, axis=-1)[region].mean()
+        pulled = np.linalg.norm(ab0 - hint_ab, axis=-1) - np.linalg.norm(ab1 - hint_ab, axis=-1)
+        flood = float((pulled[far] > PULL).mean()) if far.any() else 0.0
+        out.append((err1 / max(err0, 1e-9), flood))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model")
@@ -66,6 +106,7 @@ def main() -> int:
     ap.add_argument("--sigmas", default="0.35,0.25,0.2,0.15,0.1")
     ap.add_argument("--likeness", default="0.3")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--full", action="store_true", help="measure the whole pipeline")
     args = ap.parse_args()
     pipe = load_pipeline(args.model, device="cpu")
     settings = [
@@ -73,7 +114,8 @@ def main() -> int:
     ]
     rows = []
     for i, path in enumerate(list_images(args.folder)):
-        r = one_photo(pipe, read_truth(path), np.random.default_rng([args.seed, i]), settings)
+        measure = one_photo_full if args.full else one_photo
+        r = measure(pipe, read_truth(path), np.random.default_rng([args.seed, i]), settings)
         if r is not None:
             rows.append(r)
     arr = np.array(rows)  # photos x settings x 2

@@ -288,4 +288,9 @@ def test_the_progress_names_each_phase_and_cancel_while_starting_ends_the_backen
             for pid in (rt / "started.pids").read_text().split():
                 if pid_running(int(pid)):
                     os.kill(int(pid), signal.SIGKILL)
+        # The host's root was bound at work/host in the child's private mount namespace
+        # only; if that bind ever showed here, removing `work` would walk into it.
+        bound = work / "host"
+        if bound.is_dir() and (os.path.ismount(bound) or any(bound.iterdir())):
+            raise RuntimeError(f"{bound} is not an empty folder: left in place, not removed")
         shutil.rmtree(work, ignore_errors=True)
