@@ -26,7 +26,8 @@ import numpy as np
 
 from tinct import color
 from tinct.color import hints as H
-from tinct.evaluate.metrics import read_truth
+from tinct.evaluate.checks import hint_points, inverse_distance
+from tinct.evaluate.metrics import ab_error, read_truth
 from tinct.evaluate.region_hints import FAR, PULL, region_hints
 from tinct.pipeline import load_pipeline
 from tinct.train.data import list_images
@@ -99,6 +100,34 @@ def one_photo_full(pipe, truth, rng, settings):
     return out
 
 
+def one_photo_points(pipe, truth, rng, settings, n):
+    """`tinct eval --hint-check N` for one photo, per setting: (a*b* error over inverse
+    distance's, that error, inverse distance's) through the whole pipeline
+    (tinct.evaluate.checks.hint_check)."""
+    gray = color.gray(truth)
+    h, w = truth.shape[:2]
+    hints, centres, ab = hint_points(truth, n, rng, max(1, min(h, w) // 128))
+    plain = pipe.predict(gray, num_inference_steps=4)
+    field = inverse_distance((h, w), centres, ab)
+    field = np.where(hints[..., 3:] > 0, color.rgb_to_lab(truth)[..., 1:], field)
+    err_idw = ab_error(color.merge_luma(color.luminance_lstar(gray), field), truth)
+    _, feats = pipe.prior.field_and_features(plain.work_lightness)
+    out = []
+    for sigma, like_full in settings:
+        H.FEATURE_SIGMA, H.LIKENESS_FULL = sigma, like_full
+        hinted = pipe.hint_inputs(hints, plain.work_lightness, features=feats)
+        latents = dataclasses.replace(
+            plain,
+            hint_ab=hinted.ab,
+            hint_alpha=hinted.mask,
+            hint_field=hinted.field,
+            hint_confidence=hinted.confidence,
+        )
+        err = ab_error(pipe.render(gray, latents, 1.0), truth)
+        out.append((err, err_idw))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model")
@@ -107,6 +136,9 @@ def main() -> int:
     ap.add_argument("--likeness", default="0.3")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--full", action="store_true", help="measure the whole pipeline")
+    ap.add_argument(
+        "--points", type=int, default=0, help="instead: the N-point hint check (whole pipeline)"
+    )
     args = ap.parse_args()
     pipe = load_pipeline(args.model, device="cpu")
     settings = [
@@ -114,11 +146,19 @@ def main() -> int:
     ]
     rows = []
     for i, path in enumerate(list_images(args.folder)):
-        measure = one_photo_full if args.full else one_photo
-        r = measure(pipe, read_truth(path), np.random.default_rng([args.seed, i]), settings)
+        rng = np.random.default_rng([args.seed, i])
+        if args.points:
+            r = one_photo_points(pipe, read_truth(path), rng, settings, args.points)
+        else:
+            r = (one_photo_full if args.full else one_photo)(pipe, read_truth(path), rng, settings)
         if r is not None:
             rows.append(r)
     arr = np.array(rows)  # photos x settings x 2
+    if args.points:  # as tinct eval reports it: the ratio of the mean errors
+        print(f"{len(rows)} photos\nsigma  likeness  {args.points} points / inverse distance")
+        for k, (s, lk) in enumerate(settings):
+            print(f"{s:<6} {lk:<9} {arr[:, k, 0].mean() / arr[:, k, 1].mean():.3f}")
+        return 0
     print(f"{len(rows)} photos\nsigma  likeness  in-region  flood")
     for k, (s, lk) in enumerate(settings):
         print(f"{s:<6} {lk:<9} {arr[:, k, 0].mean():.3f}      {arr[:, k, 1].mean():.3f}")
