@@ -204,6 +204,41 @@ def test_state_machine_runs_all_variations_before_the_slider(plugin):
     assert s.phase == st.Phase.READY and s.job == "j4"
 
 
+def test_state_follows_undo_redo_and_the_selected_result(plugin):
+    """Undo frees the slider, redo gives it back at the scale the layer had; selecting
+    another Tinct layer binds the slider to its job, or says it cannot be adjusted;
+    none of it interrupts a run or an adjustment under way."""
+    st = plugin.state
+    s = st.DockerState()
+    assert s.colorize_clicked()
+    s.on_started("j1")
+    s.on_result("j1", 1.0, None)
+    assert s.slider_moved(150, released=True) == st.Adjust.APPLY
+    s.on_adjusted(1.5, final=True)
+    s.on_result_gone()  # Ctrl+Z
+    assert s.job is None and not s.controls().slider and "gone" in s.status
+    s.on_result_back("j1", 1.5)  # redo
+    assert s.job == "j1" and s.scale == 1.5 and s.controls().slider
+    assert s.status == "The result layer is back; the slider adjusts it (colourfulness 1.50)."
+    s.bind_result("j0", 0.7, "Tinct x0.70")  # an older result selected
+    assert (s.job, s.scale, s.phase) == ("j0", 0.7, st.Phase.READY) and s.controls().slider
+    assert s.status == "Selected 'Tinct x0.70': the slider adjusts it."
+    assert s.slider_moved(80, released=False) == st.Adjust.PREVIEW
+    s.bind_result("j1", 1.5, "Tinct x1.50")  # ignored while the adjustment is in flight
+    s.not_adjustable("Tinct x1.00", "why")
+    assert s.job == "j0" and s.phase == st.Phase.ADJUSTING
+    s.on_adjusted(0.8, final=True)
+    s.not_adjustable("Tinct x1.00", "it was made in an earlier Krita session")
+    assert s.job is None and not s.controls().slider and s.controls().colorize
+    assert s.status.startswith("'Tinct x1.00' can no longer be adjusted (it was made in an")
+    assert "select its photo layer and Colorize again" in s.status
+    # a run under way is never rebound
+    assert s.colorize_clicked()
+    s.bind_result("j0", 0.7, "Tinct x0.70")
+    s.on_result_back("j0", 0.7)
+    assert s.job is None and s.phase == st.Phase.STARTING
+
+
 def test_latest_runs_only_the_newest(plugin):
     seen = []
 
