@@ -566,14 +566,15 @@ class TinctDocker(DockWidget):
         """The slider's result layer went (undo, delete) or came back (redo): True if so.
         Any result that goes shows again the earlier results its run hid, and hides them
         again when it comes back."""
-        present = {uid for uid, t in v.results.items() if adapter.contains(t.document, t.layer)}
+        nodes = adapter.nodes_by_id(v.document)  # the view's results are all in its document
+        present = set(v.results) & nodes.keys()
         for uid in v.present - present:
             _set_visible(v.results[uid].document, v.results[uid].hid, True)
         for uid in present - v.present:
             _set_visible(v.results[uid].document, v.results[uid].hid, False)
         v.present = present
         target = v.target
-        if target is not None and not adapter.contains(target.document, target.layer):
+        if target is not None and adapter.node_id(target.layer) not in nodes:
             # (by its layer: the slider's renders replace the Target value, not the layer)
             converted = v.converted_for is not None and adapter.same(
                 v.converted_for.layer, target.layer
@@ -587,16 +588,16 @@ class TinctDocker(DockWidget):
             self.before_button.setChecked(False)
             v.state.on_result_gone()
             # the result its run hid shows again: the slider adjusts that one again
-            earlier = [v.results[u] for u in map(adapter.node_id, target.hid) if u in present]
+            earlier = [u for u in map(adapter.node_id, target.hid) if u in present]
             if earlier:
-                layer = adapter.in_document(target.document, earlier[-1].layer)
-                v.target = earlier[-1]._replace(layer=layer)
+                layer = nodes[earlier[-1]]
+                v.target = v.results[earlier[-1]]._replace(layer=layer)
                 v.state.bind_result(v.target.job, v.target.scale, layer.name(), undone=True)
                 self._show_scale(v, v.target.scale)
             return True
         lost = v.lost
         if lost is not None:
-            layer = adapter.in_document(lost.document, lost.layer)  # by its id: the same layer
+            layer = nodes.get(adapter.node_id(lost.layer))  # by its id: the same layer
             if layer is None:
                 return False
             back = lost._replace(layer=layer)
