@@ -653,7 +653,10 @@ def test_undo_redo_stay_in_step_one_visible_result_and_older_results_adjust(tmp_
     src = photo[96:256, 16:256]
     (tmp_path / "src.gray").write_bytes(src.tobytes())
     h, w = src.shape
-    harness = DaemonHarness(tmp_path / "rt", serve_command(model, "--idle-timeout", "0"))
+    # the daemon keeps two finished jobs: the third run evicts the least recently used
+    harness = DaemonHarness(
+        tmp_path / "rt", serve_command(model, "--idle-timeout", "0", "--cache-jobs", "2")
+    )
     try:
         harness.connect().close()
         r = _run_krita_driver(tmp_path, "undo", harness.command,
@@ -718,6 +721,17 @@ def test_undo_redo_stay_in_step_one_visible_result_and_older_results_adjust(tmp_
     assert strange["status"].startswith("'Tinct x1.00' can no longer be adjusted (")
     assert "select its photo layer and Colorize again" in strange["status"]
     assert not strange["slider_enabled"] and strange["job"] is None
+    # 8. a third run hides the others; the rerun's job is evicted from the daemon (the first
+    # result's was used since): selected, the docker binds it, and the first slider move
+    # learns the job is gone: it says so, the slider goes off, the layer stays as it was
+    third_layers, third = r["third"]
+    assert [v for _n, v in third_layers[2:]] == [False, False, False, True], third_layers
+    assert third_layers[-1][0] == 'Tinct \u2014 "blue sea" x1.20'
+    assert r["evicted_selected"]["job"] == rerun["job"]
+    forgotten_layers, forgotten = r["forgotten"]
+    assert forgotten["status"].startswith(f"'{second[0]}' can no longer be adjusted (the backend")
+    assert not forgotten["slider_enabled"] and forgotten["job"] is None
+    assert [n for n, _v in forgotten_layers] == [n for n, _v in third_layers]  # not renamed
     assert r["shot_redo"] and r["shot_older"] and r["shot_unknown"]
     SHOTS.mkdir(parents=True, exist_ok=True)
     for key in ("redo", "older", "unknown"):

@@ -11,7 +11,10 @@ adjusts it (0.5). 4. A rerun with a prompt: the first result is hidden, not dele
 Ctrl+Shift+Z: the rerun is back, the first hidden again. 6. Select the first result:
 shown, the rerun hidden, the slider bound to it (1.2 renames and re-renders it, not the
 rerun). 7. A "Tinct x1.00" layer the docker never made (an earlier session's): selected,
-the docker says it cannot be adjusted. Screenshots after 3, 6 and 7.
+the docker says it cannot be adjusted. 8. A third run (the daemon keeps two jobs in this
+test, so the least recently used, the rerun's, is evicted); the rerun's layer selected
+and the number box moved: the daemon no longer holds its job, and the docker says so.
+Screenshots after 3, 6 and 7.
 Writes $TINCT_KRITA_RESULT (JSON), then quits; every wait is a QTimer poll.
 """
 
@@ -185,7 +188,34 @@ def stranger():
 def strange():
     log["strange"] = [layers(), shown()]
     later(400, lambda: shoot("unknown"))
-    later(900, finish)
+    later(900, third)
+
+
+def third():
+    doc.setActiveNode(photo)
+    docker.prompt.setText("blue sea")
+    docker.colorize_button.click()
+    poll(lambda: docker.state.phase in DONE and len(results()) == 4, third_done, 60, "third run")
+
+
+def third_done():
+    log["third"] = [layers(), shown()]
+    rerun = next(n for n in results() if "red roof" in n.name())
+    doc.setActiveNode(rerun)
+    poll(lambda: docker.status.text().startswith("Selected"), evicted_selected, 5,
+         "the evicted rerun selected")  # fmt: skip
+
+
+def evicted_selected():
+    log["evicted_selected"] = shown()
+    docker.scale_box.setValue(1.1)
+    poll(lambda: "can no longer be adjusted" in docker.status.text(), forgotten, 30,
+         "the daemon's answer")  # fmt: skip
+
+
+def forgotten():
+    log["forgotten"] = [layers(), shown()]
+    later(300, finish)
 
 
 def finish():
