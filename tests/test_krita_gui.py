@@ -59,6 +59,8 @@ def install_selftest_plugin(home: Path) -> None:
 def install_with_python(home: Path, *args: str) -> None:
     """`tinct install ARGS` of this Python environment into HOME (what a pip user runs)."""
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    if os.environ.get("PYTHONPATH"):  # a checkout under test (the venv may be another's)
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     proc = subprocess.run(
         [sys.executable, "-m", "tinct", "install", *args],
         env=env, capture_output=True, text=True, timeout=120,

@@ -560,6 +560,7 @@ class TinctDocker(DockWidget):
             if self._follow_undo(v) or self._follow_selection(v):
                 self._refresh()
         except Exception:  # a closed document: nothing to follow
+            traceback.print_exc()  # Krita's terminal: a bug here must not pass unseen
             v.target = None
 
     def _follow_undo(self, v: DocView) -> bool:
