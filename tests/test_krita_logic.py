@@ -16,7 +16,7 @@ import pytest
 
 from tinct.install.krita import enable_in_kritarc, stage_krita
 
-HOST_FREE = ("pixels", "request", "state", "session")
+HOST_FREE = ("pixels", "request", "state", "session", "results")
 
 
 @pytest.fixture(scope="module")
@@ -237,6 +237,32 @@ def test_state_follows_undo_redo_and_the_selected_result(plugin):
     s.bind_result("j0", 0.7, "Tinct x0.70")
     s.on_result_back("j0", 0.7)
     assert s.job is None and s.phase == st.Phase.STARTING
+
+
+def test_kept_results_follow_undo_redo_and_stay_bounded(plugin):
+    """What the docker knows of its result layers: found again by id when redo brings one
+    back, which went and which came back since the last look, the newest LIMIT only,
+    and a job the daemon dropped forgotten."""
+    from collections import namedtuple
+
+    kept_results = plugin.results.KeptResults
+    R = namedtuple("R", "job scale")
+    kept = kept_results(limit=3)
+    kept.keep("a", R("j1", 1.0))
+    kept.keep("b", R("j2", 1.0))
+    assert kept.changes({"x", "a", "b"}) == ([], [], {"a", "b"})
+    assert kept.changes({"x", "a"}) == (["b"], [], {"a"})  # Ctrl+Z took b
+    assert kept.changes({"x", "a"}) == ([], [], {"a"})  # said once
+    assert kept.get("b") == R("j2", 1.0)  # still known: redo finds it by its id
+    assert kept.changes({"x", "a", "b"}) == ([], ["b"], {"a", "b"})  # redo
+    kept.keep("a", R("j1", 1.5))  # a slider render: the newest now, its scale updated
+    kept.keep("c", R("j3", 1.0))
+    kept.keep("d", R("j4", 1.0))  # over the limit: the oldest (b) goes
+    assert "b" not in kept and kept.get("a").scale == 1.5 and len(kept) == 3
+    assert kept.changes({"a", "b", "c", "d"}) == ([], [], {"a", "c", "d"})
+    assert kept.forget_job("j3") == ["c"] and "c" not in kept
+    assert kept.changes({"a", "d"}) == ([], [], {"a", "d"})  # a forgotten one never "went"
+    assert kept_results().limit == plugin.results.KEPT_RESULTS == 16
 
 
 def test_latest_runs_only_the_newest(plugin):

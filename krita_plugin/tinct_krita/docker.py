@@ -75,6 +75,7 @@ from .request import (
     scale_to_slider,
     slider_to_scale,
 )
+from .results import KeptResults
 from .session import Adjusted, Latest, Session, WorkerEvent, WorkerMessage
 from .state import BUSY, Adjust, Adjustment, DockerState, Phase
 from .tinct_protocol import Cancelled, Layer, TinctError
@@ -115,7 +116,6 @@ PREVIEW_SIDE = 384
 FULL_PREVIEW_PIXELS = 1_000_000
 WATCH_MS = 1000
 SELECTION_MS = 250  # how soon selecting a Tinct layer binds the slider to it
-KEPT_RESULTS = 16  # results per document the slider can go back to (the daemon keeps 32)
 PROGRESS_MAX = 1000  # the bar's range: RunProgress's fraction in thousandths
 
 
@@ -170,14 +170,12 @@ class DocView:
     source: tuple | None = None  # (document, node): the layer Colorize colorizes
     pending: Pending | None = None  # the colorize in the daemon
     hidden: list = field(default_factory=list)  # layers "Before" hid
-    # the results this document's runs made, by layer id, newest last (at most
-    # KEPT_RESULTS): selecting one binds the slider to it; a result undone or deleted
-    # stays here, so it is found again by its id when redo (or undo) brings it back
-    results: dict = field(default_factory=dict)
+    # the results this document's runs made, by layer id (results.py): selecting one
+    # binds the slider to it; one undone or deleted stays, found again by its id on redo
+    results: KeptResults = field(default_factory=KeptResults)
     lost: Target | None = None  # the slider's result while its layer is gone (undone)
     lost_converted: bool = False  # the lost result had converted a Grayscale image
     unbound: str | None = None  # the selected Tinct layer no job is known for (said once)
-    present: set = field(default_factory=set)  # ids of the results in the document now
 
 
 class TinctDocker(DockWidget):
@@ -568,12 +566,11 @@ class TinctDocker(DockWidget):
         Any result that goes shows again the earlier results its run hid, and hides them
         again when it comes back."""
         nodes = adapter.nodes_by_id(v.document)  # the view's results are all in its document
-        present = set(v.results) & nodes.keys()
-        for uid in v.present - present:
-            _set_visible(v.results[uid].document, v.results[uid].hid, True)
-        for uid in present - v.present:
-            _set_visible(v.results[uid].document, v.results[uid].hid, False)
-        v.present = present
+        went, back, present = v.results.changes(nodes.keys())
+        for uid in went:
+            _set_visible(v.document, v.results.get(uid).hid, True)
+        for uid in back:
+            _set_visible(v.document, v.results.get(uid).hid, False)
         target = v.target
         if target is not None and adapter.node_id(target.layer) not in nodes:
             # (by its layer: the slider's renders replace the Target value, not the layer)
@@ -592,7 +589,7 @@ class TinctDocker(DockWidget):
             earlier = [u for u in map(adapter.node_id, target.hid) if u in present]
             if earlier:
                 layer = nodes[earlier[-1]]
-                v.target = v.results[earlier[-1]]._replace(layer=layer)
+                v.target = v.results.get(earlier[-1])._replace(layer=layer)
                 v.state.bind_result(v.target.job, v.target.scale, layer.name(), undone=True)
                 self._show_scale(v, v.target.scale)
             return True
@@ -655,9 +652,7 @@ class TinctDocker(DockWidget):
     def _forget_job(self, view: DocView, job: str) -> None:
         """The daemon no longer holds JOB (restarted, or many results since): its layers
         stay as they are, and the slider says it cannot adjust them."""
-        for uid, t in list(view.results.items()):
-            if t.job == job:
-                del view.results[uid]
+        view.results.forget_job(job)
         target = view.target
         if target is not None and target.job == job:
             view.unbound = adapter.node_id(target.layer)
@@ -1043,7 +1038,7 @@ class TinctDocker(DockWidget):
                     result_name(now.request, adj.scale, hints=now.hints, seed=now.seed)
                 )
                 view.target = now._replace(scale=adj.scale)
-                _keep_result(view, view.target)
+                view.results.keep(adapter.node_id(now.layer), view.target)
         view.state.on_adjusted(adj.scale, adj.final)
 
     def _show_result(self, view: DocView, ev) -> None:
@@ -1067,7 +1062,8 @@ class TinctDocker(DockWidget):
         # (their eye in the Layers docker shows one again); this run's variations stay
         hid = tuple(
             n for n in adapter.previous_results(document, node)
-            if n.visible() and getattr(view.results.get(adapter.node_id(n)), "request", None) is not req
+            if n.visible()
+            and getattr(view.results.get(adapter.node_id(n)), "request", None) is not req
         )  # fmt: skip
         _set_visible(document, hid, False)
         layer = adapter.add_color_layer(
@@ -1083,8 +1079,7 @@ class TinctDocker(DockWidget):
         view.target = Target(document, layer, source, data, req, hints, seed, ev.job, scale,
                              node, hid)  # fmt: skip
         view.lost, view.unbound = None, None
-        _keep_result(view, view.target)
-        view.present.add(adapter.node_id(layer))
+        view.results.keep(adapter.node_id(layer), view.target)
         if note:  # this result converted a Grayscale image (a run's first variation)
             view.converted_for = view.target
         elif view.converted_for is not None and view.converted_for.request is not req:
@@ -1104,16 +1099,6 @@ def _set_visible(document, layers, visible: bool) -> None:
             changed = True
     if changed:
         document.refreshProjection()
-
-
-def _keep_result(view: DocView, target: Target) -> None:
-    """TARGET among VIEW's results the slider can go back to (the newest KEPT_RESULTS)."""
-    uid = adapter.node_id(target.layer)
-    view.results.pop(uid, None)
-    view.results[uid] = target
-    while len(view.results) > KEPT_RESULTS:
-        view.present.discard(next(iter(view.results)))
-        view.results.pop(next(iter(view.results)))
 
 
 def _layer(p) -> Layer:
