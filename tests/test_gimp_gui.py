@@ -294,3 +294,106 @@ def test_the_progress_names_each_phase_and_cancel_while_starting_ends_the_backen
         if bound.is_dir() and (os.path.ismount(bound) or any(bound.iterdir())):
             raise RuntimeError(f"{bound} is not an empty folder: left in place, not removed")
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_repeat_and_reshow_use_the_last_settings_and_a_slider_cancel_keeps_them(tmp_path):
+    """tests/gimp/repeat_walk.py: Repeat (WITH_LAST_VALS, what Filters > Repeat Last
+    gives) and Re-show (INTERACTIVE) start from the last run's prompt, steps,
+    colourfulness, hint pick (an explicit "(no hints)" included) and reference pick;
+    Cancel in the Colourfulness dialog keeps the run's settings (the colourfulness the
+    first dialog asked for), adds nothing; a picked layer that is gone is named."""
+    host = find_gimp()
+    if host is None:
+        pytest.skip("GIMP 3 is not available; run `bash scripts/install_host_gimp.sh` as root")
+    _, root = host
+    from tinct.testing import save_tiny_model
+
+    model = save_tiny_model(tmp_path / "model")
+    work = Path(tempfile.mkdtemp(prefix="tinct-gimp-repeat-", dir=(root / "tmp") if root else None))
+    inner = Path("/") / work.relative_to(root) if root else work
+    harness = None
+    try:
+        harness = DaemonHarness(work / "rt", serve_command(model, "--idle-timeout", "0"))
+        harness.connect().close()
+        stage_gimp(work / "home/.config/GIMP/3.0/plug-ins")
+        install_selftest_plugin(work / "home/.config/GIMP/3.0/plug-ins")
+        (work / "tmp").mkdir()
+        photo = Image.open(HERE.parent / "docs" / "sample-bw.png").convert("L")
+        photo.resize((160, 120)).save(work / "scan.png")
+        g = np.asarray(photo)[40:400, 100:460] / 255.0
+        blue = np.clip(g[..., None] * np.array([0.35, 0.6, 1.0]) * 1.15, 0, 1)
+        Image.fromarray((blue * 255).astype(np.uint8)).resize((120, 120)).save(work / "beach.png")
+        (work / "walk.py").write_text((HERE / "gimp" / "repeat_walk.py").read_text())
+        env = {
+            "HOME": str(inner / "home"),
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "TMPDIR": str(inner / "tmp"),
+            "TINCT_RUNTIME_DIR": str(inner / "rt"),
+            "TINCT_BACKEND_CMD": json.dumps(["/bin/false"]),  # the test's daemon is found
+            "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
+            "TINCT_GIMP_PHOTO": str(inner / "scan.png"),
+            "TINCT_GIMP_REFERENCE": str(inner / "beach.png"),
+            "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
+            "TINCT_GIMP_RESHOW_SHOT": str(inner / "reshow.png"),
+        }
+        gimp = ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", "gimp-3.0", "-n",
+                "--no-splash", "--batch-interpreter", "python-fu-eval", "-b",
+                f"exec(open({str(inner / 'walk.py')!r}).read())", "--quit"]  # fmt: skip
+        cmd = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), *gimp]
+        if root is not None:
+            mounts = 'mount -t proc proc "$0/proc" && mount -t tmpfs tmpfs "$0/dev/shm" && '
+            cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                   mounts + 'exec chroot "$0" "$@"', str(root), *cmd]  # fmt: skip
+        proc = subprocess.Popen(["timeout", "-k", "5", "300", *cmd], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        try:
+            out, _ = proc.communicate(timeout=320)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+        out = out.decode(errors="replace")
+        assert (work / "walk.json").exists(), out[-3000:]
+        r = json.loads((work / "walk.json").read_text())
+        print("\ngimp repeat run:", {k: {kk: vv for kk, vv in v.items() if kk != "pixels"}
+                                     if isinstance(v, dict) else v for k, v in r.items()})  # fmt: skip
+        assert r["ok"], r.get("error")
+        label = r["reference_label"]
+        first_name = result_layer_name("red roof", 1.4, reference="colour photo")
+        # 1. the dialog's run: no hints although a hint layer is there, the reference, 1.40
+        assert r["first"]["status"] == "GIMP_PDB_SUCCESS", r["errors"]
+        assert r["first"]["layers"] == ["Tinct hints", first_name, "Background"], r["first"]
+        # 2. Repeat: the same settings, picks included: the same name and the same pixels
+        assert r["repeat"]["status"] == "GIMP_PDB_SUCCESS", r["errors"]
+        assert r["repeat"]["layers"] == r["first"]["layers"]  # it replaced the first result
+        a, b = (np.frombuffer(bytes.fromhex(r[k]["pixels"]), np.uint8).astype(int)
+                for k in ("first", "repeat"))  # fmt: skip
+        assert np.abs(a - b).max() <= 1, "Repeat did not give the first run's result"
+        # 3. Re-show opens with them; its Cancel adds nothing
+        shown = {"prompt": "red roof", "scale": 1.4, "steps": 2, "hint": "(no hints)",
+                 "reference": label}  # fmt: skip
+        assert r["reshow"]["shown"] == shown, r["reshow"]["shown"]
+        assert r["reshow"]["status"] == "GIMP_PDB_CANCEL"
+        assert r["reshow"]["layers"] == r["first"]["layers"]
+        # 4. Cancel in the Colourfulness dialog: nothing added, the run's settings kept
+        assert r["slider_cancel"]["status"] == "GIMP_PDB_SUCCESS", r["errors"]
+        assert r["slider_cancel"]["layers"] == r["first"]["layers"]
+        # 5. Repeat: the cancelled run's settings, at the colourfulness its dialog asked for
+        second_name = result_layer_name("green field", 0.8, hints=True)
+        assert r["repeat2"]["status"] == "GIMP_PDB_SUCCESS", r["errors"]
+        assert r["repeat2"]["layers"] == ["Tinct hints", second_name, "Background"]
+        # 6. Re-show shows them
+        assert r["reshow2"]["shown"] == {"prompt": "green field", "scale": 0.8, "steps": 2,
+                                         "hint": "Tinct hints",
+                                         "reference": NO_REFERENCE}  # fmt: skip
+        # 7. the picked hint layer is gone: Repeat names it, adds nothing
+        assert r["repeat_gone"]["status"] == "GIMP_PDB_EXECUTION_ERROR"
+        assert "hint layer 'Tinct hints' is not in this image" in r["errors"][-1], r["errors"]
+        assert r["repeat_gone"]["layers"] == [second_name, "Background"]
+        assert (work / "reshow.png").stat().st_size > 10_000
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(work / "reshow.png", SHOTS / "gimp-reshow.png")
+    finally:
+        if harness is not None:
+            harness.close()
+        shutil.rmtree(work, ignore_errors=True)

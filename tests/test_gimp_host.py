@@ -587,7 +587,8 @@ def test_stage_gimp_vendors_the_protocol(gimp_run):
 
 def test_interactive_colourfulness_slider_updates_the_layer_live(gimp_run):
     """Dialog OK, the slider dragged 1.0 -> 0.5 -> 2.0: the layer is what a 2.0 run gives,
-    named x2.00; Cancel there removes the result and records nothing."""
+    named x2.00; Cancel there removes the result and records nothing (the run returns
+    SUCCESS, so GIMP keeps its settings for Repeat and Re-show: test_gimp_gui.py)."""
     names = ["ui_ok", "ui_ref1", "ui_ref2"]
     records = {name: _case(gimp_run, name) for name in names}
     for record in records.values():
@@ -599,7 +600,7 @@ def test_interactive_colourfulness_slider_updates_the_layer_live(gimp_run):
     # Each slider position was rendered live, while the dialog was up.
     assert records["ui_ok"].get("renders") == [0.5, 2.0]
     cancel = _case(gimp_run, "ui_cancel")
-    assert cancel["status"] == "GIMP_PDB_CANCEL" and cancel.get("renders") == [0.5, 2.0]
+    assert cancel["status"] == "GIMP_PDB_SUCCESS" and cancel.get("renders") == [0.5, 2.0]
     assert [x["name"] for x in cancel["layers"]] == cancel["layers_before"]
     # (the preview, made with undo frozen, marks the image modified: not asserted here)
     assert cancel["source_unchanged"] and cancel["base_type"] == "GIMP_RGB"

@@ -284,3 +284,30 @@ def test_cancel_while_the_early_start_starts_the_backend_ends_it(tmp_path):
     assert progress.seen == ["phase starting"]
     started = [int(p) for p in pids.read_text().split()]
     assert len(started) == 1 and not pid_running(started[0])  # one start, and it is gone
+
+
+def test_repeat_uses_the_last_dialogs_picks_or_says_what_is_missing():
+    """Repeat (WITH_LAST_VALS) takes the hint and reference the last dialog picked, by
+    name; none picked leaves them to the arguments; a picked layer that is gone is an
+    error naming it, never a silent run without it."""
+    names = ["Background", "photo", "Tinct hints"]
+    beach = object()
+    refs = {"beach.png / colour photo": beach}
+    assert request.last_choices("", "", names, refs) == (None, None)
+    assert request.last_choices("(no hints)", "(no reference)", names, refs) == (
+        "(no hints)",
+        "(no reference)",
+    )
+    assert request.last_choices("Tinct hints", "beach.png / colour photo", names, refs) == (
+        "Tinct hints",
+        beach,
+    )
+    with pytest.raises(request.UserError, match="'beach.png / colour photo' is not open"):
+        request.last_choices("", "beach.png / colour photo", names, {})
+    with pytest.raises(request.UserError, match="hint layer 'strokes' is not in this image"):
+        request.last_choices("strokes", "", names, refs)
+    # the picks are saved with the last-used values (aux arguments), never passed by scripts
+    aux = {a.name: a for a in request.AUX_ARGUMENTS}
+    assert set(aux) == {"hint-choice", "reference-choice"}
+    assert all(a.kind == "string" and a.default == "" for a in aux.values())
+    assert not set(aux) & {a.name for a in request.ARGUMENTS}

@@ -59,6 +59,8 @@ def install_selftest_plugin(home: Path) -> None:
 def install_with_python(home: Path, *args: str) -> None:
     """`tinct install ARGS` of this Python environment into HOME (what a pip user runs)."""
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    if os.environ.get("PYTHONPATH"):  # a checkout under test (the venv may be another's)
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     proc = subprocess.run(
         [sys.executable, "-m", "tinct", "install", *args],
         env=env, capture_output=True, text=True, timeout=120,
@@ -184,10 +186,14 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         shot = Path(str(out) + ".krita.png")
         SHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, SHOTS / f"krita-{variant}.png")
-        # one Ctrl+Z: the rerun's layer is gone, the first result shows; the docker notices
+        # one Ctrl+Z: the rerun's layer is gone, the first result shows (the rerun had hidden
+        # it) and the slider adjusts it again
         assert r["names_after_undo"] == ["Background", "photo", first + " x1.90", "Tinct hints"]
         assert r["photo_unchanged_after_undo"]
-        assert "gone" in r["status_after_undo"] and not r["slider_enabled_after_undo"]
+        assert r["status_after_undo"] == (
+            f"The newer result was undone: the slider adjusts '{first} x1.90' again."
+        )
+        assert r["slider_enabled_after_undo"]
         # Cancel mid-job: no new layer; the next Ctrl+Z still undoes the first result
         assert r["status_after_cancel"] == "Cancelled."
         assert r["names_after_cancel"] == r["names_after_undo"]
@@ -636,3 +642,99 @@ def test_the_status_line_names_each_phase_and_cancel_stops_a_loading_backend(tmp
     SHOTS.mkdir(parents=True, exist_ok=True)
     for key in ("loading", "writing", "done"):
         shutil.copy(tmp_path / f"result.json.{key}.png", SHOTS / f"krita-phase-{key}.png")
+
+
+def test_undo_redo_stay_in_step_one_visible_result_and_older_results_adjust(tmp_path):
+    """tests/krita/.../undo.py on a Grayscale scan: one Ctrl+Z takes the result and the
+    RGB conversion; redo brings the same layer back and the docker adjusts it again; a
+    rerun hides the earlier result (never deletes it) and undoing the rerun gives the
+    slider back to it; selecting an older result binds the slider to its job; a Tinct
+    layer the docker never made says it cannot be adjusted."""
+    model = save_tiny_model(tmp_path / "model")
+    photo = np.asarray(Image.open(REPO / "docs" / "sample-bw.png").convert("L"))
+    src = photo[96:256, 16:256]
+    (tmp_path / "src.gray").write_bytes(src.tobytes())
+    h, w = src.shape
+    # the daemon keeps two finished jobs: the third run evicts the least recently used
+    harness = DaemonHarness(
+        tmp_path / "rt", serve_command(model, "--idle-timeout", "0", "--cache-jobs", "2")
+    )
+    try:
+        harness.connect().close()
+        r = _run_krita_driver(tmp_path, "undo", harness.command,
+                              TINCT_KRITA_PHOTO=f"{tmp_path / 'src.gray'}:{w}x{h}")  # fmt: skip
+    finally:
+        harness.close()
+    base = [["photo", True]]
+    assert r["before"] == ["GRAYA", [["Background", True], *base]] or r["before"][0] == "GRAYA"
+    before_layers = r["before"][1]
+    # 1. the result (the image converted to RGB with it), then 1.5 from the number box
+    assert r["colorized"] == ["RGBA", [*before_layers, ["Tinct x1.00", True]]]
+    boxed_layers, boxed = r["boxed"]
+    assert boxed_layers == [*before_layers, ["Tinct x1.50", True]] and boxed["slider"] == 150
+    # 2. one Ctrl+Z: the result and the conversion are gone; the slider and Before are off
+    model_undone, layers_undone, undone = r["undone"]
+    assert (model_undone, layers_undone) == ("GRAYA", before_layers)
+    assert "gone" in undone["status"] and not undone["slider_enabled"]
+    assert not undone["before_enabled"] and undone["job"] is None
+    # 3. redo: the first Ctrl+Shift+Z converts to RGB again, the second brings the layer
+    # back (the README says so); the docker found the same layer by its id
+    assert r["redos"] == [["RGBA", before_layers], ["RGBA", boxed_layers]], r["redos"]
+    model_back, layers_back, back = r["back"]
+    assert (model_back, layers_back) == ("RGBA", boxed_layers)
+    assert back["status"] == "The result layer is back; the slider adjusts it (colourfulness 1.50)."
+    assert back["slider_enabled"] and back["before_enabled"] and back["slider"] == 150
+    assert back["job"] == boxed["job"] and back["target"] == "Tinct x1.50"
+    assert r["back_digest"] == r["first_digest"]
+    # ... and the slider adjusts it: 0.5 renames it and changes its pixels
+    layers_05, shown_05, digest_05 = r["adjusted_after_redo"]
+    assert layers_05 == [*before_layers, ["Tinct x0.50", True]] and shown_05["slider"] == 50
+    assert digest_05 != r["first_digest"]
+    # 4. a rerun: the earlier result is hidden, not deleted; one visible Tinct layer
+    first, second = ["Tinct x0.50", False], ['Tinct \u2014 "red roof" x0.50', True]
+    rerun_layers, rerun = r["rerun"]
+    assert rerun_layers == [*before_layers, first, second], rerun_layers
+    assert rerun["target"] == second[0] and rerun["job"] != shown_05["job"]
+    # 5. Ctrl+Z of the rerun: the earlier result shows again and the slider adjusts it
+    undone_layers, rerun_undone = r["rerun_undone"]
+    assert undone_layers == [*before_layers, ["Tinct x0.50", True]]
+    assert rerun_undone["status"] == (
+        "The newer result was undone: the slider adjusts 'Tinct x0.50' again."
+    )
+    assert rerun_undone["slider_enabled"] and rerun_undone["job"] == shown_05["job"]
+    # ... redo: the rerun is back on top, the earlier one hidden again, the slider on the rerun
+    redone_layers, redone = r["rerun_redone"]
+    assert redone_layers == rerun_layers and redone["job"] == rerun["job"]
+    assert redone["slider_enabled"] and redone["target"] == second[0]
+    # 6. selecting the earlier result: shown (the rerun hidden), the slider bound to its job
+    selected_layers, selected = r["selected"]
+    assert selected_layers == [*before_layers, ["Tinct x0.50", True], [second[0], False]]
+    assert selected["status"] == "Selected 'Tinct x0.50': the slider adjusts it."
+    assert selected["job"] == shown_05["job"] and selected["slider"] == 50
+    assert selected["slider_enabled"] and selected["before_enabled"]
+    older_layers, older, first_digest, second_digest = r["adjusted_older"]
+    assert older_layers == [*before_layers, ["Tinct x1.20", True], [second[0], False]]
+    assert older["slider"] == 120 and older["job"] == shown_05["job"]
+    assert first_digest != r["first_digest_before_select"]  # re-rendered at 1.2
+    assert second_digest == r["second_digest"]  # the rerun untouched
+    # 7. a Tinct layer this docker never made: it says so and how to get an adjustable one
+    strange_layers, strange = r["strange"]
+    assert strange_layers[-1] == ["Tinct x1.00", True]
+    assert strange["status"].startswith("'Tinct x1.00' can no longer be adjusted (")
+    assert "select its photo layer and Colorize again" in strange["status"]
+    assert not strange["slider_enabled"] and strange["job"] is None
+    # 8. a third run hides the others; the rerun's job is evicted from the daemon (the first
+    # result's was used since): selected, the docker binds it, and the first slider move
+    # learns the job is gone: it says so, the slider goes off, the layer stays as it was
+    third_layers, third = r["third"]
+    assert [v for _n, v in third_layers[2:]] == [False, False, False, True], third_layers
+    assert third_layers[-1][0] == 'Tinct \u2014 "blue sea" x1.20'
+    assert r["evicted_selected"]["job"] == rerun["job"]
+    forgotten_layers, forgotten = r["forgotten"]
+    assert forgotten["status"].startswith(f"'{second[0]}' can no longer be adjusted (the backend")
+    assert not forgotten["slider_enabled"] and forgotten["job"] is None
+    assert [n for n, _v in forgotten_layers] == [n for n, _v in third_layers]  # not renamed
+    assert r["shot_redo"] and r["shot_older"] and r["shot_unknown"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for key in ("redo", "older", "unknown"):
+        shutil.copy(tmp_path / f"result.json.{key}.png", SHOTS / f"krita-{key}.png")

@@ -16,7 +16,7 @@ import pytest
 
 from tinct.install.krita import enable_in_kritarc, stage_krita
 
-HOST_FREE = ("pixels", "request", "state", "session")
+HOST_FREE = ("pixels", "request", "state", "session", "results")
 
 
 @pytest.fixture(scope="module")
@@ -202,6 +202,67 @@ def test_state_machine_runs_all_variations_before_the_slider(plugin):
     assert s.cancel_clicked() is None and s.cancelled_run == s.run
     s.on_cancelled()
     assert s.phase == st.Phase.READY and s.job == "j4"
+
+
+def test_state_follows_undo_redo_and_the_selected_result(plugin):
+    """Undo frees the slider, redo gives it back at the scale the layer had; selecting
+    another Tinct layer binds the slider to its job, or says it cannot be adjusted;
+    none of it interrupts a run or an adjustment under way."""
+    st = plugin.state
+    s = st.DockerState()
+    assert s.colorize_clicked()
+    s.on_started("j1")
+    s.on_result("j1", 1.0, None)
+    assert s.slider_moved(150, released=True) == st.Adjust.APPLY
+    s.on_adjusted(1.5, final=True)
+    s.on_result_gone()  # Ctrl+Z
+    assert s.job is None and not s.controls().slider and "gone" in s.status
+    s.on_result_back("j1", 1.5)  # redo
+    assert s.job == "j1" and s.scale == 1.5 and s.controls().slider
+    assert s.status == "The result layer is back; the slider adjusts it (colourfulness 1.50)."
+    s.bind_result("j0", 0.7, "Tinct x0.70")  # an older result selected
+    assert (s.job, s.scale, s.phase) == ("j0", 0.7, st.Phase.READY) and s.controls().slider
+    assert s.status == "Selected 'Tinct x0.70': the slider adjusts it."
+    assert s.slider_moved(80, released=False) == st.Adjust.PREVIEW
+    s.bind_result("j1", 1.5, "Tinct x1.50")  # ignored while the adjustment is in flight
+    s.not_adjustable("Tinct x1.00", "why")
+    assert s.job == "j0" and s.phase == st.Phase.ADJUSTING
+    s.on_adjusted(0.8, final=True)
+    s.not_adjustable("Tinct x1.00", "it was made in an earlier Krita session")
+    assert s.job is None and not s.controls().slider and s.controls().colorize
+    assert s.status.startswith("'Tinct x1.00' can no longer be adjusted (it was made in an")
+    assert "select its photo layer and Colorize again" in s.status
+    # a run under way is never rebound
+    assert s.colorize_clicked()
+    s.bind_result("j0", 0.7, "Tinct x0.70")
+    s.on_result_back("j0", 0.7)
+    assert s.job is None and s.phase == st.Phase.STARTING
+
+
+def test_kept_results_follow_undo_redo_and_stay_bounded(plugin):
+    """What the docker knows of its result layers: found again by id when redo brings one
+    back, which went and which came back since the last look, the newest LIMIT only,
+    and a job the daemon dropped forgotten."""
+    from collections import namedtuple
+
+    kept_results = plugin.results.KeptResults
+    R = namedtuple("R", "job scale")
+    kept = kept_results(limit=3)
+    kept.keep("a", R("j1", 1.0))
+    kept.keep("b", R("j2", 1.0))
+    assert kept.changes({"x", "a", "b"}) == ([], [], {"a", "b"})
+    assert kept.changes({"x", "a"}) == (["b"], [], {"a"})  # Ctrl+Z took b
+    assert kept.changes({"x", "a"}) == ([], [], {"a"})  # said once
+    assert kept.get("b") == R("j2", 1.0)  # still known: redo finds it by its id
+    assert kept.changes({"x", "a", "b"}) == ([], ["b"], {"a", "b"})  # redo
+    kept.keep("a", R("j1", 1.5))  # a slider render: the newest now, its scale updated
+    kept.keep("c", R("j3", 1.0))
+    kept.keep("d", R("j4", 1.0))  # over the limit: the oldest (b) goes
+    assert "b" not in kept and kept.get("a").scale == 1.5 and len(kept) == 3
+    assert kept.changes({"a", "b", "c", "d"}) == ([], [], {"a", "c", "d"})
+    assert kept.forget_job("j3") == ["c"] and "c" not in kept
+    assert kept.changes({"a", "d"}) == ([], [], {"a", "d"})  # a forgotten one never "went"
+    assert kept_results().limit == plugin.results.KEPT_RESULTS == 16
 
 
 def test_latest_runs_only_the_newest(plugin):

@@ -155,6 +155,17 @@ def in_document(document, node):
     return None
 
 
+def nodes_by_id(document) -> dict:
+    """Every node of DOCUMENT by its ``node_id`` (one walk of the tree)."""
+    out = {}
+    stack = list(document.rootNode().childNodes())
+    while stack:
+        n = stack.pop()
+        out[node_id(n)] = n
+        stack.extend(n.childNodes())
+    return out
+
+
 def contains(document, node) -> bool:
     return in_document(document, node) is not None
 

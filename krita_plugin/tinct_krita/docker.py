@@ -11,7 +11,11 @@ layer: then it is the source remembered from "Paint hints" or the last Colorize,
 so painting hints never makes the hint layer the target. The Reference list offers
 every paint layer of every open document (never the layer to colorize); the chosen one
 is never the target either. A one-second watch keeps the hint and reference lists
-current and notices a result layer that was undone or deleted.
+current; a quicker one (``_follow_layers``) keeps the slider on the layers as they are:
+a result undone or deleted frees it, redo (which brings back the same layer, found by
+its id) binds it again, and selecting any Tinct layer this session made binds it to
+that layer's job. A rerun hides the source's earlier results (one visible result per
+source; never deleted), and undoing it shows them again.
 
 Settings belong to the document: each open document has its own ``DocView`` (prompt,
 Colourfulness, Variations and Seed, hint and reference choice, status line, the result
@@ -71,8 +75,9 @@ from .request import (
     scale_to_slider,
     slider_to_scale,
 )
+from .results import KeptResults
 from .session import Adjusted, Latest, Session, WorkerEvent, WorkerMessage
-from .state import Adjust, Adjustment, DockerState, Phase
+from .state import BUSY, Adjust, Adjustment, DockerState, Phase
 from .tinct_protocol import Cancelled, Layer, TinctError
 from .tinct_protocol.about import backend_line
 from .tinct_protocol.colorize_request import variations_refusal
@@ -81,6 +86,7 @@ from .tinct_protocol.constants import (
     DEFAULT_SEED,
     DEFAULT_STEPS,
     DEFAULT_VARIATIONS,
+    E_UNKNOWN_JOB,
     MAX_SEED,
     MAX_STEPS,
     MAX_VARIATIONS,
@@ -109,6 +115,7 @@ PREVIEW_SIDE = 384
 # is seen while dragging is exactly what stays on release; above, a small preview.
 FULL_PREVIEW_PIXELS = 1_000_000
 WATCH_MS = 1000
+SELECTION_MS = 250  # how soon selecting a Tinct layer binds the slider to it
 PROGRESS_MAX = 1000  # the bar's range: RunProgress's fraction in thousandths
 
 
@@ -128,6 +135,10 @@ class Target(NamedTuple):
     request: ColorizeRequest  # what it was made from (its name says so)
     hints: bool  # painted hints were sent
     seed: int = 0  # its seed (0: the model's own colouring)
+    job: str = ""  # the daemon's job that made it (what the slider asks to re-render)
+    scale: float = 1.0  # its colourfulness now
+    source_node: object = None  # the layer it colorized
+    hid: tuple = ()  # the earlier results its run hid (shown again when it is undone)
 
 
 class Pending(NamedTuple):
@@ -159,6 +170,12 @@ class DocView:
     source: tuple | None = None  # (document, node): the layer Colorize colorizes
     pending: Pending | None = None  # the colorize in the daemon
     hidden: list = field(default_factory=list)  # layers "Before" hid
+    # the results this document's runs made, by layer id (results.py): selecting one
+    # binds the slider to it; one undone or deleted stays, found again by its id on redo
+    results: KeptResults = field(default_factory=KeptResults)
+    lost: Target | None = None  # the slider's result while its layer is gone (undone)
+    lost_converted: bool = False  # the lost result had converted a Grayscale image
+    unbound: str | None = None  # the selected Tinct layer no job is known for (said once)
 
 
 class TinctDocker(DockWidget):
@@ -185,6 +202,10 @@ class TinctDocker(DockWidget):
         self._watch.setInterval(WATCH_MS)
         self._watch.timeout.connect(self._watch_document)
         self._watch.start()
+        self._selection_watch = QTimer(self)
+        self._selection_watch.setInterval(SELECTION_MS)
+        self._selection_watch.timeout.connect(self._follow_layers)
+        self._selection_watch.start()
         self.visibilityChanged.connect(lambda _visible: self.start_backend_early())
 
     # The shown document's state (scripts and tests read these).
@@ -522,18 +543,124 @@ class TinctDocker(DockWidget):
             self._forget_closed()
             self.refresh_hint_layers()
             self.refresh_reference_layers()
-            v = self._view
-            target = v.target
-            if target is not None and not adapter.contains(target.document, target.layer):
-                if target is v.converted_for:
-                    self._undo_conversion(target.document)
-                v.target = None
-                v.hidden = []
-                self.before_button.setChecked(False)
-                v.state.on_result_gone()
-                self._refresh()
+            self._follow_layers()
         except Exception:  # a closed document: nothing to watch
             self._view.target = None
+
+    def _follow_layers(self) -> None:
+        """Keep the slider on the layers as they are (every SELECTION_MS): a result undone
+        or deleted frees it, the same layer brought back by redo takes it again, and a
+        Tinct layer the user selects becomes the one it adjusts."""
+        v = self._view
+        if v.document is None or v.state.phase in BUSY or v.state.phase == Phase.ADJUSTING:
+            return
+        try:
+            if self._follow_undo(v) or self._follow_selection(v):
+                self._refresh()
+        except Exception:  # a closed document: nothing to follow
+            traceback.print_exc()  # Krita's terminal: a bug here must not pass unseen
+            v.target = None
+
+    def _follow_undo(self, v: DocView) -> bool:
+        """The slider's result layer went (undo, delete) or came back (redo): True if so.
+        Any result that goes shows again the earlier results its run hid, and hides them
+        again when it comes back."""
+        nodes = adapter.nodes_by_id(v.document)  # the view's results are all in its document
+        went, back, present = v.results.changes(nodes.keys())
+        for uid in went:
+            _set_visible(v.document, v.results.get(uid).hid, True)
+        for uid in back:
+            _set_visible(v.document, v.results.get(uid).hid, False)
+        target = v.target
+        if target is not None and adapter.node_id(target.layer) not in nodes:
+            # (by its layer: the slider's renders replace the Target value, not the layer)
+            converted = v.converted_for is not None and adapter.same(
+                v.converted_for.layer, target.layer
+            )
+            if converted:
+                self._undo_conversion(target.document)
+            v.lost = target
+            v.lost_converted = converted
+            v.target = None
+            v.hidden = []
+            self.before_button.setChecked(False)
+            v.state.on_result_gone()
+            # the result its run hid shows again: the slider adjusts that one again
+            earlier = [u for u in map(adapter.node_id, target.hid) if u in present]
+            if earlier:
+                layer = nodes[earlier[-1]]
+                v.target = v.results.get(earlier[-1])._replace(layer=layer)
+                v.state.bind_result(v.target.job, v.target.scale, layer.name(), undone=True)
+                self._show_scale(v, v.target.scale)
+            return True
+        lost = v.lost
+        if lost is not None:
+            layer = nodes.get(adapter.node_id(lost.layer))  # by its id: the same layer
+            if layer is None:
+                return False
+            back = lost._replace(layer=layer)
+            v.lost, v.target = None, back
+            if v.lost_converted:  # undoing it again undoes the conversion again
+                v.converted_for = back
+            v.state.on_result_back(back.job, back.scale)
+            self._show_scale(v, back.scale)
+            return True
+        return False
+
+    def _follow_selection(self, v: DocView) -> bool:
+        """The user selected a Tinct layer other than the slider's: bind the slider to it
+        if its job is known (this session made it), else say it cannot be adjusted."""
+        document = v.document
+        node = document.activeNode()
+        if node is None or node.type() != "paintlayer" or not is_result_name(node.name()):
+            return False
+        if v.target is not None and adapter.same(v.target.layer, node):
+            return False
+        uid = adapter.node_id(node)
+        known = v.results.get(uid)
+        if known is None:
+            if v.unbound == uid:
+                return False  # said already
+            v.unbound = uid
+            v.target = None
+            v.state.not_adjustable(
+                node.name(), "it was made in an earlier Krita session, or long ago"
+            )
+            return True
+        v.unbound = None
+        v.target = known._replace(layer=node)  # a lost (undone) one still comes back on redo
+        if not node.visible():  # shown, so the slider is seen; still one visible per source
+            others = adapter.previous_results(document, known.source_node)
+            _set_visible(document, [n for n in others if not adapter.same(n, node)], False)
+            _set_visible(document, [node], True)
+        v.source = (document, known.source_node)
+        v.state.bind_result(known.job, known.scale, node.name())
+        self._show_scale(v, known.scale)
+        return True
+
+    def _show_scale(self, v: DocView, scale: float) -> None:
+        """The slider and number box at SCALE (no signal: nothing is re-rendered)."""
+        v.slider = scale_to_slider(scale)
+        if v is self._view:
+            for w in (self.slider, self.scale_box):
+                w.blockSignals(True)
+            self.slider.setValue(v.slider)
+            self.scale_box.setValue(scale)
+            for w in (self.slider, self.scale_box):
+                w.blockSignals(False)
+
+    def _forget_job(self, view: DocView, job: str) -> None:
+        """The daemon no longer holds JOB (restarted, or many results since): its layers
+        stay as they are, and the slider says it cannot adjust them."""
+        view.results.forget_job(job)
+        target = view.target
+        if target is not None and target.job == job:
+            view.unbound = adapter.node_id(target.layer)
+            view.target = None
+            view.state.phase = Phase.READY  # not_adjustable ends an adjustment under way
+            view.state.not_adjustable(
+                target.layer.name(), "the backend no longer holds how it was made"
+            )
 
     def _undo_conversion(self, document) -> None:
         """The result of a Grayscale image was undone: undo its RGB conversion too, so
@@ -834,6 +961,11 @@ class TinctDocker(DockWidget):
                 final, premasked = False, True
             adjusted = Adjusted(target, job, scale, data, premasked, final, t0)
             self._emit(WorkerEvent.ADJUSTED, adjusted=adjusted, view=view)
+        except TinctError as exc:
+            if exc.code == E_UNKNOWN_JOB:  # evicted, or a daemon started since
+                self._emit(WorkerEvent.FORGOTTEN, text=job, view=view)
+            else:
+                self._emit_error(exc, session, view=view)
         except Exception as exc:
             self._emit_error(exc, session, view=view)
 
@@ -881,6 +1013,8 @@ class TinctDocker(DockWidget):
                 self._show_result(view, message.daemon)
             elif event == WorkerEvent.ADJUSTED:
                 self._show_adjusted(view, message.adjusted)
+            elif event == WorkerEvent.FORGOTTEN:
+                self._forget_job(view, message.text)
             elif event == WorkerEvent.CANCELLED:
                 state.on_cancelled()
             elif event == WorkerEvent.ERROR:
@@ -891,16 +1025,20 @@ class TinctDocker(DockWidget):
         self._refresh()
 
     def _show_adjusted(self, view: DocView, adj: Adjusted) -> None:
-        target = adj.target
-        if target is view.target and adj.job == view.state.job:
-            adapter.write_color(
-                target.document, target.layer, adj.data, target.source, masked=adj.premasked
-            )
+        target, now = adj.target, view.target
+        if (
+            now is not None
+            and adj.job == view.state.job == now.job
+            and adapter.same(target.layer, now.layer)
+        ):
+            adapter.write_color(now.document, now.layer, adj.data, now.source, masked=adj.premasked)
             self.timings["apply" if adj.final else "preview"] = time.monotonic() - adj.started
             if adj.final:
-                target.layer.setName(
-                    result_name(target.request, adj.scale, hints=target.hints, seed=target.seed)
+                now.layer.setName(
+                    result_name(now.request, adj.scale, hints=now.hints, seed=now.seed)
                 )
+                view.target = now._replace(scale=adj.scale)
+                view.results.keep(adapter.node_id(now.layer), view.target)
         view.state.on_adjusted(adj.scale, adj.final)
 
     def _show_result(self, view: DocView, ev) -> None:
@@ -920,6 +1058,14 @@ class TinctDocker(DockWidget):
         name = result_name(req, scale, hints=hints, seed=seed)
         # a run's next variation goes right above its previous one (the first ends on top)
         previous = view.target if view.target is not None and view.target.request is req else None
+        # one visible result per source: earlier runs' results are hidden, never deleted
+        # (their eye in the Layers docker shows one again); this run's variations stay
+        hid = tuple(
+            n for n in adapter.previous_results(document, node)
+            if n.visible()
+            and getattr(view.results.get(adapter.node_id(n)), "request", None) is not req
+        )  # fmt: skip
+        _set_visible(document, hid, False)
         layer = adapter.add_color_layer(
             document,
             node,
@@ -930,21 +1076,29 @@ class TinctDocker(DockWidget):
             above=previous.layer if previous is not None else None,
         )
         # alpha is the same at every scale: the slider preview reuses this (masked) alpha
-        view.target = Target(document, layer, source, data, req, hints, seed)
+        view.target = Target(document, layer, source, data, req, hints, seed, ev.job, scale,
+                             node, hid)  # fmt: skip
+        view.lost, view.unbound = None, None
+        view.results.keep(adapter.node_id(layer), view.target)
         if note:  # this result converted a Grayscale image (a run's first variation)
             view.converted_for = view.target
         elif view.converted_for is not None and view.converted_for.request is not req:
             view.converted_for = None  # an earlier run's
         self.timings["write"] = time.monotonic() - t0
         view.state.on_result(ev.job, scale, None, note)
-        view.slider = scale_to_slider(scale)
-        if view is self._view:
-            for w in (self.slider, self.scale_box):
-                w.blockSignals(True)
-            self.slider.setValue(view.slider)
-            self.scale_box.setValue(scale)
-            for w in (self.slider, self.scale_box):
-                w.blockSignals(False)
+        self._show_scale(view, scale)
+
+
+def _set_visible(document, layers, visible: bool) -> None:
+    """Show or hide LAYERS of DOCUMENT (those still in it); Krita records no undo step."""
+    changed = False
+    for n in layers:
+        n = adapter.in_document(document, n)
+        if n is not None and n.visible() != visible:
+            n.setVisible(visible)
+            changed = True
+    if changed:
+        document.refreshProjection()
 
 
 def _layer(p) -> Layer:

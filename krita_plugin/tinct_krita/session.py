@@ -36,6 +36,7 @@ class WorkerEvent(Enum):
     ADJUSTED = "adjusted"  # a slider render is ready
     CONNECTED = "connected"  # the daemon answered: ``text`` is its version line
     PHASE = "phase"  # the backend is being started: ``phase`` says how far
+    FORGOTTEN = "forgotten"  # the daemon no longer holds the job ``text`` (a slider render)
 
 
 class Adjusted(NamedTuple):

@@ -183,6 +183,41 @@ class DockerState:
         self.phase = Phase.IDLE
         self.status = "The result layer is gone (undone or deleted); Colorize makes a new one."
 
+    def on_result_back(self, job: str, scale: float) -> None:
+        """The result layer came back (redo, or an undone deletion): the slider adjusts it
+        again, at the scale it had."""
+        if self.phase in BUSY:
+            return
+        self.job, self.scale, self.auto_scale = job, scale, None
+        self.phase = Phase.READY
+        self.status = (
+            f"The result layer is back; the slider adjusts it ({SCALE_WORD.lower()} {scale:.2f})."
+        )
+
+    def bind_result(self, job: str, scale: float, name: str, *, undone: bool = False) -> None:
+        """The Tinct layer NAME, made by JOB at SCALE, is the one the slider adjusts from
+        now on: the user selected it, or (UNDONE) the newer result that hid it was undone."""
+        if self.phase in BUSY or self.phase == Phase.ADJUSTING:
+            return
+        self.job, self.scale, self.auto_scale = job, scale, None
+        self.phase = Phase.READY
+        if undone:
+            self.status = f"The newer result was undone: the slider adjusts '{name}' again."
+        else:
+            self.status = f"Selected '{name}': the slider adjusts it."
+
+    def not_adjustable(self, name: str, why: str) -> None:
+        """The selected Tinct layer NAME has no job the daemon holds (WHY says which case):
+        the slider is off and the status line says how to get an adjustable result."""
+        if self.phase in BUSY or self.phase == Phase.ADJUSTING:
+            return
+        self.job = self.scale = self.auto_scale = None
+        self.phase = Phase.IDLE
+        self.status = (
+            f"'{name}' can no longer be adjusted ({why}). To adjust it, select its photo "
+            "layer and Colorize again: the new result is adjustable."
+        )
+
     def on_adjusted(self, scale: float, final: bool) -> None:
         if final:
             self.phase = Phase.READY

@@ -66,6 +66,20 @@ def _siblings(image, layer) -> list:
     return list(parent.get_children() if parent is not None else image.get_layers())
 
 
+def reference_layers() -> list[tuple[str, str, int, object]]:
+    """(image label, layer name, layer id, layer) for every pixel layer of every open
+    colour image: what the Reference list offers (a Grayscale image has no colour to
+    lend, and the backend would refuse it)."""
+    out = []
+    for img in Gimp.get_images():
+        if img.get_base_type() == Gimp.ImageBaseType.GRAY:
+            continue
+        for layer in all_layers(img.get_layers()):
+            if not layer.is_group():
+                out.append((image_label(img), layer.get_name(), layer.get_id(), layer))
+    return out
+
+
 def image_label(image) -> str:
     """An image as the user knows it: its file's name (opened, imported or exported), else
     GIMP's name with the image's number, as its title bar shows it ("[Untitled]-2")."""

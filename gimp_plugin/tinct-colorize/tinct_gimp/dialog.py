@@ -235,6 +235,9 @@ class MainDialog:
         default = request.pick_hint_layer(
             chosen.get_name() if chosen is not None else None, names, source.get_name()
         )
+        last = self.config.get_property("hint-choice")  # the last run's pick (Re-show)
+        if last in choices:
+            default = last
         self.hints = _combo(choices, choices.index(default) if default in choices else 0)
         self.hints.set_tooltip_text(
             f"Colors painted on this layer win where they are (Filters > Colors > Tinct Paint "
@@ -243,31 +246,33 @@ class MainDialog:
         return _row("H_ints", self.hints)  # Alt+I: Alt+H is Help
 
     def _reference_row(self, source):
-        layers = {}
-        entries = []
-        for img in Gimp.get_images():
-            if img.get_base_type() == Gimp.ImageBaseType.GRAY:
-                continue  # no colour to borrow: never offered (the backend would refuse it)
-            for layer in adapter.all_layers(img.get_layers()):
-                if not layer.is_group():
-                    layers[layer.get_id()] = layer
-                    entries.append((adapter.image_label(img), layer.get_name(), layer.get_id()))
+        found = adapter.reference_layers()  # gray images are never offered
+        layers = {key: layer for _image, _name, key, layer in found}
+        entries = [(image, name, key) for image, name, key, _layer in found]
         choices = reference_choices(entries, source.get_id())
         chosen = self.config.get_property("reference-layer")
         keys = [key for _label, key in choices]
+        texts = [label for label, _key in choices]
         current = chosen.get_id() if chosen is not None else None
-        self.references = _combo(
-            [label for label, _key in choices], keys.index(current) if current in keys else 0
-        )
+        active = keys.index(current) if current in keys else 0
+        last = self.config.get_property("reference-choice")  # the last run's pick (Re-show)
+        if last in texts:
+            active = texts.index(last)
+        self.references = _combo(texts, active)
         self.references.set_tooltip_text(REFERENCE_TIP)
         self.reference_layers = [layers.get(key) for key in keys]  # in the list's order
         return _row(f"R_{REFERENCE_WORD[1:]}", self.references)  # Alt+E: Alt+R is Reset
 
     def run(self) -> tuple | None:
-        """(hint choice, reference layer or NO_REFERENCE), or None when cancelled."""
+        """(hint choice, reference layer or NO_REFERENCE), or None when cancelled. The two
+        picks also go into the config's "hint-choice" and "reference-choice" (by name),
+        which GIMP saves with the last-used values for Repeat and Re-show."""
         ok = bool(self.dialog.run())
         choice = self.hints.get_active_text()
         reference = self.reference_layers[max(0, self.references.get_active())] or NO_REFERENCE
+        if ok:
+            self.config.set_property("hint-choice", choice or "")
+            self.config.set_property("reference-choice", self.references.get_active_text() or "")
         self.dialog.destroy()
         return (choice, reference) if ok else None
 
@@ -326,6 +331,7 @@ class ScaleDialog:
 
         self.config = config
         self.colorizer = colorizer
+        self.asked = config.get_property("scale")  # what the first dialog asked for
         config.set_property("scale", colorizer.scale)
         self.dialog = GimpUi.ProcedureDialog(
             procedure=procedure, config=config, title=f"Tinct: {SCALE_WORD.lower()}"
@@ -339,7 +345,8 @@ class ScaleDialog:
         self.live = LiveScale(colorizer)
 
     def run(self) -> bool:
-        """False = cancelled."""
+        """False = cancelled: the config's colourfulness goes back to what the first dialog
+        asked for (the run's other settings stay, and are kept as the last-used values)."""
         handler = self.config.connect(
             "notify::scale", lambda cfg, _p: self.live.request(cfg.get_property("scale"))
         )
@@ -352,4 +359,5 @@ class ScaleDialog:
             self.live.flush()  # a move in the last DELAY_MS before OK
         else:
             self.live.cancel()
+            self.config.set_property("scale", self.asked)
         return accepted

@@ -17,6 +17,13 @@ them back). While the job runs nothing is open, so a Cancel (or GIMP stopping th
 plug-in) leaves the image and its undo history as they were. The interactive
 Colourfulness dialog previews on a layer added with undo frozen; the image is put
 back before thawing, and OK then records the result as above.
+
+Last-used values: GIMP keeps an interactive run's config when it returns SUCCESS, and
+Repeat (Ctrl+F, run mode WITH_LAST_VALS) and Re-show (Shift+Ctrl+F, INTERACTIVE) start
+from it. The dialog's hint and reference picks go into it by name
+(``request.AUX_ARGUMENTS``), so Repeat uses them too. Cancel in the Colourfulness dialog
+declines the result, not the settings: the run returns SUCCESS with nothing added, so
+GIMP keeps them (a CANCEL status would make it forget the whole run).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import traceback
 from gi.repository import Gimp, GLib, GObject
 from tinct_protocol import Cancelled, Layer, TinctError
 from tinct_protocol.colorize_request import ColorizeRequest
-from tinct_protocol.layers import HINT_LAYER_NAME
+from tinct_protocol.layers import HINT_LAYER_NAME, reference_label
 from tinct_protocol.naming import result_name
 from tinct_protocol.readable import backend_log_path, readable_error
 
@@ -224,6 +231,20 @@ def run_colorize(procedure, run_mode, image, drawables, config, data, ui=dialog)
         if picked is None:
             return _status(procedure, Gimp.PDBStatusType.CANCEL)
         hint_choice, reference_choice = picked
+    elif run_mode == Gimp.RunMode.WITH_LAST_VALS:  # Repeat: the last dialog's picks
+        try:
+            references = {
+                reference_label(img, name): layer
+                for img, name, _key, layer in adapter.reference_layers()
+            }
+            hint_choice, reference_choice = request.last_choices(
+                config.get_property("hint-choice"),
+                config.get_property("reference-choice"),
+                adapter.layer_names(image),
+                references,
+            )
+        except UserError as exc:
+            return _error(procedure, str(exc))
 
     try:
         req, hint_layer, reference = adapter.check_inputs(
@@ -255,9 +276,9 @@ def run_colorize(procedure, run_mode, image, drawables, config, data, ui=dialog)
             finally:
                 colorizer.remove_layer()  # the image as it was frozen
                 image.undo_thaw()
-            if not accepted:
+            if not accepted:  # the result declined, its settings kept (module docstring)
                 Gimp.displays_flush()
-                return _status(procedure, Gimp.PDBStatusType.CANCEL)
+                return _status(procedure, Gimp.PDBStatusType.SUCCESS)
             _record(image, colorizer)
         else:
             progress.writing()
@@ -352,6 +373,8 @@ def colorize_procedure(plug_in, name: str, run=run_colorize):
             procedure.add_layer_argument(arg.name, arg.nick, arg.blurb, True, flags)
         else:
             raise ValueError(f"argument {arg.name!r} has unknown kind {arg.kind!r}")
+    for arg in request.AUX_ARGUMENTS:  # saved with the last-used values, not passed
+        procedure.add_string_aux_argument(arg.name, arg.nick, arg.blurb, arg.default, flags)
     return procedure
 
 

@@ -8,6 +8,8 @@ name come from the protocol's constants, as in the CLI, the daemon and the Krita
 plugin. Variations (1-4) give that many result layers, from seeds Seed, Seed + 1, ...
 (seed 0 is the model's own colouring); each layer's name carries its seed, which with
 one variation gives that layer again. The colourfulness sent is always the slider's.
+`AUX_ARGUMENTS` are the dialog's hint and reference picks, kept with the last-used values
+(GIMP saves an interactive run's whole config), so Repeat and Re-show use them too.
 ``UserError`` is any refusal whose message tells the user what to do instead.
 """
 
@@ -34,6 +36,7 @@ from tinct_protocol.constants import (
 )
 from tinct_protocol.layers import (
     HINT_LAYER_NAME,
+    NO_HINTS,
     NO_REFERENCE,
     REFERENCE_TIP,
     REFERENCE_WORD,
@@ -120,6 +123,53 @@ ARGUMENTS = (
         f"layers after an explicit '{NO_REFERENCE}')",
     ),
 )
+
+
+# The dialog's picks, by name (layer objects do not outlive the session; a label does):
+# saved with the last-used values, not arguments of the procedure (a script passes layers).
+AUX_ARGUMENTS = (
+    Argument(
+        "hint-choice",
+        "string",
+        "Hint choice",
+        f"The hint list's pick in the last dialog (a layer's name or '{NO_HINTS}'; '' = none "
+        "made): Repeat uses it",
+        "",
+    ),
+    Argument(
+        "reference-choice",
+        "string",
+        "Reference choice",
+        f"The reference list's pick in the last dialog ('image / layer' or '{NO_REFERENCE}'; "
+        "'' = none made): Repeat uses it",
+        "",
+    ),
+)
+
+
+def last_choices(
+    hint_choice: str, reference_choice: str, layer_names: list[str], references: dict
+) -> tuple[str | None, object]:
+    """Repeat's hint and reference, from the last dialog's picks (``AUX_ARGUMENTS``): the
+    hint (a layer name, NO_HINTS, or None: no pick made) and the reference (a layer from
+    REFERENCES, label -> layer; NO_REFERENCE; or None: no pick made). A picked layer that
+    is no longer there is a UserError naming it (never a silent run without it)."""
+    hint = hint_choice or None
+    if hint not in (None, NO_HINTS) and hint not in layer_names:
+        raise UserError(
+            f"the last run's hint layer '{hint}' is not in this image; run Tinct Colorize… "
+            "to pick hints (Repeat uses the last dialog's choices)"
+        )
+    if not reference_choice:
+        return hint, None
+    if reference_choice == NO_REFERENCE:
+        return hint, NO_REFERENCE
+    if reference_choice not in references:
+        raise UserError(
+            f"the last run's reference '{reference_choice}' is not open any more; open it "
+            "again, or run Tinct Colorize… to pick another"
+        )
+    return hint, references[reference_choice]
 
 
 def _whole(name: str, value: object, lo: int, hi: int) -> int:

@@ -14,7 +14,8 @@ $TINCT_GIMP_SELFTEST says, read at each run:
 
 "set" is typed into the first dialog (GIMP fills an interactive run's config from
 the last-used values, not from the caller), "hint" picked in its hint list and
-"reference" ("image / layer") in its reference list (the list's labels are written
+"reference" ("image / layer") in its reference list (what it opened with goes to
++ ".shown" first; "main_accept": false cancels it) (the list's labels are written
 next to the file, + ".references"; its mnemonics, + ".mnemonics.main"), the screen
 saved to "screenshot_main", OK; the
 progress dialog's Cancel is pressed at step "cancel_at_step", or once its line starts
@@ -132,6 +133,11 @@ class MainDialog(dialog.MainDialog):
         def act():
             from gi.repository import Gtk
 
+            record(".shown", {  # what the dialog opened with (GIMP's last-used values)
+                **{k: self.config.get_property(k) for k in ("prompt", "scale", "steps")},
+                "hint": self.hints.get_active_text(),
+                "reference": self.references.get_active_text(),
+            })  # fmt: skip
             for key, value in test.get("set", {}).items():
                 self.config.set_property(key, value)
             if "hint" in test:
@@ -147,7 +153,8 @@ class MainDialog(dialog.MainDialog):
             record(".mnemonics.main", mnemonics(self.dialog))
             if test.get("screenshot_main"):
                 screenshot(test["screenshot_main"])
-            self.dialog.response(Gtk.ResponseType.OK)
+            ok = test.get("main_accept", True)
+            self.dialog.response(Gtk.ResponseType.OK if ok else Gtk.ResponseType.CANCEL)
 
         answer_later(self.dialog, act)
         return super().run()
