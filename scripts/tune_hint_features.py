@@ -135,12 +135,15 @@ def main() -> int:
     ap.add_argument("--sigmas", default="0.35,0.25,0.2,0.15,0.1")
     ap.add_argument("--likeness", default="0.3")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--screening", type=float, default=None, help="hints.SCREENING for all")
     ap.add_argument("--full", action="store_true", help="measure the whole pipeline")
     ap.add_argument(
         "--points", type=int, default=0, help="instead: the N-point hint check (whole pipeline)"
     )
     args = ap.parse_args()
     pipe = load_pipeline(args.model, device="cpu")
+    if args.screening is not None:
+        H.SCREENING = args.screening
     settings = [
         (float(s), float(lk)) for s in args.sigmas.split(",") for lk in args.likeness.split(",")
     ]

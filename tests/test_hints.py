@@ -52,7 +52,9 @@ def test_a_few_blue_dots_make_the_whole_sky_blue_and_leave_the_ground_alone(coun
 def test_a_sky_hint_stays_out_of_textured_ground_of_like_lightness():
     """A soft horizon (the sky fades into the ground over 30 rows) and a grainy ground
     of about the sky's lightness: the solve alone passes the sky's colour down; the
-    texture likeness keeps the ground the model's, and the sky stays trusted."""
+    texture likeness keeps the ground the model's, and the sky stays trusted: fully
+    within ~45 px of the patch, at least 0.7 at the sky's far corners (the price
+    of LIKENESS_FULL 2.0, which halved the hints' flood on the validation photos)."""
     h, w = 200, 320
     rng = np.random.default_rng(3)
     lightness = np.full((h, w), 64.0, np.float32)
@@ -64,7 +66,8 @@ def test_a_sky_hint_stays_out_of_textured_ground_of_like_lightness():
     ab[20:27, 150:157], mask[20:27, 150:157] = SKY_BLUE, 1.0
     field, reach = hints.propagate(lightness, ab, mask)
     conf = hints.render_weight(reach)
-    assert conf[:90].min() > 0.95
+    assert conf[:90].min() > 0.7, conf[:90].min()
+    assert conf[:50, 110:200].min() > 0.95, conf[:50, 110:200].min()
     assert np.abs(field[:90] - SKY_BLUE).max() < 2.0
     assert conf[140:].mean() < 0.05, conf[140:].mean()
 

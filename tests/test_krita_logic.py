@@ -262,7 +262,7 @@ def test_kept_results_follow_undo_redo_and_stay_bounded(plugin):
     assert kept.changes({"a", "b", "c", "d"}) == ([], [], {"a", "c", "d"})
     assert kept.forget_job("j3") == ["c"] and "c" not in kept
     assert kept.changes({"a", "d"}) == ([], [], {"a", "d"})  # a forgotten one never "went"
-    assert kept_results().limit == plugin.results.KEPT_RESULTS == 16
+    assert kept_results().limit == plugin.results.KEPT_RESULTS == 4
 
 
 def test_latest_runs_only_the_newest(plugin):

@@ -155,9 +155,9 @@ def test_a_painted_stroke_overrides_the_prompt_where_it_reaches():
     # The painted pixels themselves are exactly the painted colour.
     assert np.allclose(both[6:9, 10:86], blue, atol=1e-3)
     # Where the stroke does not reach, what lay under it stays.
-    far = weight < 0.01
-    assert far.any()
-    assert np.allclose(both[far], told[far], atol=1e-4)
+    far = weight < 1e-4
+    assert far.mean() > 0.3, far.mean()  # the grass, at least
+    assert np.allclose(both[far], told[far], atol=1e-2)  # at most 1e-4 of ~60 a*b* apart
 
 
 def test_painted_hints_win_over_a_reference_where_they_reach():

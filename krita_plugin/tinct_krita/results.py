@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-KEPT_RESULTS = 16  # per document: the daemon keeps 32 jobs (DEFAULT_CACHE_JOBS)
+# Per document. Each kept result holds its pixels for the slider (about 24 MB at 6 MP),
+# so a few, not the daemon's 32 jobs (DEFAULT_CACHE_JOBS).
+KEPT_RESULTS = 4
 
 V = TypeVar("V")
 

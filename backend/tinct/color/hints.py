@@ -25,8 +25,8 @@ field is `NONLOCAL_SHARE` of it and the rest the solve's (on real photos the mix
 beats either alone).
 
 The reach is the solve's, gated by likeness: a pixel unlike every painted one in
-lightness and texture (its best kernel value below `LIKENESS_FULL`) loses reach in
-proportion. A soft horizon passes the solve's colour from a smooth sky into
+lightness and texture loses reach in proportion to its best kernel value (over
+`LIKENESS_FULL`). A soft horizon passes the solve's colour from a smooth sky into
 textured grass of similar lightness; the gate keeps it out (one blue patch in the
 `make demo` sky: grass b* -16.6 ungated, 0.0 gated), while 16 patches scattered
 over real photos lose almost nothing to it.
@@ -79,8 +79,14 @@ NONLOCAL_SIGMA_LSTAR = 6.0  # lightness likeness (L* units)
 TEXTURE_SIGMA = 3.0  # texture likeness, in `texture` units
 NONLOCAL_DISTANCE = 0.25  # spatial falloff, a share of the grid's long side
 NONLOCAL_SOURCES = 1024  # at most this many painted grid pixels take part
-# Source: hand-picked with the gate (beae8cb), not swept; demo sky patch: grass b* -16.6 -> 0.0.
-LIKENESS_FULL = 0.3  # a pixel this like some painted pixel keeps the solve's full reach
+# The gate: the solve's reach times like / LIKENESS_FULL (capped at 1). Above 1 even a
+# pixel just like a painted one keeps only 1 / LIKENESS_FULL of its reach, so only
+# where the solve reaches strongly (on and near the strokes, inside their region) does
+# the render trust the hints fully (REACH_FULL). Chosen on the validation split through
+# the whole pipeline (scripts/tune_hint_features.py --full / --points 16, v0.8): 0.3
+# flooded 32 % of other colours at 0.794x inverse distance with 16 patches; 2.0 floods
+# 14.1 % at 0.815x (table in docs/design.md, "Hints with image features").
+LIKENESS_FULL = 2.0
 INPUT_REACH = 0.04  # the U-Net's hint-confidence channel saturates here (as trained)
 # With image features (unit vectors per pixel from the encoder prior), likeness also
 # needs like features: exp(-|f_i - f_j|^2 / (2 FEATURE_SIGMA^2)), |f_i - f_j|^2 in [0, 4].

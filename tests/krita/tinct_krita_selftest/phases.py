@@ -86,7 +86,7 @@ def cancel_loading():
     log["t_cancel"] = time.monotonic()
     pid = log["holder_early"][0]
     poll(lambda: lock_holder(runtime_dir(create=False)) is None and not pid_alive(pid), gone,
-         10, "the cancelled daemon to be gone")  # fmt: skip
+         20, "the cancelled daemon to be gone")  # fmt: skip
 
 
 def gone():
