@@ -63,6 +63,19 @@ def one_photo(pipe, truth, rng, settings):
     return out
 
 
+def with_hints(pipe, plain, hints, feats):
+    """PLAIN's prediction with HINTS (RGBA, image size) spread at today's settings; the
+    U-Net does not see hints, so its colour latent is the same."""
+    hinted = pipe.hint_inputs(hints, plain.work_lightness, features=feats)
+    return dataclasses.replace(
+        plain,
+        hint_ab=hinted.ab,
+        hint_alpha=hinted.mask,
+        hint_field=hinted.field,
+        hint_confidence=hinted.confidence,
+    )
+
+
 def one_photo_full(pipe, truth, rng, settings):
     """As `one_photo`, through the whole pipeline (tinct.evaluate.region_hints)."""
     found = region_hints(truth, rng)
@@ -84,14 +97,7 @@ def one_photo_full(pipe, truth, rng, settings):
     out = []
     for sigma, like_full in settings:
         H.FEATURE_SIGMA, H.LIKENESS_FULL = sigma, like_full
-        hinted = pipe.hint_inputs(hints, plain.work_lightness, features=feats)
-        latents = dataclasses.replace(
-            plain,
-            hint_ab=hinted.ab,
-            hint_alpha=hinted.mask,
-            hint_field=hinted.field,
-            hint_confidence=hinted.confidence,
-        )
+        latents = with_hints(pipe, plain, hints, feats)
         ab1 = ab_of(latents)
         err1 = np.linalg.norm(ab1 - true_ab, axis=-1)[region].mean()
         pulled = np.linalg.norm(ab0 - hint_ab, axis=-1) - np.linalg.norm(ab1 - hint_ab, axis=-1)
@@ -115,14 +121,7 @@ def one_photo_points(pipe, truth, rng, settings, n):
     out = []
     for sigma, like_full in settings:
         H.FEATURE_SIGMA, H.LIKENESS_FULL = sigma, like_full
-        hinted = pipe.hint_inputs(hints, plain.work_lightness, features=feats)
-        latents = dataclasses.replace(
-            plain,
-            hint_ab=hinted.ab,
-            hint_alpha=hinted.mask,
-            hint_field=hinted.field,
-            hint_confidence=hinted.confidence,
-        )
+        latents = with_hints(pipe, plain, hints, feats)
         err = ab_error(pipe.render(gray, latents, 1.0), truth)
         out.append((err, err_idw))
     return out

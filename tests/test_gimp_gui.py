@@ -34,21 +34,59 @@ HERE = Path(__file__).resolve().parent
 SHOTS = HERE.parent / "out" / "screenshots"
 
 
-def test_a_scan_from_open_to_colour_in_the_gimp_window():
+def gimp_folder(prefix: str) -> tuple[Path | None, Path, Path]:
+    """(the GIMP chroot or None, a fresh work folder in it, that folder as seen inside),
+    with the Tinct and self-test plug-ins staged in the folder's GIMP profile. No GIMP:
+    a failure in CI, else a skip."""
     host = find_gimp()
     if host is None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"GIMP 3 is not available (no chroot at {CHROOT})")
         pytest.skip("GIMP 3 is not available; run `bash scripts/install_host_gimp.sh` as root")
     _, root = host
-    work = Path(tempfile.mkdtemp(prefix="tinct-gimp-gui-", dir=(root / "tmp") if root else None))
+    work = Path(tempfile.mkdtemp(prefix=prefix, dir=(root / "tmp") if root else None))
     inner = Path("/") / work.relative_to(root) if root else work
+    stage_gimp(work / "home/.config/GIMP/3.0/plug-ins")
+    install_selftest_plugin(work / "home/.config/GIMP/3.0/plug-ins")
+    return root, work, inner
+
+
+def run_gimp_walk(root, inner: Path, work: Path, env: dict, seconds: int, bind_host: bool = False):
+    """Run WORK/walk.py in GIMP 3 under Xvfb, with exactly ENV (paths as seen inside the
+    chroot, INNER being WORK there), in the chroot ROOT (None: this system) with /proc and
+    /dev/shm mounted in a private mount namespace; with BIND_HOST this system's root is
+    also bound at INNER/host there (and only there). Killed after SECONDS. Returns
+    (walk.json's contents, GIMP's output)."""
+    gimp = ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", "gimp-3.0", "-n",
+            "--no-splash", "--batch-interpreter", "python-fu-eval", "-b",
+            f"exec(open({str(inner / 'walk.py')!r}).read())", "--quit"]  # fmt: skip
+    cmd = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), *gimp]
+    if root is not None:
+        mounts = 'mount -t proc proc "$0/proc" && mount -t tmpfs tmpfs "$0/dev/shm" && '
+        extra = []
+        if bind_host:
+            mounts = 'mount --rbind / "$0$1" && ' + mounts + "shift && "
+            extra = [str(inner / "host")]
+        cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+               mounts + 'exec chroot "$0" "$@"', str(root), *extra, *cmd]  # fmt: skip
+    proc = subprocess.Popen(["timeout", "-k", "5", str(seconds), *cmd], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        out, _ = proc.communicate(timeout=seconds + 20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+    out = out.decode(errors="replace")
+    assert (work / "walk.json").exists(), out[-3000:]
+    return json.loads((work / "walk.json").read_text()), out
+
+
+def test_a_scan_from_open_to_colour_in_the_gimp_window():
+    root, work, inner = gimp_folder("tinct-gimp-gui-")
     harness = None
     try:
         harness = DaemonHarness(work / "rt", serve_command(None, "--idle-timeout", "0"))
         harness.connect().close()
-        stage_gimp(work / "home/.config/GIMP/3.0/plug-ins")
-        install_selftest_plugin(work / "home/.config/GIMP/3.0/plug-ins")
         shutil.copy(HERE.parent / "docs" / "sample-bw.png", work / "scan.png")
         # the reference: another crop of the photo, in blue (a colour photo of one hue)
         g = np.asarray(Image.open(work / "scan.png").convert("L"))[40:400, 100:460] / 255.0
@@ -88,24 +126,7 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
             "TINCT_GIMP_REF_SHOT": str(inner / "main-ref.png"),
             "GDK_CORE_DEVICE_EVENTS": "1",  # the walkthrough's Ctrl+Z is a core X key event
         }
-        gimp = ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", "gimp-3.0", "-n",
-                "--no-splash", "--batch-interpreter", "python-fu-eval", "-b",
-                f"exec(open({str(inner / 'walk.py')!r}).read())", "--quit"]  # fmt: skip
-        cmd = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), *gimp]
-        if root is not None:
-            mounts = 'mount -t proc proc "$0/proc" && mount -t tmpfs tmpfs "$0/dev/shm" && '
-            cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                   mounts + 'exec chroot "$0" "$@"', str(root), *cmd]  # fmt: skip
-        proc = subprocess.Popen(["timeout", "-k", "5", "360", *cmd], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-        try:
-            log, _ = proc.communicate(timeout=380)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            log, _ = proc.communicate()
-        log = log.decode(errors="replace")
-        assert (work / "walk.json").exists(), log[-3000:]
-        r = json.loads((work / "walk.json").read_text())
+        r, log = run_gimp_walk(root, inner, work, env, 360)
         assert r["ok"], r.get("error")
         # the scan opened Grayscale; Paint hints selected its layer; Colorize, run on the
         # hint layer, colorized the scan below it, converted the image to RGB and put the
@@ -189,21 +210,14 @@ def test_the_progress_names_each_phase_and_cancel_while_starting_ends_the_backen
     GIMP chroot: the backend command re-enters the host's root (bound at WORK/host in
     the test's mount namespace) and runs this checkout's `tinct serve` there, in the
     same runtime folder. tests/gimp/phases_walk.py drives two Colorize runs."""
-    host = find_gimp()
-    if host is None:
-        pytest.skip("GIMP 3 is not available; run `bash scripts/install_host_gimp.sh` as root")
-    _, root = host
     import sys
 
     import tinct
     from tinct.testing import pid_running, save_tiny_model
 
+    root, work, inner = gimp_folder("tinct-gimp-phases-")
     model = save_tiny_model(tmp_path / "model")
-    work = Path(tempfile.mkdtemp(prefix="tinct-gimp-phases-", dir=(root / "tmp") if root else None))
-    inner = Path("/") / work.relative_to(root) if root else work
     try:
-        stage_gimp(work / "home/.config/GIMP/3.0/plug-ins")
-        install_selftest_plugin(work / "home/.config/GIMP/3.0/plug-ins")
         (work / "tmp").mkdir()
         (work / "shots").mkdir()
         (work / "host").mkdir()
@@ -231,26 +245,7 @@ def test_the_progress_names_each_phase_and_cancel_while_starting_ends_the_backen
             "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
             "TINCT_GIMP_SHOTS": str(inner / "shots"),
         }
-        gimp = ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", "gimp-3.0", "-n",
-                "--no-splash", "--batch-interpreter", "python-fu-eval", "-b",
-                f"exec(open({str(inner / 'walk.py')!r}).read())", "--quit"]  # fmt: skip
-        cmd = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), *gimp]
-        if root is not None:
-            mounts = ('mount --rbind / "$0$1" && mount -t proc proc "$0/proc" && '
-                      'mount -t tmpfs tmpfs "$0/dev/shm" && shift && ')  # fmt: skip
-            cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                   mounts + 'exec chroot "$0" "$@"', str(root), str(inner / "host"),
-                   *cmd]  # fmt: skip
-        proc = subprocess.Popen(["timeout", "-k", "5", "300", *cmd], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-        try:
-            out, _ = proc.communicate(timeout=320)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, _ = proc.communicate()
-        out = out.decode(errors="replace")
-        assert (work / "walk.json").exists(), out[-3000:]
-        r = json.loads((work / "walk.json").read_text())
+        r, _ = run_gimp_walk(root, inner, work, env, 300, bind_host=True)
         print("\ngimp phases run:", {k: v for k, v in r.items() if not k.startswith("log_")})
         assert r["ok"], r.get("error")
         # 1. the first dialog opening started the backend (its log was there before OK);
@@ -302,21 +297,14 @@ def test_repeat_and_reshow_use_the_last_settings_and_a_slider_cancel_keeps_them(
     colourfulness, hint pick (an explicit "(no hints)" included) and reference pick;
     Cancel in the Colourfulness dialog keeps the run's settings (the colourfulness the
     first dialog asked for), adds nothing; a picked layer that is gone is named."""
-    host = find_gimp()
-    if host is None:
-        pytest.skip("GIMP 3 is not available; run `bash scripts/install_host_gimp.sh` as root")
-    _, root = host
     from tinct.testing import save_tiny_model
 
+    root, work, inner = gimp_folder("tinct-gimp-repeat-")
     model = save_tiny_model(tmp_path / "model")
-    work = Path(tempfile.mkdtemp(prefix="tinct-gimp-repeat-", dir=(root / "tmp") if root else None))
-    inner = Path("/") / work.relative_to(root) if root else work
     harness = None
     try:
         harness = DaemonHarness(work / "rt", serve_command(model, "--idle-timeout", "0"))
         harness.connect().close()
-        stage_gimp(work / "home/.config/GIMP/3.0/plug-ins")
-        install_selftest_plugin(work / "home/.config/GIMP/3.0/plug-ins")
         (work / "tmp").mkdir()
         photo = Image.open(HERE.parent / "docs" / "sample-bw.png").convert("L")
         photo.resize((160, 120)).save(work / "scan.png")
@@ -337,24 +325,7 @@ def test_repeat_and_reshow_use_the_last_settings_and_a_slider_cancel_keeps_them(
             "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
             "TINCT_GIMP_RESHOW_SHOT": str(inner / "reshow.png"),
         }
-        gimp = ["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", "gimp-3.0", "-n",
-                "--no-splash", "--batch-interpreter", "python-fu-eval", "-b",
-                f"exec(open({str(inner / 'walk.py')!r}).read())", "--quit"]  # fmt: skip
-        cmd = ["env", "-i", *(f"{k}={v}" for k, v in env.items()), *gimp]
-        if root is not None:
-            mounts = 'mount -t proc proc "$0/proc" && mount -t tmpfs tmpfs "$0/dev/shm" && '
-            cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                   mounts + 'exec chroot "$0" "$@"', str(root), *cmd]  # fmt: skip
-        proc = subprocess.Popen(["timeout", "-k", "5", "300", *cmd], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-        try:
-            out, _ = proc.communicate(timeout=320)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, _ = proc.communicate()
-        out = out.decode(errors="replace")
-        assert (work / "walk.json").exists(), out[-3000:]
-        r = json.loads((work / "walk.json").read_text())
+        r, _ = run_gimp_walk(root, inner, work, env, 300)
         print("\ngimp repeat run:", {k: {kk: vv for kk, vv in v.items() if kk != "pixels"}
                                      if isinstance(v, dict) else v for k, v in r.items()})  # fmt: skip
         assert r["ok"], r.get("error")
