@@ -222,46 +222,21 @@ def test_variations_are_distinct_layers_and_a_seed_gives_one_again(tmp_path):
     chroma prior is an encoder prior (untrained head, so its variations are random, but
     drawn like the real one's): Variations 3 gives three layers named with their seeds,
     measurably different; Seed 2 with Variations 1 gives the seed-2 layer again."""
-    krita, xvfb = require("krita"), require("xvfb-run")
-    require("xauth")
-    home, rt = tmp_path / "home", tmp_path / "rt"
     model = save_tiny_model(tmp_path / "model", encoder_prior=True)
     photo = np.asarray(Image.open(REPO / "docs" / "sample-bw.png").convert("L"))
     src = np.ascontiguousarray(photo[96:256, 16:256])  # 240x160
     (tmp_path / "src.gray").write_bytes(src.tobytes())
     h, w = src.shape
-    stage_krita(home / ".local/share/krita/pykrita")
-    enable_in_kritarc(home / ".config")
-    install_selftest_plugin(home)
-    harness = DaemonHarness(rt, serve_command(model, "--idle-timeout", "0"))
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    for key in ("QT_QPA_PLATFORM", "TINCT_CONFIG"):
-        env.pop(key, None)
-    out = tmp_path / "result.json"
-    env.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_DATA_HOME=str(home / ".local/share"),
-        XDG_RUNTIME_DIR=str(tmp_path),
-        TINCT_RUNTIME_DIR=str(rt),
-        TINCT_BACKEND_CMD=json.dumps(harness.command),
-        TINCT_KRITA_SELFTEST="variations",
-        TINCT_KRITA_RESULT=str(out),
-        TINCT_KRITA_PHOTO=f"{tmp_path / 'src.gray'}:{w}x{h}",
-    )
+    harness = DaemonHarness(tmp_path / "rt", serve_command(model, "--idle-timeout", "0"))
     try:
         harness.connect().close()
-        proc = subprocess.run(
-            ["timeout", "-k", "5", "200", xvfb, "-a", "-s", "-screen 0 1280x1024x24",
-             krita, "--nosplash"],
-            env=env, capture_output=True, text=True, cwd=tmp_path,
-        )  # fmt: skip
-        assert out.exists(), f"no result file (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
-        r = json.loads(out.read_text())
-        print("\nkrita variations run:", r)
-        assert r["ok"], r.get("error")
+        r = _run_krita_driver(
+            tmp_path,
+            "variations",
+            harness.command,
+            TINCT_KRITA_PHOTO=f"{tmp_path / 'src.gray'}:{w}x{h}",
+        )
     finally:
-        kill_krita_in(home)
         harness.close()
     # three layers above the photo, bottom to top seeds 2, 1, 0: the first variation (the
     # model's own colouring, seed 0 unnamed) on top, even with results 0.3 s apart (a
@@ -271,7 +246,7 @@ def test_variations_are_distinct_layers_and_a_seed_gives_one_again(tmp_path):
                                 "Tinct x1.00 seed 1", "Tinct x1.00"]  # fmt: skip
     assert "3 variations" in r["status_three"], r["status_three"]
     three = {
-        name: (out.parent / f"result.json.three{i}").read_bytes()
+        name: (tmp_path / f"result.json.three{i}").read_bytes()
         for i, (name, _uid) in enumerate(r["three"])
     }
     pairs = [("Tinct x1.00", "Tinct x1.00 seed 1"), ("Tinct x1.00", "Tinct x1.00 seed 2"),
@@ -288,7 +263,7 @@ def test_variations_are_distinct_layers_and_a_seed_gives_one_again(tmp_path):
     first_ids = {uid for _name, uid in r["three"]}
     (new,) = [(i, name) for i, (name, uid) in enumerate(r["again"]) if uid not in first_ids]
     assert new[1] == "Tinct x1.00 seed 2", r["again"]
-    again = (out.parent / f"result.json.again{new[0]}").read_bytes()
+    again = (tmp_path / f"result.json.again{new[0]}").read_bytes()
     assert again == three["Tinct x1.00 seed 2"]
 
 
@@ -315,9 +290,6 @@ def test_docker_colorizes_from_a_reference_in_another_document(tmp_path):
     (another crop, another size) and a gray layer in a second one; the daemon is the
     test's, with the tiny model (the reference's colours reach the result through the
     edge-aware hint propagation, whatever the model)."""
-    krita, xvfb = require("krita"), require("xvfb-run")
-    require("xauth")
-    home, rt = tmp_path / "home", tmp_path / "rt"
     model = save_tiny_model(tmp_path / "model")
     photo = np.asarray(Image.open(REPO / "docs" / "sample-bw.png").convert("L"))
     src = photo[96:256, 16:256]  # 240x160: the scan to colorize
@@ -326,37 +298,16 @@ def test_docker_colorizes_from_a_reference_in_another_document(tmp_path):
     (tmp_path / "ref.rgb").write_bytes(blue_photo(ref).tobytes())
     (tmp_path / "ref.rgb.gray").write_bytes(ref.tobytes())
     h, w = src.shape
-    stage_krita(home / ".local/share/krita/pykrita")
-    enable_in_kritarc(home / ".config")
-    install_selftest_plugin(home)
-    harness = DaemonHarness(rt, serve_command(model, "--idle-timeout", "0"))
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    for key in ("QT_QPA_PLATFORM", "TINCT_CONFIG"):
-        env.pop(key, None)
-    out = tmp_path / "result.json"
-    env.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_DATA_HOME=str(home / ".local/share"),
-        XDG_RUNTIME_DIR=str(tmp_path),
-        TINCT_RUNTIME_DIR=str(rt),
-        TINCT_BACKEND_CMD=json.dumps(harness.command),
-        TINCT_KRITA_SELFTEST="reference",
-        TINCT_KRITA_RESULT=str(out),
-        TINCT_KRITA_PHOTO=f"{tmp_path / 'src.gray'}:{w}x{h}",
-        TINCT_KRITA_REFERENCE=f"{tmp_path / 'ref.rgb'}:200x200",
-    )
+    harness = DaemonHarness(tmp_path / "rt", serve_command(model, "--idle-timeout", "0"))
     try:
         harness.connect().close()
-        proc = subprocess.run(
-            ["timeout", "-k", "5", "150", xvfb, "-a", "-s", "-screen 0 1280x1024x24",
-             krita, "--nosplash"],
-            env=env, capture_output=True, text=True, cwd=tmp_path,
-        )  # fmt: skip
-        assert out.exists(), f"no result file (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
-        r = json.loads(out.read_text())
-        print("\nkrita reference run:", {k: v for k, v in r.items() if k != "photo_before"})
-        assert r["ok"], r.get("error")
+        r = _run_krita_driver(
+            tmp_path,
+            "reference",
+            harness.command,
+            TINCT_KRITA_PHOTO=f"{tmp_path / 'src.gray'}:{w}x{h}",
+            TINCT_KRITA_REFERENCE=f"{tmp_path / 'ref.rgb'}:200x200",
+        )
         # the list: "(no reference)" first and chosen, every paint layer of both documents
         # (the second one's found by the docker's watch), never the scan being colorized
         items = r["reference_items"]
@@ -374,8 +325,8 @@ def test_docker_colorizes_from_a_reference_in_another_document(tmp_path):
         assert r["names_after_undo"] == r["names_before"] and r["photo_unchanged_after_undo"]
         # the reference's blue reaches the result: mean b* well below the same colorize's
         # without a reference, and blue in sign
-        a_ref, b_ref = mean_ab((out.parent / "result.json.ref").read_bytes(), w, h)
-        a_plain, b_plain = mean_ab((out.parent / "result.json.plain").read_bytes(), w, h)
+        a_ref, b_ref = mean_ab((tmp_path / "result.json.ref").read_bytes(), w, h)
+        a_plain, b_plain = mean_ab((tmp_path / "result.json.plain").read_bytes(), w, h)
         print(f"mean a*b* with reference ({a_ref:.1f}, {b_ref:.1f}), "
               f"without ({a_plain:.1f}, {b_plain:.1f})")  # fmt: skip
         assert r["plain_name"] == "Tinct x1.00"
@@ -392,9 +343,8 @@ def test_docker_colorizes_from_a_reference_in_another_document(tmp_path):
         assert r["colorize_enabled_after_gray"] and r["photo_unchanged_after_gray"]
         assert r["screenshot"], "Krita's window could not be grabbed"
         SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(str(out) + ".krita.png", SHOTS / "krita-reference.png")
+        shutil.copy(tmp_path / "result.json.krita.png", SHOTS / "krita-reference.png")
     finally:
-        kill_krita_in(home)
         harness.close()
 
 
@@ -542,17 +492,21 @@ def test_a_failing_backend_is_one_line_with_the_log_and_cancel_is_live_while_sta
     assert r["launches_before_retry"] == 1 and r["launches_failed"] == 2  # Colorize: a new start
     assert (tmp_path / "hung.pid.starts").read_text().count("start") == 2
     # the failure: one line, what failed, what to do, the log's path; no traceback
-    log = str(tmp_path / "rt" / "daemon.log")
-    status = r["status_failed"]
-    assert "\n" not in status and "Traceback" not in status, status
-    assert status.startswith("Error: The Tinct backend exited with code 1 while starting")
-    assert "Colorize again" in status and status.endswith(f"Log: {log}"), status
+    assert_one_line_start_error(r["status_failed"], tmp_path / "rt" / "daemon.log")
     # the traceback is behind Details
     assert r["details_visible"] and "RuntimeError: the model folder is missing" in r["details"]
     assert r["details_box_detailed"] == r["details"] and r["details_box_text"] == r["error"]
     assert r["colorize_enabled_failed"] and r["idle"]
     SHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(tmp_path / "result.json.docker.png", SHOTS / "krita-error.png")
+
+
+def assert_one_line_start_error(status: str, log: Path) -> None:
+    """The docker's status after a backend failed to start: one line, no traceback, what
+    failed, what to do, and the log's path."""
+    assert "\n" not in status and "Traceback" not in status, status
+    assert status.startswith("Error: The Tinct backend exited with code 1 while starting")
+    assert "Colorize again" in status and status.endswith(f"Log: {log}"), status
 
 
 def test_a_failed_early_start_shows_its_one_line_error_when_colorize_is_pressed(tmp_path):
@@ -568,11 +522,7 @@ def test_a_failed_early_start_shows_its_one_line_error_when_colorize_is_pressed(
     assert r["launches_early"] == 1 and r["status_before_colorize"] == "Ready."
     assert r["launches_failed"] == 1  # the early start's failure, not a new start
     assert (tmp_path / "no-hang.pid.starts").read_text().count("start") == 1
-    log = str(tmp_path / "rt" / "daemon.log")
-    status = r["status_failed"]
-    assert "\n" not in status and "Traceback" not in status, status
-    assert status.startswith("Error: The Tinct backend exited with code 1 while starting")
-    assert "Colorize again" in status and status.endswith(f"Log: {log}"), status
+    assert_one_line_start_error(r["status_failed"], tmp_path / "rt" / "daemon.log")
     assert r["details_visible"] and "RuntimeError: the model folder is missing" in r["details"]
     assert r["colorize_enabled_failed"] and r["idle"]
 
