@@ -556,7 +556,10 @@ def test_the_status_line_names_each_phase_and_cancel_stops_a_loading_backend(tmp
     assert joined[:2] == ["Connecting to the backend…", "Loading the model…"], joined
     assert r["launches_joined"] == 1
     assert r["status_cancelled"] == "Cancelled." and r["cancel_seconds"] < 0.5
-    assert r["gone_seconds"] < 5.0  # its lock free and its process ended
+    if not r["cancel_after_serving"]:  # Cancel came while it loaded: the plugin ended it
+        assert r["gone_seconds"] < 5.0  # its lock free and its process ended
+    # else the tiny model had loaded first (a race in ~0.2 s): the run was cancelled and
+    # the daemon kept for the next Colorize; the driver stopped it for a cold step 3
     # 3. the cold run: every phase, in order, each named while under way; never "Queued"
     cold = texts[r["mark_cold"] : r["mark_queued"]]
     steps = [f"Colorizing: step {k} of {C.DEFAULT_STEPS}" for k in range(1, C.DEFAULT_STEPS + 1)]

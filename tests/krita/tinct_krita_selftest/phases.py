@@ -17,6 +17,8 @@ says "Loading the model…" and "Writing the layer…".
 Writes $TINCT_KRITA_RESULT (JSON), then quits.
 """
 
+import os
+import signal
 import time
 
 from tinct_krita.state import Phase
@@ -85,8 +87,33 @@ def cancel_loading():
     log["status_cancelled"] = docker.status.text()
     log["t_cancel"] = time.monotonic()
     pid = log["holder_early"][0]
-    poll(lambda: lock_holder(runtime_dir(create=False)) is None and not pid_alive(pid), gone,
-         20, "the cancelled daemon to be gone")  # fmt: skip
+    poll(lambda: daemon_gone(pid) or kept_serving(pid), after_cancel, 20,
+         "the cancelled daemon to be gone (or kept, serving)")  # fmt: skip
+
+
+def daemon_gone(pid):
+    return lock_holder(runtime_dir(create=False)) is None and not pid_alive(pid)
+
+
+def kept_serving(pid):
+    """True once the daemon has been serving for 4 s on end: the start had finished when
+    Cancel came (the tiny model loads in ~0.2 s), so Cancel stopped the run and the
+    daemon is kept for the next Colorize (a stopping one is gone within the launcher's
+    3 s to SIGKILL)."""
+    if lock_holder(runtime_dir(create=False)) != (pid, True):
+        log.pop("t_serving", None)
+        return False
+    log.setdefault("t_serving", time.monotonic())
+    return time.monotonic() - log["t_serving"] >= 4.0
+
+
+def after_cancel():
+    pid = log["holder_early"][0]
+    log["cancel_after_serving"] = not daemon_gone(pid)
+    if not log["cancel_after_serving"]:
+        return gone()
+    os.kill(pid, signal.SIGTERM)
+    poll(lambda: daemon_gone(pid), gone, 20, "the kept daemon to stop")
 
 
 def gone():
