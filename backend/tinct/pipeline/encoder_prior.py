@@ -252,34 +252,40 @@ class EncoderPrior(ModelMixin, ConfigMixin):
             fields.append(color.resize_linear(ab, h, w) if (sh, sw) != (h, w) else ab)
         h4, w4 = -(-sh // 4), -(-sw // 4)
         feats = hid[0, :, :h4, :w4].float().cpu().numpy().transpose(1, 2, 0)
-        probs = torch.softmax(logits[0, :, :h4, :w4].float(), dim=0).cpu().numpy()
         centres = self.centres.float().cpu().numpy()
-        return PriorReading(fields, np.ascontiguousarray(feats), probs, centres, (h, w))
+        return PriorReading(
+            fields, np.ascontiguousarray(feats), logits[0, :, :h4, :w4], centres, (h, w)
+        )
 
 
 class PriorReading:
     """One pass of the encoder prior over an image of work size `size`: `fields` (one
     (H, W, 2) a*b* per generator), `features` ((h/4, w/4, width), the decoder's hidden
-    map) and `likelihood`, the probability of a colour at each pixel."""
+    map) and `likelihood`, the probability of a colour at each pixel (its softmax is
+    taken on the first call: a run without colour words in its prompt never needs it)."""
 
     def __init__(
         self,
         fields: list[np.ndarray],
         features: np.ndarray,
-        probs: np.ndarray,
+        logits: torch.Tensor,
         centres: np.ndarray,
         size: tuple[int, int],
     ):
         self.fields, self.features = fields, features
-        self._probs, self._centres, self._size = probs, centres, size
+        self._logits, self._centres, self._size = logits, centres, size
+        self._probs: np.ndarray | None = None
 
     def likelihood(self, ab: tuple[float, float], radius: float) -> np.ndarray:
         """(H, W) float32: the probability the prior gives to a*b* within `radius` of
-        `ab` at each pixel (summed over its bins), at the work size."""
-        near = ((self._centres - np.asarray(ab, np.float32)) ** 2).sum(1) < radius * radius
-        if not near.any():  # farther than half a bin from every centre: the nearest one
-            near = np.zeros(len(self._centres), bool)
-            near[((self._centres - np.asarray(ab, np.float32)) ** 2).sum(1).argmin()] = True
+        `ab` at each pixel (summed over its bins; the nearest bin when none is that
+        near), at the work size."""
+        if self._probs is None:
+            self._probs = torch.softmax(self._logits.float(), dim=0).cpu().numpy()
+        d2 = ((self._centres - np.asarray(ab, np.float32)) ** 2).sum(1)
+        near = d2 < radius * radius
+        if not near.any():
+            near = d2 == d2.min()
         q = np.ascontiguousarray(self._probs[near].sum(0), dtype=np.float32)
         return color.resize_linear(q[..., None], *self._size)[..., 0]
 
