@@ -69,6 +69,26 @@ def test_scale_zero_decodes_the_gray_latent_and_one_the_prediction(tiny_pipe, ph
     assert small.shape == (20, 30, 3)
 
 
+def test_the_unets_share_scales_its_colour_latent_and_survives_save_and_load(
+    tiny_pipe, photo, tmp_path
+):
+    lat = tiny_pipe.predict(photo, num_inference_steps=2)
+    at_one = tiny_pipe.preview(lat, 1.0)
+    half_way = tiny_pipe.preview(lat, 0.3)
+    tiny_pipe.register_to_config(unet_share=0.3)
+    # scale 1 with a share of 0.3 is the old scale 0.3; share 0 leaves only the gray latent
+    assert np.allclose(tiny_pipe.preview(lat, 1.0), half_way, atol=1e-6)
+    assert not np.allclose(tiny_pipe.preview(lat, 1.0), at_one, atol=1e-3)
+    tiny_pipe.save_pretrained(tmp_path / "m")
+    loaded = load_pipeline(tmp_path / "m", device="cpu")
+    assert loaded.config.unet_share == pytest.approx(0.3)
+    assert np.allclose(loaded.preview(lat, 1.0), half_way, atol=1e-5)
+    loaded.register_to_config(unet_share=0.0)
+    with torch.no_grad():
+        gray = loaded.decode_latent(lat.gray_latent)[0].permute(1, 2, 0).numpy()
+    assert np.allclose(loaded.preview(lat, 1.7), gray, atol=1e-6)
+
+
 def test_rescale_needs_no_unet(tiny_pipe, photo):
     lat = tiny_pipe.predict(photo, num_inference_steps=2)
     calls = []

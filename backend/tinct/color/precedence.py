@@ -6,13 +6,15 @@ laid on top of each other at the work size, weakest first, so each later source
 overrides the earlier ones where its weight is high and leaves them alone where it
 is 0:
 
-1. **model**: the decoded colour latent at the slider's scale s (times the decoder's
-   `chroma_gain`). It is the base everything else is laid on; the bundled U-Net's
-   own colour is faint (0.988x the all-gray error before the prior, model card).
-2. **prior**: s x its a*b* field, *added* to the model's, not blended: both are
-   guesses from the gray image alone, so neither overrides the other, and the sum is
-   what v0.7 was measured with (0.862x the all-gray error on the validation split,
-   model card). Both follow the slider (`add_prior`).
+1. **model**: the decoded colour latent at the slider's scale s times the pipeline's
+   `unet_share` (times the decoder's `chroma_gain`). It is the base everything else
+   is laid on; the bundled U-Net's own colour is faint (0.988x the all-gray error
+   before the prior, model card).
+2. **prior**: s x its a*b* field (which carries the prior's own `strength`), *added*
+   to the model's, not blended: both are guesses from the gray image alone, so
+   neither overrides the other. How much of the automatic colour comes from each
+   (`unet_share` against the prior's `strength`) is chosen on the validation split
+   (`scripts/tune_prior_mix.py`, model card). Both follow the slider (`add_prior`).
 3. **prompt**: the colour words placed on the image (`tinct.color.prompt_regions`),
    s x their a*b*, *blended* in by their weight (`blend`). What the user says beats
    what the models guess. A prompt without colour words takes no part here; it

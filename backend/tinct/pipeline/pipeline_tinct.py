@@ -161,6 +161,7 @@ class TinctPipeline(DiffusionPipeline):
         chroma_gain: float = 1.0,
         prior: EncoderPrior | TinctPrior | None = None,
         model_format: int = FORMAT_WITHOUT_KEY,
+        unet_share: float = 1.0,
     ):
         super().__init__()
         self.register_modules(
@@ -173,7 +174,11 @@ class TinctPipeline(DiffusionPipeline):
         )
         # chroma_gain: calibration of a small decoder that under-reproduces chroma
         # (least squares on training photos, see tinct.train.calibrate).
-        self.register_to_config(work_pixels=work_pixels, chroma_gain=float(chroma_gain))
+        # unet_share: the U-Net's share of the automatic colour, its colour latent taken
+        # at the slider's scale times this (`colour_latent_at`); 1.0 in folders without it.
+        self.register_to_config(
+            work_pixels=work_pixels, chroma_gain=float(chroma_gain), unet_share=float(unet_share)
+        )
         blocks = (
             getattr(vae.config, "block_out_channels", None) or vae.config.encoder_block_out_channels
         )
@@ -506,12 +511,19 @@ class TinctPipeline(DiffusionPipeline):
 
     # ------------------------------------------------------ scale + render ---
 
+    def latent_at(self, latents: ColorLatents, scale: float) -> torch.Tensor:
+        """z_g + s * delta_hat with s = `scale` times `unet_share`, the U-Net's share of the
+        automatic colour (the prior's is its own `strength`; model card)."""
+        share = float(getattr(self.config, "unet_share", 1.0))
+        return latents.gray_latent + float(scale) * share * latents.color_latent
+
     @torch.no_grad()
     def preview(
         self, latents: ColorLatents, scale: float, size: tuple[int, int] | None = None
     ) -> np.ndarray:
-        """D(z_g + s * delta_hat) at work resolution (or resized to `size`), sRGB float32."""
-        z = latents.gray_latent + float(scale) * latents.color_latent
+        """D(z_g + s * delta_hat) at work resolution (or resized to `size`), sRGB float32
+        (s: `scale` times the U-Net's share, `latent_at`)."""
+        z = self.latent_at(latents, scale)
         rgb = self.decode_latent(z.to(self.vae.dtype))[0].permute(1, 2, 0).cpu().numpy()
         if size is not None and tuple(size) != rgb.shape[:2]:
             rgb = color.resize_linear(rgb, *size)
@@ -526,7 +538,7 @@ class TinctPipeline(DiffusionPipeline):
         ``reduce``-squared times cheaper decode at lower chroma resolution, which
         live previews use (the guided filter restores edges from the luma).
         """
-        z = latents.gray_latent + float(scale) * latents.color_latent
+        z = self.latent_at(latents, scale)
         if reduce > 1:
             hl, wl = z.shape[-2:]
             small = (max(1, hl // reduce), max(1, wl // reduce))
