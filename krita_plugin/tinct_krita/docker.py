@@ -41,6 +41,7 @@ import random
 import threading
 import time
 import traceback
+from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -195,6 +196,10 @@ class TinctDocker(DockWidget):
         self._slider_worker = Latest(self._adjust_in_worker)
         self._started_early = False  # the backend's early start was begun (once)
         self.timings: dict[str, float] = {}
+        # (scale, final, render began, write began, written: time.monotonic()) of the
+        # latest slider renders written to the layer: a driver in Krita times a drag
+        # from it (benchmarks/bench_hosts.py)
+        self.adjusted_at: deque[tuple[float, bool, float, float, float]] = deque(maxlen=256)
         self.last_request: ColorizeRequest | None = None
         self._build()
         self._refresh()
@@ -1009,6 +1014,7 @@ class TinctDocker(DockWidget):
                 state.on_start_phase(message.phase)
             elif event == WorkerEvent.CONNECTED:
                 self.about.setText(message.text)
+                state.progress.connected()
             elif event == WorkerEvent.RESULT:
                 self._show_result(view, message.daemon)
             elif event == WorkerEvent.ADJUSTED:
@@ -1031,8 +1037,11 @@ class TinctDocker(DockWidget):
             and adj.job == view.state.job == now.job
             and adapter.same(target.layer, now.layer)
         ):
+            began = time.monotonic()
             adapter.write_color(now.document, now.layer, adj.data, now.source, masked=adj.premasked)
-            self.timings["apply" if adj.final else "preview"] = time.monotonic() - adj.started
+            written = time.monotonic()
+            self.timings["apply" if adj.final else "preview"] = written - adj.started
+            self.adjusted_at.append((adj.scale, adj.final, adj.started, began, written))
             if adj.final:
                 now.layer.setName(
                     result_name(now.request, adj.scale, hints=now.hints, seed=now.seed)

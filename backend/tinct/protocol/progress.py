@@ -12,6 +12,7 @@ the layer is written, so "100 %" means the layer is there.
 
 from __future__ import annotations
 
+import time
 from enum import Enum
 
 from .constants import Reply, StartPhase
@@ -44,15 +45,29 @@ class RunProgress:
         self.stage = Stage.CONNECTING
         self.step = 0  # steps finished of the variation under way
         self.ahead = 0  # jobs ahead in the daemon's queue (QUEUED)
+        # (what happened, time.monotonic()) in order, from this object's making on:
+        # "begin", a StartPhase's value, "connected", a reply's kind ("progress" as
+        # "step K"), "writing", "written"
+        self.marks: list[tuple[str, float]] = [("begin", time.monotonic())]
+
+    def mark(self, what: str) -> None:
+        """Note that WHAT happened now (see ``marks``)."""
+        self.marks.append((what, time.monotonic()))
 
     # --- what happens -------------------------------------------------------------
     def on_start_phase(self, phase: StartPhase) -> None:
         """The launcher is starting the backend (STARTING) or it loads the model (LOADING)."""
         if self.stage in (Stage.CONNECTING, Stage.STARTING, Stage.LOADING):
             self.stage = Stage.LOADING if phase == StartPhase.LOADING else Stage.STARTING
+        self.mark(StartPhase(phase).value)
+
+    def connected(self) -> None:
+        """The daemon answered (found running, or started and serving): only marked."""
+        self.mark("connected")
 
     def on_reply(self, kind: str, header: dict) -> None:
         """A reply of the daemon to the run's colorize (KIND: its wire name)."""
+        self.mark(f"step {header.get('step')}" if kind == Reply.PROGRESS else str(kind))
         if kind == Reply.QUEUED:
             self.step = 0
             ahead = header.get("ahead")
@@ -80,9 +95,11 @@ class RunProgress:
     def writing(self) -> None:
         """The host writes the layer(s) now."""
         self.stage = Stage.WRITING
+        self.mark("writing")
 
     def written(self) -> None:
         """The host wrote a result's layer: DONE once every variation's is written."""
+        self.mark("written")
         if self.finished >= self.variations:
             self.stage = Stage.DONE
         else:

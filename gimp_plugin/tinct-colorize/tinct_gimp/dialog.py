@@ -63,6 +63,7 @@ class StatusProgress:
 
     def connected(self, backend: str) -> None:
         """The daemon answered (BACKEND, its version line, is for the dialog)."""
+        self.run.connected()
 
     def writing(self) -> None:
         """The layer(s) are being written into the image now."""

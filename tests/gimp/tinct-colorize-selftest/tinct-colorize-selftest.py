@@ -27,11 +27,22 @@ slider is moved through "scales" (each move re-renders the layer, as a user's dr
 does; each render's value is appended to the file + ".trace"; its mnemonics and
 backend line go to + ".mnemonics.scale" and + ".about"), the screen is saved to
 "screenshot", and the dialog is accepted or cancelled.
+
+For benchmarks/bench_hosts.py (times are this process's ``time.monotonic()``, written
+next to the file as + ".timing": when the first dialog opened, when the backend was
+seen serving and when OK was pressed; + ".marks": the progress's ``RunProgress.marks``):
+"ok_when_serving": true presses OK only once the backend started early serves; "drag":
+{"values": [...], "interval_ms": N} moves the Colourfulness slider through the values
+on a schedule, one every N ms, as a hand does (a value that falls due while the dialog
+is busy rendering is skipped for the newest), then OK once the last one is on the
+layer; + ".drag": when each value fell due, when it was set, and each render
+[scale, started, the daemon's layer received, written and shown].
 """
 
 import json
 import os
 import sys
+import time
 import traceback
 import types
 
@@ -48,6 +59,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "tinct-colorize"))  # fmt: skip
 
 from tinct_gimp import dialog, plugin  # noqa: E402
+from tinct_protocol.connection import lock_holder, runtime_dir  # noqa: E402
 
 PROCEDURE = "plug-in-tinct-colorize-selftest"
 ENV_ANSWERS = "TINCT_GIMP_SELFTEST"
@@ -126,12 +138,23 @@ def labels(combo) -> list:
     return [model[i][0] for i in range(len(model))]
 
 
+def serving() -> bool:
+    """Whether the backend (started early, as the dialog opened) serves now."""
+    holder = lock_holder(runtime_dir(create=False))
+    return holder is not None and bool(holder[1])
+
+
 class MainDialog(dialog.MainDialog):
     def run(self):
         test = answers()
+        timing = {"dialog": time.monotonic(), "serving": None}
 
         def act():
             from gi.repository import Gtk
+
+            if test.get("ok_when_serving") and not serving():
+                GLib.timeout_add(20, act_when_serving)
+                return
 
             record(".shown", {  # what the dialog opened with (GIMP's last-used values)
                 **{k: self.config.get_property(k) for k in ("prompt", "scale", "steps")},
@@ -154,7 +177,20 @@ class MainDialog(dialog.MainDialog):
             if test.get("screenshot_main"):
                 screenshot(test["screenshot_main"])
             ok = test.get("main_accept", True)
+            timing["ok"] = time.monotonic()
+            record(".timing", timing)
             self.dialog.response(Gtk.ResponseType.OK if ok else Gtk.ResponseType.CANCEL)
+
+        def act_when_serving():
+            if not serving():
+                return True  # look again in 20 ms
+            timing["serving"] = time.monotonic()
+            try:
+                act()
+            except Exception:
+                traceback.print_exc()
+                self.dialog.response(-6)  # Gtk.ResponseType.CANCEL
+            return False
 
         answer_later(self.dialog, act)
         return super().run()
@@ -185,6 +221,10 @@ class ProgressDialog(dialog.ProgressDialog):
         if self.cancel_at_text and text.startswith(self.cancel_at_text) and not self.cancelled:
             self.dialog.response(self.Gtk.ResponseType.CANCEL)  # the user's click
 
+    def close(self) -> None:
+        record(".marks", self.run.marks)
+        super().close()
+
     def show(self, ev) -> None:
         super().show(ev)
         if ev.kind == "progress" and ev.total and self.cancel_at_step is not None:
@@ -198,8 +238,21 @@ class ScaleDialog(dialog.ScaleDialog):
         render = colorizer.apply_scale
         path = os.environ.get(ENV_ANSWERS)
 
+        self.renders = []  # [scale, started, daemon's layer in, on the layer] (monotonic)
+        daemon_apply, applied = colorizer.session.apply, []
+
+        def timed_apply(job, scale):
+            try:
+                return daemon_apply(job, scale)
+            finally:
+                applied.append(time.monotonic())
+
+        colorizer.session.apply = timed_apply
+
         def traced(scale):  # the test checks which values were rendered
+            t0 = time.monotonic()
             render(scale)
+            self.renders.append([colorizer.scale, t0, applied[-1], time.monotonic()])
             if path:
                 with open(path + ".trace", "a") as f:
                     f.write(f"{colorizer.scale}\n")
@@ -227,10 +280,39 @@ class ScaleDialog(dialog.ScaleDialog):
                 self.dialog.response(Gtk.ResponseType.OK if ok else Gtk.ResponseType.CANCEL)
                 return False
 
-            GLib.timeout_add(SLIDER_MS, step)
+            if "drag" in test:
+                self.drag(test["drag"], lambda: values.clear() or step())
+            else:
+                GLib.timeout_add(SLIDER_MS, step)
 
         answer_later(self.dialog, act)
         return super().run()
+
+    def drag(self, plan: dict, then) -> None:
+        """Move the slider through PLAN's values on its schedule; THEN once the last
+        value is rendered on the layer (or after 60 s)."""
+        values, step = plan["values"], plan["interval_ms"] / 1000.0
+        t0 = time.monotonic() + step
+        moves = {"due": [t0 + i * step for i in range(len(values))], "set": []}
+        state = {"i": -1}
+
+        def tick():
+            now = time.monotonic()
+            due = max((i for i, t in enumerate(moves["due"]) if t <= now), default=-1)
+            if due > state["i"]:  # the newest value due; older ones not yet set are skipped
+                state["i"] = due
+                self.config.set_property("scale", values[due])
+                moves["set"].append([due, time.monotonic()])
+            last = state["i"] == len(values) - 1
+            rendered = any(abs(r[0] - values[-1]) < 1e-3 for r in self.renders)
+            if last and (rendered or now > moves["due"][-1] + 60):
+                moves["renders"] = self.renders
+                record(".drag", moves)
+                then()
+                return False
+            return True
+
+        GLib.timeout_add(5, tick)
 
 
 ANSWERED = types.SimpleNamespace(
