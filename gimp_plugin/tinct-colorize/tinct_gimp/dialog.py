@@ -77,6 +77,9 @@ class StatusProgress:
     def poll(self):
         return None
 
+    def cancelled_done(self) -> None:
+        """The run was cancelled and nothing it made remains."""
+
     def close(self) -> None:
         Gimp.progress_end()
 
@@ -155,6 +158,11 @@ class ProgressDialog(StatusProgress):
             self.label.set_text("Cancelling…")
             return True
         return None
+
+    def cancelled_done(self) -> None:
+        """Say "Cancelled." (the image is as it was), drawn before the window closes."""
+        self.label.set_text("Cancelled.")
+        self.paint_now()
 
     def close(self) -> None:
         super().close()
