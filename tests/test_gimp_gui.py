@@ -368,3 +368,75 @@ def test_repeat_and_reshow_use_the_last_settings_and_a_slider_cancel_keeps_them(
         if harness is not None:
             harness.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_hint_strokes_show_on_white_and_cancel_while_writing_leaves_nothing(tmp_path):
+    """tests/gimp/hintwrite_walk.py. A: a stroke on the hint layer Tinct Paint Hints
+    makes shows on a white and on a near-black part of the photo, and the job sends
+    exactly the painted colour; a hint layer an earlier version made in LCh Color mode
+    still works. B: a 3000x2000 Grayscale scan, Cancel pressed while "Writing the
+    layer…" (between two strips of the write): CANCEL, no layer, the scan unchanged and
+    still Grayscale, the window said "Cancelled."; the next Colorize gives its layer."""
+    from tinct.testing import save_tiny_model
+
+    root, work, inner = gimp_folder("tinct-gimp-hintwrite-")
+    model = save_tiny_model(tmp_path / "model")
+    harness = None
+    try:
+        harness = DaemonHarness(work / "rt", serve_command(model, "--idle-timeout", "0"))
+        harness.connect().close()
+        (work / "tmp").mkdir()
+        (work / "shots").mkdir()
+        (work / "walk.py").write_text((HERE / "gimp" / "hintwrite_walk.py").read_text())
+        env = {
+            "HOME": str(inner / "home"),
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "TMPDIR": str(inner / "tmp"),
+            "TINCT_RUNTIME_DIR": str(inner / "rt"),
+            "TINCT_BACKEND_CMD": json.dumps(["/bin/false"]),  # the test's daemon is found
+            "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
+            "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
+            "TINCT_GIMP_SHOTS": str(inner / "shots"),
+        }
+        r, out = run_gimp_walk(root, inner, work, env, 400)
+        print("\ngimp hint/write run:", r)
+        assert r["ok"], r.get("error")
+        # A. the new hint layer: Normal at partial opacity; its stroke shows over anything
+        assert r["paint_hints"] == "GIMP_PDB_SUCCESS"
+        assert r["hint_mode"][0] == "normal" and 40 <= r["hint_mode"][1] < 100, r["hint_mode"]
+        for plain, shown in zip(r["plain"], r["stroke"], strict=True):
+            plain, shown = np.array(plain[:3]), np.array(shown[:3])
+            assert np.abs(shown - plain).max() >= 60, (plain, shown)
+            assert shown[0] - max(shown[1], shown[2]) >= 60, shown  # reads as red
+        # ... and the job sent the painted colour, whatever the layer's mode and opacity
+        assert r["run_hints"] == "GIMP_PDB_SUCCESS", r["errors"]
+        assert r["sent_hints"] == [[[210, 40, 40, 255]] * 2], r["sent_hints"]
+        assert r["names_hints"][0] == "Tinct hints" and "+hints" in r["names_hints"][1]
+        # an LCh Color hint layer: on white its stroke barely shows (why the mode changed);
+        # it still works, read as painted, its mode left as it was
+        assert np.abs(np.array(r["legacy_stroke"][0][:3]) - 255).max() < 60, r["legacy_stroke"]
+        assert r["run_legacy"] == "GIMP_PDB_SUCCESS", r["errors"]
+        assert r["sent_legacy"] == [[[40, 90, 220, 255]] * 2], r["sent_legacy"]
+        assert r["legacy_mode"] == "lch-color" and "+hints" in r["names_legacy"][1]
+        # B. Cancel while the layer is written: the write had begun (the progress window
+        # looked three times while writing) and was stopped there
+        assert r["run_cancel"] == "GIMP_PDB_CANCEL", r["errors"]
+        assert r["lines_cancel"][-1] == "Writing the layer…", r["lines_cancel"]
+        assert r["closed_cancel"] == {"label": "Cancelled.", "write_polls": 3}
+        assert r["names_cancel"] == ["scan"] and r["type_cancel"] == "GIMP_GRAY"
+        assert r["scan_unchanged_cancel"]
+        # the next Colorize: its layer (a look before each of the 32 strips, one before the
+        # merge and one once the layer is done)
+        assert r["run_after"] == "GIMP_PDB_SUCCESS", r["errors"]
+        assert r["lines_after"][-1] == "Done." and r["closed_after"]["write_polls"] == 34
+        assert r["names_after"] == ["Tinct x1.00", "scan"] and r["type_after"] == "GIMP_RGB"
+        assert r["scan_unchanged_after"]
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        for shot in ("hints-main", "hints", "writing"):
+            assert (work / "shots" / f"{shot}.png").stat().st_size > 10_000, shot
+            shutil.copy(work / "shots" / f"{shot}.png", SHOTS / f"gimp-{shot}.png")
+    finally:
+        if harness is not None:
+            harness.close()
+        shutil.rmtree(work, ignore_errors=True)

@@ -152,7 +152,7 @@ def test_docker_colorizes_and_slider_updates_layer(tmp_path, variant):
         # Paint hints: a "Tinct hints" layer in Color mode above the photo, made active and
         # chosen; the photo stays the layer colorized and is never offered as a hint layer
         assert r["names_with_hints"] == ["Background", "photo", "Tinct hints"]
-        assert r["hint_blend"] == "color" and r["hint_choice"] == "Tinct hints"
+        assert r["hint_blend"] == "normal" and r["hint_choice"] == "Tinct hints"
         assert "photo" not in r["hint_items"] and "'photo' is the layer colorized" in r[
             "hint_status"]  # fmt: skip
         first = f'Tinct \u2014 "{prompt}" +hints'  # painted hints went with it
@@ -348,9 +348,12 @@ def test_docker_colorizes_from_a_reference_in_another_document(tmp_path):
         harness.close()
 
 
-def _run_krita_driver(tmp_path, driver: str, backend: list[str], **extra_env) -> dict:
+def _run_krita_driver(
+    tmp_path, driver: str, backend: list[str], seconds: int = 200, **extra_env
+) -> dict:
     """Krita under Xvfb with the staged plugin and the test-only driver DRIVER; BACKEND is
-    $TINCT_BACKEND_CMD. Returns the driver's JSON result (its files lie next to it)."""
+    $TINCT_BACKEND_CMD; Krita is stopped after SECONDS. Returns the driver's JSON result
+    (its files lie next to it)."""
     krita, xvfb = require("krita"), require("xvfb-run")
     require("xauth")
     home = tmp_path / "home"
@@ -374,7 +377,7 @@ def _run_krita_driver(tmp_path, driver: str, backend: list[str], **extra_env) ->
     )
     try:
         proc = subprocess.run(
-            ["timeout", "-k", "5", "200", xvfb, "-a", "-s", "-screen 0 1280x1024x24",
+            ["timeout", "-k", "5", str(seconds), xvfb, "-a", "-s", "-screen 0 1280x1024x24",
              krita, "--nosplash"],
             env=env, capture_output=True, text=True, cwd=tmp_path,
         )  # fmt: skip
@@ -691,3 +694,60 @@ def test_undo_redo_stay_in_step_one_visible_result_and_older_results_adjust(tmp_
     SHOTS.mkdir(parents=True, exist_ok=True)
     for key in ("redo", "older", "unknown"):
         shutil.copy(tmp_path / f"result.json.{key}.png", SHOTS / f"krita-{key}.png")
+
+
+def test_hint_strokes_show_on_white_and_cancel_while_writing_leaves_nothing(tmp_path):
+    """tests/krita/.../hintwrite.py. A: a stroke on the hint layer "Paint hints" makes
+    shows on a white and on a near-black part of the photo (the composite there differs
+    clearly from the photo), and the colorize sends exactly the painted colour; a hint
+    layer an earlier version made in Color mode is still read (and left in Color mode).
+    B: on a 3000x2000 photo, Cancel clicked while "Writing the layer…" stops the write
+    between two strips: no layer, the photo unchanged, "Cancelled.", no undo step; the
+    next Colorize gives its layer."""
+    model = save_tiny_model(tmp_path / "model")
+    harness = DaemonHarness(tmp_path / "rt", serve_command(model, "--idle-timeout", "0"))
+    try:
+        harness.connect().close()
+        r = _run_krita_driver(tmp_path, "hintwrite", harness.command, seconds=400)
+    finally:
+        harness.close()
+    # A. the new hint layer: Normal at partial opacity (its stroke shows over anything)
+    assert r["hint_mode"][0] == "normal" and 100 <= r["hint_mode"][1] < 255, r["hint_mode"]
+    red, blue = [210, 40, 40, 255], [40, 90, 220, 255]
+    for where in ("white", "dark"):
+        plain, shown = np.array(r[f"plain_{where}"][:3]), np.array(r[f"stroke_{where}"][:3])
+        assert np.abs(shown - plain).max() >= 60, (where, plain, shown)
+        # and it reads as the painted colour: red well above green and blue
+        assert shown[0] - max(shown[1], shown[2]) >= 60, (where, shown)
+    # ... what was sent is what was painted, whatever the layer's mode and opacity
+    assert r["sent_new"] == {"white": red, "dark": red}, r["sent_new"]
+    assert r["names_hints"][-1] == "Tinct hints" and "+hints" in r["names_hints"][-2]
+    # a Color-mode hint layer (an earlier version's): on white it barely shows (why the
+    # mode changed), and it still works: read as painted, its mode left as it was
+    assert np.abs(np.array(r["legacy_white"][:3]) - 255).max() < 60, r["legacy_white"]
+    assert r["legacy_choice"] == "Tinct hints" and r["legacy_mode"] == "color"
+    assert r["sent_legacy"] == {"white": blue, "dark": blue}, r["sent_legacy"]
+    assert "+hints" in r["names_legacy"][-2], r["names_legacy"]
+    assert r["screenshot"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tmp_path / "result.json.hints.png", SHOTS / "krita-hints.png")
+    # B. the first result, then the run cancelled while its layer was written
+    first = r["big_names_first"]
+    assert first == [*r["big_names_before"], "Tinct x1.00"], first
+    texts = r["texts_cancel"]
+    assert "Writing the layer…" in texts and r["cancel_enabled_writing"], texts
+    assert texts[texts.index("Writing the layer…") + 1 :] == ["Cancelling…", "Cancelled."], texts
+    # the click was handled inside the write: some strips written, not all, none kept
+    ((strips, whole),) = r["cancel_write"]
+    assert strips >= 1 and not whole, r["cancel_write"]
+    assert r["big_names_cancelled"] == first and r["big_photo_cancelled"] == r["big_photo"]
+    assert r["status_cancelled"] == r["status_later"] == "Cancelled."
+    assert r["colorize_enabled_cancelled"] and r["job_after_cancel"] == r["job_first"]
+    # no undo step: one Ctrl+Z takes the first result away, redo brings it back
+    assert r["big_names_undone"] == r["big_names_before"], r["big_names_undone"]
+    assert r["big_names_redone"] == first
+    # the next Colorize: its layer, whole, on top; the photo still unchanged
+    assert r["big_names_third"] == [*first, "Tinct x1.00"], r["big_names_third"]
+    assert r["status_third"].startswith("Done") and r["writes_third"][1]
+    assert r["writes_third"][0] == 2000 // 64  # every strip but the last asked (32 strips)
+    assert r["big_photo_third"] == r["big_photo"]

@@ -347,6 +347,40 @@ def test_session_against_real_daemon(plugin, tmp_path):
         harness.close()
 
 
+def test_cancel_while_the_layer_is_written_drops_it_until_it_joins_the_image(plugin):
+    """Cancel while "Writing the layer…": the job is over (nothing to cancel in the
+    daemon), the run is marked cancelled for the docker's write loop; once the written
+    layer is being added (one host call) Cancel is off and a click does nothing."""
+    st = plugin.state
+    s = st.DockerState()
+    assert s.colorize_clicked()
+    s.on_started("j1")
+    s.on_result("j1", 1.0, None)  # the first run's result: the slider's
+    assert s.colorize_clicked()
+    run = s.run
+    s.on_started("j2")
+    s.on_writing()
+    assert s.status == "Writing the layer…" and s.controls().cancel
+    assert not s.write_cancelled(run)
+    assert s.cancel_clicked() is None  # j2 is finished: no cancel for the daemon
+    assert s.phase == st.Phase.CANCELLING and s.status == "Cancelling…"
+    assert s.write_cancelled(run)
+    s.on_cancelled()  # the docker dropped the layer
+    assert s.phase == st.Phase.READY and s.job == "j1" and s.status == "Cancelled."
+    assert s.controls().colorize and not s.controls().cancel
+    # too late: the written layer is going into the image
+    assert s.colorize_clicked()
+    run = s.run
+    s.on_started("j3")
+    s.on_writing()
+    s.on_committing()
+    assert not s.controls().cancel
+    assert s.cancel_clicked() is None and s.phase == st.Phase.COLORIZING
+    assert not s.write_cancelled(run)
+    s.on_result("j3", 1.0, None)
+    assert s.phase == st.Phase.READY and s.job == "j3" and not s.committing
+
+
 def test_cancel_is_live_while_starting_and_errors_keep_their_details(plugin):
     """Cancel while "Starting…" (no job yet) abandons the run at once; its late messages
     no longer count. An error is one status line; its details are kept for the button."""

@@ -16,8 +16,20 @@ with the second undo itself, so one Ctrl+Z restores Grayscale (docker.py,
 ``_undo_conversion``).
 
 ``Node.setBlendingMode`` on a layer of the document is an undo step of its own
-(measured), so new layers get their Color mode in a throwaway 1x1 document and
-join the real one as a clone (``_detached_color_layer``): one step, the addition.
+(measured), so new layers get their mode (and opacity) in a throwaway 1x1 document and
+join the real one as a clone (``_detached_layer``): one step, the addition.
+
+A result is written in strips of ``WRITE_ROWS`` rows into that detached layer before it
+joins the document (``fill_layer``), asking between strips whether to go on: Cancel
+during "Writing the layer…" drops the layer, and the document never saw it (no layer,
+no undo step). Adding the finished layer (``insert_result_layer``) is one Krita call
+and the point of no return.
+
+The hint layer is Normal at ``HINT_OPACITY``, not Color: a stroke in Color mode keeps
+the photo's lightness, so on white or black (skies, paper, shadows) it did not show at
+all. The hints are read from the layer's own pixels (``Node.pixelData``), never the
+composite, so the mode and opacity change nothing that is sent; a hint layer made in
+Color mode by an earlier version is read the same way and left as it is.
 
 A rerun goes on top of the source's earlier results (``previous_results``): the
 topmost Color layer wins, and one Ctrl+Z shows the earlier result again.
@@ -29,6 +41,7 @@ from dataclasses import dataclass
 
 from .pixels import (
     GRAY_MODEL,
+    ITEMSIZE,
     Pixels,
     alpha_is_empty,
     convert_depth,
@@ -42,6 +55,9 @@ from .tinct_protocol.geometry import Rect
 from .tinct_protocol.layers import HINT_LAYER_NAME, is_result_name
 
 BLEND_MODE = "color"  # Krita's HSY "Color" mode (there is no LCh mode)
+HINT_BLEND_MODE = "normal"  # strokes show on any background (Color mode: not on white)
+HINT_OPACITY = 204  # of 255 (80 %): the painted colour near as painted, the photo under it
+WRITE_ROWS = 64  # a result is written in strips of this many rows (Krita's tile height)
 
 
 @dataclass
@@ -121,14 +137,16 @@ def find_layer(document, name: str):
     return None
 
 
-def _detached_color_layer(model: str, depth: str, profile: str):
-    """A paint layer in Color mode that belongs to no document (see the module docstring)."""
+def _detached_layer(model: str, depth: str, profile: str, blend: str, opacity: int = 255):
+    """A paint layer in mode BLEND at OPACITY (0-255) that belongs to no document (see
+    the module docstring)."""
     from krita import Krita  # here, so the rest of this module imports without Krita
 
     scratch = Krita.instance().createDocument(1, 1, "tinct-scratch", model, depth, profile, 72.0)
     try:
         layer = scratch.createNode("tinct", "paintlayer")
-        layer.setBlendingMode(BLEND_MODE)
+        layer.setBlendingMode(blend)
+        layer.setOpacity(opacity)
         return layer.clone()
     finally:
         scratch.close()
@@ -171,8 +189,9 @@ def contains(document, node) -> bool:
 
 
 def hint_layer_for(document, source_node) -> tuple[object, str]:
-    """The hint layer (an existing one named HINT_LAYER_NAME, else a new paint layer in
-    Color mode above the source and its results) and a note for the status line.
+    """The hint layer (an existing one named HINT_LAYER_NAME, as it is, else a new paint
+    layer above the source and its results, Normal at HINT_OPACITY so strokes show on
+    any background) and a note for the status line.
 
     Hints need color: a Grayscale image is converted to RGBA first (its own undo step).
     """
@@ -184,9 +203,13 @@ def hint_layer_for(document, source_node) -> tuple[object, str]:
         document.waitForDone()
         note = f" (The image was converted from Grayscale to RGB ({depth}) to hold colors.)"
     hint = find_layer(document, HINT_LAYER_NAME)
-    if hint is None:  # in Color mode, strokes show as a color wash over the photo
-        hint = _detached_color_layer(
-            source_node.colorModel(), source_node.colorDepth(), source_node.colorProfile()
+    if hint is None:
+        hint = _detached_layer(
+            source_node.colorModel(),
+            source_node.colorDepth(),
+            source_node.colorProfile(),
+            HINT_BLEND_MODE,
+            HINT_OPACITY,
         )
         above = (previous_results(document, source_node) or [source_node])[-1]
         (source_node.parentNode() or document.rootNode()).addChildNode(hint, above)
@@ -265,29 +288,58 @@ def read_hints(document, hint_node, source: Source) -> Pixels | None:
     return Pixels(data, r, dtype, source.pixels.order)
 
 
-def add_color_layer(
-    document, source_node, data, source: Source, *, name: str, masked: bool = False, above=None
-):
-    """A paint layer NAME in Color mode, filled with ``data``, above the source and above
-    the source's earlier results (or right above ``above``: a run's previous variation,
-    which Krita's node list may not show yet when results come back to back).
+def new_result_layer(source_node, source: Source):
+    """An empty paint layer in Color mode for a result, in no document yet: the source's
+    colour space, or RGBA at its depth (the default profile, as ``convert_to_rgb`` gives)
+    for a Grayscale source, whose image is converted only once the layer is written."""
+    if source.gray:
+        return _detached_layer("RGBA", source_node.colorDepth(), "", BLEND_MODE)
+    return _detached_layer(
+        source_node.colorModel(), source_node.colorDepth(), source_node.colorProfile(), BLEND_MODE
+    )
 
-    Filled before it is added: Krita records the addition as one undo step
-    (measured), so one Ctrl+Z removes the whole result. Later ``write_color``
-    calls (the slider) add no undo steps.
-    """
+
+def fill_layer(layer, data, source: Source, *, masked: bool = False, between=None) -> bool:
+    """Write a full-region result into LAYER (masked to the selection unless already
+    ``masked``) in strips of WRITE_ROWS rows; BETWEEN, called after each strip but the
+    last, returns True to stop there. True when the whole layer was written."""
+    r = source.pixels.rect
+    Pixels(data, r, source.pixels.dtype, source.pixels.order)  # size check
+    if source.mask is not None and not masked:
+        data = mask_alpha(data, source.pixels.dtype, source.mask)
+    data = memoryview(data)
+    row = r.width * 4 * ITEMSIZE[source.pixels.dtype]
+    for y in range(0, r.height, WRITE_ROWS):
+        n = min(WRITE_ROWS, r.height - y)
+        layer.setPixelData(bytes(data[y * row : (y + n) * row]), r.x, r.y + y, r.width, n)
+        if between is not None and y + n < r.height and between():
+            return False
+    return True
+
+
+def insert_result_layer(document, source_node, layer, *, name: str, above=None):
+    """Add the written LAYER as NAME above the source and its earlier results (or right
+    above ``above``: a run's previous variation, which Krita's node list may not show
+    yet when results come back to back). One undo step (measured): one Ctrl+Z removes
+    the whole result; later ``write_color`` calls (the slider) add none."""
     if above is None:
         above = (previous_results(document, source_node) or [source_node])[-1]
-    layer = _detached_color_layer(
-        source_node.colorModel(), source_node.colorDepth(), source_node.colorProfile()
-    )
-    write_color(document, layer, data, source, masked=masked, refresh=False)
     parent = source_node.parentNode() or document.rootNode()
     parent.addChildNode(layer, above)
     layer = in_document(document, layer)  # the wrapper that knows its document
     layer.setName(name)  # a rename records no undo step (measured)
     document.refreshProjection()
     return layer
+
+
+def add_color_layer(
+    document, source_node, data, source: Source, *, name: str, masked: bool = False, above=None
+):
+    """A paint layer NAME in Color mode, filled with ``data``, above the source (in one go:
+    ``new_result_layer``, ``fill_layer``, ``insert_result_layer``)."""
+    layer = new_result_layer(source_node, source)
+    fill_layer(layer, data, source, masked=masked)
+    return insert_result_layer(document, source_node, layer, name=name, above=above)
 
 
 def write_color(

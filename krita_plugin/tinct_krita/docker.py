@@ -32,7 +32,8 @@ status line names each phase as it happens (``tinct_protocol.progress``): starti
 backend, loading the model, "Queued" only with jobs ahead, the step under way, the
 full-size render, writing the layer; the bar reaches its end only once the layer is
 written. Cancel is live in all of them: while starting, the backend being started is
-stopped.
+stopped; while the layer is written (in strips, the event loop run between them), the
+layer is dropped before it joins the image, so nothing of it remains.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from typing import NamedTuple
 from krita import DockWidget, Krita
 from PyQt5.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
+    QApplication,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -1000,6 +1002,16 @@ class TinctDocker(DockWidget):
             if event == WorkerEvent.DAEMON and message.daemon.kind == "queued":
                 self._cancel_job(message.daemon.job)
             return
+        if message.run is not None and state.write_cancelled(message.run):
+            # a cancelled run: a variation's job sent before Cancel is stopped, and a
+            # result that beat the cancel is not written (the image stays as it was)
+            if event == WorkerEvent.DAEMON and message.daemon.kind == "queued":
+                self._cancel_job(message.daemon.job)
+                return
+            if event == WorkerEvent.RESULT:
+                state.on_cancelled()
+                self._refresh()
+                return
         try:
             if event == WorkerEvent.DAEMON:
                 ev = message.daemon
@@ -1016,7 +1028,7 @@ class TinctDocker(DockWidget):
                 self.about.setText(message.text)
                 state.progress.connected()
             elif event == WorkerEvent.RESULT:
-                self._show_result(view, message.daemon)
+                self._show_result(view, message.daemon, message.run)
             elif event == WorkerEvent.ADJUSTED:
                 self._show_adjusted(view, message.adjusted)
             elif event == WorkerEvent.FORGOTTEN:
@@ -1050,7 +1062,7 @@ class TinctDocker(DockWidget):
                 view.results.keep(adapter.node_id(now.layer), view.target)
         view.state.on_adjusted(adj.scale, adj.final)
 
-    def _show_result(self, view: DocView, ev) -> None:
+    def _show_result(self, view: DocView, ev, run: int) -> None:
         document, node, source, req, hints = view.pending
         view.state.on_writing()
         if view is self._view:  # painted now: the write below holds the UI thread
@@ -1061,6 +1073,25 @@ class TinctDocker(DockWidget):
         data = ev.layer.tobytes()
         if source.mask is not None:
             data = mask_alpha(data, source.pixels.dtype, source.mask)
+        # 1. Write the layer, outside the image, in strips; between two, Qt handles what
+        #    came (a Cancel click): a cancelled run's layer is dropped, nothing was added.
+        layer = adapter.new_result_layer(node, source)
+
+        def between() -> bool:
+            QApplication.processEvents()
+            return view.state.write_cancelled(run)
+
+        written = adapter.fill_layer(layer, data, source, masked=True, between=between)
+        if not written or between():  # the last look before the point of no return
+            self.timings["write"] = time.monotonic() - t0
+            view.state.on_cancelled()
+            return
+        if not adapter.contains(document, node):  # closed or deleted meanwhile
+            raise UserError(f"'{node.name()}' left the image while its result was written")
+        # 2. Into the image: one Krita call each, too quick and too final to cancel.
+        view.state.on_committing()
+        if view is self._view:
+            self._refresh()
         note = adapter.convert_to_rgb(document, source)  # Grayscale: RGB at the same depth
         scale = float(ev.header.get("scale") or 1.0)
         seed = int(ev.header.get("seed") or 0)  # 0 from a model that draws no variations
@@ -1075,14 +1106,8 @@ class TinctDocker(DockWidget):
             and getattr(view.results.get(adapter.node_id(n)), "request", None) is not req
         )  # fmt: skip
         _set_visible(document, hid, False)
-        layer = adapter.add_color_layer(
-            document,
-            node,
-            data,
-            source,
-            name=name,
-            masked=True,
-            above=previous.layer if previous is not None else None,
+        layer = adapter.insert_result_layer(
+            document, node, layer, name=name, above=previous.layer if previous is not None else None
         )
         # alpha is the same at every scale: the slider preview reuses this (masked) alpha
         view.target = Target(document, layer, source, data, req, hints, seed, ev.job, scale,

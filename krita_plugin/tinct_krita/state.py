@@ -74,6 +74,8 @@ class DockerState:
         self.received = 0
         self.abandoned_run: int | None = None  # cancelled while starting
         self.cancelled_run: int | None = None  # cancelled: it queues no further variation
+        # the written layer is being added to the image: too late for Cancel
+        self.committing = False
         self.progress = RunProgress(DEFAULT_STEPS)  # what the run under way says
 
     # --- user actions --------------------------------------------------------
@@ -83,6 +85,7 @@ class DockerState:
             return False
         self.phase, self.step, self.total, self.error = Phase.STARTING, 0, 0, None
         self.details = ""
+        self.committing = False
         self.expected, self.received = 1, 0  # expect_results says when there are more
         self.run += 1
         self.progress = RunProgress(DEFAULT_STEPS)
@@ -99,7 +102,17 @@ class DockerState:
         """The job id to cancel, if there is one running (between two variations' jobs
         there is none: the worker sees CANCELLING and queues no more). While starting (no
         job yet) the run is abandoned at once: its late events are dropped
-        (``is_current``) and a job it still queues is cancelled then."""
+        (``is_current``) and a job it still queues is cancelled then. While a result's
+        layer is written its job is over: the run is marked cancelled, and the docker,
+        between two strips of the write, drops the layer (``write_cancelled``); once the
+        written layer is being added (``on_committing``) it is too late."""
+        if self.phase == Phase.COLORIZING and self.progress.stage == Stage.WRITING:
+            if self.committing:
+                return None
+            self.cancelled_run = self.run
+            self.phase = Phase.CANCELLING
+            self.status = "Cancelling…"
+            return None
         if self.phase == Phase.COLORIZING:
             self.cancelled_run = self.run
             self.phase = Phase.CANCELLING
@@ -109,6 +122,11 @@ class DockerState:
             self.abandoned_run = self.run
             self.on_cancelled()
         return None
+
+    def write_cancelled(self, run: int) -> bool:
+        """Whether RUN was cancelled: a layer it is writing is dropped, a job it queued is
+        cancelled, a result it gets is not written."""
+        return self.cancelled_run == run
 
     def is_current(self, run: int) -> bool:
         """Whether a worker message of RUN still counts (not an older or abandoned run)."""
@@ -156,11 +174,16 @@ class DockerState:
         if self.phase == Phase.COLORIZING:
             self.status = self.progress.text
 
+    def on_committing(self) -> None:
+        """The written layer goes into the image now (one host call): Cancel is off."""
+        self.committing = True
+
     def on_result(self, job: str, scale: float, auto_scale: float | None, note: str = "") -> None:
         """A job's result arrived: the slider adjusts it once the run's last is in (until
         then the run goes on, COLORIZING the next variation)."""
         self.job, self.scale, self.auto_scale = job, scale, auto_scale
         self.running_job = None
+        self.committing = False
         self.received += 1
         self.step = self.total
         if self.progress.stage != Stage.WRITING:  # not announced by on_writing
@@ -225,6 +248,7 @@ class DockerState:
 
     def on_cancelled(self) -> None:
         self.running_job = None
+        self.committing = False
         self.phase = Phase.READY if self.job is not None else Phase.IDLE
         self.status = "Cancelled."
 
@@ -248,7 +272,7 @@ class DockerState:
         waiting = (Stage.CONNECTING, Stage.STARTING, Stage.LOADING, Stage.QUEUED)
         return Controls(
             colorize=not busy,
-            cancel=self.phase in (Phase.STARTING, Phase.COLORIZING),
+            cancel=self.phase in (Phase.STARTING, Phase.COLORIZING) and not self.committing,
             slider=self.phase in ADJUSTABLE,
             progress_visible=busy,
             progress_busy=busy and self.progress.stage in waiting,

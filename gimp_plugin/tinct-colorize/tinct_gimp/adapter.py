@@ -5,12 +5,23 @@ its own precision into the protocol's ``Layer`` (a Grayscale image reads as
 R'G'B'A with R = G = B), and a daemon layer is written back through the shadow
 buffer. Rectangles are the protocol's ``Rect``; names and choices are checked by
 the host-free ``request`` and ``pixels`` modules.
+
+A result is written in strips of ``WRITE_ROWS`` rows, each flushed to GIMP; between two,
+``stopped`` (the progress window's loop and its Cancel) may stop the write: the new layer
+is removed again (``add_color_layer``), so no half-written layer remains. Merging the
+shadow into the layer is one call that cannot be interrupted; a Cancel pressed during it
+is seen as soon as it returns, and the layer is removed then.
+
+The hint layer is Normal at ``HINT_OPACITY``: in LCh Color mode a stroke keeps the
+photo's lightness, so on white or black it did not show. Hints are read from the layer's
+own buffer (``read_hints``), never the composite, so its mode and opacity change nothing
+that is sent; a hint layer made in Color mode by an earlier version works as before.
 """
 
 from __future__ import annotations
 
 from gi.repository import Gegl, Gimp
-from tinct_protocol import Layer
+from tinct_protocol import Cancelled, Layer
 from tinct_protocol.colorize_request import ColorizeRequest
 from tinct_protocol.geometry import Rect
 from tinct_protocol.layers import HINT_LAYER_NAME, NO_HINTS, NO_REFERENCE, is_result_name
@@ -26,6 +37,10 @@ from .pixels import (
     packed,
 )
 from .request import UserError
+
+HINT_MODE = Gimp.LayerMode.NORMAL  # strokes show on any background (LCh Color: not on white)
+HINT_OPACITY = 80.0  # percent: the painted colour near as painted, the photo under it
+WRITE_ROWS = 64  # a result is written in strips of this many rows, Cancel live between
 
 
 def offsets(drawable) -> tuple[int, int]:
@@ -224,9 +239,16 @@ def read_reference(reference) -> Layer | None:
     return Layer.from_buffer(read_pixels(reference, fmt), w, h, 4, fmt.dtype)
 
 
-def write_pixels(drawable, fmt: BablFormat, result: Layer) -> None:
+def _check_stopped(stopped) -> None:
+    if stopped is not None and stopped():
+        raise Cancelled("cancelled", "cancelled by the user while the layer was written")
+
+
+def write_pixels(drawable, fmt: BablFormat, result: Layer, stopped=None) -> None:
     """Write a daemon layer into ``drawable`` via its shadow buffer, then merge (one undo step;
-    none while undo is frozen or inside the group that added the layer)."""
+    none while undo is frozen or inside the group that added the layer). STOPPED, asked
+    between strips, stops the write with Cancelled (the shadow, not the layer, holds the
+    strips written so far)."""
     w, h = drawable.get_width(), drawable.get_height()
     if (result.width, result.height) != (w, h) or result.format.channels != 4:
         raise UserError(
@@ -238,10 +260,15 @@ def write_pixels(drawable, fmt: BablFormat, result: Layer) -> None:
             f"the daemon returned {result.format.dtype}/{result.format.order} pixels; "
             f"{fmt.dtype}/rgb were sent"
         )
-    data = packed(result.data, w, h, result.format.stride, fmt)
+    data = memoryview(packed(result.data, w, h, result.format.stride, fmt))
+    row = fmt.row_bytes(w)
     shadow = drawable.get_shadow_buffer()
-    shadow.set(Gegl.Rectangle.new(0, 0, w, h), fmt.babl, data)
-    shadow.flush()
+    for y in range(0, h, WRITE_ROWS):
+        _check_stopped(stopped)
+        n = min(WRITE_ROWS, h - y)
+        shadow.set(Gegl.Rectangle.new(0, y, w, n), fmt.babl, bytes(data[y * row : (y + n) * row]))
+        shadow.flush()
+    _check_stopped(stopped)
     drawable.merge_shadow(True)
     drawable.update(0, 0, w, h)
 
@@ -254,11 +281,10 @@ def convert_to_rgb(image) -> bool:
     return True
 
 
-def _new_color_layer(image, name: str, width: int, height: int):
-    """A layer in LCh Color mode: strokes and results show as color over the source."""
-    return Gimp.Layer.new(
-        image, name, width, height, Gimp.ImageType.RGBA_IMAGE, 100.0, Gimp.LayerMode.LCH_COLOR
-    )
+def _new_layer(image, name: str, width: int, height: int, mode=Gimp.LayerMode.LCH_COLOR,
+               opacity: float = 100.0):  # fmt: skip
+    """A layer in MODE (default LCh Color: a result shows as color over the source)."""
+    return Gimp.Layer.new(image, name, width, height, Gimp.ImageType.RGBA_IMAGE, opacity, mode)
 
 
 def _insert_above(image, layer, source, earlier: list) -> None:
@@ -267,29 +293,40 @@ def _insert_above(image, layer, source, earlier: list) -> None:
     image.insert_layer(layer, source.get_parent(), image.get_item_position(top))
 
 
-def add_color_layer(image, source, name: str, fmt: BablFormat, result: Layer, earlier: list):
+def add_color_layer(
+    image, source, name: str, fmt: BablFormat, result: Layer, earlier: list, stopped=None
+):
     """The new layer NAME above the source and its EARLIER results (same size and place,
-    LCh Color mode, filled with RESULT, the selection as its mask)."""
+    LCh Color mode, filled with RESULT, the selection as its mask). STOPPED (asked between
+    strips, and once more when the layer is done) stops it with Cancelled, the layer
+    removed again."""
     w, h = source.get_width(), source.get_height()
-    layer = _new_color_layer(image, name, w, h)
+    layer = _new_layer(image, name, w, h)
     _insert_above(image, layer, source, earlier)
-    layer.set_offsets(*offsets(source))
-    write_pixels(layer, fmt, result)
-    plan = mask_plan(selection_bounds(image), layer_rect(source), source.get_name())
-    if plan == MaskPlan.SELECTION:
-        layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
+    try:
+        layer.set_offsets(*offsets(source))
+        write_pixels(layer, fmt, result, stopped)
+        plan = mask_plan(selection_bounds(image), layer_rect(source), source.get_name())
+        if plan == MaskPlan.SELECTION:
+            layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
+        _check_stopped(stopped)  # a Cancel pressed during the merge, seen now
+    except BaseException:
+        image.remove_layer(layer)  # no half-written (or cancelled) layer stays
+        raise
     return layer
 
 
 def hint_layer_for(image, source):
-    """The hint layer: an existing one named HINT_LAYER_NAME, else a new transparent layer
-    in LCh Color mode above the source and its results (strokes show as a color wash).
+    """The hint layer: an existing one named HINT_LAYER_NAME (as it is), else a new
+    transparent layer above the source and its results, Normal at HINT_OPACITY (strokes
+    show on any background).
     Hints are colors: a Grayscale image is converted to RGB first (the caller's undo group).
     """
     hint = image.get_layer_by_name(HINT_LAYER_NAME)
     convert_to_rgb(image)
     if hint is None:
-        hint = _new_color_layer(image, HINT_LAYER_NAME, image.get_width(), image.get_height())
+        w, h = image.get_width(), image.get_height()
+        hint = _new_layer(image, HINT_LAYER_NAME, w, h, HINT_MODE, HINT_OPACITY)
         _insert_above(image, hint, source, previous_results(image, source))
         hint.fill(Gimp.FillType.TRANSPARENT)
     return hint

@@ -78,6 +78,9 @@ class StatusProgress:
     def poll(self):
         return None
 
+    def cancelled_done(self) -> None:
+        """The run was cancelled and nothing it made remains."""
+
     def close(self) -> None:
         Gimp.progress_end()
 
@@ -156,6 +159,11 @@ class ProgressDialog(StatusProgress):
             self.label.set_text("Cancelling…")
             return True
         return None
+
+    def cancelled_done(self) -> None:
+        """Say "Cancelled." (the image is as it was), drawn before the window closes."""
+        self.label.set_text("Cancelled.")
+        self.paint_now()
 
     def close(self) -> None:
         super().close()

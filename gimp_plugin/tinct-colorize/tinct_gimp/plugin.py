@@ -87,16 +87,17 @@ class Colorizer:
         self.job, self.scale, self.result = result.job, result.scale, result.layer
         self.result_seed = int(result.header.get("seed") or 0)
 
-    def add_layer(self, replace: bool, earlier: list | None = None) -> None:
+    def add_layer(self, replace: bool, earlier: list | None = None, stopped=None) -> None:
         """The new layer above the source and its earlier results (same size and place,
         LCh Color mode, the selection as its mask); REPLACE removes those results.
-        EARLIER: the results to stack above and replace (default: the source's now)."""
+        EARLIER: the results to stack above and replace (default: the source's now).
+        STOPPED (the progress window's Cancel) stops the write: Cancelled, no layer."""
         if adapter.convert_to_rgb(self.image):  # the precision (8/16-bit, float) stays
             self.converted = True
         if earlier is None:
             earlier = adapter.previous_results(self.image, self.source)
         self.layer = adapter.add_color_layer(
-            self.image, self.source, self.name(), self.fmt, self.result, earlier
+            self.image, self.source, self.name(), self.fmt, self.result, earlier, stopped
         )
         if replace:
             for layer in earlier:
@@ -153,13 +154,13 @@ class Variations:
         for c in self.colorizers:
             c.run_job(progress)
 
-    def add_layer(self, replace: bool) -> None:
+    def add_layer(self, replace: bool, stopped=None) -> None:
         """One layer per variation above the source's earlier results, the first on top;
-        REPLACE removes those earlier results (not this run's)."""
+        REPLACE removes those earlier results (not this run's). STOPPED: as for one."""
         earlier = adapter.previous_results(self.image, self.source)
         added: list = []
         for c in reversed(self.colorizers):  # each goes on top: the first ends topmost
-            c.add_layer(replace=False, earlier=earlier + added)
+            c.add_layer(replace=False, earlier=earlier + added, stopped=stopped)
             added.append(c.layer)
         if replace:
             for layer in earlier:
@@ -201,6 +202,12 @@ def readable(exc: BaseException, trace: str = "") -> str:
 
 def _status(procedure, status):
     return procedure.new_return_values(status, GLib.Error())
+
+
+def _stopped(progress) -> bool:
+    """Whether the progress window's Cancel was pressed (its loop runs meanwhile)."""
+    progress.poll()
+    return progress.cancel_sent
 
 
 def _record(image, colorizer: Colorizer) -> None:
@@ -267,7 +274,8 @@ def run_colorize(procedure, run_mode, image, drawables, config, data, ui=dialog)
             image.undo_freeze()
             try:
                 progress.writing()
-                colorizer.add_layer(replace=False)
+                # Cancel stays live: between strips, and right after the one merge call
+                colorizer.add_layer(replace=False, stopped=lambda: _stopped(progress))
                 Gimp.displays_flush()
                 progress.done()
                 progress.close()
@@ -285,6 +293,8 @@ def run_colorize(procedure, run_mode, image, drawables, config, data, ui=dialog)
             _record(image, colorizer)
             progress.done()
     except Cancelled:
+        if progress is not None:
+            progress.cancelled_done()  # "Cancelled.", seen before the window goes
         return _status(procedure, Gimp.PDBStatusType.CANCEL)
     except (UserError, ValueError) as exc:
         return _error(procedure, str(exc))
@@ -302,9 +312,9 @@ def run_colorize(procedure, run_mode, image, drawables, config, data, ui=dialog)
 
 
 def run_paint_hints(procedure, run_mode, image, drawables, config, data):
-    """Create (or select) "Tinct hints" above the layer to colorize, in LCh Color mode
-    (strokes show as a color wash), and select it for painting; Tinct Colorize run on it
-    colorizes the layer below, not the hints."""
+    """Create (or select) "Tinct hints" above the layer to colorize, Normal at 80 %
+    opacity (strokes show on white and black alike), and select it for painting; Tinct
+    Colorize run on it colorizes the layer below, not the hints."""
     try:
         if len(drawables) != 1:
             raise UserError("select the one layer to colorize, then paint hints for it")
@@ -329,7 +339,7 @@ def paint_hints_procedure(plug_in, name: str, run=run_paint_hints):
     procedure.add_menu_path("<Image>/Filters/Colors")
     procedure.set_documentation(
         "Make (or select) the layer to paint Tinct's color hints on",
-        f"Adds '{HINT_LAYER_NAME}' in LCh Color mode above the selected "
+        f"Adds '{HINT_LAYER_NAME}' (Normal, 80 % opacity) above the selected "
         "layer and selects it: paint colors where you know them, then run Tinct "
         "Colorize (it colorizes the layer below the hints).",
         name,

@@ -37,6 +37,14 @@ on a schedule, one every N ms, as a hand does (a value that falls due while the 
 is busy rendering is skipped for the newest), then OK once the last one is on the
 layer; + ".drag": when each value fell due, when it was set, and each render
 [scale, started, the daemon's layer received, written and shown].
+
+    {"cancel_in_write": N, "hint_points": [[x, y], ...]}
+
+"cancel_in_write" presses the progress dialog's Cancel at its Nth poll while the line
+says "Writing the layer…" (the write asks between strips); when the progress dialog
+closes, its last line and the polls it had while writing go to + ".closed". With
+"hint_points", the hint layer each job sends (a spy around ``Session.colorize``: the
+real call runs) is read at those points (R, G, B, A) and appended to + ".hints".
 """
 
 import json
@@ -58,8 +66,9 @@ from gi.repository import Gimp, GLib  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tinct-colorize"))  # fmt: skip
 
-from tinct_gimp import dialog, plugin  # noqa: E402
+from tinct_gimp import dialog, plugin, session  # noqa: E402
 from tinct_protocol.connection import lock_holder, runtime_dir  # noqa: E402
+from tinct_protocol.progress import Stage  # noqa: E402
 
 PROCEDURE = "plug-in-tinct-colorize-selftest"
 ENV_ANSWERS = "TINCT_GIMP_SELFTEST"
@@ -201,6 +210,8 @@ class ProgressDialog(dialog.ProgressDialog):
         test = answers()
         self.cancel_at_step = test.get("cancel_at_step")
         self.cancel_at_text = test.get("cancel_at_text")
+        self.cancel_in_write = test.get("cancel_in_write")
+        self.write_polls = 0
         self.shots = dict(test.get("progress_screenshots", {}))
         self.last_line = None
         super().__init__()
@@ -230,6 +241,36 @@ class ProgressDialog(dialog.ProgressDialog):
         if ev.kind == "progress" and ev.total and self.cancel_at_step is not None:
             if ev.step >= self.cancel_at_step:
                 self.dialog.response(self.Gtk.ResponseType.CANCEL)  # the user's click
+
+    def poll(self):
+        if self.run.stage == Stage.WRITING:
+            self.write_polls += 1
+            if self.write_polls == self.cancel_in_write:
+                self.dialog.response(self.Gtk.ResponseType.CANCEL)  # the user's click
+        return super().poll()
+
+    def close(self) -> None:
+        record(".closed", {"label": self.label.get_text(), "write_polls": self.write_polls})
+        super().close()
+
+
+def spy_on_hints() -> None:
+    """Record the hint layer each job sends, at the answers' "hint_points"."""
+    real = session.Session.colorize
+
+    def colorize(self, image, hints, *args, **kwargs):
+        points = answers().get("hint_points")
+        path = os.environ.get(ENV_ANSWERS)
+        if points and path:
+            data = hints.tobytes() if hints is not None else None
+            seen = None
+            if data is not None:
+                seen = [list(data[(y * hints.width + x) * 4 :][:4]) for x, y in points]
+            with open(path + ".hints", "a") as f:
+                f.write(json.dumps(seen) + "\n")
+        return real(self, image, hints, *args, **kwargs)
+
+    session.Session.colorize = colorize
 
 
 class ScaleDialog(dialog.ScaleDialog):
@@ -324,6 +365,7 @@ ANSWERED = types.SimpleNamespace(
 
 
 def run_answered(procedure, run_mode, image, drawables, config, data):
+    spy_on_hints()
     return plugin.run_colorize(procedure, run_mode, image, drawables, config, data, ANSWERED)
 
 
