@@ -232,10 +232,6 @@ class ProgressDialog(dialog.ProgressDialog):
         if self.cancel_at_text and text.startswith(self.cancel_at_text) and not self.cancelled:
             self.dialog.response(self.Gtk.ResponseType.CANCEL)  # the user's click
 
-    def close(self) -> None:
-        record(".marks", self.run.marks)
-        super().close()
-
     def show(self, ev) -> None:
         super().show(ev)
         if ev.kind == "progress" and ev.total and self.cancel_at_step is not None:
@@ -250,6 +246,7 @@ class ProgressDialog(dialog.ProgressDialog):
         return super().poll()
 
     def close(self) -> None:
+        record(".marks", self.run.marks)
         record(".closed", {"label": self.label.get_text(), "write_polls": self.write_polls})
         super().close()
 
