@@ -7,7 +7,9 @@ see GIMP's own progress (``StatusProgress``). Each dialog builds its widgets in
 
 from __future__ import annotations
 
+import queue
 import random
+import threading
 import time
 
 from gi.repository import Gimp, GLib
@@ -287,44 +289,135 @@ class MainDialog:
 
 
 class LiveScale:
-    """Slider moves to layer renders: the latest value is rendered DELAY_MS after a move.
+    """Slider moves to layer renders: a small preview while the knob moves, the full
+    resolution once it rests.
 
-    A drag sends many values; rendering each would queue full-resolution renders
-    behind one another, so moves are coalesced and at most one render runs per
-    DELAY_MS while the slider moves (and ``flush`` renders what is still pending).
+    Each move asks for the value at the preview's size (``tinct_protocol.preview``: the
+    daemon's small render, upscaled to the layer as Krita's docker does), made on a
+    render thread (``Variations.render``; nothing there calls GIMP) and written here, on
+    GIMP's thread. One render at a time: a move while one is in flight is served by the
+    newest value once it ends, never a queue. REST_MS after the last move, and on OK
+    (``flush``), the layer gets the full-resolution render of the last value: what OK
+    keeps is never a preview.
     """
 
-    DELAY_MS = 120
+    REST_MS = 250  # the knob has rested this long: render at full resolution
+    FINISH_SECONDS = 300.0  # flush/cancel wait at most this for the render in flight
 
     def __init__(self, colorizer):
         self.colorizer = colorizer
-        self.pending: float | None = None
-        self.source_id: int | None = None
+        self.wanted: float | None = None  # the newest value the slider asked for
+        self.pending: tuple[float, bool] | None = None  # (value, preview): next to render
+        self.in_flight = False
+        self.rest_id: int | None = None
+        self.jobs: queue.Queue = queue.Queue()  # to the render thread
+        self.results: queue.Queue = queue.Queue()  # a Render or the exception it raised
+        self.thread: threading.Thread | None = None
 
     def request(self, value: float) -> None:
-        self.pending = value
-        if self.source_id is None:
-            self.source_id = GLib.timeout_add(self.DELAY_MS, self._fire)
+        """The slider moved to VALUE: a preview now, the full resolution once it rests."""
+        if value == (self.wanted if self.wanted is not None else self.colorizer.scale):
+            return  # GObject notifies a set to the same value too
+        self.wanted = value
+        self._stop_rest()
+        self.rest_id = GLib.timeout_add(self.REST_MS, self._rested)
+        self._ask(value, preview=True)
 
-    def _fire(self) -> bool:
-        self.source_id = None
+    def _ask(self, value: float, preview: bool) -> None:
+        if self.in_flight:
+            self.pending = (value, preview)  # replaces an older one: the newest is served
+            return
+        self.in_flight = True
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._work, daemon=True, name="tinct-slider")
+            self.thread.start()
+        self.jobs.put((value, preview))
+
+    def _work(self) -> None:
+        """The render thread: the daemon's answers, upscaled; handed back to GIMP's thread."""
+        while (job := self.jobs.get()) is not None:
+            try:
+                out = self.colorizer.render(*job)
+            except Exception as exc:  # shown on GIMP's thread
+                out = exc
+            self.results.put(out)
+            GLib.idle_add(self._deliver)
+
+    def _deliver(self) -> bool:
+        """A render is in (GIMP's thread): write it, then the next one asked for."""
         try:
-            self.flush()
+            out = self.results.get_nowait()
+        except queue.Empty:
+            return False  # flush or cancel took it
+        self.in_flight = False
+        failed = isinstance(out, BaseException)
+        try:
+            if failed:
+                raise out
+            self.colorizer.show(out)
         except TinctError as exc:  # keep the dialog usable; one line says why
+            failed = True
             Gimp.message(f"Tinct: {readable_error(exc, backend_log_path()).line}")
+        if self.pending is not None:
+            value, preview = self.pending
+            self.pending = None
+            self._ask(value, preview)
+        elif self.rest_id is None and not failed:  # rested while this one ran
+            self._settle()
         return False  # one-shot
 
-    def cancel(self) -> None:
-        if self.source_id is not None:
-            GLib.source_remove(self.source_id)
-            self.source_id = None
+    def _rested(self) -> bool:
+        self.rest_id = None
+        self._settle()
+        return False  # one-shot
+
+    def _settle(self) -> None:
+        """The full-resolution render of the last value, unless the layer holds it."""
+        if self.wanted is not None and not self.colorizer.holds(self.wanted):
+            self._ask(self.wanted, preview=False)
+
+    def _stop_rest(self) -> None:
+        if self.rest_id is not None:
+            GLib.source_remove(self.rest_id)
+            self.rest_id = None
+
+    def _finish(self):
+        """Stop asking, wait for the render in flight and the thread; returns that render
+        (or its exception), or None when none was in flight."""
+        self._stop_rest()
         self.pending = None
+        out = None
+        if self.in_flight:
+            try:
+                out = self.results.get(timeout=self.FINISH_SECONDS)
+            except queue.Empty:
+                out = TimeoutError("the slider's render did not finish")
+            self.in_flight = False
+        if self.thread is not None:
+            self.jobs.put(None)
+            self.thread.join(self.FINISH_SECONDS)
+            self.thread = None
+        return out
+
+    def cancel(self) -> None:
+        """The dialog was cancelled: no more renders (the layer goes anyway)."""
+        self._finish()
+        self.wanted = None
 
     def flush(self) -> None:
-        value = self.pending
-        self.cancel()
-        if value is not None and value != self.colorizer.scale:
-            self.colorizer.apply_scale(value)
+        """OK: the layer holds the full-resolution render of the last value (rendered now
+        unless the render in flight is exactly that)."""
+        last = self._finish()
+        value = self.wanted
+        if value is None:
+            return  # never moved: the layer holds the run's result
+        if isinstance(last, BaseException):
+            if not isinstance(last, TinctError):
+                raise last
+        elif last is not None and last.final and last.scale == value:
+            self.colorizer.show(last)
+        if not self.colorizer.holds(value):
+            self.colorizer.show(self.colorizer.render(value, preview=False))
 
 
 def new_seed() -> int:
@@ -365,7 +458,7 @@ class ScaleDialog:
             self.config.disconnect(handler)
             self.dialog.destroy()
         if accepted:
-            self.live.flush()  # a move in the last DELAY_MS before OK
+            self.live.flush()  # the full resolution of the last value (never a preview)
         else:
             self.live.cancel()
             self.config.set_property("scale", self.asked)

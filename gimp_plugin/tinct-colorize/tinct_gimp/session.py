@@ -24,7 +24,7 @@ from tinct_protocol.colorize_request import ColorizeRequest, variations_refusal
 from tinct_protocol.constants import StartPhase
 from tinct_protocol.starting import BackendStart
 
-PREVIEW_SIDE = 0  # the dialog previews on the real layer, not a thumbnail
+PREVIEW_SIDE = 0  # no thumbnails while the job runs: the result goes on the real layer
 POLL_SECONDS = 0.03  # how often the UI thread looks for a Cancel while no event comes
 
 
@@ -182,7 +182,12 @@ class Session:
         return result
 
     def apply(self, job: str, scale: float) -> Event:
+        """The job's full-resolution layer at colourfulness SCALE."""
         return self.client().apply(job, scale)
+
+    def rescale(self, job: str, scale: float, size: tuple[int, int], dtype: str) -> Event:
+        """The job's layer at colourfulness SCALE, rendered at SIZE (the slider's preview)."""
+        return self.client().rescale(job, scale, size=size, dtype=dtype)
 
     def close(self) -> None:
         if self._client is not None:
