@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import queue
 import random
-import threading
 import time
 
 from gi.repository import Gimp, GLib
@@ -27,6 +26,7 @@ from tinct_protocol.progress import RunProgress, Stage
 from tinct_protocol.readable import backend_log_path, readable_error
 
 from . import adapter, request
+from .session import Newest
 
 WAITING = (Stage.CONNECTING, Stage.STARTING, Stage.LOADING, Stage.QUEUED)  # no fraction yet
 PULSE_SECONDS = 0.1  # the busy bar's pace while there is no fraction
@@ -294,75 +294,62 @@ class LiveScale:
 
     Each move asks for the value at the preview's size (``tinct_protocol.preview``: the
     daemon's small render, upscaled to the layer as Krita's docker does), made on a
-    render thread (``Variations.render``; nothing there calls GIMP) and written here, on
-    GIMP's thread. One render at a time: a move while one is in flight is served by the
-    newest value once it ends, never a queue. REST_MS after the last move, and on OK
-    (``flush``), the layer gets the full-resolution render of the last value: what OK
-    keeps is never a preview.
+    render thread (``session.Newest`` running ``Variations.render``, which calls no
+    GIMP) and written here, on GIMP's thread, while the thread already renders the next
+    one. A move while a render runs is served by the newest value once it ends, never a
+    queue; of the renders that are in when GIMP's thread gets to them, only the newest
+    is written. REST_MS after the last move, and on OK (``flush``), the layer gets the
+    full-resolution render of the last value: what OK keeps is never a preview.
     """
 
     REST_MS = 250  # the knob has rested this long: render at full resolution
-    FINISH_SECONDS = 300.0  # flush/cancel wait at most this for the render in flight
+    FINISH_SECONDS = 300.0  # flush/cancel wait at most this for the render under way
 
     def __init__(self, colorizer):
         self.colorizer = colorizer
         self.wanted: float | None = None  # the newest value the slider asked for
-        self.pending: tuple[float, bool] | None = None  # (value, preview): next to render
-        self.in_flight = False
+        self.full_asked: float | None = None  # the full render asked for since that move
         self.rest_id: int | None = None
-        self.jobs: queue.Queue = queue.Queue()  # to the render thread
-        self.results: queue.Queue = queue.Queue()  # a Render or the exception it raised
-        self.thread: threading.Thread | None = None
+        self.results: queue.Queue = queue.Queue()  # Renders, or the exceptions raised
+        self.worker = Newest(lambda job: colorizer.render(*job), self._handed)
 
     def request(self, value: float) -> None:
         """The slider moved to VALUE: a preview now, the full resolution once it rests."""
         if value == (self.wanted if self.wanted is not None else self.colorizer.scale):
             return  # GObject notifies a set to the same value too
-        self.wanted = value
+        self.wanted, self.full_asked = value, None
         self._stop_rest()
         self.rest_id = GLib.timeout_add(self.REST_MS, self._rested)
-        self._ask(value, preview=True)
+        self.worker.submit((value, True))
 
-    def _ask(self, value: float, preview: bool) -> None:
-        if self.in_flight:
-            self.pending = (value, preview)  # replaces an older one: the newest is served
-            return
-        self.in_flight = True
-        if self.thread is None:
-            self.thread = threading.Thread(target=self._work, daemon=True, name="tinct-slider")
-            self.thread.start()
-        self.jobs.put((value, preview))
+    def _handed(self, out) -> None:
+        """The render thread: a render is in; GIMP's thread writes it."""
+        self.results.put(out)
+        GLib.idle_add(self._deliver, priority=GLib.PRIORITY_DEFAULT)  # before redraws
 
-    def _work(self) -> None:
-        """The render thread: the daemon's answers, upscaled; handed back to GIMP's thread."""
-        while (job := self.jobs.get()) is not None:
+    def _take(self) -> list:
+        """The renders (or exceptions) that are in, oldest first."""
+        taken = []
+        while True:
             try:
-                out = self.colorizer.render(*job)
-            except Exception as exc:  # shown on GIMP's thread
-                out = exc
-            self.results.put(out)
-            GLib.idle_add(self._deliver)
+                taken.append(self.results.get_nowait())
+            except queue.Empty:
+                return taken
 
     def _deliver(self) -> bool:
-        """A render is in (GIMP's thread): write it, then the next one asked for."""
-        try:
-            out = self.results.get_nowait()
-        except queue.Empty:
-            return False  # flush or cancel took it
-        self.in_flight = False
-        failed = isinstance(out, BaseException)
+        """Renders are in (GIMP's thread): write the newest; once rested, the full one."""
+        taken = self._take()
+        if not taken:
+            return False  # an earlier call took it
+        failed = [x for x in taken if isinstance(x, BaseException)]
+        renders = [x for x in taken if not isinstance(x, BaseException)]
         try:
             if failed:
-                raise out
-            self.colorizer.show(out)
+                raise failed[-1]
+            self.colorizer.show(renders[-1])  # older ones are stale: not written
         except TinctError as exc:  # keep the dialog usable; one line says why
-            failed = True
             Gimp.message(f"Tinct: {readable_error(exc, backend_log_path()).line}")
-        if self.pending is not None:
-            value, preview = self.pending
-            self.pending = None
-            self._ask(value, preview)
-        elif self.rest_id is None and not failed:  # rested while this one ran
+        if self.rest_id is None:  # rested while it ran
             self._settle()
         return False  # one-shot
 
@@ -372,32 +359,29 @@ class LiveScale:
         return False  # one-shot
 
     def _settle(self) -> None:
-        """The full-resolution render of the last value, unless the layer holds it."""
-        if self.wanted is not None and not self.colorizer.holds(self.wanted):
-            self._ask(self.wanted, preview=False)
+        """Ask for the full-resolution render of the last value (next, replacing a preview
+        not yet started), unless the layer holds it or it was asked for already."""
+        value = self.wanted
+        if value is None or value == self.full_asked or self.colorizer.holds(value):
+            return
+        self.full_asked = value  # a failed one is not asked again until the next move
+        self.worker.submit((value, False))
 
     def _stop_rest(self) -> None:
         if self.rest_id is not None:
             GLib.source_remove(self.rest_id)
             self.rest_id = None
 
-    def _finish(self):
-        """Stop asking, wait for the render in flight and the thread; returns that render
-        (or its exception), or None when none was in flight."""
+    def _finish(self) -> list:
+        """Stop asking, let the render under way end, stop the thread; returns the renders
+        (or exceptions) not yet written, oldest first."""
         self._stop_rest()
-        self.pending = None
-        out = None
-        if self.in_flight:
-            try:
-                out = self.results.get(timeout=self.FINISH_SECONDS)
-            except queue.Empty:
-                out = TimeoutError("the slider's render did not finish")
-            self.in_flight = False
-        if self.thread is not None:
-            self.jobs.put(None)
-            self.thread.join(self.FINISH_SECONDS)
-            self.thread = None
-        return out
+        self.worker.drop_pending()
+        finished = self.worker.wait_idle(self.FINISH_SECONDS)
+        self.worker.close()
+        if not finished:
+            raise TimeoutError(f"the slider's render took over {self.FINISH_SECONDS:.0f} s")
+        return self._take()
 
     def cancel(self) -> None:
         """The dialog was cancelled: no more renders (the layer goes anyway)."""
@@ -405,17 +389,16 @@ class LiveScale:
         self.wanted = None
 
     def flush(self) -> None:
-        """OK: the layer holds the full-resolution render of the last value (rendered now
-        unless the render in flight is exactly that)."""
-        last = self._finish()
+        """OK: the layer holds the full-resolution render of the last value (rendered now,
+        unless the render that was under way is exactly that)."""
+        taken = self._finish()
         value = self.wanted
         if value is None:
             return  # never moved: the layer holds the run's result
-        if isinstance(last, BaseException):
-            if not isinstance(last, TinctError):
-                raise last
-        elif last is not None and last.final and last.scale == value:
-            self.colorizer.show(last)
+        last = taken[-1] if taken else None
+        if last is not None and not isinstance(last, BaseException):
+            if last.final and last.scale == value:
+                self.colorizer.show(last)
         if not self.colorizer.holds(value):
             self.colorizer.show(self.colorizer.render(value, preview=False))
 
