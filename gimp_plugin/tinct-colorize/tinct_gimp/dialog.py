@@ -341,12 +341,11 @@ class LiveScale:
         taken = self._take()
         if not taken:
             return False  # an earlier call took it
-        failed = [x for x in taken if isinstance(x, BaseException)]
-        renders = [x for x in taken if not isinstance(x, BaseException)]
+        newest = taken[-1]  # older ones are stale: not written
         try:
-            if failed:
-                raise failed[-1]
-            self.colorizer.show(renders[-1])  # older ones are stale: not written
+            if isinstance(newest, BaseException):
+                raise newest
+            self.colorizer.show(newest)
         except TinctError as exc:  # keep the dialog usable; one line says why
             Gimp.message(f"Tinct: {readable_error(exc, backend_log_path()).line}")
         if self.rest_id is None:  # rested while it ran

@@ -224,9 +224,8 @@ class Variations:
         started = time.monotonic()
         done = [c.render(scale, preview) for c in self.colorizers]
         layers = tuple(layer for layer, _size in done)
-        size = done[0][1]
-        final = size == (layers[0].width, layers[0].height)
-        return Render(scale, final, layers, size, started, time.monotonic())
+        final = not preview or preview_size(layers[0].width, layers[0].height) is None
+        return Render(scale, final, layers, done[0][1], started, time.monotonic())
 
     def show(self, render: Render) -> None:
         """Write RENDER to the layers and show it (GIMP's thread)."""
@@ -237,10 +236,6 @@ class Variations:
     def holds(self, scale: float) -> bool:
         """Whether every layer holds its full-resolution render at SCALE."""
         return all(c.holds(scale) for c in self.colorizers)
-
-    def apply_scale(self, scale: float) -> None:
-        """Every variation's layer at full resolution at another colourfulness."""
-        self.show(self.render(scale, preview=False))
 
     def close(self) -> None:
         """Close the run's one connection (all its colorizers share it)."""
