@@ -16,7 +16,8 @@ each split into reading + connecting, starting the backend, loading the model, s
   busy is skipped for the newest, as a hand's drag is); for each value, the time from
   when it fell due to a render of it (or of a later value) being on the layer, p50 and
   p90; then from release (Krita) or the last move (GIMP, whose dialog has no release:
-  every render is full resolution) to the full-resolution result.
+  its full-resolution render comes once the knob has rested) to the full-resolution
+  result.
 
 Every time comes from inside the host: Krita's driver (tests/krita/tinct_krita_selftest/
 bench.py) and GIMP's answering plug-in (tests/gimp/tinct-colorize-selftest) read
@@ -187,8 +188,9 @@ def run_gimp(args, photo6: np.ndarray, photo4: np.ndarray) -> dict | None:
     slider = r["runs"]["slider"]["drag"]
     found = {"version": f"GIMP {r['version']}", "runs": r["runs"]}
     found["drag"] = {"due": slider["due"], "set": slider["set"]}
-    found["adjusted"] = [[s, False, *times] for s, *times in slider["renders"]]
-    found["release"] = slider["due"][-1]  # no release: the last move's render is final
+    # [scale, final, started, the daemon's layer in (and upscaled), written and shown]
+    found["adjusted"] = [r[:5] for r in slider["renders"]]
+    found["release"] = slider["due"][-1]  # no release: the knob rests after the last move
     early = r["runs"]["early"]["timing"]
     found["early_start"] = early["serving"] - early["dialog"]
     for run in r["runs"].values():  # GIMP's "press" is OK in the first dialog
@@ -234,10 +236,8 @@ def drag_latency(found: dict) -> tuple[list[float], int, float]:
         hit = [ts for ts, s in shown if ts >= t and s >= v - 1e-6]
         late.append(hit[0] - t if hit else float("nan"))
     release = found["release"]
-    during = sum(1 for a in found["adjusted"] if not a[1])  # previews (GIMP: every render)
+    during = sum(1 for a in found["adjusted"] if not a[1])  # previews
     final = [a[-1] for a in found["adjusted"] if a[1] and a[-1] >= release]
-    if not final:  # GIMP: the render of the last value
-        final = [ts for ts, s in shown if ts >= release and s >= values[-1] - 1e-6]
     return late, during, (final[0] - release) if final else float("nan")
 
 
@@ -253,10 +253,10 @@ def render_split(name: str, found: dict) -> str:
         if name == "krita":  # began, write began, written
             parts.append(f"{kind}: daemon + upscale {med[1] - med[0]:.3f} s, host layer "
                          f"write {med[2] - med[1]:.3f} s")  # fmt: skip
-        else:  # began, the daemon's layer in, written and shown
-            parts.append(f"{kind} (each render is one): daemon apply + transfer "
-                         f"{med[1] - med[0]:.3f} s, host layer write + flush "
-                         f"{med[2] - med[1]:.3f} s")  # fmt: skip
+        else:  # began, the daemon's layer in (a preview: and upscaled), written and shown
+            daemon = "rescale + transfer + upscale" if kind == "preview" else "apply + transfer"
+            parts.append(f"{kind}: daemon {daemon} {med[1] - med[0]:.3f} s, host layer "
+                         f"write + flush {med[2] - med[1]:.3f} s")  # fmt: skip
     return f"one slider render, median of {len(found['adjusted'])}: " + "; ".join(parts)
 
 
@@ -279,7 +279,7 @@ def report(name: str, found: dict, args, load_before: str) -> None:
     early = table["early"]["first result (total)"]
     late, during, full = drag_latency(found)
     p50, p90 = (np.nanpercentile(late, q) * 1000 for q in (50, 90))
-    release = "release" if name == "krita" else "the last move (no release: every render is full)"
+    release = "release" if name == "krita" else "the last move (no release: the knob rests)"
     print(f"{'':<44}{'measured':>12}{'target':>12}")
     print(f"{'cold first result (no backend at Colorize)':<44}{cold:11.2f}s{TARGET['cold']:>12}")
     print(f"{'cold first result (backend started early)':<44}{early:11.2f}s{TARGET['cold']:>12}")

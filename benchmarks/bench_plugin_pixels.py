@@ -3,7 +3,8 @@
 
 The plugin runs in Krita's own Python with the standard library only, so its
 masking (`mask_alpha`, half the layer selected) and the live preview's upscaling
-(`upscale_nearest` of a 384x256 preview, then `copy_alpha`) must never loop in
+(`upscale_nearest` of a 384x256 preview, then `copy_alpha`: `tinct.protocol.preview`,
+which both plugins vendor) must never loop in
 Python per pixel. Each pass is timed (best of N) on a 6000x4000 RGBA u8 layer
 and printed as a ratio to one plain copy of that layer's bytes, measured in the
 same run (a per-pixel Python loop would be some 1000x).
@@ -26,6 +27,7 @@ from pathlib import Path
 from bench_common import best_of
 
 from tinct.install.krita import stage_krita
+from tinct.protocol.preview import copy_alpha, upscale_nearest
 
 
 def load_pixels():
@@ -58,7 +60,7 @@ def main() -> int:
     assert len(masked) == len(data)
 
     def preview() -> None:
-        px.copy_alpha(px.upscale_nearest(small, 384, 256, w, h, 4), masked, "u8")
+        copy_alpha(upscale_nearest(small, 384, 256, w, h, 4), masked, "u8")
 
     t_copy = best_of(args.repeats, lambda: bytearray(data))
     t_mask = best_of(args.repeats, lambda: px.mask_alpha(data, "u8", bytes(mask)))

@@ -440,3 +440,77 @@ def test_hint_strokes_show_on_white_and_cancel_while_writing_leaves_nothing(tmp_
         if harness is not None:
             harness.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_the_slider_previews_while_it_moves_and_ok_keeps_the_full_resolution(tmp_path):
+    """tests/gimp/slider_walk.py on a 1600x1000 photo (over the 1 MP up to which each
+    render is full resolution): the Colourfulness slider moved through four values, one
+    every 60 ms. While it moves the layer shows the daemon's small render
+    (``preview_size``) upscaled; once it rests, the full-resolution render of the last
+    value, equal to the daemon's own ``apply`` of that value; OK keeps exactly that.
+    Then again with OK pressed right after the last move: the OK renders it."""
+    from tinct.protocol.preview import preview_size
+    from tinct.testing import save_tiny_model
+
+    root, work, inner = gimp_folder("tinct-gimp-slider-")
+    model = save_tiny_model(tmp_path / "model")
+    harness = None
+    values = [1.2, 1.4, 1.6, 1.8]
+    w, h = 1600, 1000
+    try:
+        harness = DaemonHarness(work / "rt", serve_command(model, "--idle-timeout", "0"))
+        harness.connect().close()
+        (work / "tmp").mkdir()
+        gray = Image.open(HERE.parent / "docs" / "sample-bw.png").convert("L").resize((w, h))
+        gray.convert("RGB").save(work / "photo.png")
+        (work / "walk.py").write_text((HERE / "gimp" / "slider_walk.py").read_text())
+        env = {
+            "HOME": str(inner / "home"),
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "TMPDIR": str(inner / "tmp"),
+            "TINCT_RUNTIME_DIR": str(inner / "rt"),
+            "TINCT_BACKEND_CMD": json.dumps(["/bin/false"]),  # the test's daemon is found
+            "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
+            "TINCT_GIMP_PHOTO": str(inner / "photo.png"),
+            "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
+            "TINCT_SLIDER_VALUES": json.dumps(values),
+        }
+        r, log = run_gimp_walk(root, inner, work, env, 400)
+        print("\ngimp slider run:", json.dumps(r["runs"], indent=None)[:3000])
+        assert r["ok"], r.get("error") or log[-3000:]
+        assert r["size"] == [w, h]
+        small = list(preview_size(w, h))
+        client = harness.connect()
+        try:
+            for name in ("rest", "ok_at_once"):
+                run = r["runs"][name]
+                assert run["status"] == "GIMP_PDB_SUCCESS", run.get("error")
+                renders = run["renders"]  # [scale, final, started, in, shown, w, h]
+                # (a) while the knob moved: previews, rendered by the daemon at the small size
+                previews = [x for x in renders if not x[1]]
+                if name == "rest":  # (OK at once may take the only one still in flight)
+                    assert previews, renders
+                assert all(x[5:] == small for x in previews), renders
+                assert {x[0] for x in previews} <= set(values), renders
+                # (b) the last render on the layer: the full resolution of the last value
+                assert renders[-1][1] and renders[-1][0] == values[-1], renders
+                assert renders[-1][5:] == [w, h]
+                assert all(x[5:] == [w, h] for x in renders if x[1]), renders
+                (job,) = run["jobs"]
+                direct = client.apply(job, values[-1]).layer.tobytes()
+                assert len(direct) == w * h * 4
+                kept = (work / f"{name}-kept.raw").read_bytes()
+                # (c) OK kept it: the kept layer is the daemon's full render of that value
+                assert kept == direct, f"{name}: the kept layer is not the full render"
+                assert run["layers"][0] == result_layer_name("", values[-1]), run["layers"]
+            # the layer before OK (the knob rested) already held it
+            assert (work / "rest-before-ok.raw").read_bytes() == (
+                work / "rest-kept.raw"
+            ).read_bytes()
+        finally:
+            client.close()
+    finally:
+        if harness is not None:
+            harness.close()
+        shutil.rmtree(work, ignore_errors=True)

@@ -251,6 +251,54 @@ def test_a_cancel_reaches_the_daemon_and_drops_a_result_that_beat_it(daemon):
     assert progress.cancel_sent
 
 
+def test_session_renders_the_slider_preview_small_and_the_full_layer(daemon):
+    """The dialog's two renders: rescale at the preview's size, apply at full size."""
+    s = _session_of(daemon)
+    result = s.colorize(_layer(), None, None, request.check_arguments("", 1.0, 2), _Progress())
+    small = s.rescale(result.job, 1.6, (12, 8), "u8").layer
+    assert (small.width, small.height, small.format.dtype) == (12, 8, "u8")
+    full = s.apply(result.job, 1.6).layer
+    assert (full.width, full.height) == (48, 32)
+    s.close()
+
+
+def test_newest_runs_only_the_newest_and_says_when_another_is_coming():
+    import threading
+
+    started, release, seen = threading.Event(), threading.Event(), []
+
+    def work(item):
+        if item == "first":
+            started.set()
+            release.wait(5)
+        if item == "boom":
+            raise ValueError("boom")
+        return item
+
+    def done(out):
+        seen.append((out if isinstance(out, str) else repr(out), worker.busy))
+
+    worker = session.Newest(work, done)
+    worker.submit("first")
+    assert started.wait(5)
+    for item in ("a", "b", "c"):  # submitted while "first" runs: only the newest runs
+        worker.submit(item)
+    assert worker.busy
+    release.set()
+    assert worker.wait_idle(5) and not worker.busy
+    # when "first" was handed over, "c" was already waiting (busy); after "c", nothing
+    assert seen == [("first", True), ("c", False)]
+    worker.submit("boom")  # an exception is handed over, the thread goes on
+    assert worker.wait_idle(5)
+    assert seen[-1] == ("ValueError('boom')", False)
+    worker.submit("late")
+    worker.drop_pending()  # may already run: then it finishes; either way it ends idle
+    assert worker.wait_idle(5)
+    worker.close()
+    worker.submit("after close")  # nothing runs any more
+    assert not any(out == "after close" for out, _ in seen)
+
+
 HANGING_BACKEND = """\
 import os, sys, time
 with open(sys.argv[1], "a") as f:

@@ -126,7 +126,7 @@ def test_mask_alpha(plugin, dtype):
 
 
 def test_upscale_and_alpha(plugin):
-    px = plugin.pixels
+    px = importlib.import_module("tinct_krita.tinct_protocol.preview")  # GIMP uses it too
     small = np.arange(3 * 2 * 4, dtype=np.uint8).reshape(2, 3, 4)
     big = np.frombuffer(bytes(px.upscale_nearest(small.tobytes(), 3, 2, 7, 5, 4)), np.uint8)
     big = big.reshape(5, 7, 4)
@@ -140,6 +140,8 @@ def test_upscale_and_alpha(plugin):
     fit_size = sys.modules["tinct_krita.tinct_protocol.geometry"].fit_size
     assert fit_size(6000, 4000, 384) == (384, 256)
     assert fit_size(100, 50, 384) == (100, 50)
+    assert px.preview_size(2450, 1630) == (384, 255)  # a drag over 4 MP asks for this
+    assert px.preview_size(1000, 1000) is None  # <= 1 MP: full resolution every time
 
 
 def test_state_machine(plugin):

@@ -67,7 +67,7 @@ from PyQt5.QtWidgets import (
 
 from . import adapter
 from .adapter import Source
-from .pixels import ITEMSIZE, copy_alpha, mask_alpha, upscale_nearest
+from .pixels import ITEMSIZE, mask_alpha
 from .request import (
     SCALE_MAX,
     SCALE_MIN,
@@ -98,7 +98,6 @@ from .tinct_protocol.constants import (
     MIN_VARIATIONS,
     SCALE_WORD,
 )
-from .tinct_protocol.geometry import fit_size
 from .tinct_protocol.layers import (
     HINT_LAYER_NAME,
     NO_HINTS,
@@ -110,13 +109,10 @@ from .tinct_protocol.layers import (
     reference_choices,
 )
 from .tinct_protocol.naming import result_name
+from .tinct_protocol.preview import copy_alpha, preview_size, upscale_nearest
 from .tinct_protocol.readable import readable_error
 
 DOCKER_ID = "tinct_docker"
-PREVIEW_SIDE = 384
-# Up to this many pixels a drag renders the layer at full resolution (apply), so what
-# is seen while dragging is exactly what stays on release; above, a small preview.
-FULL_PREVIEW_PIXELS = 1_000_000
 WATCH_MS = 1000
 SELECTION_MS = 250  # how soon selecting a Tinct layer binds the slider to it
 PROGRESS_MAX = 1000  # the bar's range: RunProgress's fraction in thousandths
@@ -954,12 +950,13 @@ class TinctDocker(DockWidget):
         try:
             t0 = time.monotonic()
             r = target.source.pixels.rect
-            if item.action == Adjust.APPLY or r.width * r.height <= FULL_PREVIEW_PIXELS:
+            small_size = preview_size(r.width, r.height)  # None: small enough for full each time
+            if item.action == Adjust.APPLY or small_size is None:
                 ev = session.apply(job, scale)
                 final = item.action == Adjust.APPLY
                 data, premasked = ev.layer.tobytes(), False
             else:
-                w, h = fit_size(r.width, r.height, PREVIEW_SIDE)
+                w, h = small_size
                 dtype = target.source.pixels.dtype
                 ev = session.rescale(job, scale, (w, h), dtype)
                 small = ev.layer.tobytes()

@@ -2,7 +2,8 @@
 
 ``Rect`` is a layer's or a selection's extent in image coordinates (both plugins);
 ``fit_size`` is how big a preview of a layer is (the daemon's ``preview_side`` and
-the Krita docker's slider preview, which asks the daemon for exactly that size).
+both plugins' slider preview, ``preview.preview_size``, which asks the daemon for
+exactly that size).
 """
 
 from __future__ import annotations

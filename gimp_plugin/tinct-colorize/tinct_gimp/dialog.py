@@ -7,6 +7,7 @@ see GIMP's own progress (``StatusProgress``). Each dialog builds its widgets in
 
 from __future__ import annotations
 
+import queue
 import random
 import time
 
@@ -25,6 +26,7 @@ from tinct_protocol.progress import RunProgress, Stage
 from tinct_protocol.readable import backend_log_path, readable_error
 
 from . import adapter, request
+from .session import Newest
 
 WAITING = (Stage.CONNECTING, Stage.STARTING, Stage.LOADING, Stage.QUEUED)  # no fraction yet
 PULSE_SECONDS = 0.1  # the busy bar's pace while there is no fraction
@@ -287,44 +289,117 @@ class MainDialog:
 
 
 class LiveScale:
-    """Slider moves to layer renders: the latest value is rendered DELAY_MS after a move.
+    """Slider moves to layer renders: a small preview while the knob moves, the full
+    resolution once it rests.
 
-    A drag sends many values; rendering each would queue full-resolution renders
-    behind one another, so moves are coalesced and at most one render runs per
-    DELAY_MS while the slider moves (and ``flush`` renders what is still pending).
+    Each move asks for the value at the preview's size (``tinct_protocol.preview``: the
+    daemon's small render, upscaled to the layer as Krita's docker does), made on a
+    render thread (``session.Newest`` running ``Variations.render``, which calls no
+    GIMP) and written here, on GIMP's thread, while the thread already renders the next
+    one. A move while a render runs is served by the newest value once it ends, never a
+    queue; of the renders that are in when GIMP's thread gets to them, only the newest
+    is written. REST_MS after the last move, and on OK (``flush``), the layer gets the
+    full-resolution render of the last value: what OK keeps is never a preview.
     """
 
-    DELAY_MS = 120
+    REST_MS = 250  # the knob has rested this long: render at full resolution
+    FINISH_SECONDS = 300.0  # flush/cancel wait at most this for the render under way
 
     def __init__(self, colorizer):
         self.colorizer = colorizer
-        self.pending: float | None = None
-        self.source_id: int | None = None
+        self.wanted: float | None = None  # the newest value the slider asked for
+        self.full_asked: float | None = None  # the full render asked for since that move
+        self.rest_id: int | None = None
+        self.results: queue.Queue = queue.Queue()  # Renders, or the exceptions raised
+        self.worker = Newest(lambda job: colorizer.render(*job), self._handed)
 
     def request(self, value: float) -> None:
-        self.pending = value
-        if self.source_id is None:
-            self.source_id = GLib.timeout_add(self.DELAY_MS, self._fire)
+        """The slider moved to VALUE: a preview now, the full resolution once it rests."""
+        if value == (self.wanted if self.wanted is not None else self.colorizer.scale):
+            return  # GObject notifies a set to the same value too
+        self.wanted, self.full_asked = value, None
+        self._stop_rest()
+        self.rest_id = GLib.timeout_add(self.REST_MS, self._rested)
+        self.worker.submit((value, True))
 
-    def _fire(self) -> bool:
-        self.source_id = None
+    def _handed(self, out) -> None:
+        """The render thread: a render is in; GIMP's thread writes it."""
+        self.results.put(out)
+        GLib.idle_add(self._deliver, priority=GLib.PRIORITY_DEFAULT)  # before redraws
+
+    def _take(self) -> list:
+        """The renders (or exceptions) that are in, oldest first."""
+        taken = []
+        while True:
+            try:
+                taken.append(self.results.get_nowait())
+            except queue.Empty:
+                return taken
+
+    def _deliver(self) -> bool:
+        """Renders are in (GIMP's thread): write the newest; once rested, the full one."""
+        taken = self._take()
+        if not taken:
+            return False  # an earlier call took it
+        newest = taken[-1]  # older ones are stale: not written
         try:
-            self.flush()
+            if isinstance(newest, BaseException):
+                raise newest
+            self.colorizer.show(newest)
         except TinctError as exc:  # keep the dialog usable; one line says why
             Gimp.message(f"Tinct: {readable_error(exc, backend_log_path()).line}")
+        if self.rest_id is None:  # rested while it ran
+            self._settle()
         return False  # one-shot
 
+    def _rested(self) -> bool:
+        self.rest_id = None
+        self._settle()
+        return False  # one-shot
+
+    def _settle(self) -> None:
+        """Ask for the full-resolution render of the last value (next, replacing a preview
+        not yet started), unless the layer holds it or it was asked for already."""
+        value = self.wanted
+        if value is None or value == self.full_asked or self.colorizer.holds(value):
+            return
+        self.full_asked = value  # a failed one is not asked again until the next move
+        self.worker.submit((value, False))
+
+    def _stop_rest(self) -> None:
+        if self.rest_id is not None:
+            GLib.source_remove(self.rest_id)
+            self.rest_id = None
+
+    def _finish(self) -> list:
+        """Stop asking, let the render under way end, stop the thread; returns the renders
+        (or exceptions) not yet written, oldest first."""
+        self._stop_rest()
+        self.worker.drop_pending()
+        finished = self.worker.wait_idle(self.FINISH_SECONDS)
+        self.worker.close()
+        if not finished:
+            raise TimeoutError(f"the slider's render took over {self.FINISH_SECONDS:.0f} s")
+        return self._take()
+
     def cancel(self) -> None:
-        if self.source_id is not None:
-            GLib.source_remove(self.source_id)
-            self.source_id = None
-        self.pending = None
+        """The dialog was cancelled: no more renders (the layer goes anyway)."""
+        self._finish()
+        self.wanted = None
 
     def flush(self) -> None:
-        value = self.pending
-        self.cancel()
-        if value is not None and value != self.colorizer.scale:
-            self.colorizer.apply_scale(value)
+        """OK: the layer holds the full-resolution render of the last value (rendered now,
+        unless the render that was under way is exactly that)."""
+        taken = self._finish()
+        value = self.wanted
+        if value is None:
+            return  # never moved: the layer holds the run's result
+        last = taken[-1] if taken else None
+        if last is not None and not isinstance(last, BaseException):
+            if last.final and last.scale == value:
+                self.colorizer.show(last)
+        if not self.colorizer.holds(value):
+            self.colorizer.show(self.colorizer.render(value, preview=False))
 
 
 def new_seed() -> int:
@@ -365,7 +440,7 @@ class ScaleDialog:
             self.config.disconnect(handler)
             self.dialog.destroy()
         if accepted:
-            self.live.flush()  # a move in the last DELAY_MS before OK
+            self.live.flush()  # the full resolution of the last value (never a preview)
         else:
             self.live.cancel()
             self.config.set_property("scale", self.asked)

@@ -15,8 +15,9 @@ group: a Grayscale image converted to RGB (its precision kept), the new layer, a
 the source's earlier Tinct results removed (a rerun replaces them; one Ctrl+Z brings
 them back). While the job runs nothing is open, so a Cancel (or GIMP stopping the
 plug-in) leaves the image and its undo history as they were. The interactive
-Colourfulness dialog previews on a layer added with undo frozen; the image is put
-back before thawing, and OK then records the result as above.
+Colourfulness dialog previews on a layer added with undo frozen (a small render
+upscaled while the knob moves, the full resolution once it rests); the image is put
+back before thawing, and OK then records the full-resolution result as above.
 
 Last-used values: GIMP keeps an interactive run's config when it returns SUCCESS, and
 Repeat (Ctrl+F, run mode WITH_LAST_VALS) and Re-show (Shift+Ctrl+F, INTERACTIVE) start
@@ -29,18 +30,34 @@ GIMP keeps them (a CANCEL status would make it forget the whole run).
 from __future__ import annotations
 
 import sys
+import time
 import traceback
+from typing import NamedTuple
 
 from gi.repository import Gimp, GLib, GObject
 from tinct_protocol import Cancelled, Layer, TinctError
 from tinct_protocol.colorize_request import ColorizeRequest
 from tinct_protocol.layers import HINT_LAYER_NAME, reference_label
 from tinct_protocol.naming import result_name
+from tinct_protocol.preview import copy_alpha, preview_size, upscale_nearest
 from tinct_protocol.readable import backend_log_path, readable_error
 
 from . import adapter, dialog, request
+from .pixels import packed
 from .request import UserError
 from .session import Progress, Session
+
+
+class Render(NamedTuple):
+    """A Colourfulness slider render of a run's layers (one per variation), made off
+    GIMP's thread (``Variations.render``) and written by ``Variations.show``."""
+
+    scale: float  # the colourfulness asked for
+    final: bool  # the full-resolution render (what OK keeps); False: an upscaled preview
+    layers: tuple[Layer, ...]  # per variation, at the layer's size either way
+    size: tuple[int, int]  # what the daemon rendered: the preview's size, or the layer's
+    started: float  # time.monotonic() when the render was asked for
+    received: float  # ... when the daemon's layers were in (and upscaled)
 
 
 class Colorizer:
@@ -67,8 +84,10 @@ class Colorizer:
         self.result_seed = 0  # the daemon's: 0 when its model draws no variations
         self.job: str | None = None
         self.layer = None
-        self.result: Layer | None = None  # the pixels now on the layer
-        self.scale: float | None = None
+        self.result: Layer | None = None  # the last full-resolution render
+        self.scale: float | None = None  # ... its colourfulness
+        self.preview: float | None = None  # the layer holds a preview at this value instead
+        self._alpha: bytes | None = None  # the result's alpha source (the same at any scale)
         self.hints_sent = False  # painted hints went with the job (the name says so)
         self.converted = False
 
@@ -112,13 +131,38 @@ class Colorizer:
             self.image.convert_grayscale()
             self.converted = False
 
-    def apply_scale(self, scale: float) -> None:
-        """Re-render the new layer at another colourfulness (from the daemon's cached latents)."""
-        ev = self.session.apply(self.job, scale)
-        adapter.write_pixels(self.layer, self.fmt, ev.layer)
-        self.scale, self.result = ev.scale, ev.layer
-        self.layer.set_name(self.name())
-        Gimp.displays_flush()
+    def render(self, scale: float, preview: bool) -> tuple[Layer, tuple[int, int]]:
+        """The layer's pixels at another colourfulness, from the daemon's cached latents,
+        and the size the daemon rendered. PREVIEW: a small render (``preview_size``)
+        upscaled to the layer, with the result's alpha; a layer small enough gets the full
+        resolution anyway. No GIMP call: this runs on the slider's render thread."""
+        width, height = self.result.width, self.result.height
+        size = preview_size(width, height) if preview else None
+        if size is None:
+            return self.session.apply(self.job, scale).layer, (width, height)
+        fmt = self.fmt
+        small = self.session.rescale(self.job, scale, size, fmt.dtype).layer
+        size = small.width, small.height  # what the daemon rendered
+        rows = packed(small.data, *size, small.format.stride, fmt)
+        data = upscale_nearest(rows, *size, width, height, 4 * fmt.itemsize)
+        if self._alpha is None:
+            r = self.result
+            self._alpha = packed(r.data, width, height, r.format.stride, fmt)
+        copy_alpha(data, self._alpha, fmt.dtype)  # exact alpha (transparent parts) from the result
+        return Layer.from_buffer(data, width, height, 4, fmt.dtype, order=small.format.order), size
+
+    def show(self, layer: Layer, scale: float, final: bool) -> None:
+        """Write a render (``render``) to the layer; a full-resolution one also names it."""
+        adapter.write_pixels(self.layer, self.fmt, layer)
+        if final:
+            self.scale, self.result, self.preview = scale, layer, None
+            self.layer.set_name(self.name())
+        else:
+            self.preview = scale
+
+    def holds(self, scale: float) -> bool:
+        """Whether the layer holds the full-resolution render at SCALE."""
+        return self.preview is None and self.scale == scale
 
     def name(self) -> str:
         """The result layer's name: prompt, hints, reference, colourfulness and seed (the
@@ -174,10 +218,24 @@ class Variations:
         for c in self.colorizers:
             c.remove_layer()
 
-    def apply_scale(self, scale: float) -> None:
-        """Every variation's layer at another colourfulness (no U-Net)."""
-        for c in self.colorizers:
-            c.apply_scale(scale)
+    def render(self, scale: float, preview: bool) -> Render:
+        """Every variation's layer at another colourfulness (no U-Net), small and upscaled
+        while PREVIEW (see ``Colorizer.render``). No GIMP call: the render thread's work."""
+        started = time.monotonic()
+        done = [c.render(scale, preview) for c in self.colorizers]
+        layers = tuple(layer for layer, _size in done)
+        final = not preview or preview_size(layers[0].width, layers[0].height) is None
+        return Render(scale, final, layers, done[0][1], started, time.monotonic())
+
+    def show(self, render: Render) -> None:
+        """Write RENDER to the layers and show it (GIMP's thread)."""
+        for c, layer in zip(self.colorizers, render.layers, strict=True):
+            c.show(layer, render.scale, render.final)
+        Gimp.displays_flush()
+
+    def holds(self, scale: float) -> bool:
+        """Whether every layer holds its full-resolution render at SCALE."""
+        return all(c.holds(scale) for c in self.colorizers)
 
     def close(self) -> None:
         """Close the run's one connection (all its colorizers share it)."""

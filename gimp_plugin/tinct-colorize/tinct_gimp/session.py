@@ -24,7 +24,7 @@ from tinct_protocol.colorize_request import ColorizeRequest, variations_refusal
 from tinct_protocol.constants import StartPhase
 from tinct_protocol.starting import BackendStart
 
-PREVIEW_SIDE = 0  # the dialog previews on the real layer, not a thumbnail
+PREVIEW_SIDE = 0  # no thumbnails while the job runs: the result goes on the real layer
 POLL_SECONDS = 0.03  # how often the UI thread looks for a Cancel while no event comes
 
 
@@ -61,6 +61,83 @@ class Progress(Protocol):
 
     def poll(self) -> bool | None:
         """True once when the user asked to cancel (the caller sends the cancel)."""
+
+
+class Newest:
+    """Runs ``work(item)`` on one thread for the newest item submitted: an item submitted
+    while one runs replaces any not yet started, so a slider dragged faster than the
+    daemon answers never builds a queue, and the next render starts as soon as the last
+    one is in (while the caller writes that one). ``done(result)`` hears each result, or
+    the exception ``work`` raised, on the thread, once ``busy`` says whether another item
+    is already on its way."""
+
+    def __init__(self, work: Callable[[object], object], done: Callable[[object], None]):
+        self._work, self._done = work, done
+        self._cond = threading.Condition()
+        self._pending: list = []  # at most one item, not yet started
+        self._running = False
+        self._handing = False  # a result is being handed to ``done``
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def submit(self, item: object) -> None:
+        """Run ITEM next (replacing an item not yet started)."""
+        with self._cond:
+            self._pending = [item]
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True, name="tinct-newest")
+                self._thread.start()
+            self._cond.notify_all()
+
+    @property
+    def busy(self) -> bool:
+        """Whether an item runs or waits to."""
+        with self._cond:
+            return self._running or bool(self._pending)
+
+    def drop_pending(self) -> None:
+        """Forget the item not yet started, if any (the one running finishes)."""
+        with self._cond:
+            self._pending = []
+            self._cond.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until nothing runs or waits and the last result is handed to ``done``;
+        False if TIMEOUT seconds passed first."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: not (self._running or self._pending or self._handing), timeout
+            )
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Drop what waits, let what runs finish (at most TIMEOUT seconds), end the thread."""
+        with self._cond:
+            self._closed, self._pending = True, []
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending or self._closed)
+                if self._closed:
+                    return
+                item = self._pending.pop()
+                self._running = True
+            try:
+                out = self._work(item)
+            except Exception as exc:  # handed to ``done``
+                out = exc
+            with self._cond:
+                self._running, self._handing = False, True  # ``busy``: is another coming?
+            try:
+                self._done(out)
+            finally:
+                with self._cond:
+                    self._handing = False
+                    self._cond.notify_all()
 
 
 class Session:
@@ -182,7 +259,12 @@ class Session:
         return result
 
     def apply(self, job: str, scale: float) -> Event:
+        """The job's full-resolution layer at colourfulness SCALE."""
         return self.client().apply(job, scale)
+
+    def rescale(self, job: str, scale: float, size: tuple[int, int], dtype: str) -> Event:
+        """The job's layer at colourfulness SCALE, rendered at SIZE (the slider's preview)."""
+        return self.client().rescale(job, scale, size=size, dtype=dtype)
 
     def close(self) -> None:
         if self._client is not None:

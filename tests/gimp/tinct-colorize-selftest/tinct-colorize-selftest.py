@@ -23,8 +23,14 @@ with "cancel_at_text"; every line it shows is appended to the file + ".progress"
 lines: text, the bar's fraction), and the screen is saved when a line starts with a
 key of "progress_screenshots"; whether the backend's log existed when the first dialog
 was answered (the early start) goes to + ".early"; the Colourfulness
-slider is moved through "scales" (each move re-renders the layer, as a user's drag
-does; each render's value is appended to the file + ".trace"; its mnemonics and
+slider is moved through "scales", one every 400 ms or every "scale_ms" (each move
+re-renders the layer, as a user's drag does: a preview, then the full resolution once
+the knob rests; each render written to the layer has its value appended to the file +
+".trace", and [value, final, started, daemon's layers in, shown, daemon's width,
+height] as a JSON line to + ".renders"; "scale_ms" sets the pace; after the last value,
+with "layer_before_ok": PATH, the first layer's pixels (R'G'B'A u8) are saved to PATH
+once the full-resolution render of that value is on it (or after 60 s), before OK; the
+run's job ids go to + ".jobs"; its mnemonics and
 backend line go to + ".mnemonics.scale" and + ".about"), the screen is saved to
 "screenshot", and the dialog is accepted or cancelled.
 
@@ -35,8 +41,8 @@ seen serving and when OK was pressed; + ".marks": the progress's ``RunProgress.m
 {"values": [...], "interval_ms": N} moves the Colourfulness slider through the values
 on a schedule, one every N ms, as a hand does (a value that falls due while the dialog
 is busy rendering is skipped for the newest), then OK once the last one is on the
-layer; + ".drag": when each value fell due, when it was set, and each render
-[scale, started, the daemon's layer received, written and shown].
+layer at full resolution; + ".drag": when each value fell due, when it was set, and
+each render as in + ".renders".
 
     {"cancel_in_write": N, "hint_points": [[x, y], ...]}
 
@@ -140,6 +146,14 @@ def record(suffix: str, value) -> None:
     if path:
         with open(path + suffix, "w") as f:
             json.dump(value, f)
+
+
+def layer_pixels(layer) -> bytes:
+    """LAYER's own pixels as R'G'B'A u8 (not the composite)."""
+    from gi.repository import Gegl
+
+    rect = Gegl.Rectangle.new(0, 0, layer.get_width(), layer.get_height())
+    return bytes(layer.get_buffer().get(rect, 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.CLAMP))
 
 
 def labels(combo) -> list:
@@ -273,29 +287,25 @@ def spy_on_hints() -> None:
 class ScaleDialog(dialog.ScaleDialog):
     def __init__(self, procedure, config, colorizer):
         super().__init__(procedure, config, colorizer)
-        render = colorizer.apply_scale
+        show = colorizer.show
         path = os.environ.get(ENV_ANSWERS)
 
-        self.renders = []  # [scale, started, daemon's layer in, on the layer] (monotonic)
-        daemon_apply, applied = colorizer.session.apply, []
+        # each render on the layer: [scale, final, started, the daemon's layers in (and
+        # upscaled), written and shown, the daemon's width, height] (monotonic times)
+        self.renders = []
 
-        def timed_apply(job, scale):
-            try:
-                return daemon_apply(job, scale)
-            finally:
-                applied.append(time.monotonic())
-
-        colorizer.session.apply = timed_apply
-
-        def traced(scale):  # the test checks which values were rendered
-            t0 = time.monotonic()
-            render(scale)
-            self.renders.append([colorizer.scale, t0, applied[-1], time.monotonic()])
+        def traced(render):  # the test checks which values were rendered, and how
+            show(render)
+            shown = [render.scale, render.final, render.started, render.received,
+                     time.monotonic(), *render.size]  # fmt: skip
+            self.renders.append(shown)
             if path:
                 with open(path + ".trace", "a") as f:
-                    f.write(f"{colorizer.scale}\n")
+                    f.write(f"{render.scale}\n")
+                with open(path + ".renders", "a") as f:
+                    f.write(json.dumps(shown) + "\n")
 
-        colorizer.apply_scale = traced
+        colorizer.show = traced
 
     def run(self):
         test = answers()
@@ -304,11 +314,28 @@ class ScaleDialog(dialog.ScaleDialog):
             from gi.repository import Gtk
 
             values = list(test.get("scales", []))
+            last = values[-1] if values else None
 
             def step():
                 if values:
                     self.config.set_property("scale", values.pop(0))
                     return True
+                if test.get("layer_before_ok"):
+                    GLib.timeout_add(20, wait_for_full, time.monotonic() + 60)
+                    return False
+                return answer()
+
+            def wait_for_full(until):
+                """Until the full-resolution render of the last value is on the layer."""
+                if not any(r[1] and r[0] == last for r in self.renders):
+                    if time.monotonic() < until:
+                        return True
+                with open(test["layer_before_ok"], "wb") as f:
+                    f.write(layer_pixels(self.colorizer.colorizers[0].layer))
+                return answer()
+
+            def answer():
+                record(".jobs", [c.job for c in self.colorizer.colorizers])
                 pump()
                 record(".mnemonics.scale", mnemonics(self.dialog))
                 record(".about", self.about.get_text())
@@ -321,7 +348,7 @@ class ScaleDialog(dialog.ScaleDialog):
             if "drag" in test:
                 self.drag(test["drag"], lambda: values.clear() or step())
             else:
-                GLib.timeout_add(SLIDER_MS, step)
+                GLib.timeout_add(test.get("scale_ms", SLIDER_MS), step)
 
         answer_later(self.dialog, act)
         return super().run()
@@ -342,7 +369,7 @@ class ScaleDialog(dialog.ScaleDialog):
                 self.config.set_property("scale", values[due])
                 moves["set"].append([due, time.monotonic()])
             last = state["i"] == len(values) - 1
-            rendered = any(abs(r[0] - values[-1]) < 1e-3 for r in self.renders)
+            rendered = any(r[1] and abs(r[0] - values[-1]) < 1e-3 for r in self.renders)
             if last and (rendered or now > moves["due"][-1] + 60):
                 moves["renders"] = self.renders
                 record(".drag", moves)

@@ -1,0 +1,79 @@
+# Batch code run inside GIMP 3 *with its window* (gimp-3.0 under Xvfb) by
+# tests/test_gimp_gui.py: the Colourfulness slider previews while it moves and keeps the
+# full resolution. A 1600x1000 RGB photo (over the 1 MP up to which every render is
+# full resolution) is open. Runs of the test-only plug-in (tests/gimp/tinct-colorize-
+# selftest: the shipped procedure and dialogs, answered as $TINCT_GIMP_SELFTEST says):
+# 1. the slider moved through $TINCT_SLIDER_VALUES, one every 60 ms; once the full-
+#    resolution render of the last value is on the layer, its pixels are saved, then OK;
+# 2. the same, with OK pressed right after the last move (the dialog's OK renders it).
+# Per run: the renders the dialog wrote (+ ".renders" lines), the job ids, and the kept
+# result layer's name and pixels. Writes $TINCT_GIMP_WALK_RESULT (JSON) for the test.
+import json
+import os
+import traceback
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("Gegl", "0.4")
+from gi.repository import Gegl, Gimp, Gio  # noqa: E402
+
+OUT = os.environ["TINCT_GIMP_WALK_RESULT"]
+SELFTEST = os.environ["TINCT_GIMP_SELFTEST"]
+VALUES = json.loads(os.environ["TINCT_SLIDER_VALUES"])
+WORK = os.path.dirname(OUT)
+COLORIZE = "plug-in-tinct-colorize-selftest"  # plug-in-tinct-colorize, answered
+log = {"ok": False, "runs": {}}
+
+
+def layer_pixels(layer):
+    rect = Gegl.Rectangle.new(0, 0, layer.get_width(), layer.get_height())
+    return bytes(layer.get_buffer().get(rect, 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.CLAMP))
+
+
+def run(name, **answers):
+    """Tinct Colorize on the photo, the slider moved through VALUES, then OK."""
+    answers = {"set": {"prompt": "", "steps": 2, "scale": 1.0, "variations": 1, "seed": 0},
+               "hint": "(no hints)", "reference": "(no reference)", "scales": VALUES,
+               "scale_ms": 60, "accept": True, **answers}  # fmt: skip
+    with open(SELFTEST, "w") as f:
+        json.dump(answers, f)
+    for suffix in (".renders", ".jobs", ".trace"):
+        if os.path.exists(SELFTEST + suffix):
+            os.remove(SELFTEST + suffix)
+    proc = Gimp.get_pdb().lookup_procedure(COLORIZE)
+    config = proc.create_config()
+    config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
+    config.set_property("image", image)
+    config.set_core_object_array("drawables", [photo])
+    status = proc.run(config).index(0).value_name
+    out = {"status": status, "layers": [x.get_name() for x in image.get_layers()]}
+    if status != "GIMP_PDB_SUCCESS":
+        out["error"] = Gimp.get_pdb().get_last_error()
+    with open(SELFTEST + ".renders") as f:
+        out["renders"] = [json.loads(line) for line in f]
+    with open(SELFTEST + ".jobs") as f:
+        out["jobs"] = json.load(f)
+    kept = [x for x in image.get_layers() if x.get_name().startswith("Tinct")]
+    if kept:
+        with open(os.path.join(WORK, f"{name}-kept.raw"), "wb") as f:
+            f.write(layer_pixels(kept[0]))
+    log["runs"][name] = out
+
+
+try:
+    image = Gimp.file_load(
+        Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(os.environ["TINCT_GIMP_PHOTO"])
+    )
+    Gimp.Display.new(image)
+    photo = image.get_layers()[0]
+    log["size"] = [photo.get_width(), photo.get_height()]
+    # 1. the knob rests after the drag: the full resolution comes by itself, then OK
+    run("rest", layer_before_ok=os.path.join(WORK, "rest-before-ok.raw"))
+    # 2. OK right after the last move
+    run("ok_at_once")
+    log["ok"] = True
+except Exception:  # noqa: BLE001 - the test shows it
+    log["error"] = traceback.format_exc()
+with open(OUT, "w") as f:
+    json.dump(log, f, indent=1)
