@@ -89,3 +89,29 @@ def test_the_autoencoder_keeps_both_chroma_axes():
     vae = load_pipeline(None, device="cpu").vae
     kept = chroma_axes_kept(autoencoded(vae, colour_fields()))
     assert kept["a"] >= MIN_AXIS_R2 and kept["b"] >= MIN_AXIS_R2, kept
+
+
+def test_the_sliders_colour_between_scale_nodes_is_within_the_tolerance_of_a_decode():
+    """A rescale interpolates the model's decoded a*b* between latent scale nodes
+    (TinctPipeline.model_chroma) instead of decoding at the slider's value. With the
+    bundled model on the sample photo, at the folder's unet_share and at 0.2, halfway
+    between two nodes (where the interpolation is furthest off) the colour is within
+    a mean of 0.1 a*b* and a 99th percentile of 1 a*b* of a decode at the value itself
+    (benchmarks/bench_rescale.py measures it on validation photos)."""
+    import torch
+
+    from tinct.pipeline.pipeline_tinct import LATENT_NODE_STEP
+
+    pipe = load_pipeline(None, device="cpu")
+    gray = color.to_float(np.repeat(read_image(ROOT / "docs" / "sample-bw.png"), 3, axis=2))
+    gray = color.resize_area(gray, 256, 256)
+    with torch.inference_mode():
+        latents = pipe.predict(gray)
+        for share in sorted({float(pipe.config.unet_share), 0.2}):
+            pipe.register_to_config(unet_share=share)
+            step = LATENT_NODE_STEP / share
+            for s in (0.6 // step * step + step / 2, 1.3 // step * step + step / 2):
+                fast = pipe.model_chroma(latents, s)
+                exact = pipe.model_chroma(latents, s, exact=True)
+                d = np.linalg.norm(fast - exact, axis=-1)
+                assert d.mean() < 0.1 and np.percentile(d, 99) < 1.0, (share, s)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 
 import numpy as np
@@ -9,11 +10,13 @@ import torch
 from diffusers import AutoencoderTiny
 
 from tinct import color
+from tinct.color import precedence
 from tinct.pipeline import TinctPipeline, load_pipeline
 from tinct.pipeline.components import build_tiny_pipeline
 from tinct.pipeline.devices import pick_device, pick_dtype
 from tinct.pipeline.loading import ModelError
 from tinct.pipeline.model_format import MODEL_FORMAT
+from tinct.pipeline.pipeline_tinct import LATENT_NODE_STEP
 
 
 def test_output_keeps_size_and_the_inputs_lightness(tiny_pipe, photo):
@@ -99,6 +102,50 @@ def test_rescale_needs_no_unet(tiny_pipe, photo):
     finally:
         handle.remove()
     assert calls == []
+
+
+def test_a_rescale_interpolates_the_colour_decoded_at_the_scale_nodes_around_it(tiny_pipe, photo):
+    """The slider's colour at s is the decodes at the two latent scale nodes around it
+    (LATENT_NODE_STEP / unet_share apart on the slider), linearly interpolated, each node
+    decoded once and kept with the latents. Asked in any order, each scale gets its own
+    nodes' colour: a cache that answered with a scale asked before fails here (the tiny
+    model's colour moves by far more than the tolerance between these scales)."""
+    lat = tiny_pipe.predict(photo, num_inference_steps=2)
+    step = LATENT_NODE_STEP / tiny_pipe.config.unet_share
+
+    def between_nodes(s: float) -> np.ndarray:  # decoded afresh, nothing kept
+        lo = math.floor(s / step + 1e-9)
+        t = s / step - lo
+        a = tiny_pipe.decode_chroma(lat, lo * step)
+        return a if t < 1e-6 else (1 - t) * a + t * tiny_pipe.decode_chroma(lat, (lo + 1) * step)
+
+    asked = [1.0, 1.37, 0.52, 1.37, 2.0, 0.0, 1.33, 0.52]
+    wanted = {s: between_nodes(s) for s in set(asked)}
+    for s, before in zip(asked, [None, *asked], strict=False):
+        got = tiny_pipe.model_chroma(lat, s)
+        assert np.abs(got - wanted[s]).max() < 1e-4, s
+        if before is not None and before != s:  # the check can tell the two apart
+            assert np.abs(wanted[s] - wanted[before]).mean() > 0.1
+    nodes = {round(k * step, 6) for _, k in lat.decoded}
+    assert nodes == {0.0, 0.5, 0.6, 1.0, 1.3, 1.4, 2.0}
+    kept = dict(lat.decoded)
+    tiny_pipe.model_chroma(lat, 1.37)  # nothing decoded again
+    assert all(lat.decoded[k] is v for k, v in kept.items()) and len(lat.decoded) == len(kept)
+    # At a node the result is that decode, the same as the exact path at that scale.
+    assert np.allclose(tiny_pipe.model_chroma(lat, 1.0), tiny_pipe.decode_chroma(lat, 1.0))
+    assert np.allclose(
+        tiny_pipe.chroma_at_work(lat, 1.0), tiny_pipe.chroma_at_work(lat, 1.0, exact=True)
+    )
+    # The exact path decodes at the scale itself and keeps nothing.
+    exact = tiny_pipe.chroma_at_work(lat, 1.37, exact=True)
+    assert np.allclose(
+        exact,
+        precedence.combine_chroma(
+            tiny_pipe.decode_chroma(lat, 1.37), 1.37, prior_field=lat.prior_field
+        ),
+        atol=1e-5,
+    )
+    assert len(lat.decoded) == len(kept)
 
 
 def test_the_default_scale_is_one_and_auto_is_refused_with_a_reason(tiny_pipe, photo):

@@ -101,6 +101,25 @@ def test_a_downsized_source_over_its_share_of_the_budget_is_not_cached():
     assert "a" in cache and "b" in cache and list(entry.small) == [(1, 1)]
 
 
+def test_the_colour_decoded_at_scale_nodes_counts_and_evicts_others_once_it_grows():
+    """A rescale keeps the colour it decoded at new scale nodes with the job's latents
+    (TinctPipeline.model_chroma): the cache counts it and, told the entry grew, evicts
+    the least recently used others."""
+    from types import SimpleNamespace
+
+    cache = JobCache(max_bytes=3 * 2**20, max_jobs=10)
+    cache.put(_entry("a", 1))
+    latents = SimpleNamespace(decoded={}, decoded_nbytes=0)
+    entry = CachedJob("b", latents, bytes(2**20), PixelFormat.packed(2**20, 1, 1, "u8"))
+    cache.put(entry)
+    assert entry.nbytes == 2**20 and "a" in cache
+    latents.decoded_nbytes = int(1.5 * 2**20)  # two rescales' nodes
+    assert entry.nbytes == int(2.5 * 2**20)
+    cache.grew(entry)
+    assert "a" not in cache and "b" in cache
+    assert cache.stats()["bytes"] == entry.nbytes
+
+
 def test_jobs_ahead_count_the_running_one_until_it_is_done():
     """'queued' must not read as 'nothing ahead' while the lane's worker is busy."""
     q = FairQueue(max_total=8, max_per_client=8)

@@ -3,6 +3,8 @@ plain one-shot recipe (guided_upsample + merge_luma) (tiny model, in process).""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -121,6 +123,29 @@ def test_render_equals_the_plain_recipe(pipe, size):
     assert np.abs(got - want).max() < 2e-3
 
 
+def test_a_slider_drag_gives_each_scale_what_a_fresh_result_gives_it(pipe):
+    """The daemon renders every rescale from the colour decoded at scale nodes and kept
+    with the job's latents: a drag 1.0 -> 1.3 -> 0.45 -> 1.0 through the same latents gives,
+    at each value, exactly the layer that latents decoded afresh give (nothing stale), and
+    that is within a few 8-bit codes of a decode at the value itself (the tiny random
+    model's colour is far less smooth in the scale than a trained one's)."""
+    src = make_image(120, 90, 4, "u8", seed=5)
+    fmt = PixelFormat.packed(120, 90, 4, "u8")
+    with torch.inference_mode():
+        latents = pipe.predict(to_rgb_float(src.tobytes(), fmt), num_inference_steps=1)
+        layers = {}
+        for s in (1.0, 1.3, 0.45, 1.0):
+            for reduce in (2, 1):
+                got, _ = render_layer(pipe, src.tobytes(), fmt, latents, s, reduce=reduce)
+                fresh = dataclasses.replace(latents, decoded={})
+                want, _ = render_layer(pipe, src.tobytes(), fmt, fresh, s, reduce=reduce)
+                assert np.array_equal(got, want), (s, reduce)
+                layers[s, reduce] = got
+        exact, _ = render_layer(pipe, src.tobytes(), fmt, latents, 1.3, exact=True)
+    assert not np.array_equal(layers[1.3, 1], layers[1.0, 1])
+    assert np.abs(exact.astype(int) - layers[1.3, 1]).max() <= 3
+
+
 def test_preview_decode_is_cheaper_and_keeps_the_luma(pipe):
     """reduce=2 (slider previews) decodes a quarter of the latent pixels; the layer keeps L*."""
     src = make_image(120, 90, 3, "u8", seed=3)
@@ -138,3 +163,45 @@ def test_preview_decode_is_cheaper_and_keeps_the_luma(pipe):
     assert np.abs(color.luminance_lstar(got) - color.luminance_lstar(image)).max() < 0.5
     lab = color.rgb_to_lab(got)
     assert lab[35:55, 45:75, 1].mean() > 20.0  # the painted red survives the reduced decode
+
+
+def test_an_idle_worker_decodes_the_sliders_scale_nodes_before_a_drag_needs_them(pipe):
+    """Compute.warm_one: the preview's scale nodes over the slider's range, then the
+    full-size pair around the slider's value, one per call, none while a rescale or apply
+    ran within WARM_QUIET; after that a drag decodes nothing and the cache counts them."""
+    import time
+
+    from tinct.protocol.constants import MAX_SCALE
+    from tinct.server.cache import CachedJob, JobCache
+    from tinct.server.worker import PREVIEW_DECODE_REDUCE, WARM_QUIET, Compute, Defaults
+
+    src = make_image(120, 90, 4, "u8", seed=6)
+    fmt = PixelFormat.packed(120, 90, 4, "u8")
+    with torch.inference_mode():
+        latents = pipe.predict(to_rgb_float(src.tobytes(), fmt), num_inference_steps=1)
+        cache = JobCache(max_bytes=1 << 30, max_jobs=4)
+        entry = CachedJob("j", latents, src.tobytes(), fmt)
+        cache.put(entry)
+        compute = Compute(pipe, cache, Defaults())
+        compute.slider_at("j", 1.0)
+        calls = 0
+        while compute.warm_one():
+            calls += 1
+        step = pipe.scale_node_step
+        preview = {k for r, k in latents.decoded if r == PREVIEW_DECODE_REDUCE}
+        assert preview == set(range(round(MAX_SCALE / step) + 1))
+        assert {k for r, k in latents.decoded if r == 1} == {
+            round(1.0 / step),
+            round(1.0 / step) + 1,
+        }
+        assert calls == len(latents.decoded)
+        assert cache.stats()["bytes"] == entry.nbytes > src.nbytes
+        kept = set(latents.decoded)
+        render_layer(pipe, src.tobytes(), fmt, latents, 0.73, reduce=PREVIEW_DECODE_REDUCE)
+        render_layer(pipe, src.tobytes(), fmt, latents, 1.04)
+        assert set(latents.decoded) == kept  # the drag and its release decoded nothing
+        compute.slider_at("j", 3.0)
+        compute._interactive_at = time.monotonic()  # a rescale just ended
+        assert not compute.warm_one()
+        compute._interactive_at -= WARM_QUIET
+        assert compute.warm_one() and (1, round(3.0 / step)) in latents.decoded

@@ -196,7 +196,10 @@ def merge_linear(
             c -= y  # offset from the neutral of the same luminance
             # room to the gamut wall the offset points at: 1 - y above, -y below
             room = np.subtract(c > 0, y, dtype=np.float32)
-            np.fmin(t, room / c, out=t)  # fmin skips the 0/0 of neutral pixels
+            # A channel exactly at the neutral (offset +0.0) sets no limit: without `where`
+            # its -y / +0.0 = -inf turned the whole pixel gray (isolated gray pixels, about
+            # one in a million; fmin also skips the 0/0 of black pixels).
+            np.fmin(t, room / c, out=t, where=c != 0)
     np.maximum(t, 0.0, out=t)
     for c in planes:
         c *= t

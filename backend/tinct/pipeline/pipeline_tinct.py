@@ -4,14 +4,15 @@ Notation: E/D = VAE encoder/decoder, g = the input's gray, z_g = E(g), delta =
 the colour latent. The U-Net sees concat(z_t, z_g) and predicts delta (hints,
 a reference and placed prompt colours join at render time, not in the U-Net).
 The result keeps z_g and delta_hat, so any colourfulness scale s is one decode
-of z_g + s * delta_hat: the slider never runs the U-Net again.
+of z_g + s * delta_hat: the slider never runs the U-Net again (and decodes only at
+fixed scale nodes, interpolating between them: `TinctPipeline.model_chroma`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -38,6 +39,17 @@ RETIRED_COMPONENTS = ("ranker",)
 # photos had variations under 5 a*b* apart at 0.5 and at 0.25; with radius 5 and 0.25,
 # every one of 14 was 5.5-13.1 apart, at 0.954x gray's error against seed 0's 0.892x.
 VARIATION_CONFIDENCE_POWER = 0.25
+
+# A rescale decodes the colour latent at fixed latent scales only ("nodes": z_g + u * delta_hat
+# for u = 0, 0.1, 0.2, ...; u is the slider's s times `unet_share`) and interpolates the decoded
+# a*b* linearly between the two nodes around the asked scale (`TinctPipeline.model_chroma`).
+# A node is decoded once per result and kept, so a slider move costs no VAE decode once its
+# two nodes are there. With the bundled model on 6 validation photos, halfway and a quarter
+# of the way between nodes over the slider's 0-2 (benchmarks/bench_rescale.py; design.md,
+# issue 26), the interpolated a*b* are on average at most 0.017 from a decode at that
+# value at share 0.2 (nodes 0.5 apart on the slider; 0.09 at the 99th percentile, 1.4 at
+# the worst pixel) and 0.028 at share 1.0 (nodes 0.1 apart; 0.50, 6.3).
+LATENT_NODE_STEP = 0.1
 
 
 def seed_generator(seed: int) -> torch.Generator | None:
@@ -91,11 +103,19 @@ class ColorLatents:
     prompt_weight: np.ndarray | None = None  # (H_w, W_w) in [0, 1]
     # The chroma prior's a*b* at scale 1 (tinct.pipeline.prior); None without a prior.
     prior_field: np.ndarray | None = None  # (H_w, W_w, 2)
+    # The model's a*b* decoded at the latent scale nodes (`TinctPipeline.model_chroma`), keyed
+    # by (reduce, node index); filled as rescales ask for them, never changed once there.
+    decoded: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def work_size(self) -> tuple[int, int]:
         """(height, width) of the work resolution the latents were predicted at."""
         return self.work_lightness.shape  # type: ignore[return-value]
+
+    @property
+    def decoded_nbytes(self) -> int:
+        """Bytes held by the decoded nodes (they grow as rescales ask for new ones)."""
+        return sum(ab.nbytes for ab in list(self.decoded.values()))
 
 
 @dataclass
@@ -530,13 +550,13 @@ class TinctPipeline(DiffusionPipeline):
         return np.ascontiguousarray(rgb, dtype=np.float32)
 
     @torch.no_grad()
-    def chroma_at_work(self, latents: ColorLatents, scale: float, reduce: int = 1) -> np.ndarray:
-        """a*b* at work resolution: the decoded colour with the prior, prompt, hints and
-        painted pixels laid over it (tinct.color.precedence).
+    def decode_chroma(self, latents: ColorLatents, scale: float, reduce: int = 1) -> np.ndarray:
+        """The model's own a*b* at `scale`: one VAE decode of `latent_at(latents, scale)`,
+        in CIELAB, times `chroma_gain`; (H_w / reduce, W_w / reduce, 2) float32.
 
-        ``reduce`` > 1 decodes latents area-reduced by that factor: a
-        ``reduce``-squared times cheaper decode at lower chroma resolution, which
-        live previews use (the guided filter restores edges from the luma).
+        ``reduce`` > 1 decodes latents area-reduced by that factor: a ``reduce``-squared
+        times cheaper decode at lower chroma resolution, which live previews use (the
+        guided filter restores edges from the luma).
         """
         z = self.latent_at(latents, scale)
         if reduce > 1:
@@ -548,8 +568,70 @@ class TinctPipeline(DiffusionPipeline):
         gain = float(getattr(self.config, "chroma_gain", 1.0))
         if gain != 1.0:
             ab = ab * gain
+        return np.ascontiguousarray(ab, dtype=np.float32)
+
+    def model_chroma(
+        self, latents: ColorLatents, scale: float, reduce: int = 1, exact: bool = False
+    ) -> np.ndarray:
+        """The model's own a*b* at `scale` (`decode_chroma`'s), from the decodes at the two
+        latent scale nodes around it (every `LATENT_NODE_STEP` of s * `unet_share`), linearly
+        interpolated; each node is decoded once per `latents` and kept in `latents.decoded`.
+        At a node this is that node's decode. `exact`: decode at `scale` itself instead
+        (nothing kept). Returns a new (H_w / reduce, W_w / reduce, 2) float32 array.
+        """
+        step = self.scale_node_step
+        if exact:
+            return self.decode_chroma(latents, scale, reduce)
+        position = float(scale) / step
+        if abs(position - round(position)) < 1e-6:
+            position = float(round(position))
+        lo = math.floor(position)
+        t = np.float32(position - lo)
+
+        def node(k: int) -> np.ndarray:
+            key = (int(reduce), k)
+            ab = latents.decoded.get(key)
+            if ab is None:  # two threads may both decode it: the same array, kept once
+                at = k * step if k else 0.0  # (a share of 0: one node, step infinite)
+                ab = latents.decoded.setdefault(key, self.decode_chroma(latents, at, reduce))
+            return ab
+
+        if t == 0.0:
+            return node(lo).copy()
+        return node(lo) * (np.float32(1.0) - t) + node(lo + 1) * t
+
+    @property
+    def scale_node_step(self) -> float:
+        """The spacing of the scale nodes on the slider (`model_chroma`): `LATENT_NODE_STEP`
+        over `unet_share` (infinite when the share is 0: the colour does not follow s)."""
+        share = float(getattr(self.config, "unet_share", 1.0))
+        return LATENT_NODE_STEP / share if share > 0.0 else math.inf
+
+    def missing_nodes(
+        self, latents: ColorLatents, near: float, reduce: int, low: float, high: float
+    ) -> list[float]:
+        """The scale nodes in [low, high] that `latents` has not decoded at ``reduce`` yet,
+        nearest to ``near`` first (what a rescale there would decode)."""
+        step = self.scale_node_step
+        if not math.isfinite(step):
+            return [] if (int(reduce), 0) in latents.decoded else [0.0]
+        ks = range(math.ceil(low / step - 1e-6), math.floor(high / step + 1e-6) + 1)
+        missing = [k for k in ks if (int(reduce), k) not in latents.decoded]
+        return [k * step for k in sorted(missing, key=lambda k: abs(k * step - near))]
+
+    @torch.no_grad()
+    def chroma_at_work(
+        self, latents: ColorLatents, scale: float, reduce: int = 1, exact: bool = False
+    ) -> np.ndarray:
+        """a*b* at work resolution (÷ ``reduce``, see `decode_chroma`): the model's colour
+        (`model_chroma`, interpolated between decoded scale nodes unless `exact`) with the
+        prior, prompt, hints and painted pixels laid over it (tinct.color.precedence).
+        """
+        ab = self.model_chroma(latents, scale, reduce, exact)
         # The other sources laid over the model's colour, in the order of
-        # tinct.color.precedence: prior, prompt, hints and reference, paste.
+        # tinct.color.precedence: prior, prompt, hints and reference, paste. Each is affine
+        # in the model's a*b* and in s, so interpolating the model's colour between two
+        # nodes interpolates the whole result between them.
         return precedence.combine_chroma(
             ab,
             scale,
@@ -563,12 +645,18 @@ class TinctPipeline(DiffusionPipeline):
         )
 
     def chroma_field(
-        self, latents: ColorLatents, scale: float, height: int, width: int, reduce: int = 1
+        self,
+        latents: ColorLatents,
+        scale: float,
+        height: int,
+        width: int,
+        reduce: int = 1,
+        exact: bool = False,
     ):
         """The model's chroma at scale ``scale``, ready to evaluate at (height, width)."""
         from tinct.color.compose import ChromaField
 
-        ab = self.chroma_at_work(latents, scale, reduce)
+        ab = self.chroma_at_work(latents, scale, reduce, exact)
         lightness = latents.work_lightness
         if lightness.shape != ab.shape[:2]:
             lightness = color.resize_area(lightness, *ab.shape[:2])

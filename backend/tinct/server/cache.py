@@ -37,9 +37,11 @@ class CachedJob:
 
     @property
     def nbytes(self) -> int:
-        """Bytes the entry holds: the source frame, the latents and the downsized source."""
+        """Bytes the entry holds: the source frame, the latents with the colour decoded at
+        the scale nodes rescales have asked for so far, and the downsized source."""
         small = sum(arr.nbytes for arr, _ in self.small.values())
-        return self.source_format.nbytes + self.latents_bytes + small
+        decoded = getattr(self.latents, "decoded_nbytes", 0)
+        return self.source_format.nbytes + self.latents_bytes + decoded + small
 
 
 class JobCache:
@@ -83,6 +85,13 @@ class JobCache:
             entry.small[key] = value
             self._trim(keep=entry.job_id)
         return True
+
+    def grew(self, entry: CachedJob) -> None:
+        """Evict other jobs if `entry` grew past the bounds (its latents keep the colour
+        decoded at each new scale node a rescale asks for)."""
+        with self._lock:
+            if entry.job_id in self._items:
+                self._trim(keep=entry.job_id)
 
     def _trim(self, keep: str) -> None:
         while len(self._items) > 1 and (

@@ -142,7 +142,16 @@ class Server:
         self.events = self.ctx.socket(zmq.PULL)
         self.events.bind(EVENTS_ENDPOINT)
         self.workers = [
-            Worker(f"tinct-{lane.value}", q, self.compute, self.ctx, EVENTS_ENDPOINT)
+            # The colorize lane warms the slider's scale nodes while it is idle, so that a
+            # move never waits behind that decode (worker.PREVIEW_DECODE_REDUCE's note).
+            Worker(
+                f"tinct-{lane.value}",
+                q,
+                self.compute,
+                self.ctx,
+                EVENTS_ENDPOINT,
+                warms=lane == Lane.COLORIZE,
+            )
             for lane, q in self.queues.items()
         ]
 

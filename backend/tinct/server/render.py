@@ -30,18 +30,21 @@ def render_layer(
     workers: int = 1,
     check: Callable[[], None] | None = None,
     reduce: int = 1,
+    exact: bool = False,
 ) -> tuple[np.ndarray, PixelFormat]:
     """The color layer (RGBA, ``dtype`` and ``order`` = the source's by default) of a frame.
 
     ``workers`` threads render row bands at once; ``check`` runs before each
     band (e.g. to raise on cancel); ``reduce`` > 1 takes the cheaper preview decode
-    (see ``TinctPipeline.chroma_at_work``).
+    (see ``TinctPipeline.chroma_at_work``); the model's colour comes from the decodes at
+    the scale nodes around ``scale`` (``TinctPipeline.model_chroma``), or with ``exact``
+    from a decode at ``scale`` itself.
     """
     dtype = dtype or fmt.dtype
     order = order or fmt.order
     H, W = fmt.height, fmt.width
     arr = frame_array(source, fmt)
-    field = pipe.chroma_field(latents, scale, H, W, reduce)
+    field = pipe.chroma_field(latents, scale, H, W, reduce, exact)
     out = np.empty((H, W, 4), NP_DTYPES[dtype])
     rgb_out = out[..., 2::-1] if order == "bgr" else out[..., :3]
     compose(

@@ -26,6 +26,8 @@ from tinct.protocol.constants import (
     E_CANCELLED,
     E_INTERNAL,
     E_UNKNOWN_JOB,
+    MAX_SCALE,
+    MIN_SCALE,
     Op,
     Reply,
 )
@@ -53,6 +55,14 @@ REDUCED_PIXELS = 1 << 20
 # Previews (the colorize preview, slider rescales) decode latents reduced this much:
 # a 4x cheaper decode; the result (colorize, apply) always decodes at full work size.
 PREVIEW_DECODE_REDUCE = 2
+# A rescale interpolates between the colour decoded at fixed scale nodes, kept with the job
+# (TinctPipeline.model_chroma): a slider move whose two nodes are there costs no VAE decode.
+# So that a drag finds them there, an idle worker decodes the nodes of the job the slider
+# last touched one at a time (`Compute.warm_one`): the preview's over the slider's range,
+# nearest its last value first, then the full-size pair around that value. The colorize
+# lane's worker does it, and only once no rescale or apply has run for WARM_QUIET seconds,
+# so it never takes a core from a drag in progress.
+WARM_QUIET = 0.3
 
 
 class Outgoing(NamedTuple):
@@ -113,13 +123,65 @@ class Compute:
         self.cache = cache
         self.defaults = defaults
         self.finished = 0
+        # (job id, scale) the slider last asked for, whose scale nodes an idle worker decodes
+        self._warm: tuple[str, float] | None = None
+        self._warm_lock = threading.Lock()
+        self._interactive = 0  # rescale and apply jobs running now
+        self._interactive_at = 0.0  # when the last one started or ended (time.monotonic)
 
     def run(self, job: Job, emit) -> Outgoing:
         """Run a job; interim replies go through ``emit``, the final one is returned."""
         handler = {Op.COLORIZE: self.colorize, Op.RESCALE: self.rescale, Op.APPLY: self.apply}[
             job.op
         ]
-        return handler(job, emit)
+        if job.op == Op.COLORIZE:
+            return handler(job, emit)
+        with self._warm_lock:
+            self._interactive += 1
+            self._interactive_at = time.monotonic()
+        try:
+            return handler(job, emit)
+        finally:
+            with self._warm_lock:
+                self._interactive -= 1
+                self._interactive_at = time.monotonic()
+
+    # --- warming the slider's scale nodes ------------------------------------
+    def slider_at(self, job_id: str, scale: float) -> None:
+        """The slider of `job_id` is at `scale` now: warm its nodes around there."""
+        with self._warm_lock:
+            self._warm = (job_id, float(scale))
+
+    def warm_one(self) -> bool:
+        """Decode one scale node the slider's next move or release will likely need (see
+        `PREVIEW_DECODE_REDUCE`'s note); False when there is none left to decode."""
+        with self._warm_lock:
+            target = self._warm
+            if self._interactive or time.monotonic() - self._interactive_at < WARM_QUIET:
+                return False  # a drag goes on: leave it the cores
+        entry = None if target is None else self.cache.get(target[0])
+        missing = getattr(self.pipe, "missing_nodes", None)
+        if entry is None or missing is None:
+            with self._warm_lock:
+                if self._warm == target:
+                    self._warm = None
+            return False
+        latents, scale = entry.latents, target[1]
+        step = self.pipe.scale_node_step
+        low = math.floor(scale / step + 1e-6) * step if math.isfinite(step) else 0.0
+        todo = [
+            (PREVIEW_DECODE_REDUCE, s)
+            for s in missing(latents, scale, PREVIEW_DECODE_REDUCE, MIN_SCALE, MAX_SCALE)
+        ] + [(1, s) for s in missing(latents, scale, 1, low, low + step)]
+        if not todo:
+            with self._warm_lock:
+                if self._warm == target:
+                    self._warm = None
+            return False
+        reduce, node = todo[0]
+        self.pipe.model_chroma(latents, node, reduce)
+        self.cache.grew(entry)
+        return True
 
     # --- colorize ----------------------------------------------------------
     def colorize(self, job: Job, emit) -> Outgoing:
@@ -223,10 +285,13 @@ class Compute:
         timings = {b: round(marks[b] - marks[a], 4) for a, b in zip(names, names[1:], strict=False)}
 
         # 5. Cache what rescale/apply need, then answer.
-        entry = CachedJob(job.id, latents, frame, fmt, _nbytes(latents))
+        # The colour decoded at scale nodes is counted apart (it grows with rescales).
+        held = _nbytes(latents) - getattr(latents, "decoded_nbytes", 0)
+        entry = CachedJob(job.id, latents, frame, fmt, held)
         if small is not None:
             entry.small[(small[1].width, small[1].height)] = small
         self.cache.put(entry)
+        self.slider_at(job.id, scale)
         self.finished += 1
         return Outgoing(
             make_reply(
@@ -273,6 +338,8 @@ class Compute:
             small = small_source(entry.source, fmt, *size)
             self.cache.touch_small(entry, size, small)
         layer, lfmt = self._render_small(entry.latents, small, scale, p["dtype"], fmt.order)
+        self.cache.grew(entry)
+        self.slider_at(entry.job_id, scale)
         return self._layer_reply(job, entry, scale, layer, lfmt)
 
     def apply(self, job: Job, emit) -> Outgoing:
@@ -292,6 +359,8 @@ class Compute:
             workers=self.workers,
             check=lambda: self._check(job),
         )
+        self.cache.grew(entry)
+        self.slider_at(entry.job_id, scale)
         return self._layer_reply(job, entry, scale, out, ofmt)
 
     @staticmethod
@@ -338,9 +407,16 @@ class Worker(threading.Thread):
     """Takes jobs from one FairQueue and runs them; ``current`` is the running job."""
 
     def __init__(
-        self, name: str, queue: FairQueue, compute: Compute, ctx: zmq.Context, endpoint: str
+        self,
+        name: str,
+        queue: FairQueue,
+        compute: Compute,
+        ctx: zmq.Context,
+        endpoint: str,
+        warms: bool = False,
     ):
         super().__init__(name=name, daemon=True)
+        self.warms = warms  # decodes the slider's scale nodes while its queue is empty
         self.queue = queue
         self.compute = compute
         self.ctx = ctx
@@ -357,9 +433,11 @@ class Worker(threading.Thread):
         emit = Emitter(self.ctx, self.endpoint)
         try:
             with torch.inference_mode():  # grad mode is per thread
+                warming = False
                 while not self.stopping.is_set():
-                    job = self.queue.get(timeout=0.2)
+                    job = self.queue.get(timeout=0.0 if warming else 0.2)
                     if job is None:
+                        warming = self.warms and self._warm_one()
                         continue
                     self.current = job
                     job.started_at = time.monotonic()
@@ -388,6 +466,16 @@ class Worker(threading.Thread):
                     del job, final
         finally:
             emit.close()
+
+    def _warm_one(self) -> bool:
+        """One scale node decoded while idle (Compute.warm_one); a failure is logged and
+        ends the warming, never the worker."""
+        try:
+            return self.compute.warm_one()
+        except Exception:
+            log.error("warming the slider's scale nodes failed:\n%s", traceback.format_exc())
+            self.compute.slider_at("", 0.0)  # an unknown job: nothing more to warm
+            return False
 
 
 def _nbytes(obj: object, _depth: int = 0) -> int:
