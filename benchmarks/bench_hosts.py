@@ -140,7 +140,7 @@ def run_gimp(args, photo6: np.ndarray, photo4: np.ndarray) -> dict | None:
         print(f"gimp: skipped, GIMP 3 is not installed (no gimp-console-3.0, no chroot at "
               f"{CHROOT}); `bash scripts/install_host_gimp.sh` as root installs it")  # fmt: skip
         return None
-    from test_gimp_gui import gimp_folder, run_gimp_walk
+    from test_gimp_gui import gimp_folder, run_gimp_walk, walk_env
 
     root, work, inner = gimp_folder("tinct-bench-gimp-")
     try:
@@ -156,21 +156,15 @@ def run_gimp(args, photo6: np.ndarray, photo4: np.ndarray) -> dict | None:
         backend = ["/usr/sbin/chroot", str(inner / "host"), "/bin/sh", "-c", script]
         if root is None:
             backend = ["/bin/sh", "-c", script]
-        env = {
-            "HOME": str(inner / "home"),
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "TMPDIR": str(inner / "tmp"),
-            "TINCT_RUNTIME_DIR": str(inner / "rt"),
-            "TINCT_BACKEND_CMD": json.dumps(backend),
-            "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
-            "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
-            "TINCT_BENCH_PHOTO": str(inner / "photo.png"),
-            "TINCT_BENCH_SLIDER_PHOTO": str(inner / "slider.png"),
-            "TINCT_BENCH_DRAG": json.dumps(
+        env = walk_env(
+            inner,
+            backend,
+            TINCT_BENCH_PHOTO=str(inner / "photo.png"),
+            TINCT_BENCH_SLIDER_PHOTO=str(inner / "slider.png"),
+            TINCT_BENCH_DRAG=json.dumps(
                 {"values": drag_values(args.values), "interval_ms": args.interval_ms}
             ),
-        }
+        )
         r, out = run_gimp_walk(root, inner, work, env, 900, bind_host=True)
     finally:
         rt = work / "rt"

@@ -51,6 +51,23 @@ def gimp_folder(prefix: str) -> tuple[Path | None, Path, Path]:
     return root, work, inner
 
 
+def walk_env(inner: Path, backend: list[str], **extra: str) -> dict[str, str]:
+    """The environment of a GIMP walk: HOME, TMPDIR and the runtime folder under INNER (the
+    paths as seen inside the walk's root), BACKEND as $TINCT_BACKEND_CMD, the answering
+    plug-in's file and the walk's result file, plus EXTRA."""
+    return {
+        "HOME": str(inner / "home"),
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "TMPDIR": str(inner / "tmp"),
+        "TINCT_RUNTIME_DIR": str(inner / "rt"),
+        "TINCT_BACKEND_CMD": json.dumps(backend),
+        "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
+        "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
+        **extra,
+    }
+
+
 def run_gimp_walk(root, inner: Path, work: Path, env: dict, seconds: int, bind_host: bool = False):
     """Run WORK/walk.py in GIMP 3 under Xvfb, with exactly ENV (paths as seen inside the
     chroot, INNER being WORK there), in the chroot ROOT (None: this system) with /proc and
@@ -109,23 +126,18 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
         }
         (work / "selftest.json").write_text(json.dumps(selftest))
         (work / "walk.py").write_text((HERE / "gimp" / "gui_walkthrough.py").read_text())
-        env = {
-            "HOME": str(inner / "home"),
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "TMPDIR": str(inner / "tmp"),
-            "TINCT_RUNTIME_DIR": str(inner / "rt"),
-            # the test's daemon is found instead, until the walkthrough shuts it down
-            "TINCT_BACKEND_CMD": json.dumps(["/usr/bin/python3", str(inner / "fail.py")]),
-            "TINCT_GIMP_GRAY_IMAGE": str(inner / "old.png"),
-            "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
-            "TINCT_GIMP_PHOTO": str(inner / "scan.png"),
-            "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
-            "TINCT_GIMP_REFERENCE": str(inner / "beach.png"),
-            "TINCT_GIMP_REF_SELFTEST": json.dumps(ref_run),
-            "TINCT_GIMP_REF_SHOT": str(inner / "main-ref.png"),
-            "GDK_CORE_DEVICE_EVENTS": "1",  # the walkthrough's Ctrl+Z is a core X key event
-        }
+        # the test's daemon is found instead, until the walkthrough shuts it down
+        env = walk_env(
+            inner,
+            ["/usr/bin/python3", str(inner / "fail.py")],
+            TINCT_GIMP_GRAY_IMAGE=str(inner / "old.png"),
+            TINCT_GIMP_PHOTO=str(inner / "scan.png"),
+            TINCT_GIMP_REFERENCE=str(inner / "beach.png"),
+            TINCT_GIMP_REF_SELFTEST=json.dumps(ref_run),
+            TINCT_GIMP_REF_SHOT=str(inner / "main-ref.png"),
+            # the walkthrough's Ctrl+Z is a core X key event
+            GDK_CORE_DEVICE_EVENTS="1",
+        )
         r, log = run_gimp_walk(root, inner, work, env, 360)
         assert r["ok"], r.get("error")
         # the scan opened Grayscale; Paint hints selected its layer; Colorize, run on the
@@ -233,18 +245,12 @@ def test_the_progress_names_each_phase_and_cancel_while_starting_ends_the_backen
         backend = ["/usr/sbin/chroot", str(inner / "host"), "/bin/sh", "-c", script]
         if root is None:
             backend = ["/bin/sh", "-c", script]
-        env = {
-            "HOME": str(inner / "home"),
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "TMPDIR": str(inner / "tmp"),
-            "TINCT_RUNTIME_DIR": str(inner / "rt"),
-            "TINCT_BACKEND_CMD": json.dumps(backend),
-            "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
-            "TINCT_GIMP_PHOTO": str(inner / "scan.png"),
-            "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
-            "TINCT_GIMP_SHOTS": str(inner / "shots"),
-        }
+        env = walk_env(
+            inner,
+            backend,
+            TINCT_GIMP_PHOTO=str(inner / "scan.png"),
+            TINCT_GIMP_SHOTS=str(inner / "shots"),
+        )
         r, _ = run_gimp_walk(root, inner, work, env, 300, bind_host=True)
         print("\ngimp phases run:", {k: v for k, v in r.items() if not k.startswith("log_")})
         assert r["ok"], r.get("error")
@@ -312,19 +318,14 @@ def test_repeat_and_reshow_use_the_last_settings_and_a_slider_cancel_keeps_them(
         blue = np.clip(g[..., None] * np.array([0.35, 0.6, 1.0]) * 1.15, 0, 1)
         Image.fromarray((blue * 255).astype(np.uint8)).resize((120, 120)).save(work / "beach.png")
         (work / "walk.py").write_text((HERE / "gimp" / "repeat_walk.py").read_text())
-        env = {
-            "HOME": str(inner / "home"),
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "TMPDIR": str(inner / "tmp"),
-            "TINCT_RUNTIME_DIR": str(inner / "rt"),
-            "TINCT_BACKEND_CMD": json.dumps(["/bin/false"]),  # the test's daemon is found
-            "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
-            "TINCT_GIMP_PHOTO": str(inner / "scan.png"),
-            "TINCT_GIMP_REFERENCE": str(inner / "beach.png"),
-            "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
-            "TINCT_GIMP_RESHOW_SHOT": str(inner / "reshow.png"),
-        }
+        # the test's daemon is found
+        env = walk_env(
+            inner,
+            ["/bin/false"],
+            TINCT_GIMP_PHOTO=str(inner / "scan.png"),
+            TINCT_GIMP_REFERENCE=str(inner / "beach.png"),
+            TINCT_GIMP_RESHOW_SHOT=str(inner / "reshow.png"),
+        )
         r, _ = run_gimp_walk(root, inner, work, env, 300)
         print("\ngimp repeat run:", {k: {kk: vv for kk, vv in v.items() if kk != "pixels"}
                                      if isinstance(v, dict) else v for k, v in r.items()})  # fmt: skip
@@ -388,17 +389,12 @@ def test_hint_strokes_show_on_white_and_cancel_while_writing_leaves_nothing(tmp_
         (work / "tmp").mkdir()
         (work / "shots").mkdir()
         (work / "walk.py").write_text((HERE / "gimp" / "hintwrite_walk.py").read_text())
-        env = {
-            "HOME": str(inner / "home"),
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "TMPDIR": str(inner / "tmp"),
-            "TINCT_RUNTIME_DIR": str(inner / "rt"),
-            "TINCT_BACKEND_CMD": json.dumps(["/bin/false"]),  # the test's daemon is found
-            "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
-            "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
-            "TINCT_GIMP_SHOTS": str(inner / "shots"),
-        }
+        # the test's daemon is found
+        env = walk_env(
+            inner,
+            ["/bin/false"],
+            TINCT_GIMP_SHOTS=str(inner / "shots"),
+        )
         r, out = run_gimp_walk(root, inner, work, env, 400)
         print("\ngimp hint/write run:", r)
         assert r["ok"], r.get("error")
@@ -464,18 +460,13 @@ def test_the_slider_previews_while_it_moves_and_ok_keeps_the_full_resolution(tmp
         gray = Image.open(HERE.parent / "docs" / "sample-bw.png").convert("L").resize((w, h))
         gray.convert("RGB").save(work / "photo.png")
         (work / "walk.py").write_text((HERE / "gimp" / "slider_walk.py").read_text())
-        env = {
-            "HOME": str(inner / "home"),
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "TMPDIR": str(inner / "tmp"),
-            "TINCT_RUNTIME_DIR": str(inner / "rt"),
-            "TINCT_BACKEND_CMD": json.dumps(["/bin/false"]),  # the test's daemon is found
-            "TINCT_GIMP_SELFTEST": str(inner / "selftest.json"),
-            "TINCT_GIMP_PHOTO": str(inner / "photo.png"),
-            "TINCT_GIMP_WALK_RESULT": str(inner / "walk.json"),
-            "TINCT_SLIDER_VALUES": json.dumps(values),
-        }
+        # the test's daemon is found
+        env = walk_env(
+            inner,
+            ["/bin/false"],
+            TINCT_GIMP_PHOTO=str(inner / "photo.png"),
+            TINCT_SLIDER_VALUES=json.dumps(values),
+        )
         r, log = run_gimp_walk(root, inner, work, env, 400)
         print("\ngimp slider run:", json.dumps(r["runs"], indent=None)[:3000])
         assert r["ok"], r.get("error") or log[-3000:]
