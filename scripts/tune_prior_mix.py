@@ -7,7 +7,9 @@ The default result's a*b* is s x (the U-Net's decoded colour + the prior's field
 weights (u, p): u x the U-Net's colour + p x the prior's field, rendered at the
 full size as `tinct colorize` does, and prints per setting what `tinct eval`
 reports: mean a*b* error over all-gray's, colourfulness over the originals', and
-the photos worse than gray by more than 6.
+the photos worse than gray by more than 6. u and p multiply what the folder itself
+sets (its `unet_share` and its prior's `strength`): 1:1 is the folder as it is. The
+tables in docs/design.md ("The mix") give the resulting absolute weights.
 
     python scripts/tune_prior_mix.py backend/tinct/models/default data/images/val \
         --mix 1:1,0.5:1,0.25:1.1
