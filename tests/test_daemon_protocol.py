@@ -142,6 +142,33 @@ def test_colorize_with_hint_frame_changes_the_colors(client):
     assert not np.array_equal(a[..., :3], b[..., :3]), "hints had no effect"
 
 
+def test_painted_pixels_keep_their_colour_in_a_layer_the_daemon_reduced(daemon):
+    """A 4.4 MP layer is box-reduced before the model sees it, and the colour upsampled
+    again: a 2x4 px dot and a 3 px stroke still come back exactly as painted (at the
+    photo's lightness), in the result and in a full-resolution apply at another scale."""
+    from tinct import color
+
+    h, w = 2100, 2100  # over 4 x REDUCED_PIXELS: the daemon reduces it by 2
+    src = make_image(w, h, 4, "u8", seed=11)
+    src[..., 3] = 255
+    hints = np.zeros((h, w, 4), np.uint8)
+    hints[400:402, 700:704] = (230, 80, 150, 255)  # a small pink dot
+    hints[1500:1503, 300:900] = (30, 200, 60, 255)  # a thin green stroke
+    painted = hints[..., 3] > 0
+    want_ab = color.rgb_to_lab(color.to_float(hints[..., :3]))[..., 1:]
+    lightness = lab_of(src[..., :3])[..., 0]
+    want = color.rgb_to_lab(color.merge_luma(lightness, want_ab))[..., 1:][painted]
+    client = daemon.connect("zmq")
+    try:
+        result = list(client.colorize(as_layer(src), hints=as_layer(hints), steps=1))[-1]
+        for layer in (result.layer, client.apply(result.job, 0.4).layer):
+            got = lab_of(layer_to_array(layer)[..., :3])[..., 1:][painted]
+            error = np.linalg.norm(got - want, axis=-1)
+            assert error.max() < 2.0, error.max()  # u8 rounding of the RGB
+    finally:
+        client.close()
+
+
 def _sky_and_grass(h: int, w: int, sky_on_top: bool, seed: int) -> np.ndarray:
     """u8 RGB: a smooth blue sky and a textured green field, one above the other."""
     rng = np.random.default_rng(seed)

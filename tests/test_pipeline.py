@@ -262,11 +262,6 @@ def test_hints_spread_beyond_the_painted_pixels_fading_with_distance(tiny_pipe):
     assert far < 0.8 * near
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 28: hints are pasted at work size, then the guided upsampling moves "
-    "them; a 2x4 px dot on a 288x384 image loses its colour (44 a*b* off)",
-)
 def test_painted_pixels_are_kept_exactly_at_full_resolution(tiny_pipe):
     """README: "painted pixels are kept exactly". On an image 6x the work size (per
     side), every painted pixel's a*b* is the painted colour at the input's lightness

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -62,6 +63,46 @@ def _lab_f(y: np.ndarray) -> np.ndarray:
     return color._f(y)
 
 
+@dataclass(frozen=True)
+class PaintedPixels:
+    """The pixels a user painted as hints, at the layer's full resolution, kept sparse:
+    flat indices into (height, width) in ascending order, their a*b* and coverage. The
+    precedence pastes the painted colour at the work size; the guided upsampling then
+    smears a dot or a thin stroke, so the full-resolution render pastes them again."""
+
+    height: int
+    width: int
+    index: np.ndarray  # (N,) int32 (int64 past 2**31 pixels), ascending
+    ab: np.ndarray  # (N, 2) float32
+    alpha: np.ndarray  # (N,) float32 in (0, 1]
+
+    @classmethod
+    def from_hints(cls, hints: np.ndarray | None) -> PaintedPixels | None:
+        """From hints RGBA float32 (H, W, 4) (alpha > 0 where painted); None if none."""
+        if hints is None:
+            return None
+        h, w = hints.shape[:2]
+        alpha = np.asarray(hints[..., 3], np.float32).reshape(-1)
+        index = np.flatnonzero(alpha > 0.0)
+        if h * w < 2**31:  # 12 bytes a painted pixel instead of 16
+            index = index.astype(np.int32)
+        if index.size == 0:
+            return None
+        rgb = np.asarray(hints[..., :3], np.float32).reshape(-1, 3)[index]
+        ab = color.rgb_to_lab(np.clip(rgb, 0.0, 1.0))[:, 1:]
+        return cls(h, w, index, np.ascontiguousarray(ab, np.float32), alpha[index].copy())
+
+    def paste(self, r0: int, r1: int, a: np.ndarray, b: np.ndarray) -> None:
+        """Over rows r0:r1's a*, b* planes (rows, width), in place, by coverage."""
+        lo, hi = np.searchsorted(self.index, (r0 * self.width, r1 * self.width))
+        if hi <= lo:
+            return
+        rows, cols = np.divmod(self.index[lo:hi].astype(np.int64) - r0 * self.width, self.width)
+        alpha = self.alpha[lo:hi]
+        a[rows, cols] += alpha * (self.ab[lo:hi, 0] - a[rows, cols])
+        b[rows, cols] += alpha * (self.ab[lo:hi, 1] - b[rows, cols])
+
+
 class ChromaField:
     """The model's a*b* at work resolution, ready to evaluate at (height, width).
 
@@ -71,10 +112,22 @@ class ChromaField:
     columns (columns first, once, for a layer narrower than the work size). Nothing here grows with the layer's height or width alone, so a
     1x5,000,000 strip costs what a square of the same pixel count does (a
     whole-height (4, height, w_low) table used to take 512 bytes per row).
+    ``painted`` (optional) are the painted hint pixels at full resolution, pasted over
+    the bands when the layer is that size (a preview of another size keeps the work-size
+    paste only).
     """
 
-    def __init__(self, ab_work: np.ndarray, lightness_work: np.ndarray, height: int, width: int):
+    def __init__(
+        self,
+        ab_work: np.ndarray,
+        lightness_work: np.ndarray,
+        height: int,
+        width: int,
+        painted: PaintedPixels | None = None,
+    ):
         self.height, self.width = height, width
+        same = painted is not None and (painted.height, painted.width) == (height, width)
+        self.painted = painted if same else None
         h_low, w_low = ab_work.shape[:2]
         self.direct = (h_low, w_low) == (height, width)
         if self.direct:
@@ -119,6 +172,14 @@ class ChromaField:
 
     def at(self, r0: int, r1: int, guide: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """a*, b* planes of rows r0:r1, given those rows' guide (L* / 100)."""
+        a, b = self._at(r0, r1, guide)
+        if self.painted is not None:
+            if self.direct:  # views of the kept field: paste into copies
+                a, b = a.copy(), b.copy()
+            self.painted.paste(r0, r1, a, b)
+        return a, b
+
+    def _at(self, r0: int, r1: int, guide: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.direct:
             return self.ab[r0:r1, :, 0], self.ab[r0:r1, :, 1]
         band = self._rows(r0, r1)  # (4, rows, width or w_low): A_a, A_b, B_a, B_b

@@ -27,7 +27,9 @@ is 0:
    what the user types.
 5. **paste**: the painted pixels themselves, by their coverage (`paste_painted`):
    a pixel the user painted keeps exactly that colour at the work size, whatever
-   came before.
+   came before; the full-resolution render pastes them once more after the guided
+   upsampling (`tinct.color.compose.PaintedPixels`), so a dot or a thin stroke keeps
+   its colour in the layer too.
 
 `combine_chroma` applies steps 2-5 in this order. Swapping any two steps changes
 which source wins; `tests/test_precedence.py` checks each step against the one

@@ -23,6 +23,7 @@ from tinct import color
 from tinct.color import hints as hint_propagation
 from tinct.color import precedence, prompt_regions
 from tinct.color import reference as reference_match
+from tinct.color.compose import PaintedPixels
 from tinct.pipeline.encoder_prior import EncoderPrior
 from tinct.pipeline.model_format import FORMAT_WITHOUT_KEY, MODEL_FORMAT, upgrade_unet
 from tinct.pipeline.prior import TinctPrior
@@ -96,6 +97,8 @@ class ColorLatents:
     hint_alpha: np.ndarray | None = None  # (H_w, W_w) where hints were painted
     hint_field: np.ndarray | None = None  # (H_w, W_w, 2) hints propagated along luma edges
     hint_confidence: np.ndarray | None = None  # (H_w, W_w) in [0, 1]: the field's render weight
+    # The painted pixels at the input's full resolution (pasted again after the upsampling).
+    painted: PaintedPixels | None = None
     prompt: str = ""
     # The prompt's colour words placed on the image (tinct.color.prompt_regions):
     # a*b* at scale 1 and its render weight; None when the prompt names no colour.
@@ -496,6 +499,7 @@ class TinctPipeline(DiffusionPipeline):
         #    hints' affinity. Each variation is another draw from the prior's
         #    distribution (generators).
         hinted = self.hint_inputs(hints, lightness, reference=reference, features=features)
+        painted = PaintedPixels.from_hints(hints)  # kept exactly at full resolution too
         # 6. Denoising loop (cold diffusion, Algorithm 2), from t = T down
         self.scheduler.set_timesteps(num_inference_steps, device=gray_latent.device)
         z = gray_latent.clone()
@@ -521,6 +525,7 @@ class TinctPipeline(DiffusionPipeline):
                 hint_alpha=hinted.mask,
                 hint_field=hinted.field,
                 hint_confidence=hinted.confidence,
+                painted=painted,
                 prompt=prompt,
                 prompt_field=None if placed is None else placed[0],
                 prompt_weight=None if placed is None else placed[1],
@@ -660,7 +665,7 @@ class TinctPipeline(DiffusionPipeline):
         lightness = latents.work_lightness
         if lightness.shape != ab.shape[:2]:
             lightness = color.resize_area(lightness, *ab.shape[:2])
-        return ChromaField(ab, lightness, height, width)
+        return ChromaField(ab, lightness, height, width, painted=latents.painted)
 
     def render(
         self, image: np.ndarray, latents: ColorLatents, scale: float, workers: int = 1

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import zmq
 
+from tinct.color.compose import PaintedPixels
 from tinct.protocol.constants import (
     DEFAULT_GUIDANCE,
     DEFAULT_PREVIEW_SIDE,
@@ -212,9 +213,13 @@ class Compute:
         factor = max(1, int(math.sqrt(fmt.width * fmt.height / REDUCED_PIXELS)))
         reduced = reduce_frame(frame, fmt, factor)
         image = np.ascontiguousarray(with_rgb(reduced)[..., :3])
-        hints = None
+        hints = painted = None
         if req.hints is not None:
-            hints = reduce_hints(to_rgba_float(req.frames[1], req.hints), *image.shape[:2])
+            full_hints = to_rgba_float(req.frames[1], req.hints)
+            hints = reduce_hints(full_hints, *image.shape[:2])
+            # the painted pixels, kept exactly in the full-resolution layer
+            painted = PaintedPixels.from_hints(full_hints)
+            del full_hints
         reference = None
         if req.reference is not None:
             try:
@@ -244,6 +249,9 @@ class Compute:
             generator=seed_generator(seed),
         )
         del hints, reference
+        if painted is not None:
+            for lat in latents if isinstance(latents, list) else [latents]:
+                lat.painted = painted
         self._check(job)
         marks["predict"] = time.perf_counter()
         scale = float(p["scale"])
