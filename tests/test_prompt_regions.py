@@ -354,3 +354,36 @@ def test_relative_likelihood_is_one_where_the_colour_is_likeliest_and_off_with_p
     assert top.sum() == 5 and (rel[top] == 1.0).all()  # the top twentieth is capped at 1
     assert np.allclose(rel[2, 0], q[2, 0] / np.quantile(q, pr.LIKELY_TOP))
     assert (pr.relative_likelihood(q, power=0.0) == 1.0).all()
+
+
+def test_a_noun_the_learned_placer_finds_takes_its_colour_where_it_is_seen():
+    """Two like discs on a plain ground: the rules cannot tell which is "the car" (both
+    stand apart from the border alike). A learned placer that sees the noun in the left
+    one moves the red there; a noun it has no answer to ("sky" is no thing; a placer
+    that returns None) leaves the rules' placing as it was."""
+    h, w = 96, 160
+    yy, xx = np.mgrid[0:h, 0:w]
+    lightness = np.full((h, w), 70.0, np.float32)
+    for cx in (45, 115):
+        lightness[(yy - 48) ** 2 + (xx - cx) ** 2 < 22**2] = 40.0
+    seen = np.zeros((h, w), np.float32)
+    seen[:, : w // 2] = 1.0  # the classifier sees a car on the left only
+
+    def where(noun):
+        return seen if noun == "car" else None
+
+    def reds(cue):
+        field, weight = pr.prompt_field(lightness, "a red car", None, cue)
+        tint = field[..., 0] * weight
+        return tint[(yy - 48) ** 2 + (xx - 45) ** 2 < 15**2].mean(), tint[
+            (yy - 48) ** 2 + (xx - 115) ** 2 < 15**2
+        ].mean()
+
+    left, right = reds(None)
+    assert abs(left - right) < 0.1 * max(left, right), (left, right)  # the rules: alike
+    left, right = reds(where)
+    assert left > 20.0 and right < 0.5 * left, (left, right)
+    assert np.allclose(
+        pr.prompt_field(lightness, "a red car", None, lambda noun: None)[0],
+        pr.prompt_field(lightness, "a red car")[0],
+    )

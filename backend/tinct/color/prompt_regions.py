@@ -14,6 +14,11 @@ A pixel's score for a phrase is the product of two likelihoods:
   and trees are textured; snow and water lie low; the clause's subject stands
   apart from the image border and is not a backdrop reaching the top edge;
   what the subject stands "on", "in" or "among" is the rest (the setting).
+  (learned, when the pipeline has the encoder prior and its text encoder) for a thing
+  ("cat", "mug", "bridge", "tie"), the rule's map is moved toward where the encoder's
+  ImageNet classifier sees the noun (`Where`, tinct.pipeline.noun_maps): the rule to
+  the power 1 - `NOUN_TRUST` times that map to the power `NOUN_TRUST`. Nouns the
+  classifier has no class for, or does not see ("sky", "snow", "flag"), keep the rule.
 - how light the colour is: white and yellow are light, black and dark blue
   dark, brown and red in between (a soft L* range per word), relative to the
   prompt's best-fitting colour at that pixel: lightness chooses between the
@@ -69,6 +74,15 @@ LIKELY_POWER = 1.0
 # A colour's likelihood map: a*b* (a, b) -> (H, W) probability the model gives to colours
 # within `radius` a*b* units of it at each pixel, at the work size.
 Likelihood = Callable[[tuple[float, float], float], np.ndarray]
+# Where a noun is: noun -> (H, W) map in [0, 1] at the work size, or None when the
+# learned placer has no answer (tinct.pipeline.noun_maps: the encoder's classifier).
+Where = Callable[[str], "np.ndarray | None"]
+# Roles whose noun the learned placer may place: things, not the sky, foliage or a tone.
+NOUN_ROLES = frozenset({"subject", "setting", "low", "backdrop"})
+# How far a found noun's map replaces its role's rule map: score = rule^(1 - t) * map^t.
+# Source: chosen on the validation captions among 0, 0.25, 0.5, 0.75, 1
+# (scripts/tune_prompt_likely.py --trusts; docs/design.md, "Nouns placed by the classifier").
+NOUN_TRUST = 0.25
 
 
 def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -140,11 +154,14 @@ def _subject(lightness: np.ndarray, texture: np.ndarray) -> np.ndarray:
 
 
 def place(
-    lightness: np.ndarray, phrases: list[Phrase], likely: Likelihood | None = None
+    lightness: np.ndarray,
+    phrases: list[Phrase],
+    likely: Likelihood | None = None,
+    where: Where | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(a*b* field (H, W, 2), weight (H, W) in [0, 1]) for `phrases` on an image
-    of lightness `lightness` (L*, work size); `likely` (optional) is the learned cue
-    of the module docstring."""
+    of lightness `lightness` (L*, work size); `likely` and `where` (optional) are the
+    learned cues of the module docstring."""
     h, w = lightness.shape
     if not phrases:
         return np.zeros((h, w, 2), np.float32), np.zeros((h, w), np.float32)
@@ -191,7 +208,7 @@ def place(
     # captions at work size, and left "red sky" on a bright sky gray.)
     lights = np.stack(lights)
     lights = lights / np.maximum(lights.max(0), 1e-6)
-    scores = np.stack([maps[p.role] for p in phrases]) * lights
+    scores = np.stack([_where_it_is(p, maps[p.role], where) for p in phrases]) * lights
     if likely is not None:
         for k, p in enumerate(phrases):
             if p.role != "whole":  # "in blue tones" is about the whole image
@@ -204,6 +221,17 @@ def place(
     return field.astype(np.float32), weight.astype(np.float32)
 
 
+def _where_it_is(phrase: Phrase, rule: np.ndarray, where: Where | None) -> np.ndarray:
+    """The phrase's place: its role's rule map, moved toward where the learned placer
+    sees its noun (`NOUN_TRUST`) when the noun is a thing it finds."""
+    if where is None or phrase.role not in NOUN_ROLES or NOUN_TRUST <= 0.0:
+        return rule
+    found = where(phrase.noun)
+    if found is None:
+        return rule
+    return (np.clip(rule, 0.0, 1.0) ** (1.0 - NOUN_TRUST) * found**NOUN_TRUST).astype(np.float32)
+
+
 def relative_likelihood(q: np.ndarray, power: float | None = None) -> np.ndarray:
     """A colour's likelihood map (H, W) relative to where in the image it is likeliest
     (its `LIKELY_TOP` quantile), capped at 1, to the power `power` (default
@@ -214,13 +242,17 @@ def relative_likelihood(q: np.ndarray, power: float | None = None) -> np.ndarray
 
 
 def prompt_field(
-    lightness: np.ndarray, prompt: str, likely: Likelihood | None = None
+    lightness: np.ndarray,
+    prompt: str,
+    likely: Likelihood | None = None,
+    where: Where | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """`place(lightness, parse(prompt), likely)`, or None when the prompt names no colour."""
+    """`place(lightness, parse(prompt), likely, where)`, or None when the prompt names no
+    colour."""
     phrases = parse(prompt)
     if not phrases:
         return None
-    return place(lightness, phrases, likely)
+    return place(lightness, phrases, likely, where)
 
 
-__all__ = ["Likelihood", "place", "prompt_field", "relative_likelihood"]
+__all__ = ["Likelihood", "Where", "place", "prompt_field", "relative_likelihood"]

@@ -28,6 +28,7 @@ from torch import nn
 
 from tinct import color
 from tinct.pipeline.encoder import FEATURE_CHANNELS, lightness_to_gray, load_encoder
+from tinct.pipeline.noun_maps import NounMaps
 from tinct.pipeline.prior import input_at_side
 
 
@@ -238,7 +239,8 @@ class EncoderPrior(ModelMixin, ConfigMixin):
         h, w = lightness.shape
         x, (sh, sw) = input_at_side(lightness, self.config.input_side, self.multiple)
         param = next(self.parameters())
-        hid = self.hidden(self.encode(x.to(param.device, param.dtype)))
+        enc_feats = self.encode(x.to(param.device, param.dtype))
+        hid = self.hidden(enc_feats)
         logits = self.out(hid)
         fields = []
         for g in generators:
@@ -253,8 +255,14 @@ class EncoderPrior(ModelMixin, ConfigMixin):
         h4, w4 = -(-sh // 4), -(-sw // 4)
         feats = hid[0, :, :h4, :w4].float().cpu().numpy().transpose(1, 2, 0)
         centres = self.centres.float().cpu().numpy()
+        h32, w32 = -(-sh // 32), -(-sw // 32)
         return PriorReading(
-            fields, np.ascontiguousarray(feats), logits[0, :, :h4, :w4], centres, (h, w)
+            fields,
+            np.ascontiguousarray(feats),
+            logits[0, :, :h4, :w4],
+            centres,
+            (h, w),
+            head=enc_feats[-1][0, :, :h32, :w32],
         )
 
 
@@ -262,7 +270,9 @@ class PriorReading:
     """One pass of the encoder prior over an image of work size `size`: `fields` (one
     (H, W, 2) a*b* per generator), `features` ((h/4, w/4, width), the decoder's hidden
     map) and `likelihood`, the probability of a colour at each pixel (its softmax is
-    taken on the first call: a run without colour words in its prompt never needs it)."""
+    taken on the first call: a run without colour words in its prompt never needs it);
+    `head` is the encoder head's (1280, h/32, w/32) map, which places a prompt's nouns
+    (`noun_maps`, tinct.pipeline.noun_maps)."""
 
     def __init__(
         self,
@@ -271,8 +281,9 @@ class PriorReading:
         logits: torch.Tensor,
         centres: np.ndarray,
         size: tuple[int, int],
+        head: torch.Tensor | None = None,
     ):
-        self.fields, self.features = fields, features
+        self.fields, self.features, self.head = fields, features, head
         self._logits, self._centres, self._size = logits, centres, size
         self._probs: np.ndarray | None = None
 
@@ -288,6 +299,13 @@ class PriorReading:
             near = d2 == d2.min()
         q = np.ascontiguousarray(self._probs[near].sum(0), dtype=np.float32)
         return color.resize_linear(q[..., None], *self._size)[..., 0]
+
+    def noun_maps(self, embed) -> NounMaps | None:
+        """Where the picture shows a noun (`NounMaps`), with `embed` the text encoder's
+        texts -> unit embeddings; None without the encoder head's map."""
+        if self.head is None:
+            return None
+        return NounMaps(self.head, self._size, embed)
 
 
 # Variations (EncoderPrior.sample): noise cells across the long side of the stride-4 map

@@ -24,6 +24,7 @@ from tinct.color import hints as hint_propagation
 from tinct.color import precedence, prompt_regions
 from tinct.color import reference as reference_match
 from tinct.color.compose import PaintedPixels
+from tinct.pipeline import noun_maps
 from tinct.pipeline.encoder_prior import EncoderPrior
 from tinct.pipeline.model_format import FORMAT_WITHOUT_KEY, MODEL_FORMAT, upgrade_unet
 from tinct.pipeline.prior import TinctPrior
@@ -410,20 +411,36 @@ class TinctPipeline(DiffusionPipeline):
 
     def prior_fields_and_features(
         self, lightness: np.ndarray, generators: Sequence[torch.Generator | None]
-    ) -> tuple[list[np.ndarray | None], np.ndarray | None, prompt_regions.Likelihood | None]:
+    ) -> tuple[
+        list[np.ndarray | None],
+        np.ndarray | None,
+        prompt_regions.Likelihood | None,
+        prompt_regions.Where | None,
+    ]:
         """One prior field per generator (None: the model's own field; a generator: a
         variation drawn from the prior's distribution, `EncoderPrior.sample`), from one
         run of the prior, its image features as `prior_field_and_features` gives them, and
         (the encoder prior only, else None) its colour likelihood, which places a
-        prompt's colours where the prior finds them likely (tinct.color.prompt_regions)."""
+        prompt's colours where the prior finds them likely, and where its encoder's
+        classifier sees a prompt's nouns (tinct.pipeline.noun_maps; None also when the
+        text encoder is not the one the class names were embedded with); both go to
+        tinct.color.prompt_regions."""
         self.check_generators(generators)
         if hasattr(self.prior, "read"):
             reading = self.prior.read(
                 lightness, list(generators), confidence_power=VARIATION_CONFIDENCE_POWER
             )
-            return reading.fields, reading.features, reading.likelihood
+            where = None
+            if noun_maps.usable_with(self.text_encoder):
+                where = reading.noun_maps(self.embed_texts)
+            return reading.fields, reading.features, reading.likelihood, where
         field, features = self.prior_field_and_features(lightness)
-        return [field] * len(generators), features, None
+        return [field] * len(generators), features, None, None
+
+    @torch.no_grad()
+    def embed_texts(self, texts: Sequence[str]) -> torch.Tensor:
+        """(N, D) unit sentence embeddings of `texts` from the text encoder."""
+        return noun_maps.embed_texts(self.tokenizer, self.text_encoder, texts)
 
     # ---------------------------------------------------------- predict ---
 
@@ -488,8 +505,10 @@ class TinctPipeline(DiffusionPipeline):
         #    colour conditions the U-Net as text. Then encode the text (and the
         #    empty prompt for classifier-free guidance).
         #    The chroma prior runs first: its colour likelihood helps place the words.
-        prior_fields, features, likely = self.prior_fields_and_features(lightness, generators)
-        placed = prompt_regions.prompt_field(lightness, prompt, likely)
+        prior_fields, features, likely, where = self.prior_fields_and_features(
+            lightness, generators
+        )
+        placed = prompt_regions.prompt_field(lightness, prompt, likely, where)
         text = precedence.unet_text(prompt, colours_placed=placed is not None)
         do_cfg = guidance_scale != 1.0 and text.strip() != ""
         cond = self.encode_prompt([text, ""] if do_cfg else [text])
