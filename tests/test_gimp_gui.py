@@ -444,7 +444,10 @@ def test_the_slider_previews_while_it_moves_and_ok_keeps_the_full_resolution(tmp
     every 60 ms. While it moves the layer shows the daemon's small render
     (``preview_size``) upscaled; once it rests, the full-resolution render of the last
     value, equal to the daemon's own ``apply`` of that value; OK keeps exactly that.
-    Then again with OK pressed right after the last move: the OK renders it."""
+    Then again with OK pressed right after the last move: the OK renders it. Then with
+    the rest timer (``LiveScale.REST_MS``) an hour long and the knob let go (a GDK button
+    release on the dialog's GtkScale) at the last value: the release alone brings the
+    full resolution of that value, byte-equal to the daemon's ``apply``, before OK."""
     from tinct.protocol.preview import preview_size
     from tinct.testing import save_tiny_model
 
@@ -474,13 +477,13 @@ def test_the_slider_previews_while_it_moves_and_ok_keeps_the_full_resolution(tmp
         small = list(preview_size(w, h))
         client = harness.connect()
         try:
-            for name in ("rest", "ok_at_once"):
+            for name in ("rest", "ok_at_once", "release"):
                 run = r["runs"][name]
                 assert run["status"] == "GIMP_PDB_SUCCESS", run.get("error")
                 renders = run["renders"]  # [scale, final, started, in, shown, w, h]
                 # (a) while the knob moved: previews, rendered by the daemon at the small size
                 previews = [x for x in renders if not x[1]]
-                if name == "rest":  # (OK at once may take the only one still in flight)
+                if name != "ok_at_once":  # (which may take the only one still in flight)
                     assert previews, renders
                 assert all(x[5:] == small for x in previews), renders
                 assert {x[0] for x in previews} <= set(values), renders
@@ -495,10 +498,13 @@ def test_the_slider_previews_while_it_moves_and_ok_keeps_the_full_resolution(tmp
                 # (c) OK kept it: the kept layer is the daemon's full render of that value
                 assert kept == direct, f"{name}: the kept layer is not the full render"
                 assert run["layers"][0] == result_layer_name("", values[-1]), run["layers"]
-            # the layer before OK (the knob rested) already held it
-            assert (work / "rest-before-ok.raw").read_bytes() == (
-                work / "rest-kept.raw"
-            ).read_bytes()
+            # the layer before OK (the knob rested; the knob let go) already held it
+            for name in ("rest", "release"):
+                assert (work / f"{name}-before-ok.raw").read_bytes() == (
+                    work / f"{name}-kept.raw"
+                ).read_bytes(), f"{name}: the layer before OK was not the full render"
+            # the release reached the dialog's handler (no rest timer could have fired)
+            assert "released" in r["runs"]["release"], r["runs"]["release"]
         finally:
             client.close()
     finally:

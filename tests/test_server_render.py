@@ -166,9 +166,10 @@ def test_preview_decode_is_cheaper_and_keeps_the_luma(pipe):
 
 
 def test_an_idle_worker_decodes_the_sliders_scale_nodes_before_a_drag_needs_them(pipe):
-    """Compute.warm_one: the preview's scale nodes over the slider's range, then the
-    full-size pair around the slider's value, one per call, none while a rescale or apply
-    ran within WARM_QUIET; after that a drag decodes nothing and the cache counts them."""
+    """Compute.warm_one, one decode per call: the preview's pair around the slider's
+    value, then the full-size pair there (a release needs it next), then the preview's
+    other nodes over the slider's range, nearest first; none while a rescale or apply ran
+    within WARM_QUIET; after that a drag decodes nothing and the cache counts them."""
     import time
 
     from tinct.protocol.constants import MAX_SCALE
@@ -184,10 +185,17 @@ def test_an_idle_worker_decodes_the_sliders_scale_nodes_before_a_drag_needs_them
         cache.put(entry)
         compute = Compute(pipe, cache, Defaults())
         compute.slider_at("j", 1.0)
-        calls = 0
+        calls, order = 0, []
         while compute.warm_one():
             calls += 1
+            order += [k for k in latents.decoded if k not in order]
         step = pipe.scale_node_step
+        at = round(1.0 / step)
+        r = PREVIEW_DECODE_REDUCE
+        assert order[:4] == [(r, at), (r, at + 1), (1, at), (1, at + 1)], order
+        rest = [k for _r, k in order[4:]]
+        assert all(_r == r for _r, _k in order[4:]), order
+        assert [abs(k - at) for k in rest] == sorted(abs(k - at) for k in rest), order
         preview = {k for r, k in latents.decoded if r == PREVIEW_DECODE_REDUCE}
         assert preview == set(range(round(MAX_SCALE / step) + 1))
         assert {k for r, k in latents.decoded if r == 1} == {

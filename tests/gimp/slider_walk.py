@@ -5,7 +5,10 @@
 # selftest: the shipped procedure and dialogs, answered as $TINCT_GIMP_SELFTEST says):
 # 1. the slider moved through $TINCT_SLIDER_VALUES, one every 60 ms; once the full-
 #    resolution render of the last value is on the layer, its pixels are saved, then OK;
-# 2. the same, with OK pressed right after the last move (the dialog's OK renders it).
+# 2. the same, with OK pressed right after the last move (the dialog's OK renders it);
+# 3. the same as 1 with the dialog's rest timer (REST_MS) made huge and the knob let go
+#    (a GDK button release on the slider) as the last value is set: the release alone
+#    asks for the full resolution.
 # Per run: the renders the dialog wrote (+ ".renders" lines), the job ids, and the kept
 # result layer's name and pixels. Writes $TINCT_GIMP_WALK_RESULT (JSON) for the test.
 import json
@@ -38,7 +41,7 @@ def run(name, **answers):
                "scale_ms": 60, "accept": True, **answers}  # fmt: skip
     with open(SELFTEST, "w") as f:
         json.dump(answers, f)
-    for suffix in (".renders", ".jobs", ".trace"):
+    for suffix in (".renders", ".jobs", ".trace", ".released"):
         if os.path.exists(SELFTEST + suffix):
             os.remove(SELFTEST + suffix)
     proc = Gimp.get_pdb().lookup_procedure(COLORIZE)
@@ -54,6 +57,9 @@ def run(name, **answers):
         out["renders"] = [json.loads(line) for line in f]
     with open(SELFTEST + ".jobs") as f:
         out["jobs"] = json.load(f)
+    if os.path.exists(SELFTEST + ".released"):
+        with open(SELFTEST + ".released") as f:
+            out["released"] = json.load(f)
     kept = [x for x in image.get_layers() if x.get_name().startswith("Tinct")]
     if kept:
         with open(os.path.join(WORK, f"{name}-kept.raw"), "wb") as f:
@@ -72,6 +78,9 @@ try:
     run("rest", layer_before_ok=os.path.join(WORK, "rest-before-ok.raw"))
     # 2. OK right after the last move
     run("ok_at_once")
+    # 3. no rest timer to speak of (an hour): the knob's release asks for the full one
+    run("release", rest_ms=3_600_000, release=True,
+        layer_before_ok=os.path.join(WORK, "release-before-ok.raw"))  # fmt: skip
     log["ok"] = True
 except Exception:  # noqa: BLE001 - the test shows it
     log["error"] = traceback.format_exc()

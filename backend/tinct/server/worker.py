@@ -59,8 +59,9 @@ PREVIEW_DECODE_REDUCE = 2
 # A rescale interpolates between the colour decoded at fixed scale nodes, kept with the job
 # (TinctPipeline.model_chroma): a slider move whose two nodes are there costs no VAE decode.
 # So that a drag finds them there, an idle worker decodes the nodes of the job the slider
-# last touched one at a time (`Compute.warm_one`): the preview's over the slider's range,
-# nearest its last value first, then the full-size pair around that value. The colorize
+# last touched one at a time (`Compute.warm_one`): the preview's pair around the slider's
+# last value, then the full-size pair there (what a release, or GIMP's rest, asks for
+# next), then the preview's other nodes over the slider's range, nearest first. The colorize
 # lane's worker does it, and only once no rescale or apply has run for WARM_QUIET seconds,
 # so it never takes a core from a drag in progress.
 WARM_QUIET = 0.3
@@ -170,10 +171,14 @@ class Compute:
         latents, scale = entry.latents, target[1]
         step = self.pipe.scale_node_step
         low = math.floor(scale / step + 1e-6) * step if math.isfinite(step) else 0.0
-        todo = [
-            (PREVIEW_DECODE_REDUCE, s)
-            for s in missing(latents, scale, PREVIEW_DECODE_REDUCE, MIN_SCALE, MAX_SCALE)
-        ] + [(1, s) for s in missing(latents, scale, 1, low, low + step)]
+        preview = missing(latents, scale, PREVIEW_DECODE_REDUCE, MIN_SCALE, MAX_SCALE)
+        pair = [s for s in preview if low - 1e-6 <= s <= low + step + 1e-6]
+        # the preview's pair (a drag going on), the full-size pair (the release), the rest
+        todo = (
+            [(PREVIEW_DECODE_REDUCE, s) for s in pair]
+            + [(1, s) for s in missing(latents, scale, 1, low, low + step)]
+            + [(PREVIEW_DECODE_REDUCE, s) for s in preview if s not in pair]
+        )
         if not todo:
             with self._warm_lock:
                 if self._warm == target:

@@ -298,11 +298,13 @@ class LiveScale:
     GIMP) and written here, on GIMP's thread, while the thread already renders the next
     one. A move while a render runs is served by the newest value once it ends, never a
     queue; of the renders that are in when GIMP's thread gets to them, only the newest
-    is written. REST_MS after the last move, and on OK (``flush``), the layer gets the
-    full-resolution render of the last value: what OK keeps is never a preview.
+    is written. When the knob is let go (``release``: the slider's button release), and
+    REST_MS after a move that has no release (keys, the wheel, the number box), and on OK
+    (``flush``), the layer gets the full-resolution render of the last value: what OK
+    keeps is never a preview.
     """
 
-    REST_MS = 250  # the knob has rested this long: render at full resolution
+    REST_MS = 250  # no release (keys, wheel, typing): rested this long, render it in full
     FINISH_SECONDS = 300.0  # flush/cancel wait at most this for the render under way
 
     def __init__(self, colorizer):
@@ -321,6 +323,12 @@ class LiveScale:
         self._stop_rest()
         self.rest_id = GLib.timeout_add(self.REST_MS, self._rested)
         self.worker.submit((value, True))
+
+    def release(self) -> None:
+        """The knob was let go: the full-resolution render of the last value now (next,
+        after the render under way), not REST_MS later."""
+        self._stop_rest()
+        self._settle()
 
     def _handed(self, out) -> None:
         """The render thread: a render is in; GIMP's thread writes it."""
@@ -423,10 +431,22 @@ class ScaleDialog:
         entry = self.dialog.get_scale_entry("scale", 1.0)  # a slider with its value
         entry.set_digits(2)  # as the layer's name says it (x1.90)
         self.dialog.fill(["scale"])
+        # the knob let go: the full resolution at once (GLib.idle_add: once GTK has handled
+        # the release, and any last value it set, but before the redraws)
+        self.scale = entry.get_range()  # the GtkScale
+        self.scale.connect("button-release-event", self._released)
         self.about = _note(colorizer.session.backend())  # what ran, for a bug report
         self.dialog.get_content_area().pack_end(self.about, False, False, 6)
         self.about.show()
         self.live = LiveScale(colorizer)
+
+    def _released(self, _widget, _event) -> bool:
+        GLib.idle_add(self._settle_released, priority=GLib.PRIORITY_DEFAULT)
+        return False  # GTK's own handling goes on
+
+    def _settle_released(self) -> bool:
+        self.live.release()
+        return False  # one-shot
 
     def run(self) -> bool:
         """False = cancelled: the config's colourfulness goes back to what the first dialog

@@ -27,7 +27,10 @@ slider is moved through "scales", one every 400 ms or every "scale_ms" (each mov
 re-renders the layer, as a user's drag does: a preview, then the full resolution once
 the knob rests; each render written to the layer has its value appended to the file +
 ".trace", and [value, final, started, daemon's layers in, shown, daemon's width,
-height] as a JSON line to + ".renders"; "scale_ms" sets the pace; after the last value,
+height] as a JSON line to + ".renders"; "scale_ms" sets the pace; "release": true lets
+the knob go at the last value (a GDK button release on the dialog's GtkScale; the
+shipped handler, reached, writes + ".released"); "rest_ms" sets the dialog's REST_MS
+(huge: the full resolution comes from the release only); after the last value,
 with "layer_before_ok": PATH, the first layer's pixels (R'G'B'A u8) are saved to PATH
 once the full-resolution render of that value is on it (or after 60 s), before OK; the
 run's job ids go to + ".jobs"; its mnemonics and
@@ -40,9 +43,10 @@ seen serving and when OK was pressed; + ".marks": the progress's ``RunProgress.m
 "ok_when_serving": true presses OK only once the backend started early serves; "drag":
 {"values": [...], "interval_ms": N} moves the Colourfulness slider through the values
 on a schedule, one every N ms, as a hand does (a value that falls due while the dialog
-is busy rendering is skipped for the newest), then OK once the last one is on the
-layer at full resolution; + ".drag": when each value fell due, when it was set, and
-each render as in + ".renders".
+is busy rendering is skipped for the newest), with "release": true lets the knob go as
+the last one is set, then OK once the last one is on the layer at full resolution;
++ ".drag": when each value fell due, when it was set, when the knob was let go
+("released"), and each render as in + ".renders".
 
     {"cancel_in_write": N, "hint_points": [[x, y], ...]}
 
@@ -138,6 +142,30 @@ def mnemonics(window) -> list:
 
     walk(window)
     return found
+
+
+_RELEASES = []  # the synthesized events, kept: the window in them is not referenced
+
+
+def release_knob(scale) -> float:
+    """A GDK button release of button 1 on SCALE (the dialog's GtkScale) at its middle, as
+    when a hand lets the knob go, through GTK's own event handling (``gtk_widget_event``:
+    the widget's button-release-event, then GtkRange's gestures); returns when it was
+    delivered (time.monotonic())."""
+    from gi.repository import Gdk, Gtk
+
+    event = Gdk.Event.new(Gdk.EventType.BUTTON_RELEASE)
+    event.window = scale.get_window()
+    event.send_event = 1
+    event.time = Gtk.get_current_event_time()
+    event.button = 1  # (the override sets the GdkEventButton's own fields)
+    box = scale.get_allocation()
+    event.x, event.y = box.x + box.width / 2.0, box.y + box.height / 2.0
+    event.set_device(Gdk.Display.get_default().get_default_seat().get_pointer())
+    _RELEASES.append(event)
+    at = time.monotonic()
+    scale.event(event)
+    return at
 
 
 def record(suffix: str, value) -> None:
@@ -306,6 +334,18 @@ class ScaleDialog(dialog.ScaleDialog):
                     f.write(json.dumps(shown) + "\n")
 
         colorizer.show = traced
+        rest_ms = answers().get("rest_ms")
+        if rest_ms is not None:  # e.g. huge: only the release may ask for the full render
+            self.live.REST_MS = rest_ms
+        self.released = None  # when the knob was let go (time.monotonic())
+
+    def _released(self, widget, event) -> bool:
+        record(".released", {"at": time.monotonic()})  # the shipped handler was reached
+        return super()._released(widget, event)
+
+    def release(self) -> float:
+        self.released = release_knob(self.scale)
+        return self.released
 
     def run(self):
         test = answers()
@@ -319,6 +359,8 @@ class ScaleDialog(dialog.ScaleDialog):
             def step():
                 if values:
                     self.config.set_property("scale", values.pop(0))
+                    if not values and test.get("release"):
+                        self.release()  # the hand lets the knob go at the last value
                     return True
                 if test.get("layer_before_ok"):
                     GLib.timeout_add(20, wait_for_full, time.monotonic() + 60)
@@ -368,6 +410,8 @@ class ScaleDialog(dialog.ScaleDialog):
                 state["i"] = due
                 self.config.set_property("scale", values[due])
                 moves["set"].append([due, time.monotonic()])
+                if due == len(values) - 1 and plan.get("release"):
+                    moves["released"] = self.release()
             last = state["i"] == len(values) - 1
             rendered = any(r[1] and abs(r[0] - values[-1]) < 1e-3 for r in self.renders)
             if last and (rendered or now > moves["due"][-1] + 60):
