@@ -66,7 +66,7 @@ def test_things_are_found_where_the_photo_shows_them_and_absent_ones_not_at_all(
 
 
 def test_the_bundled_pipeline_moves_a_things_colour_to_where_the_classifier_sees_it():
-    """"a red space shuttle": the rules alone take the astronaut in the middle for the
+    """The prompt "a red space shuttle": the rules alone take the astronaut in the middle for the
     subject and give her face more of the red than the shuttle at the upper right; with
     the classifier the shuttle gets over twice the face's red, and keeps what it had."""
     pipe = load_pipeline(None, device="cpu")
