@@ -1,7 +1,8 @@
 """`tinct check`: does this install hold everything the daemon and a colorize
 need? It imports every module of the backend that serves and colorizes, the
 classes diffusers and transformers load lazily (their lazy imports are what a
-frozen bundle misses first), and loads the default model. Prints one line per
+frozen bundle misses first), loads the default model and the ImageNet class names
+that place a prompt's nouns. Prints one line per
 failure naming the module, and exits 1 if any; 0 and "ok" otherwise."""
 
 from __future__ import annotations
@@ -88,10 +89,27 @@ def problems(load_model: bool = True) -> list[str]:
         try:
             from tinct.pipeline.loading import load_pipeline
 
-            load_pipeline(None, device="cpu")
+            pipe = load_pipeline(None, device="cpu")
         except Exception as exc:
             found.append(f"default model: {type(exc).__name__}: {_first_line(exc)}")
+        else:
+            found += _noun_classes(pipe)
     return found
+
+
+def _noun_classes(pipe) -> list[str]:
+    """The class names and classifier that place a prompt's nouns (tinct.pipeline.noun_maps),
+    usable with the default model's text encoder; one line if not."""
+    from tinct.pipeline import noun_maps
+
+    try:
+        if not noun_maps.usable_with(pipe.text_encoder):
+            return [f"noun classes: {noun_maps.CLASSES_FILE.name} missing or unusable"]
+        names, _ = noun_maps.class_table()
+        noun_maps.classifier()
+    except Exception as exc:
+        return [f"noun classes: {type(exc).__name__}: {_first_line(exc)}"]
+    return [] if len(names) == 1000 else [f"noun classes: {len(names)} names, not 1000"]
 
 
 def _first_line(exc: BaseException) -> str:
