@@ -141,7 +141,7 @@ def run_gimp(args, photo6: np.ndarray, photo4: np.ndarray) -> dict | None:
         print(f"gimp: skipped, GIMP 3 is not installed (no gimp-console-3.0, no chroot at "
               f"{CHROOT}); `bash scripts/install_host_gimp.sh` as root installs it")  # fmt: skip
         return None
-    from test_gimp_gui import gimp_folder, run_gimp_walk, walk_env
+    from test_gimp_gui import gimp_folder, host_backend, run_gimp_walk, walk_env
 
     root, work, inner = gimp_folder("tinct-bench-gimp-")
     try:
@@ -152,11 +152,7 @@ def run_gimp(args, photo6: np.ndarray, photo4: np.ndarray) -> dict | None:
         (work / "walk.py").write_text((ROOT / "tests" / "gimp" / "bench_walk.py").read_text())
         # the plug-in starts the backend from inside the chroot: the command re-enters
         # this system's root (bound at WORK/host for the run) and runs it there
-        serve = " ".join(serve_backend())
-        script = f"echo $$ >> {work}/rt/started.pids; exec env TINCT_RUNTIME_DIR={work}/rt {serve}"
-        backend = ["/usr/sbin/chroot", str(inner / "host"), "/bin/sh", "-c", script]
-        if root is None:
-            backend = ["/bin/sh", "-c", script]
+        backend = host_backend(root, inner, work, " ".join(serve_backend()))
         env = walk_env(
             inner,
             backend,

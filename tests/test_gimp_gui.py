@@ -68,6 +68,17 @@ def walk_env(inner: Path, backend: list[str], **extra: str) -> dict[str, str]:
     }
 
 
+def host_backend(root, inner: Path, work: Path, serve: str) -> list[str]:
+    """The backend command a walk's plug-in runs: the shell command SERVE with the runtime
+    folder WORK/rt, its pid (the daemon's: exec) added to WORK/rt/started.pids; from inside
+    the chroot ROOT it re-enters this system's root, bound at INNER/host (`run_gimp_walk`'s
+    bind_host), and runs there; with ROOT None, here."""
+    script = f"echo $$ >> {work}/rt/started.pids; exec env TINCT_RUNTIME_DIR={work}/rt {serve}"
+    if root is None:
+        return ["/bin/sh", "-c", script]
+    return ["/usr/sbin/chroot", str(inner / "host"), "/bin/sh", "-c", script]
+
+
 def run_gimp_walk(root, inner: Path, work: Path, env: dict, seconds: int, bind_host: bool = False):
     """Run WORK/walk.py in GIMP 3 under Xvfb, with exactly ENV (paths as seen inside the
     chroot, INNER being WORK there), in the chroot ROOT (None: this system) with /proc and
@@ -237,14 +248,11 @@ def test_the_progress_names_each_phase_and_cancel_while_starting_ends_the_backen
         gray.save(work / "scan.png")
         (work / "walk.py").write_text((HERE / "gimp" / "phases_walk.py").read_text())
         backend_dir = Path(tinct.__file__).resolve().parent.parent
-        serve = " ".join([sys.executable, "-m", "tinct", "serve", "--model", str(model),
-                          "--threads", "1", "--idle-timeout", "0"])  # fmt: skip
-        # the pid is the daemon's (exec), recorded so the test can see it is gone
-        script = (f'echo $$ >> {work}/rt/started.pids; exec env TINCT_RUNTIME_DIR={work}/rt '
-                  f"PYTHONPATH={backend_dir} HF_HUB_OFFLINE=1 {serve}")  # fmt: skip
-        backend = ["/usr/sbin/chroot", str(inner / "host"), "/bin/sh", "-c", script]
-        if root is None:
-            backend = ["/bin/sh", "-c", script]
+        serve = " ".join([f"PYTHONPATH={backend_dir}", "HF_HUB_OFFLINE=1", sys.executable,
+                          "-m", "tinct", "serve", "--model", str(model), "--threads", "1",
+                          "--idle-timeout", "0"])  # fmt: skip
+        # the daemon's pid is recorded so the test can see it is gone
+        backend = host_backend(root, inner, work, serve)
         env = walk_env(
             inner,
             backend,
