@@ -161,12 +161,14 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
         names = r["layers"]
         assert names[0] == "Tinct hints" and is_result_name(names[1]), names
         assert names[1] == 'Tinct \u2014 "blue sky, green grass" +hints x1.20', names
-        # the dialogs bind each mnemonic once (Alt+C is Cancel only; Variations, Seed and
-        # New seed have their own); the slider dialog shows the backend's version
+        # the dialogs bind each mnemonic once (Alt+C is Cancel only; Variations, Seed,
+        # New seed and the slider's Before have their own); the slider dialog shows the
+        # backend's version
         for dialog in ("mnemonics_main", "mnemonics_scale"):
             keys = [key for key, _text in r[dialog]]
             assert len(keys) == len(set(keys)) and "c" in keys, json.dumps(r[dialog])
         assert [t for k, t in r["mnemonics_main"] if k == "c"] == ["Cancel"], r["mnemonics_main"]
+        assert ["b", "Before"] in r["mnemonics_scale"], r["mnemonics_scale"]  # its own Alt+B
         main_texts = [t.replace("_", "") for _k, t in r["mnemonics_main"]]
         assert {"Variations", "Seed", "New seed"} <= set(main_texts), r["mnemonics_main"]
         assert "Auto colourfulness" not in main_texts, r["mnemonics_main"]
@@ -515,6 +517,83 @@ def test_the_slider_previews_while_it_moves_and_ok_keeps_the_full_resolution(tmp
             assert "released" in r["runs"]["release"], r["runs"]["release"]
         finally:
             client.close()
+    finally:
+        if harness is not None:
+            harness.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_before_hides_the_result_while_pressed_in_and_ok_or_cancel_show_it_again(tmp_path):
+    """tests/gimp/before_walk.py on a small photo with an empty "Tinct hints" layer above
+    it: the Colourfulness dialog's "Before" toggle, pressed in, hides the run's layer,
+    the source's earlier result and the hint layer (the photo alone shows); a slider
+    render written meanwhile leaves them hidden; let out, they show again. OK pressed
+    with "Before" still in keeps a visible result, and Cancel with it in leaves the
+    image's layers as they were, all visible. Its mnemonic (Alt+B) is its own."""
+    from tinct.testing import save_tiny_model
+
+    root, work, inner = gimp_folder("tinct-gimp-before-")
+    model = save_tiny_model(tmp_path / "model")
+    harness = None
+    try:
+        harness = DaemonHarness(work / "rt", serve_command(model, "--idle-timeout", "0"))
+        harness.connect().close()
+        (work / "tmp").mkdir()
+        gray = Image.open(HERE.parent / "docs" / "sample-bw.png").convert("L").resize((480, 300))
+        gray.convert("RGB").save(work / "photo.png")
+        (work / "walk.py").write_text((HERE / "gimp" / "before_walk.py").read_text())
+        env = walk_env(  # the test's daemon is found
+            inner,
+            ["/bin/false"],
+            TINCT_GIMP_PHOTO=str(inner / "photo.png"),
+            TINCT_BEFORE_SHOT=str(inner / "before.png"),
+        )
+        r, log = run_gimp_walk(root, inner, work, env, 240)
+        print("\ngimp before run:", json.dumps(r["runs"], indent=None)[:3000])
+        assert r["ok"], r.get("error") or log[-3000:]
+        hints, photo = r["layers"]
+        assert hints == ["Tinct hints", True] and photo[1], r["layers"]
+
+        def shown(layers):  # the visible layers' names
+            return [name for name, visible in layers if visible]
+
+        # 1. in: the run's layer and the hint layer hidden, the photo alone shows; a
+        #    render at 1.40 written while in leaves them hidden; out: all show again
+        toggled = r["runs"]["toggled"]
+        assert toggled["status"] == "GIMP_PDB_SUCCESS", toggled.get("error")
+        seen = toggled["before"]
+        for when in ("on", "rendered"):
+            assert seen[when]["active"] and not seen[when]["layer"], seen
+            assert shown(seen[when]["layers"]) == [photo[0]], seen
+            assert len(seen[when]["layers"]) == 3, seen
+        assert not seen["off"]["active"] and seen["off"]["layer"], seen
+        assert shown(seen["off"]["layers"]) == [x[0] for x in seen["off"]["layers"]], seen
+        kept = result_layer_name("", 1.4)
+        assert toggled["layers"] == [hints, [kept, True], photo], toggled["layers"]
+        assert (work / "before.png").stat().st_size > 10_000
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(work / "before.png", SHOTS / "gimp-before.png")
+        # 2. in, with run 1's result the earlier one: it is hidden too; OK with "Before"
+        #    still in keeps the new result, visible, in place of the earlier one
+        ok_in = r["runs"]["ok_in"]
+        assert ok_in["status"] == "GIMP_PDB_SUCCESS", ok_in.get("error")
+        on = ok_in["before"]["rendered"]
+        assert on["active"] and not on["layer"] and "off" not in ok_in["before"], ok_in
+        assert [x[0] for x in on["layers"]][2] == kept, on
+        assert shown(on["layers"]) == [photo[0]], on
+        ok_layers = [hints, [result_layer_name("", 1.0), True], photo]
+        assert ok_in["layers"] == ok_layers, ok_in["layers"]
+        # 3. Cancel with "Before" in: the layers as they were, all visible
+        cancel_in = r["runs"]["cancel_in"]
+        assert cancel_in["status"] == "GIMP_PDB_SUCCESS", cancel_in.get("error")
+        on = cancel_in["before"]["rendered"]
+        assert on["active"] and shown(on["layers"]) == [photo[0]], on
+        assert cancel_in["layers"] == ok_layers, cancel_in["layers"]
+        # the slider dialog binds each mnemonic once, Alt+B to "Before"
+        for run in r["runs"].values():
+            keys = [key for key, _text in run["mnemonics"]]
+            assert len(keys) == len(set(keys)), run["mnemonics"]
+            assert ["b", "Before"] in run["mnemonics"], run["mnemonics"]
     finally:
         if harness is not None:
             harness.close()

@@ -416,7 +416,8 @@ def new_seed() -> int:
 
 
 class ScaleDialog:
-    """The Colourfulness slider, re-rendering the new layer live (see ``LiveScale``)."""
+    """The Colourfulness slider, re-rendering the new layer live (see ``LiveScale``), and
+    a "Before" toggle: pressed in, the image without Tinct's colour (``show_before``)."""
 
     def __init__(self, procedure, config, colorizer):
         from gi.repository import GimpUi
@@ -435,10 +436,42 @@ class ScaleDialog:
         # the release, and any last value it set, but before the redraws)
         self.scale = entry.get_range()  # the GtkScale
         self.scale.connect("button-release-event", self._released)
+        self.hidden: list = []  # the layers "Before" hid, shown again when it is let go
+        self.dialog.get_content_area().pack_start(self._before_row(), False, False, 6)
         self.about = _note(colorizer.session.backend())  # what ran, for a bug report
         self.dialog.get_content_area().pack_end(self.about, False, False, 6)
         self.about.show()
         self.live = LiveScale(colorizer)
+
+    def _before_row(self):
+        """A row under the slider with the "Before" toggle (as Krita's docker has one)."""
+        from gi.repository import Gtk
+
+        toggle = Gtk.ToggleButton.new_with_mnemonic("_Before")  # Alt+B
+        toggle.set_tooltip_text("Hide Tinct's colour while pressed in")
+        toggle.connect("toggled", lambda t: self.show_before(t.get_active()))
+        row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=8)
+        row.pack_start(toggle, False, False, 0)
+        row.show_all()
+        self.before = toggle
+        return row
+
+    def show_before(self, on: bool) -> None:
+        """Hide (ON) the run's layers, the source's earlier results and the hint layer
+        (``Variations.before_layers``), or show again those it hid (GIMP's thread: the
+        toggle's signal). A render written meanwhile changes only pixels: the layer stays
+        hidden until the toggle is let go or the dialog closes."""
+        if on:
+            if not self.hidden:
+                self.hidden = [x for x in self.colorizer.before_layers() if x.get_visible()]
+                for layer in self.hidden:
+                    layer.set_visible(False)
+        else:
+            for layer in self.hidden:
+                if layer.is_valid():  # (the user may have deleted it meanwhile)
+                    layer.set_visible(True)
+            self.hidden = []
+        Gimp.displays_flush()
 
     def _released(self, _widget, _event) -> bool:
         GLib.idle_add(self._settle_released, priority=GLib.PRIORITY_DEFAULT)
@@ -458,6 +491,7 @@ class ScaleDialog:
             accepted = bool(self.dialog.run())
         finally:
             self.config.disconnect(handler)
+            self.show_before(False)  # OK or Cancel, "Before" in or not: nothing stays hidden
             self.dialog.destroy()
         if accepted:
             self.live.flush()  # the full resolution of the last value (never a preview)

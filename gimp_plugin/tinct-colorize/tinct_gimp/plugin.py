@@ -237,6 +237,22 @@ class Variations:
         """Whether every layer holds its full-resolution render at SCALE."""
         return all(c.holds(scale) for c in self.colorizers)
 
+    def before_layers(self) -> list:
+        """What the slider dialog's "Before" hides, as Krita's docker does: this run's
+        layers, the source's earlier results and the hint layer, so the image shows as
+        it was without Tinct's colour (each layer once, top first)."""
+        found = [c.layer for c in self.colorizers if c.layer is not None]
+        found += adapter.previous_results(self.image, self.source)
+        hint = self.image.get_layer_by_name(HINT_LAYER_NAME)
+        if hint is not None:
+            found.append(hint)
+        layers, ids = [], set()
+        for layer in found:
+            if layer.get_id() not in ids:
+                ids.add(layer.get_id())
+                layers.append(layer)
+        return layers
+
     def close(self) -> None:
         """Close the run's one connection (all its colorizers share it)."""
         self.session.close()

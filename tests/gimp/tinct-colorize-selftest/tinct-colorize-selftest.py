@@ -30,7 +30,10 @@ the knob rests; each render written to the layer has its value appended to the f
 height] as a JSON line to + ".renders"; "scale_ms" sets the pace; "release": true lets
 the knob go at the last value (a GDK button release on the dialog's GtkScale; the
 shipped handler, reached, writes + ".released"); "rest_ms" sets the dialog's REST_MS
-(huge: the full resolution comes from the release only); after the last value,
+(huge: the full resolution comes from the release only); "before": {"scale": V,
+"off": bool, "screenshot": PATH}, after those values, presses the "Before" toggle in, sets V
+while it is in, and records what is visible (+ ".before", see ``press_before``), letting
+it out again with "off" (else OK or Cancel is pressed with it in); after the last value,
 with "layer_before_ok": PATH, the first layer's pixels (R'G'B'A u8) are saved to PATH
 once the full-resolution render of that value is on it (or after 60 s), before OK; the
 run's job ids go to + ".jobs"; its mnemonics and
@@ -84,6 +87,7 @@ PROCEDURE = "plug-in-tinct-colorize-selftest"
 ENV_ANSWERS = "TINCT_GIMP_SELFTEST"
 ANSWER_MS = 200  # the dialog is up by then
 SLIDER_MS = 400  # one slider position every 400 ms, then the answer
+SETTLE_MS = 300  # "Before" pressed: the dialog's frame and GIMP's canvas redrawn by then
 
 
 def answers() -> dict:
@@ -362,6 +366,9 @@ class ScaleDialog(dialog.ScaleDialog):
                     if not values and test.get("release"):
                         self.release()  # the hand lets the knob go at the last value
                     return True
+                if "before" in test:
+                    self.press_before(test["before"], answer)
+                    return False
                 if test.get("layer_before_ok"):
                     GLib.timeout_add(20, wait_for_full, time.monotonic() + 60)
                     return False
@@ -394,6 +401,49 @@ class ScaleDialog(dialog.ScaleDialog):
 
         answer_later(self.dialog, act)
         return super().run()
+
+    def press_before(self, plan: dict, then) -> None:
+        """Press "Before" in (a click), look, set PLAN's "scale" (if any) and wait for its
+        full-resolution render on the layer (or 60 s), then SETTLE_MS; look, save the
+        screen to PLAN's "screenshot" (if any), and with PLAN's "off" click it out again
+        and look; THEN.
+        What was seen goes to + ".before": per look, the toggle's state, the run's (first)
+        layer's visibility and every layer of the image as [name, visible], top first."""
+        seen = {}
+
+        def look(when):
+            pump()
+            seen[when] = {
+                "active": self.before.get_active(),
+                "layer": self.colorizer.colorizers[0].layer.get_visible(),
+                "layers": [[x.get_name(), x.get_visible()] for x in self.colorizer.image.get_layers()],
+            }  # fmt: skip
+
+        self.before.clicked()  # the user's click: pressed in
+        look("on")
+        value = plan.get("scale")
+        if value is not None:
+            self.config.set_property("scale", value)
+        until = time.monotonic() + 60
+
+        def wait():
+            if value is not None and time.monotonic() < until:
+                if not any(r[1] and r[0] == value for r in self.renders):
+                    return True  # look again in 20 ms
+            GLib.timeout_add(SETTLE_MS, settled)  # the dialog and the canvas redrawn
+            return False
+
+        def settled():
+            look("rendered")
+            if plan.get("screenshot"):
+                screenshot(plan["screenshot"])
+            if plan.get("off"):
+                self.before.clicked()  # pressed again: out
+                look("off")
+            record(".before", seen)
+            return then()
+
+        GLib.timeout_add(20, wait)
 
     def drag(self, plan: dict, then) -> None:
         """Move the slider through PLAN's values on its schedule; THEN once the last
