@@ -15,7 +15,9 @@ each split into reading + connecting, starting the backend, loading the model, s
   --values values, one every --interval-ms (a value that falls due while the host is
   busy is skipped for the newest, as a hand's drag is); for each value, the time from
   when it fell due to a render of it (or of a later value) being on the layer, p50 and
-  p90; then from the knob's release to the full-resolution result (Krita: the driver
+  p90 (GIMP: or the layer's saturation filter set to it, counted from the value to
+  filter.update() and Gimp.displays_flush() returning; the canvas's own repaint after
+  that is not seen from a plug-in); then from the knob's release to the full-resolution result (Krita: the driver
   releases the slider; GIMP: the answering plug-in lets the knob go as the last value is
   set, a GDK button release on the dialog's GtkScale, which asks for the full resolution
   at once instead of after the rest timer).
@@ -186,6 +188,9 @@ def run_gimp(args, photo6: np.ndarray, photo4: np.ndarray) -> dict | None:
     # [scale, final, started, the daemon's layer in (and upscaled), written and shown]
     found["adjusted"] = [r[:5] for r in slider["renders"]]
     found["release"] = slider["released"]  # the knob let go
+    # the moves the layer's saturation filter showed (no render): [scale, shown, called,
+    # returned: after filter.update() and Gimp.displays_flush()]
+    found["filtered"] = [[f[0], f[2], f[3]] for f in slider.get("filters", []) if f[1]]
     early = r["runs"]["early"]["timing"]
     found["early_start"] = early["serving"] - early["dialog"]
     for run in r["runs"].values():  # GIMP's "press" is OK in the first dialog
@@ -225,13 +230,14 @@ def drag_latency(found: dict) -> tuple[list[float], int, float]:
     ``found["adjusted"]``: [scale, final, ..., on the layer] per render."""
     due = found["drag"]["due"]
     values = drag_values(len(due))
-    shown = sorted((a[-1], a[0]) for a in found["adjusted"])
+    shown = sorted([(a[-1], a[0]) for a in found["adjusted"]]
+                   + [(f[2], f[0]) for f in found.get("filtered", [])])  # fmt: skip
     late = []
     for v, t in zip(values, due, strict=True):
         hit = [ts for ts, s in shown if ts >= t and s >= v - 1e-6]
         late.append(hit[0] - t if hit else float("nan"))
     release = found["release"]
-    during = sum(1 for a in found["adjusted"] if not a[1])  # previews
+    during = sum(1 for a in found["adjusted"] if not a[1]) + len(found.get("filtered", []))
     final = [a[-1] for a in found["adjusted"] if a[1] and a[-1] >= release]
     return late, during, (final[0] - release) if final else float("nan")
 
@@ -252,6 +258,12 @@ def render_split(name: str, found: dict) -> str:
             daemon = "rescale + transfer + upscale" if kind == "preview" else "apply + transfer"
             parts.append(f"{kind}: daemon {daemon} {med[1] - med[0]:.3f} s, host layer "
                          f"write + flush {med[2] - med[1]:.3f} s")  # fmt: skip
+    filtered = found.get("filtered", [])
+    if filtered:
+        med = np.median([f[2] - f[1] for f in filtered])
+        parts.append(f"saturation filter moves: {len(filtered)}, filter.update() + "
+                     f"displays_flush() {1000 * med:.1f} ms median, "
+                     f"{1000 * max(f[2] - f[1] for f in filtered):.0f} ms max")  # fmt: skip
     return f"one slider render, median of {len(found['adjusted'])}: " + "; ".join(parts)
 
 
@@ -283,6 +295,10 @@ def report(name: str, found: dict, args, load_before: str) -> None:
     print(f"{'full resolution after release':<44}{full:11.2f}s{TARGET['full']:>12}")
     print(f"drag: {len(late)} values, one every {args.interval_ms} ms; {during} previews "
           "reached the layer; full resolution timed from the knob's release")  # fmt: skip
+    if found.get("filtered"):
+        print("(GIMP: a value the layer's saturation filter showed counts as on the layer "
+              "once filter.update() and Gimp.displays_flush() returned to the plug-in; "
+              "GIMP's canvas repaints its tiles after that, unmeasured here)")  # fmt: skip
     print("per value (ms): " + " ".join(f"{x * 1000:.0f}" for x in late))
     print(render_split(name, found))
 

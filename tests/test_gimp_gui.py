@@ -451,15 +451,20 @@ def test_hint_strokes_show_on_white_and_cancel_while_writing_leaves_nothing(tmp_
 def test_the_slider_previews_while_it_moves_and_ok_keeps_the_full_resolution(tmp_path):
     """tests/gimp/slider_walk.py on a 1600x1000 photo (over the 1 MP up to which each
     render is full resolution): the Colourfulness slider moved through four values, one
-    every 60 ms. While it moves the layer shows the daemon's small render
-    (``preview_size``) upscaled; once it rests, the full-resolution render of the last
-    value, equal to the daemon's own ``apply`` of that value; OK keeps exactly that.
+    every 60 ms. While it moves the layer carries the saturation filter
+    (``adapter.saturation_filter``) set to each value and no daemon preview is written;
+    once it rests, the full-resolution render of the last value, equal to the daemon's
+    own ``apply`` of that value, with the filter gone; OK keeps exactly that, no filter
+    on any layer. From a result at 0 (no ratio for the filter), the daemon's small render
+    (``preview_size``) upscaled, as before. A drag then Cancel leaves no filter.
     Then again with OK pressed right after the last move: the OK renders it. Then with
     the rest timer (``LiveScale.REST_MS``) an hour long and the knob let go (a GDK button
     release on the dialog's GtkScale) at the last value: the release alone brings the
     full resolution of that value, byte-equal to the daemon's ``apply``, before OK."""
     from tinct.protocol.preview import preview_size
     from tinct.testing import save_tiny_model
+
+    FILTER_NAME = "Tinct colourfulness preview"  # tinct_gimp.adapter.FILTER_NAME (GIMP-only)
 
     root, work, inner = gimp_folder("tinct-gimp-slider-")
     model = save_tiny_model(tmp_path / "model")
@@ -487,14 +492,22 @@ def test_the_slider_previews_while_it_moves_and_ok_keeps_the_full_resolution(tmp
         small = list(preview_size(w, h))
         client = harness.connect()
         try:
-            for name in ("rest", "ok_at_once", "release"):
+            for name in ("rest", "ok_at_once", "release", "at_zero"):
                 run = r["runs"][name]
                 assert run["status"] == "GIMP_PDB_SUCCESS", run.get("error")
                 renders = run["renders"]  # [scale, final, started, in, shown, w, h]
-                # (a) while the knob moved: previews, rendered by the daemon at the small size
+                filters = run["filters"]  # [value, shown, called, returned, layer's filters]
                 previews = [x for x in renders if not x[1]]
-                if name != "ok_at_once":  # (which may take the only one still in flight)
+                if name == "at_zero":
+                    # (a) from a result at 0 (no ratio): no filter, the daemon's previews
+                    assert not any(x[1] for x in filters), filters
                     assert previews, renders
+                else:
+                    # (a) while the knob moved: the layer's saturation filter showed each
+                    # value, no daemon preview was written
+                    assert [x[0] for x in filters] == values, filters
+                    assert all(x[1] and x[4] == [FILTER_NAME] for x in filters), filters
+                    assert not previews, renders
                 assert all(x[5:] == small for x in previews), renders
                 assert {x[0] for x in previews} <= set(values), renders
                 # (b) the last render on the layer: the full resolution of the last value
@@ -508,11 +521,21 @@ def test_the_slider_previews_while_it_moves_and_ok_keeps_the_full_resolution(tmp
                 # (c) OK kept it: the kept layer is the daemon's full render of that value
                 assert kept == direct, f"{name}: the kept layer is not the full render"
                 assert run["layers"][0] == result_layer_name("", values[-1]), run["layers"]
-            # the layer before OK (the knob rested; the knob let go) already held it
-            for name in ("rest", "release"):
+                # (d) no filter stays on any layer after OK
+                assert all(not f for f in run["filters_after"].values()), run["filters_after"]
+            # the layer before OK (the knob rested; the knob let go) already held it, and
+            # its filter was gone
+            for name in ("rest", "release", "at_zero"):
                 assert (work / f"{name}-before-ok.raw").read_bytes() == (
                     work / f"{name}-kept.raw"
                 ).read_bytes(), f"{name}: the layer before OK was not the full render"
+                assert r["runs"][name]["filters_before_ok"] == [], r["runs"][name]
+            # Cancel after a drag: the filter showed the values, then nothing stays
+            cancel = r["runs"]["cancel"]
+            assert cancel["status"] == "GIMP_PDB_SUCCESS", cancel.get("error")
+            assert all(x[1] for x in cancel["filters"]) and cancel["filters"], cancel
+            assert cancel["layers"] == r["runs"]["at_zero"]["layers"], cancel["layers"]
+            assert all(not f for f in cancel["filters_after"].values()), cancel
             # the release reached the dialog's handler (no rest timer could have fired)
             assert "released" in r["runs"]["release"], r["runs"]["release"]
         finally:

@@ -9,6 +9,10 @@
 # 3. the same as 1 with the dialog's rest timer (REST_MS) made huge and the knob let go
 #    (a GDK button release on the slider) as the last value is set: the release alone
 #    asks for the full resolution.
+# 4. the same as 1 from a result at 0 (the saturation filter has no ratio to scale by);
+# 5. a drag, then Cancel.
+# While the knob moves, the layer's saturation filter shows each value (+ ".filters":
+# the value, whether the filter showed it, the layer's filters then).
 # Per run: the renders the dialog wrote (+ ".renders" lines), the job ids, and the kept
 # result layer's name and pixels. Writes $TINCT_GIMP_WALK_RESULT (JSON) for the test.
 import json
@@ -41,7 +45,7 @@ def run(name, **answers):
                "scale_ms": 60, "accept": True, **answers}  # fmt: skip
     with open(SELFTEST, "w") as f:
         json.dump(answers, f)
-    for suffix in (".renders", ".jobs", ".trace", ".released"):
+    for suffix in (".renders", ".jobs", ".trace", ".released", ".filters", ".filters_before_ok"):
         if os.path.exists(SELFTEST + suffix):
             os.remove(SELFTEST + suffix)
     proc = Gimp.get_pdb().lookup_procedure(COLORIZE)
@@ -53,13 +57,25 @@ def run(name, **answers):
     out = {"status": status, "layers": [x.get_name() for x in image.get_layers()]}
     if status != "GIMP_PDB_SUCCESS":
         out["error"] = Gimp.get_pdb().get_last_error()
-    with open(SELFTEST + ".renders") as f:
-        out["renders"] = [json.loads(line) for line in f]
+    out["renders"] = []
+    if os.path.exists(SELFTEST + ".renders"):
+        with open(SELFTEST + ".renders") as f:
+            out["renders"] = [json.loads(line) for line in f]
     with open(SELFTEST + ".jobs") as f:
         out["jobs"] = json.load(f)
     if os.path.exists(SELFTEST + ".released"):
         with open(SELFTEST + ".released") as f:
             out["released"] = json.load(f)
+    out["filters"] = []
+    if os.path.exists(SELFTEST + ".filters"):
+        with open(SELFTEST + ".filters") as f:
+            out["filters"] = [json.loads(line) for line in f]
+    if os.path.exists(SELFTEST + ".filters_before_ok"):
+        with open(SELFTEST + ".filters_before_ok") as f:
+            out["filters_before_ok"] = json.load(f)
+    # every layer's filters after the run (OK or Cancel): none may stay
+    out["filters_after"] = {x.get_name(): [f.get_name() for f in x.get_filters()]
+                            for x in image.get_layers()}  # fmt: skip
     kept = [x for x in image.get_layers() if x.get_name().startswith("Tinct")]
     if kept:
         with open(os.path.join(WORK, f"{name}-kept.raw"), "wb") as f:
@@ -81,6 +97,11 @@ try:
     # 3. no rest timer to speak of (an hour): the knob's release asks for the full one
     run("release", rest_ms=3_600_000, release=True,
         layer_before_ok=os.path.join(WORK, "release-before-ok.raw"))  # fmt: skip
+    # 4. a result at 0 (no ratio to scale by): the daemon's previews, as without filters
+    run("at_zero", set={"prompt": "", "steps": 2, "scale": 0.0, "variations": 1, "seed": 0},
+        layer_before_ok=os.path.join(WORK, "at_zero-before-ok.raw"))  # fmt: skip
+    # 5. Cancel after a drag: no layer, no filter anywhere
+    run("cancel", accept=False)
     log["ok"] = True
 except Exception:  # noqa: BLE001 - the test shows it
     log["error"] = traceback.format_exc()

@@ -41,6 +41,9 @@ from .request import UserError
 HINT_MODE = Gimp.LayerMode.NORMAL  # strokes show on any background (LCh Color: not on white)
 HINT_OPACITY = 80.0  # percent: the painted colour near as painted, the photo under it
 WRITE_ROWS = 64  # a result is written in strips of this many rows, Cancel live between
+SATURATION_OP = "gegl:saturation"  # the slider's preview: a*b* scaled at constant L*
+SATURATION_SPACE = "CIE-Lab"  # its "colorspace" choice (babl's CIE Lab; "Native" is RGB)
+FILTER_NAME = "Tinct colourfulness preview"  # as the layer's Filters list would name it
 
 
 def offsets(drawable) -> tuple[int, int]:
@@ -330,3 +333,54 @@ def hint_layer_for(image, source):
         _insert_above(image, hint, source, previous_results(image, source))
         hint.fill(Gimp.FillType.TRANSPARENT)
     return hint
+
+
+def saturation_filter(drawable, ratio: float):
+    """A non-destructive ``gegl:saturation`` filter (CIE Lab: a*, b* times RATIO, L* kept)
+    appended to DRAWABLE, or None where GIMP has no layer filters (``Gimp.DrawableFilter``
+    came with 3.0), the operation or its Lab choice is missing, or RATIO is outside the
+    operation's range. Nothing in the image changes but what the canvas shows; with undo
+    frozen (the slider dialog), nothing reaches the history."""
+    if getattr(Gimp, "DrawableFilter", None) is None:
+        return None
+    try:
+        found = Gimp.DrawableFilter.new(drawable, SATURATION_OP, FILTER_NAME)
+    except Exception:  # noqa: BLE001 - an older GIMP or GEGL: the caller falls back
+        return None
+    if found is None:
+        return None
+    config = found.get_config()
+    space = config.find_property("colorspace")
+    scale = config.find_property("scale")
+    choices = Gimp.param_spec_choice_get_choice(space) if space is not None else None
+    if (
+        scale is None
+        or choices is None
+        or SATURATION_SPACE not in choices.list_nicks()
+        or not scale.minimum <= ratio <= scale.maximum
+    ):
+        found.delete()
+        return None
+    config.set_property("colorspace", SATURATION_SPACE)
+    config.set_property("scale", ratio)
+    found.update()
+    drawable.append_filter(found)
+    return found
+
+
+def set_saturation(found, ratio: float) -> bool:
+    """Change FOUND's (``saturation_filter``) scale to RATIO; False when RATIO is outside
+    its range (the filter is left as it was)."""
+    config = found.get_config()
+    scale = config.find_property("scale")
+    if not scale.minimum <= ratio <= scale.maximum:
+        return False
+    config.set_property("scale", ratio)
+    found.update()
+    return True
+
+
+def remove_filter(found) -> None:
+    """Take FOUND off its drawable (a filter already gone with its layer is left)."""
+    if found is not None and found.is_valid():
+        found.delete()

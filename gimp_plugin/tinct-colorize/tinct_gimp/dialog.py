@@ -289,10 +289,15 @@ class MainDialog:
 
 
 class LiveScale:
-    """Slider moves to layer renders: a small preview while the knob moves, the full
+    """Slider moves to layer renders: a preview while the knob moves, the full
     resolution once it rests.
 
-    Each move asks for the value at the preview's size (``tinct_protocol.preview``: the
+    While the layer holds a full-resolution render at a colourfulness s0 other than 0
+    (and the run has no hints or reference), a move to s sets the scale of one
+    ``gegl:saturation`` filter (CIE Lab) on the layer to s / s0 (``preview_filter``):
+    GIMP scales the layer's a*b* at constant L* on the canvas, with no daemon call and
+    no layer write; the full-resolution render then replaces the pixels and the filter
+    goes. Otherwise (no such filter in this GIMP, s0 = 0, hints), each move asks for the value at the preview's size (``tinct_protocol.preview``: the
     daemon's small render, upscaled to the layer as Krita's docker does), made on a
     render thread (``session.Newest`` running ``Variations.render``, which calls no
     GIMP) and written here, on GIMP's thread, while the thread already renders the next
@@ -316,12 +321,18 @@ class LiveScale:
         self.worker = Newest(lambda job: colorizer.render(*job), self._handed)
 
     def request(self, value: float) -> None:
-        """The slider moved to VALUE: a preview now, the full resolution once it rests."""
+        """The slider moved to VALUE: a preview now, the full resolution once it rests.
+        The preview is the layer's saturation filter set to VALUE (here, on GIMP's thread:
+        no daemon render, no layer write) where the colorizer can (``preview_filter``),
+        else the daemon's small render."""
         if value == (self.wanted if self.wanted is not None else self.colorizer.scale):
             return  # GObject notifies a set to the same value too
         self.wanted, self.full_asked = value, None
         self._stop_rest()
         self.rest_id = GLib.timeout_add(self.REST_MS, self._rested)
+        if self.colorizer.preview_filter(value):
+            self.worker.drop_pending()  # a preview not yet started is older: not needed
+            return
         self.worker.submit((value, True))
 
     def release(self) -> None:
@@ -353,7 +364,11 @@ class LiveScale:
         try:
             if isinstance(newest, BaseException):
                 raise newest
-            self.colorizer.show(newest)
+            if newest.final or not self.colorizer.filtering():
+                self.colorizer.show(newest)  # (a preview is older than the filter's value)
+            wanted = self.wanted
+            if newest.final and wanted is not None and not self.colorizer.holds(wanted):
+                self.colorizer.preview_filter(wanted)  # moved on meanwhile: show that again
         except TinctError as exc:  # keep the dialog usable; one line says why
             Gimp.message(f"Tinct: {readable_error(exc, backend_log_path()).line}")
         if self.rest_id is None:  # rested while it ran

@@ -15,9 +15,10 @@ group: a Grayscale image converted to RGB (its precision kept), the new layer, a
 the source's earlier Tinct results removed (a rerun replaces them; one Ctrl+Z brings
 them back). While the job runs nothing is open, so a Cancel (or GIMP stopping the
 plug-in) leaves the image and its undo history as they were. The interactive
-Colourfulness dialog previews on a layer added with undo frozen (a small render
-upscaled while the knob moves, the full resolution once it rests); the image is put
-back before thawing, and OK then records the full-resolution result as above.
+Colourfulness dialog previews on a layer added with undo frozen (while the knob moves,
+a ``gegl:saturation`` filter on the layer, or where none can serve a small render
+upscaled; the full resolution once it rests); the image is put back before thawing (the
+layer and its filter removed), and OK then records the full-resolution result as above.
 
 Last-used values: GIMP keeps an interactive run's config when it returns SUCCESS, and
 Repeat (Ctrl+F, run mode WITH_LAST_VALS) and Re-show (Shift+Ctrl+F, INTERACTIVE) start
@@ -90,6 +91,7 @@ class Colorizer:
         self._alpha: bytes | None = None  # the result's alpha source (the same at any scale)
         self.hints_sent = False  # painted hints went with the job (the name says so)
         self.converted = False
+        self.filter = None  # the slider's saturation filter on the layer (``preview_filter``)
 
     def run_job(self, progress: Progress) -> None:
         """Read the pixels and run the daemon job; the image is not touched. ``progress``
@@ -124,6 +126,7 @@ class Colorizer:
 
     def remove_layer(self) -> None:
         """Take the (preview) layer away again, and the RGB conversion with it."""
+        self.drop_filter()
         if self.layer is not None:
             self.image.remove_layer(self.layer)
             self.layer = None
@@ -151,9 +154,50 @@ class Colorizer:
         copy_alpha(data, self._alpha, fmt.dtype)  # exact alpha (transparent parts) from the result
         return Layer.from_buffer(data, width, height, 4, fmt.dtype, order=small.format.order), size
 
+    def can_filter(self) -> bool:
+        """Whether the slider may preview by a saturation filter on the layer: it holds the
+        full-resolution render at a colourfulness other than 0 (the ratio's divisor), and
+        the run's colour follows the slider throughout (no hints or reference, whose
+        colour the slider leaves as it is: ``tinct.color.precedence``)."""
+        return (
+            self.layer is not None
+            and self.preview is None
+            and bool(self.scale)
+            and not self.hints_sent
+            and self.reference is None
+        )
+
+    def preview_filter(self, scale: float) -> bool:
+        """Show SCALE on the canvas by a ``gegl:saturation`` filter on the layer (CIE Lab,
+        a*b* times SCALE / the held scale): no daemon render, no layer write. False (and
+        no filter) where it cannot (``can_filter``, or GIMP has no such filter): the
+        caller renders a preview instead."""
+        if not self.can_filter():
+            self.drop_filter()
+            return False
+        ratio = scale / self.scale
+        if ratio == 1.0:
+            self.drop_filter()  # back at the held value: the layer's own pixels, exactly
+            return True
+        if self.filter is not None and self.filter.is_valid():
+            if adapter.set_saturation(self.filter, ratio):
+                return True
+            self.drop_filter()
+            return False
+        self.filter = adapter.saturation_filter(self.layer, ratio)
+        return self.filter is not None
+
+    def drop_filter(self) -> None:
+        """Take the slider's filter off the layer (none: nothing to do)."""
+        adapter.remove_filter(self.filter)
+        self.filter = None
+
     def show(self, layer: Layer, scale: float, final: bool) -> None:
-        """Write a render (``render``) to the layer; a full-resolution one also names it."""
+        """Write a render (``render``) to the layer; a full-resolution one also names it.
+        The slider's filter goes once the pixels are in (the canvas never shows the held
+        value between the two)."""
         adapter.write_pixels(self.layer, self.fmt, layer)
+        self.drop_filter()
         if final:
             self.scale, self.result, self.preview = scale, layer, None
             self.layer.set_name(self.name())
@@ -226,6 +270,24 @@ class Variations:
         layers = tuple(layer for layer, _size in done)
         final = not preview or preview_size(layers[0].width, layers[0].height) is None
         return Render(scale, final, layers, done[0][1], started, time.monotonic())
+
+    def preview_filter(self, scale: float) -> bool:
+        """SCALE on the canvas by each layer's saturation filter, flushed to the displays
+        (``Colorizer.preview_filter``; GIMP's thread); False, every filter taken off, where
+        one layer cannot: the caller renders a preview instead."""
+        shown = all(c.preview_filter(scale) for c in self.colorizers)
+        if not shown:
+            self.drop_filters()
+        Gimp.displays_flush()
+        return shown
+
+    def filtering(self) -> bool:
+        """Whether a saturation filter shows the slider's value on a layer now."""
+        return any(c.filter is not None for c in self.colorizers)
+
+    def drop_filters(self) -> None:
+        for c in self.colorizers:
+            c.drop_filter()
 
     def show(self, render: Render) -> None:
         """Write RENDER to the layers and show it (GIMP's thread)."""

@@ -27,7 +27,9 @@ slider is moved through "scales", one every 400 ms or every "scale_ms" (each mov
 re-renders the layer, as a user's drag does: a preview, then the full resolution once
 the knob rests; each render written to the layer has its value appended to the file +
 ".trace", and [value, final, started, daemon's layers in, shown, daemon's width,
-height] as a JSON line to + ".renders"; "scale_ms" sets the pace; "release": true lets
+height] as a JSON line to + ".renders", and each move the layer's saturation filter
+showed instead (``Variations.preview_filter``) as [value, shown, called, returned,
+the layer's filters' names] to + ".filters"; "scale_ms" sets the pace; "release": true lets
 the knob go at the last value (a GDK button release on the dialog's GtkScale; the
 shipped handler, reached, writes + ".released"); "rest_ms" sets the dialog's REST_MS
 (huge: the full resolution comes from the release only); "before": {"scale": V,
@@ -35,7 +37,8 @@ shipped handler, reached, writes + ".released"); "rest_ms" sets the dialog's RES
 while it is in, and records what is visible (+ ".before", see ``press_before``), letting
 it out again with "off" (else OK or Cancel is pressed with it in); after the last value,
 with "layer_before_ok": PATH, the first layer's pixels (R'G'B'A u8) are saved to PATH
-once the full-resolution render of that value is on it (or after 60 s), before OK; the
+once the full-resolution render of that value is on it (or after 60 s), before OK (its
+filters' names then, + ".filters_before_ok"); the
 run's job ids go to + ".jobs"; its mnemonics and
 backend line go to + ".mnemonics.scale" and + ".about"), the screen is saved to
 "screenshot", and the dialog is accepted or cancelled.
@@ -49,7 +52,7 @@ on a schedule, one every N ms, as a hand does (a value that falls due while the 
 is busy rendering is skipped for the newest), with "release": true lets the knob go as
 the last one is set, then OK once the last one is on the layer at full resolution;
 + ".drag": when each value fell due, when it was set, when the knob was let go
-("released"), and each render as in + ".renders".
+("released"), each render as in + ".renders" and each filter move as in + ".filters".
 
     {"cancel_in_write": N, "hint_points": [[x, y], ...]}
 
@@ -338,6 +341,24 @@ class ScaleDialog(dialog.ScaleDialog):
                     f.write(json.dumps(shown) + "\n")
 
         colorizer.show = traced
+        # each move the layer's saturation filter showed (``preview_filter``): [value,
+        # shown by the filter, called, returned (after GIMP's displays flush), the first
+        # layer's filters' names then] (monotonic times)
+        self.filters = []
+        preview_filter = colorizer.preview_filter
+
+        def filtered(value):
+            called = time.monotonic()
+            shown = preview_filter(value)
+            returned = time.monotonic()
+            names = [f.get_name() for f in colorizer.colorizers[0].layer.get_filters()]
+            self.filters.append([value, shown, called, returned, names])
+            if path:
+                with open(path + ".filters", "a") as f:
+                    f.write(json.dumps(self.filters[-1]) + "\n")
+            return shown
+
+        colorizer.preview_filter = filtered
         rest_ms = answers().get("rest_ms")
         if rest_ms is not None:  # e.g. huge: only the release may ask for the full render
             self.live.REST_MS = rest_ms
@@ -379,8 +400,10 @@ class ScaleDialog(dialog.ScaleDialog):
                 if not any(r[1] and r[0] == last for r in self.renders):
                     if time.monotonic() < until:
                         return True
+                layer = self.colorizer.colorizers[0].layer
                 with open(test["layer_before_ok"], "wb") as f:
-                    f.write(layer_pixels(self.colorizer.colorizers[0].layer))
+                    f.write(layer_pixels(layer))
+                record(".filters_before_ok", [f.get_name() for f in layer.get_filters()])
                 return answer()
 
             def answer():
@@ -466,6 +489,7 @@ class ScaleDialog(dialog.ScaleDialog):
             rendered = any(r[1] and abs(r[0] - values[-1]) < 1e-3 for r in self.renders)
             if last and (rendered or now > moves["due"][-1] + 60):
                 moves["renders"] = self.renders
+                moves["filters"] = self.filters
                 record(".drag", moves)
                 then()
                 return False
