@@ -331,6 +331,7 @@ def main() -> None:
     ap.add_argument("--slider-size", type=size, default="2450x1630", help="~4 MP")
     ap.add_argument("--values", type=int, default=20, help="slider values in the drag")
     ap.add_argument("--interval-ms", type=int, default=50, help="between two slider values")
+    ap.add_argument("--dump", type=Path, default=None, help="write each host's times (JSON)")
     args = ap.parse_args()
     os.environ["HF_HUB_OFFLINE"] = "1"  # the bundled model only, never a download
     w, h = (int(v) for v in args.size.split("x"))
@@ -344,6 +345,8 @@ def main() -> None:
         found = run(args, photo6, photo4)
         if found is not None:
             report(name, found, args, load_before)
+            if args.dump is not None:
+                args.dump.with_suffix(f".{name}.json").write_text(json.dumps(found, indent=1))
             print(f"({name}: the whole run took {time.monotonic() - t0:.0f} s)")
 
 

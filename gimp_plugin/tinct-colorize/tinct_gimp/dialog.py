@@ -499,6 +499,7 @@ class ScaleDialog:
     def run(self) -> bool:
         """False = cancelled: the config's colourfulness goes back to what the first dialog
         asked for (the run's other settings stay, and are kept as the last-used values)."""
+        self.colorizer.warm_filters()  # GIMP's first filter render, before the first move
         handler = self.config.connect(
             "notify::scale", lambda cfg, _p: self.live.request(cfg.get_property("scale"))
         )
