@@ -297,11 +297,11 @@ class LiveScale:
     ``gegl:saturation`` filter (CIE Lab) on the layer to s / s0 (``preview_filter``):
     GIMP scales the layer's a*b* at constant L* on the canvas, with no daemon call and
     no layer write; the full-resolution render then replaces the pixels and the filter
-    goes. Otherwise (no such filter in this GIMP, s0 = 0, hints), each move asks for the value at the preview's size (``tinct_protocol.preview``: the
-    daemon's small render, upscaled to the layer as Krita's docker does), made on a
-    render thread (``session.Newest`` running ``Variations.render``, which calls no
-    GIMP) and written here, on GIMP's thread, while the thread already renders the next
-    one. A move while a render runs is served by the newest value once it ends, never a
+    goes. Otherwise (no such filter in this GIMP, s0 = 0, hints), each move asks for the
+    value at the preview's size (``tinct_protocol.preview``: the daemon's small render,
+    upscaled to the layer as Krita's docker does), made on a render thread
+    (``session.Newest`` running ``Variations.render``, which calls no GIMP) and written
+    here, on GIMP's thread, while the thread already renders the next one. A move while a render runs is served by the newest value once it ends, never a
     queue; of the renders that are in when GIMP's thread gets to them, only the newest
     is written. When the knob is let go (``release``: the slider's button release), and
     REST_MS after a move that has no release (keys, the wheel, the number box), and on OK
