@@ -66,7 +66,7 @@ def main() -> int:
                 again = dataclasses.replace(told, prompt_field=field, prompt_weight=weight)
                 row.append(ab_error(pipe.render(gray, again, 1.0), truth))
         rows.append(row)
-        found = sorted(n for n, m in getattr(where, "_cache", {}).items() if m is not None)
+        found = where.found() if where is not None else []
         print(path.stem, " ".join(f"{v:.2f}" for v in row), "nouns found:", found, flush=True)
     arr = np.array(rows)
     gray_err, plain_err = arr[:, 0].mean(), arr[:, 1].mean()

@@ -101,12 +101,13 @@ def _noun_classes(pipe) -> list[str]:
     """The class names and classifier that place a prompt's nouns (tinct.pipeline.noun_maps),
     usable with the default model's text encoder; one line if not."""
     from tinct.pipeline import noun_maps
+    from tinct.pipeline.encoder import classifier_weights
 
     try:
         if not noun_maps.usable_with(pipe.text_encoder):
             return [f"noun classes: {noun_maps.CLASSES_FILE.name} missing or unusable"]
         names, _ = noun_maps.class_table()
-        noun_maps.classifier()
+        classifier_weights()
     except Exception as exc:
         return [f"noun classes: {type(exc).__name__}: {_first_line(exc)}"]
     return [] if len(names) == 1000 else [f"noun classes: {len(names)} names, not 1000"]

@@ -158,13 +158,21 @@ def load_encoder(device: str = "cpu", dtype: torch.dtype = torch.float32) -> Lit
     return enc.to(memory_format=torch.channels_last)
 
 
+@functools.lru_cache(maxsize=1)
+def classifier_weights() -> tuple[torch.Tensor, torch.Tensor]:
+    """EfficientNet-Lite0's ImageNet classifier over the head's 1280 channels: (1000, 1280)
+    weights and (1000,) bias, float32 on the CPU, read once per process."""
+    state = torch.load(weights_file(), map_location="cpu", weights_only=True)
+    return state["_fc.weight"].float(), state["_fc.bias"].float()
+
+
 def imagenet_logits(gray: torch.Tensor) -> torch.Tensor:
     """The encoder's own ImageNet classifier on a gray picture (B, 1, H, W) in
     [0, 1] -> (B, 1000) logits: a check that the weights loaded as trained."""
-    state = torch.load(weights_file(), map_location="cpu", weights_only=True)
+    weight, bias = classifier_weights()
     enc = load_encoder(str(gray.device), gray.dtype)
     pooled = enc(gray)[-1].mean(dim=(2, 3))
-    return pooled @ state["_fc.weight"].to(gray).T + state["_fc.bias"].to(gray)
+    return pooled @ weight.to(gray).T + bias.to(gray)
 
 
 def lightness_to_gray(lightness: np.ndarray | torch.Tensor):

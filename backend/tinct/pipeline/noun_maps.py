@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from tinct import color
-from tinct.pipeline.encoder import weights_file
+from tinct.pipeline.encoder import classifier_weights
 
 CLASSES_FILE = Path(__file__).resolve().with_name("imagenet_classes.npz")
 # Source of the three below: hand-picked from the name matches of a few nouns, not
@@ -59,13 +59,6 @@ def class_table() -> tuple[tuple[str, ...], torch.Tensor]:
     return names, F.normalize(emb, dim=-1)
 
 
-@functools.lru_cache(maxsize=1)
-def classifier() -> tuple[torch.Tensor, torch.Tensor]:
-    """EfficientNet-Lite0's classifier, (1000, 1280) weights and (1000,) bias, float32."""
-    state = torch.load(weights_file(), map_location="cpu", weights_only=True)
-    return state["_fc.weight"].float(), state["_fc.bias"].float()
-
-
 def usable_with(text_encoder) -> bool:
     """True when `text_encoder` is the one the class embeddings were made with."""
     path = str(getattr(getattr(text_encoder, "config", None), "_name_or_path", "")).lower()
@@ -92,7 +85,7 @@ class NounMaps:
     def probabilities(self) -> torch.Tensor:
         """(1000, h, w): the classifier's distribution over the classes at each place."""
         if self._probs is None:
-            weight, bias = classifier()
+            weight, bias = classifier_weights()
             head = self._head.float().cpu()
             logits = torch.einsum("chw,kc->khw", head, weight) + bias[:, None, None]
             self._probs = torch.softmax(logits, dim=0)
@@ -105,6 +98,10 @@ class NounMaps:
         top = torch.topk(sims, TOP_CLASSES)
         pairs = zip(top.values.tolist(), top.indices.tolist(), strict=True)
         return [(i, s) for s, i in pairs if s >= SIM_MIN]
+
+    def found(self) -> list[str]:
+        """The nouns asked so far that the classifier sees in the picture, sorted."""
+        return sorted(noun for noun, where in self._cache.items() if where is not None)
 
     def __call__(self, noun: str) -> np.ndarray | None:
         if noun not in self._cache:
@@ -123,4 +120,4 @@ class NounMaps:
         return np.clip(color.resize_linear(rel[..., None], *self._size)[..., 0], 0.0, 1.0)
 
 
-__all__ = ["NounMaps", "class_table", "classifier", "embed_texts", "usable_with"]
+__all__ = ["NounMaps", "class_table", "embed_texts", "usable_with"]

@@ -455,11 +455,13 @@ class TinctPipeline(DiffusionPipeline):
         callback: Callable[[int, int], None] | None = None,
         reference: np.ndarray | None = None,
         generator: torch.Generator | None = None,
+        painted: PaintedPixels | None = None,
     ) -> ColorLatents:
         """Run the denoiser; returns the latents from which any scale renders.
         `reference`: an optional colour photo (float32 sRGB, any size) whose
         matching regions lend their colour (tinct.color.reference). `generator`: None
-        for the model's own colouring, else a variation drawn with it (`predict_variations`)."""
+        for the model's own colouring, else a variation drawn with it (`predict_variations`).
+        `painted`: see `predict_variations`."""
         return self.predict_variations(
             image,
             prompt,
@@ -469,6 +471,7 @@ class TinctPipeline(DiffusionPipeline):
             callback,
             reference=reference,
             generators=[generator],
+            painted=painted,
         )[0]
 
     @torch.no_grad()
@@ -482,12 +485,15 @@ class TinctPipeline(DiffusionPipeline):
         callback: Callable[[int, int], None] | None = None,
         reference: np.ndarray | None = None,
         generators: Sequence[torch.Generator | None] = (None,),
+        painted: PaintedPixels | None = None,
     ) -> list[ColorLatents]:
         """`predict` for several colourings at the cost of one: one latents per entry of
         `generators`. The U-Net runs once (cold diffusion draws nothing); the variations
         differ in the chroma prior's field, each drawn from the prior's distribution with
         its generator (None: the model's own field). Prompt colours and hints still win
-        over every variation where they reach."""
+        over every variation where they reach. `painted`: the painted pixels kept exactly
+        in the full-resolution render, when `hints` were reduced from a larger layer (the
+        daemon's); None: taken from `hints` themselves."""
         # 1. Check inputs
         self.check_inputs(image, prompt, hints, num_inference_steps, guidance_scale, 1.0, reference)
         if not generators:
@@ -518,7 +524,8 @@ class TinctPipeline(DiffusionPipeline):
         #    hints' affinity. Each variation is another draw from the prior's
         #    distribution (generators).
         hinted = self.hint_inputs(hints, lightness, reference=reference, features=features)
-        painted = PaintedPixels.from_hints(hints)  # kept exactly at full resolution too
+        if painted is None:  # kept exactly at full resolution too
+            painted = PaintedPixels.from_hints(hints)
         # 6. Denoising loop (cold diffusion, Algorithm 2), from t = T down
         self.scheduler.set_timesteps(num_inference_steps, device=gray_latent.device)
         z = gray_latent.clone()

@@ -252,11 +252,9 @@ class Compute:
             callback=on_step,
             reference=reference,
             generator=seed_generator(seed),
+            painted=painted,
         )
-        del hints, reference
-        if painted is not None:
-            for lat in latents if isinstance(latents, list) else [latents]:
-                lat.painted = painted
+        del hints, reference, painted
         self._check(job)
         marks["predict"] = time.perf_counter()
         scale = float(p["scale"])
