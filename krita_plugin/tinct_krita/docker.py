@@ -1090,7 +1090,7 @@ class TinctDocker(DockWidget):
         if view is self._view:
             self._refresh()
         note = adapter.convert_to_rgb(document, source)  # Grayscale: RGB at the same depth
-        scale = float(ev.header.get("scale") or 1.0)
+        scale = float(DEFAULT_SCALE if ev.scale is None else ev.scale)  # 0 is a value: gray
         seed = int(ev.header.get("seed") or 0)  # 0 from a model that draws no variations
         name = result_name(req, scale, hints=hints, seed=seed)
         # a run's next variation goes right above its previous one (the first ends on top)
