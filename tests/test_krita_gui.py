@@ -576,6 +576,9 @@ def test_the_slider_previews_by_a_filter_mask_over_1_mp_and_its_render_replaces_
     print(f"mask test: {time.monotonic() - t0:.1f} s")
     # 2. during the drag: the mask at each value's percent of the held 1.0, nothing asked
     # of the daemon, nothing written; the canvas composites the layer through the mask
+    pressed = r["pressed"]  # the knob taken: the mask on at 0 %, nothing changed yet
+    assert pressed["mask"] and pressed["percent"] == 0 and pressed["same"], pressed
+    assert pressed["active"] == r["active_result"]
     moves = r["moves"]
     assert [m["percent"] for m in moves] == [20, 40, 60], moves
     for m in moves:

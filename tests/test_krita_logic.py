@@ -200,6 +200,12 @@ def test_slider_preview_orders_the_mask_and_the_daemon_renders(plugin):
     blocked = sl.SliderPreview(2450, 1630, 1.0, hints=False, reference=False)
     blocked.blocked = True  # the layer has children of its own
     assert blocked.move(1.2)[1] is None
+    # the knob taken: the mask goes on at the held value (0 %) before the first move
+    pressed = sl.SliderPreview(2450, 1630, 1.0, hints=False, reference=False)
+    assert pressed.press() and pressed.masked == sl.Masked(0, 1.0, 0) and not pressed.press()
+    seq = pressed.release()  # let go without a move: the render comes, the mask goes
+    assert pressed.final_in(seq, 1.0) is None and pressed.masked is None
+    assert not sl.SliderPreview(2450, 1630, 0.0, hints=False, reference=False).press()
     failing = sl.SliderPreview(2450, 1630, 1.0, hints=False, reference=False)
     failing.move(1.2)
     failing.release()

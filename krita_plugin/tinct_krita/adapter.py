@@ -388,11 +388,13 @@ def _hsy_filter(percent: int):
     return found
 
 
-def show_preview_mask(document, layer, mask, percent: int):
+def show_preview_mask(document, layer, mask, percent: int, *, refresh: bool = True):
     """LAYER shown with its chroma times 1 + PERCENT / 100 (-100..100) by the slider's
     filter mask: MASK changed, or a new one put on LAYER when MASK is None; the projection
-    refreshed. Returns the mask, or None (nothing changed) when LAYER carries children of
-    its own (``setChildNodes`` would have to take them off and put them back)."""
+    refreshed (``setFilter`` marks nothing for Krita to redraw) unless not REFRESH (a mask
+    put on at 0 changes nothing). Returns the mask, or None (nothing changed) when LAYER
+    carries children of its own (``setChildNodes`` would have to take them off and put
+    them back)."""
     if mask is None:
         if layer.childNodes():
             return None
@@ -409,7 +411,8 @@ def show_preview_mask(document, layer, mask, percent: int):
             document.setActiveNode(active)
     else:
         mask.setFilter(_hsy_filter(percent))
-    document.refreshProjection()
+    if refresh:
+        document.refreshProjection()
     return mask
 
 

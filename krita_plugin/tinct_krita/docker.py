@@ -89,7 +89,7 @@ from .request import (
 from .results import KeptResults
 from .session import Adjusted, Latest, Session, WorkerEvent, WorkerMessage
 from .slider import SliderPreview
-from .state import BUSY, Adjust, Adjustment, DockerState, Phase
+from .state import ADJUSTABLE, BUSY, Adjust, Adjustment, DockerState, Phase
 from .tinct_protocol import Cancelled, Layer, TinctError
 from .tinct_protocol.about import backend_line
 from .tinct_protocol.colorize_request import variations_refusal
@@ -366,6 +366,7 @@ class TinctDocker(DockWidget):
         self.new_seed_button.clicked.connect(self.new_seed)
         self.before_button.toggled.connect(self.show_before)
         self.slider.valueChanged.connect(self._slider_changed)
+        self.slider.sliderPressed.connect(self._slider_pressed)
         self.slider.sliderReleased.connect(self._slider_released)
         self.scale_box.valueChanged.connect(self._scale_box_changed)
         self._key_timer = QTimer(self)
@@ -960,6 +961,16 @@ class TinctDocker(DockWidget):
         else:  # keyboard / wheel / programmatic: apply once it settles
             self._key_timer.start()
 
+    def _slider_pressed(self) -> None:
+        """The knob is taken: where the filter mask will show the moves, it goes on now at
+        the held value (changing nothing on the canvas), so the first move only changes
+        it: putting it on costs ~0.15 s more than a change at 4 MP (measured)."""
+        v = self._view
+        if v.target is None or v.state.job is None or v.state.phase not in ADJUSTABLE:
+            return
+        if self._preview_of(v).press():
+            self._exclusive(lambda: self._show_mask(v, refresh=False))
+
     def _slider_released(self) -> None:
         self._key_timer.stop()
         self._slider_action(self.slider.value(), released=True)
@@ -1002,9 +1013,10 @@ class TinctDocker(DockWidget):
             v.show_layer = uid
         return v.show
 
-    def _show_mask(self, v: DocView) -> None:
+    def _show_mask(self, v: DocView, refresh: bool = True) -> None:
         """Put the mask at the newest move it shows (moves that came meanwhile are skipped:
-        this runs once the Krita work before it returned)."""
+        this runs once the Krita work before it returned); not REFRESH: it is put on at
+        the held value, which changes nothing to redraw."""
         show, t = v.show, v.target
         want = show.masked if show is not None else None
         if want is None or t is None or (v.mask is not None and v.mask.percent == want.percent):
@@ -1013,16 +1025,20 @@ class TinctDocker(DockWidget):
             self._drop_mask(v)
         called = time.monotonic()
         node = adapter.show_preview_mask(
-            t.document, t.layer, v.mask.node if v.mask is not None else None, want.percent
+            t.document,
+            t.layer,
+            v.mask.node if v.mask is not None else None,
+            want.percent,
+            refresh=refresh and (v.mask is not None or want.percent != 0),
         )
         if node is None:  # the layer has children of its own: the daemon previews instead
-            show.blocked = True
-            show.failed()
+            show.blocked, show.masked = True, None
             item = Adjustment(Adjust.PREVIEW, v.state.job, want.scale, want.seq)
             self._slider_worker.submit((v, t, item))
             return
         v.mask = Mask(t.document, t.layer, node, want.percent)
-        self.masked_at.append((want.scale, called, time.monotonic()))
+        if want.seq > 0:  # a move's (not the press's)
+            self.masked_at.append((want.scale, called, time.monotonic()))
 
     def _drop_mask(self, v: DocView, refresh: bool = True) -> None:
         """Take the slider's filter mask off its layer (none: nothing to do)."""

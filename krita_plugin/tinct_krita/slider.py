@@ -64,6 +64,15 @@ class SliderPreview:
             return None
         return hsy_percent(scale, self.held)
 
+    def press(self) -> bool:
+        """The knob is taken: whether to put the mask on now, at the held value (0 %, the
+        layer's own pixels), so that the first move only changes it."""
+        percent = self.percent(self.held)
+        if percent is None or self.masked is not None:
+            return False
+        self.masked = Masked(self.seq, self.held, percent)
+        return True
+
     def move(self, scale: float) -> tuple[int, int | None]:
         """A move to SCALE: its number, and the mask's percent for it (None: the daemon
         previews it). The caller puts the mask at that percent."""

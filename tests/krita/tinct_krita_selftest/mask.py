@@ -5,7 +5,8 @@ The Colourfulness slider over a result of more than 1 MP (1600x1000): its moves 
 by a filter mask on the result layer, and the release writes the exact render, then the
 mask goes. Every daemon ``rescale`` the docker asks for is counted (a spy on its session).
 1. Colorize; the History docker's steps and the layers are noted.
-2. A drag 1.0 -> 1.2 -> 1.4 -> 1.6 (the knob held down): after each move, whether the
+2. The knob taken: the mask goes on at 0 % (the layer's own pixels). A drag 1.0 -> 1.2
+   -> 1.4 -> 1.6 (the knob held down): after each move, whether the
    layer carries the mask, its percent, the rescales asked for and the previews written,
    and a 64x64 block of the layer's own pixels and of its projection (what the canvas
    composites: the mask applied); a screenshot mid-drag; the History's steps.
@@ -107,8 +108,20 @@ def colorized():
     log["history_result"] = history()
     log["active_result"] = adapter.node_id(doc.activeNode())
     log["adjusted_before"] = len(docker.adjusted_at)
-    docker.slider.setSliderDown(True)
-    later(300, lambda: move([120, 140, 160], dragged))
+    docker.slider.setSliderDown(True)  # the knob taken: the mask goes on at 0 %
+    later(300, pressed)
+
+
+def pressed():
+    x, y, w, h = BLOCK
+    mask = docker._view.mask
+    log["pressed"] = {
+        "mask": adapter.has_preview_mask(layer),
+        "percent": mask.percent if mask is not None else None,
+        "same": bytes(layer.pixelData(x, y, w, h)) == bytes(layer.projectionPixelData(x, y, w, h)),
+        "active": adapter.node_id(doc.activeNode()),
+    }
+    move([120, 140, 160], dragged)
 
 
 def move(ticks, then):
