@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -537,6 +538,88 @@ def worktree_serve_command(model: Path, *flags: str) -> list[str]:
 
     backend = str(Path(tinct.__file__).resolve().parent.parent)
     return ["env", f"PYTHONPATH={backend}", *serve_command(model, *flags)]
+
+
+def hsy_model(bgra: bytes, percent: int) -> np.ndarray:
+    """Krita's "HSV Adjustment" in HSY mode (compatibility mode) at s = PERCENT on U8 BGRA
+    pixels: each channel to Y' + (1 + PERCENT / 100) (channel - Y'), Y' the Rec. 709 luma
+    of the 8-bit values, clipped (benchmarks/bench_krita_mask.py checks it in Krita)."""
+    px = np.frombuffer(bgra, np.uint8).reshape(-1, 4).astype(np.float64) / 255.0
+    rgb = px[:, 2::-1]
+    y = (rgb @ np.array([0.2126, 0.7152, 0.0722]))[:, None]
+    return np.round(np.clip(y + (1 + percent / 100) * (rgb - y), 0, 1) * 255).astype(np.uint8)
+
+
+def test_the_slider_previews_by_a_filter_mask_over_1_mp_and_its_render_replaces_it(tmp_path):
+    """tests/krita/.../mask.py (real Krita, 1600x1000, tiny model): while the knob is held
+    down the result layer carries the Tinct filter mask at each value (its projection is
+    the layer's pixels through the mask's model) and no daemon preview is asked for or
+    written; after the release the mask is gone and the layer holds the daemon's own
+    `apply` of the last value, byte for byte; the adjustments add no undo step (Krita's
+    History docker is as before, one Ctrl+Z takes the result away, as on main) and the
+    saved document holds no mask; Before pressed while the release's render is on its
+    way leaves the mask until that render is written; a result at 0 previews by the
+    daemon."""
+    model = save_tiny_model(tmp_path / "model")
+    harness = DaemonHarness(tmp_path / "rt", serve_command(model, "--idle-timeout", "0"))
+    t0 = time.monotonic()
+    try:
+        harness.connect().close()
+        r = _run_krita_driver(tmp_path, "mask", harness.command, seconds=300)
+        client = harness.connect("pure")
+        try:
+            expected = {v: client.apply(r["job"], v).layer.tobytes() for v in (1.6, 0.7)}
+        finally:
+            client.close()
+    finally:
+        harness.close()
+    print(f"mask test: {time.monotonic() - t0:.1f} s")
+    # 2. during the drag: the mask at each value's percent of the held 1.0, nothing asked
+    # of the daemon, nothing written; the canvas composites the layer through the mask
+    pressed = r["pressed"]  # the knob taken: the mask on at 0 %, nothing changed yet
+    assert pressed["mask"] and pressed["percent"] == 0 and pressed["same"], pressed
+    assert pressed["active"] == r["active_result"]
+    moves = r["moves"]
+    assert [m["percent"] for m in moves] == [20, 40, 60], moves
+    for m in moves:
+        assert m["mask"] and m["children"] == [["Tinct colourfulness preview", "filtermask"]]
+        assert m["rescales"] == 0 and m["previews"] == 0, m
+        assert m["active"] == r["active_result"]  # the mask never becomes the active node
+        pixels, projection = bytes.fromhex(m["pixels"]), bytes.fromhex(m["projection"])
+        shown = np.frombuffer(projection, np.uint8).reshape(-1, 4)[:, 2::-1]
+        assert np.abs(shown.astype(int) - hsy_model(pixels, m["percent"])).max() <= 1
+        assert projection != pixels
+    # the layer still holds the result at 1.0 (what the mask scales)
+    assert len({m["pixels"] for m in moves}) == 1
+    assert r["history_drag"] == r["history_result"], (r["history_drag"], r["history_result"])
+    assert r["shot"], "Krita's window could not be grabbed"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tmp_path / "result.json.drag.png", SHOTS / "krita-slider-mask.png")
+    # 3. the release: the exact render, then no mask; no undo step; none saved
+    after = r["after_release"]
+    assert not after["mask"] and after["children"] == 0, after
+    assert after["name"] == "Tinct x1.60" and after["rescales"] == 0 and after["masked_moves"] >= 3
+    assert after["history"] == r["history_result"]
+    assert after["active"] == r["active_result"]
+    assert (tmp_path / "result.json.layer16").read_bytes() == expected[1.6]
+    assert r["saved"]
+    with zipfile.ZipFile(tmp_path / "result.json.kra") as kra:
+        maindoc = kra.read("maindoc.xml").decode()
+    assert "Tinct x1.60" in maindoc and "filtermask" not in maindoc
+    # 4. Before pressed with the render on its way: the mask stays until it is written
+    assert r["mask_at_07"] and r["before_in_flight"] == {"mask": True, "visible": False}
+    assert r["before_done"] == {"mask": False, "visible": False, "name": "Tinct x0.70"}
+    assert (tmp_path / "result.json.layer07").read_bytes() == expected[0.7]
+    assert r["history_07"] == r["history_result"]
+    # 5. one Ctrl+Z takes the result away (the adjustments recorded nothing); redo brings it
+    # back with no mask
+    assert r["names_undone"] == r["names_before"], r["names_undone"]
+    assert r["names_redone"] == [*r["names_before"], "Tinct x0.70"]
+    assert r["redone_children"] == 0
+    # 6. a result at 0: the daemon previews, no mask
+    assert r["zero_name"] == "Tinct x0.00"
+    assert len(r["rescales"]) > r["zero_rescales_before"] and not r["zero_mask"]
+    assert r["zero_after"] == {"mask": False, "name": "Tinct x0.50"}
 
 
 def test_the_status_line_names_each_phase_and_cancel_stops_a_loading_backend(tmp_path):

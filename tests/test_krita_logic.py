@@ -16,7 +16,7 @@ import pytest
 
 from tinct.install.krita import enable_in_kritarc, stage_krita
 
-HOST_FREE = ("pixels", "request", "state", "session", "results")
+HOST_FREE = ("pixels", "request", "state", "session", "results", "slider")
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +142,75 @@ def test_upscale_and_alpha(plugin):
     assert fit_size(100, 50, 384) == (100, 50)
     assert px.preview_size(2450, 1630) == (384, 255)  # a drag over 4 MP asks for this
     assert px.preview_size(1000, 1000) is None  # <= 1 MP: full resolution every time
+
+
+def test_the_filter_preview_rule_and_krita_mask_percent(plugin):
+    px = importlib.import_module("tinct_krita.tinct_protocol.preview")
+    big, small = (2450, 1630), (1000, 1000)
+    assert px.filter_preview_applies(*big, 1.0, hints=False, reference=False)
+    assert not px.filter_preview_applies(*small, 1.0, hints=False, reference=False)  # <= 1 MP
+    assert not px.filter_preview_applies(*big, 0.0, hints=False, reference=False)  # no ratio
+    assert not px.filter_preview_applies(*big, 1.0, hints=True, reference=False)
+    assert not px.filter_preview_applies(*big, 1.0, hints=False, reference=True)
+    # chroma x scale / held in 1 % steps, 0..2 only
+    assert px.hsy_percent(1.0, 1.0) == 0 and px.hsy_percent(0.0, 1.0) == -100
+    assert px.hsy_percent(2.0, 1.0) == 100 and px.hsy_percent(1.37, 1.0) == 37
+    assert px.hsy_percent(1.9, 0.95) == 100  # 2.0000000000000004: rounds into reach
+    assert px.hsy_percent(1.05, 1.3) == -19  # 0.8077
+    assert px.hsy_percent(1.2, 0.5) is None and px.hsy_percent(0.5, 0.0) is None
+
+
+def test_slider_preview_orders_the_mask_and_the_daemon_renders(plugin):
+    sl = plugin.slider
+    show = sl.SliderPreview(2450, 1630, 1.0, hints=False, reference=False)
+    assert show.move(1.5) == (1, 50) and show.move(1.6) == (2, 60)
+    assert show.masked == sl.Masked(2, 1.6, 60)
+    assert not show.preview_in(1)  # an older daemon preview is not written over the mask
+    seq = show.release()
+    assert seq == 3 and show.final_due
+    assert show.final_in(seq, 1.6) is None and show.held == 1.6 and not show.final_due
+    assert show.masked is None  # the exact render is written: the mask goes
+    # a move the mask cannot reach (ratio > 2) goes to the daemon; once its preview is on
+    # the layer, the mask is off until the next full-resolution render
+    assert show.move(0.5) == (4, -69)  # 0.3125 of 1.6
+    assert show.move(1.8) == (5, 12)
+    low = sl.SliderPreview(2450, 1630, 0.5, hints=False, reference=False)
+    assert low.move(0.9) == (1, 80) and low.move(1.2) == (2, None)
+    assert low.preview_in(2) and low.previewed and low.masked is None
+    assert low.move(0.6) == (3, None)  # the layer holds a preview: no mask on it
+    seq = low.release()
+    assert low.final_in(seq, 0.6) is None and low.move(0.9) == (5, 50)
+    # a full render of an older value while the mask shows a newer one: the mask stays,
+    # its percent re-based on the new held value (or gone where out of reach)
+    again = sl.SliderPreview(2450, 1630, 1.0, hints=False, reference=False)
+    seq = again.release()
+    assert again.move(1.2) == (2, 20)
+    assert again.final_in(seq, 0.8) == sl.Masked(2, 1.2, 50) and again.held == 0.8
+    far = sl.SliderPreview(2450, 1630, 1.0, hints=False, reference=False)
+    seq = far.release()
+    far.move(1.9)
+    assert far.final_in(seq, 0.5) is None and far.masked is None  # 3.8: out of reach
+    # where the rule says no: always the daemon
+    for kwargs in ({"hints": True, "reference": False}, {"hints": False, "reference": True}):
+        assert sl.SliderPreview(2450, 1630, 1.0, **kwargs).move(1.2) == (1, None)
+    assert sl.SliderPreview(1000, 1000, 1.0, hints=False, reference=False).move(1.2)[1] is None
+    assert sl.SliderPreview(2450, 1630, 0.0, hints=False, reference=False).move(1.2)[1] is None
+    f32 = sl.SliderPreview(2450, 1630, 1.0, hints=False, reference=False, encoded=False)
+    assert f32.move(1.2)[1] is None  # a float layer: Krita's filter works on linear values
+    blocked = sl.SliderPreview(2450, 1630, 1.0, hints=False, reference=False)
+    blocked.blocked = True  # the layer has children of its own
+    assert blocked.move(1.2)[1] is None
+    # the knob taken: the mask goes on at the held value (0 %) before the first move
+    pressed = sl.SliderPreview(2450, 1630, 1.0, hints=False, reference=False)
+    assert pressed.press() and pressed.masked == sl.Masked(0, 1.0, 0) and not pressed.press()
+    seq = pressed.release()  # let go without a move: the render comes, the mask goes
+    assert pressed.final_in(seq, 1.0) is None and pressed.masked is None
+    assert not sl.SliderPreview(2450, 1630, 0.0, hints=False, reference=False).press()
+    failing = sl.SliderPreview(2450, 1630, 1.0, hints=False, reference=False)
+    failing.move(1.2)
+    failing.release()
+    failing.failed()
+    assert failing.masked is None and not failing.final_due
 
 
 def test_state_machine(plugin):

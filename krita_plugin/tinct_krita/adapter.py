@@ -33,6 +33,14 @@ Color mode by an earlier version is read the same way and left as it is.
 
 A rerun goes on top of the source's earlier results (``previous_results``): the
 topmost Color layer wins, and one Ctrl+Z shows the earlier result again.
+
+While the Colourfulness slider moves, the result layer may carry one filter mask
+(``show_preview_mask``): Krita's "HSV Adjustment" in HSY mode, which scales the chroma
+at constant luma (``tinct_protocol.preview.hsy_percent``). It joins and leaves the layer
+by ``Node.setChildNodes`` (Krita's node graph directly), never ``addChildNode`` /
+``remove``, which are undo steps (measured in Krita 5.1.5 with the History docker: the
+mask's coming, its changes and its going record none this way); it goes once the exact
+render is written (``drop_preview_mask``).
 """
 
 from __future__ import annotations
@@ -58,6 +66,12 @@ BLEND_MODE = "color"  # Krita's HSY "Color" mode (there is no LCh mode)
 HINT_BLEND_MODE = "normal"  # strokes show on any background (Color mode: not on white)
 HINT_OPACITY = 204  # of 255 (80 %): the painted colour near as painted, the photo under it
 WRITE_ROWS = 64  # a result is written in strips of this many rows (Krita's tile height)
+PREVIEW_MASK_NAME = "Tinct colourfulness preview"  # the slider's filter mask, as Layers shows it
+# Krita's "HSV Adjustment" filter: "type" 3 is HSY (0 HSV, 1 HSL, 2 HSI, 4 YCbCr, whose
+# Cb and Cr Krita centres on 0.5, so it cannot scale chroma: measured), and the
+# compatibility mode scales the chroma by 1 + s / 100 for s > 0 too (without it, s > 0
+# moves the chroma toward its maximum instead: measured)
+HSY_SETTINGS = {"type": 3, "h": 0, "v": 0, "colorize": False, "compatibilityMode": True}
 
 
 @dataclass
@@ -182,6 +196,13 @@ def nodes_by_id(document) -> dict:
         out[node_id(n)] = n
         stack.extend(n.childNodes())
     return out
+
+
+def is_open(document) -> bool:
+    """Whether DOCUMENT is still open in Krita (a closed one's layers are left alone)."""
+    from krita import Krita  # here, so the rest of this module imports without Krita
+
+    return any(same_document(document, d) for d in Krita.instance().documents())
 
 
 def contains(document, node) -> bool:
@@ -353,3 +374,68 @@ def write_color(
     layer.setPixelData(bytes(data), r.x, r.y, r.width, r.height)
     if refresh:
         document.refreshProjection()
+
+
+def _hsy_filter(percent: int):
+    """Krita's "HSV Adjustment" set to scale chroma by 1 + PERCENT / 100 (HSY_SETTINGS)."""
+    from krita import Krita  # here, so the rest of this module imports without Krita
+
+    found = Krita.instance().filter("hsvadjustment")
+    config = found.configuration()
+    for key, value in {**HSY_SETTINGS, "s": int(percent)}.items():
+        config.setProperty(key, value)
+    found.setConfiguration(config)
+    return found
+
+
+def show_preview_mask(document, layer, mask, percent: int, *, refresh: bool = True):
+    """LAYER shown with its chroma times 1 + PERCENT / 100 (-100..100) by the slider's
+    filter mask: MASK changed, or a new one put on LAYER when MASK is None; the projection
+    refreshed (``setFilter`` marks nothing for Krita to redraw) unless not REFRESH (a mask
+    put on at 0 changes nothing). Returns the mask, or None (nothing changed) when LAYER
+    carries children of its own (``setChildNodes`` would have to take them off and put
+    them back)."""
+    if mask is None:
+        if layer.childNodes():
+            return None
+        active = document.activeNode()
+        mask = document.createFilterMask(PREVIEW_MASK_NAME, _hsy_filter(percent), layer)
+        layer.setChildNodes([mask])  # not addChildNode: no undo step (module docstring)
+        # Krita's layer model learns of the mask through a queued signal; a mask taken
+        # off before that crashes Krita (measured: kritarunner, no event loop between)
+        from PyQt5.QtCore import QCoreApplication, QEventLoop
+
+        QCoreApplication.processEvents(QEventLoop.ExcludeUserInputEvents)
+        # ... and makes it the active node (seen in the Layers docker): the user's stays
+        if active is not None and not same(document.activeNode(), active):
+            document.setActiveNode(active)
+    else:
+        mask.setFilter(_hsy_filter(percent))
+    if refresh:
+        document.refreshProjection()
+    return mask
+
+
+def drop_preview_mask(document, layer, mask, *, refresh: bool = True) -> None:
+    """Take the slider's MASK off LAYER (in the document or not: undone meanwhile); a
+    mask already gone is left. No undo step, unless other children joined LAYER since
+    (``setChildNodes`` cannot take one child of several off): then ``remove``, one step."""
+    if mask is None:
+        return
+    children = layer.childNodes()
+    ours = [c for c in children if same(c, mask)]
+    if not ours:
+        return
+    if len(children) == 1:
+        layer.setChildNodes([])
+    else:
+        ours[0].remove()
+    if refresh:
+        document.refreshProjection()
+
+
+def has_preview_mask(layer) -> bool:
+    """Whether LAYER carries a filter mask named PREVIEW_MASK_NAME (for scripts and tests)."""
+    return any(
+        c.type() == "filtermask" and c.name() == PREVIEW_MASK_NAME for c in layer.childNodes()
+    )

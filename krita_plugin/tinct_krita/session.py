@@ -49,6 +49,7 @@ class Adjusted(NamedTuple):
     premasked: bool  # the selection's mask is in its alpha already
     final: bool  # the full-resolution render that stays (slider released)
     started: float  # time.monotonic() when the render began
+    seq: int = 0  # the slider move it renders (``slider.SliderPreview``)
 
 
 class WorkerMessage(NamedTuple):

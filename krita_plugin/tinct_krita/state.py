@@ -38,11 +38,13 @@ class Adjust(Enum):
 
 
 class Adjustment(NamedTuple):
-    """A slider move for the render worker: what to render, of which job, at which scale."""
+    """A slider move for the render worker: what to render, of which job, at which scale
+    (SEQ: the move's number, ``slider.SliderPreview``)."""
 
     action: Adjust
     job: str
     scale: float
+    seq: int = 0
 
 
 @dataclass

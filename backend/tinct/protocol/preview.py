@@ -7,6 +7,12 @@ full-resolution ``apply``), blows it up to the layer with ``upscale_nearest`` an
 the full result's alpha (the same at every colourfulness) back with ``copy_alpha``;
 once the knob rests, the layer gets the full-resolution render. Standard library only:
 both passes work on whole rows with bytes operations, never a Python loop per pixel.
+
+Where a host can, it previews instead by a colour filter over the layer that holds the
+full-resolution render at HELD (``filter_preview_applies``): no daemon render, no layer
+write per move. GIMP scales CIE Lab a*b* (``gegl:saturation``); Krita has no such
+filter, and uses its "HSV Adjustment" in HSY mode as a filter mask, whose ``s`` is an
+integer percent (``hsy_percent``).
 """
 
 from __future__ import annotations
@@ -18,6 +24,11 @@ PREVIEW_SIDE = 384  # longest side of a slider preview the daemon renders
 # Up to this many pixels a drag renders the layer at full resolution (apply): what is
 # seen while dragging is exactly what stays; above, a small preview.
 FULL_PREVIEW_PIXELS = 1_000_000
+# Krita's "HSV Adjustment" in HSY mode (compatibility mode) multiplies the chroma by
+# 1 + s / 100 at constant hue and luma, s in -100..100: every R'G'B' channel goes to
+# Y' + (1 + s / 100) (channel - Y'), clipped (checked in Krita 5.1.5 against that model,
+# benchmarks/bench_krita_mask.py). So the mask reaches ratios 0..2 in 1 % steps.
+HSY_PERCENT_MAX = 100
 
 
 def preview_size(width: int, height: int) -> tuple[int, int] | None:
@@ -26,6 +37,28 @@ def preview_size(width: int, height: int) -> tuple[int, int] | None:
     if width * height <= FULL_PREVIEW_PIXELS:
         return None
     return fit_size(width, height, PREVIEW_SIDE)
+
+
+def filter_preview_applies(
+    width: int, height: int, held: float, *, hints: bool, reference: bool
+) -> bool:
+    """Whether a slider move over a WIDTHxHEIGHT result held at HELD may be shown by a
+    colour filter over the layer (GIMP's saturation filter, Krita's filter mask): the
+    layer is over ``FULL_PREVIEW_PIXELS`` (up to that every move is rendered in full,
+    ``preview_size``), HELD is not 0 (the ratio's divisor), and the run's colour follows
+    the slider throughout (no HINTS or REFERENCE, whose colour the slider leaves as it
+    is: ``tinct.color.precedence``)."""
+    return preview_size(width, height) is not None and held != 0 and not hints and not reference
+
+
+def hsy_percent(scale: float, held: float) -> int | None:
+    """Krita's HSY ``s`` (integer percent) that shows SCALE over a layer held at HELD
+    (chroma times SCALE / HELD, rounded to 1 %), or None where the ratio is outside the
+    filter's reach (0..2) or HELD is 0."""
+    if held == 0:
+        return None
+    percent = round(100.0 * (scale / held - 1.0))
+    return percent if -HSY_PERCENT_MAX <= percent <= HSY_PERCENT_MAX else None
 
 
 def upscale_nearest(

@@ -40,7 +40,12 @@ from tinct_protocol import Cancelled, Layer, TinctError
 from tinct_protocol.colorize_request import ColorizeRequest
 from tinct_protocol.layers import HINT_LAYER_NAME, reference_label
 from tinct_protocol.naming import result_name
-from tinct_protocol.preview import copy_alpha, preview_size, upscale_nearest
+from tinct_protocol.preview import (
+    copy_alpha,
+    filter_preview_applies,
+    preview_size,
+    upscale_nearest,
+)
 from tinct_protocol.readable import backend_log_path, readable_error
 
 from . import adapter, dialog, request
@@ -155,18 +160,20 @@ class Colorizer:
         return Layer.from_buffer(data, width, height, 4, fmt.dtype, order=small.format.order), size
 
     def can_filter(self) -> bool:
-        """Whether the slider may preview by a saturation filter on the layer: it is over
-        1 MP (up to that every move is rendered in full, ``preview_size``), holds the
-        full-resolution render at a colourfulness other than 0 (the ratio's divisor), and
-        the run's colour follows the slider throughout (no hints or reference, whose
-        colour the slider leaves as it is: ``tinct.color.precedence``)."""
+        """Whether the slider may preview by a saturation filter on the layer: it holds the
+        full-resolution render (not a preview), and the rule both plugins share says yes
+        (``filter_preview_applies``: over 1 MP, a colourfulness other than 0, no hints,
+        no reference)."""
         return (
             self.layer is not None
-            and preview_size(self.result.width, self.result.height) is not None
             and self.preview is None
-            and bool(self.scale)
-            and not self.hints_sent
-            and self.reference is None
+            and filter_preview_applies(
+                self.result.width,
+                self.result.height,
+                self.scale or 0.0,
+                hints=self.hints_sent,
+                reference=self.reference is not None,
+            )
         )
 
     def preview_filter(self, scale: float) -> bool:

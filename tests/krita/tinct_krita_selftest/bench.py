@@ -2,9 +2,10 @@
 $TINCT_KRITA_SELFTEST names this module: benchmarks/bench_hosts.py's Krita side.
 
 Every time is Krita's own ``time.monotonic()``: when this driver pressed or dragged,
-and what the docker noted itself (``RunProgress.marks``, the phases of a run, and
-``adjusted_at``, each slider render written to the layer). The benchmark turns them
-into phases; this driver only drives and records.
+and what the docker noted itself (``RunProgress.marks``, the phases of a run,
+``adjusted_at``, each slider render written to the layer, and ``masked_at``, each move
+its filter mask showed). The benchmark turns them into phases; this driver only drives
+and records.
 
 $TINCT_BENCH_MODE:
 - ``cold``: Colorize with no backend running (the docker's early start is held back),
@@ -15,6 +16,8 @@ $TINCT_BENCH_MODE:
 - ``early``: the docker is shown with the photo open (the early start begins); once
   the backend serves, Colorize.
 $TINCT_BENCH_PHOTO and $TINCT_BENCH_SLIDER_PHOTO: "PATH:WxH" of BGRA bytes.
+$TINCT_BENCH_SHOT (optional): a PNG of Krita's window taken after the drag's last value,
+the knob still held down (before the release is timed).
 Writes $TINCT_KRITA_RESULT (JSON), then quits.
 """
 
@@ -126,12 +129,21 @@ def drag():
                 moves["set"].append([due, time.monotonic()])
             if state["i"] < len(ticks) - 1 or now < moves["due"][-1] + step:
                 QTimer.singleShot(5, tick)
+            elif os.environ.get("TINCT_BENCH_SHOT"):
+                shot()
             else:
                 release()
         except Exception as exc:  # noqa: BLE001 - the benchmark shows it
             fail(repr(exc))
 
     QTimer.singleShot(5, tick)
+
+
+def shot():
+    """Krita's window, the knob still down, once its canvas had time to draw."""
+    window = app.activeWindow().qwindow()
+    window.resize(1280, 1000)
+    later(1500, lambda: (window.grab().save(os.environ["TINCT_BENCH_SHOT"]), release()))
 
 
 def release():
@@ -143,6 +155,7 @@ def release():
 
 def finish():
     log["adjusted"] = [list(a) for a in docker.adjusted_at]
+    log["masked"] = [list(m) for m in getattr(docker, "masked_at", ())]
     log["timings"] = dict(docker.timings)
     log["version"] = app.version()
     log["ok"] = True
