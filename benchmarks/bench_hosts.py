@@ -153,7 +153,7 @@ def run_gimp(args, photo6: np.ndarray, photo4: np.ndarray) -> dict | None:
         print(f"gimp: skipped, GIMP 3 is not installed (no gimp-console-3.0, no chroot at "
               f"{CHROOT}); `bash scripts/install_host_gimp.sh` as root installs it")  # fmt: skip
         return None
-    from test_gimp_gui import gimp_folder, host_backend, run_gimp_walk, walk_env
+    from test_gimp_gui import gimp_folder, host_backend, run_gimp_walk, walk_env, write_walk
 
     root, work, inner = gimp_folder("tinct-bench-gimp-")
     try:
@@ -161,7 +161,7 @@ def run_gimp(args, photo6: np.ndarray, photo4: np.ndarray) -> dict | None:
             (work / sub).mkdir()
         write_rgb_png(photo6, work / "photo.png")
         write_rgb_png(photo4, work / "slider.png")
-        (work / "walk.py").write_text((ROOT / "tests" / "gimp" / "bench_walk.py").read_text())
+        write_walk(work, ROOT / "tests" / "gimp" / "bench_walk.py")
         # the plug-in starts the backend from inside the chroot: the command re-enters
         # this system's root (bound at WORK/host for the run) and runs it there
         backend = host_backend(root, inner, work, " ".join(serve_backend()))

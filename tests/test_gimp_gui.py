@@ -79,6 +79,13 @@ def host_backend(root, inner: Path, work: Path, serve: str) -> list[str]:
     return ["/usr/sbin/chroot", str(inner / "host"), "/bin/sh", "-c", script]
 
 
+def write_walk(work: Path, script: Path) -> None:
+    """WORK/walk.py from SCRIPT, with the walks' shared helpers (tests/gimp/walk_common.py)
+    beside it, where the walk imports them from."""
+    (work / "walk.py").write_text(script.read_text())
+    shutil.copy(HERE / "gimp" / "walk_common.py", work / "walk_common.py")
+
+
 def run_gimp_walk(root, inner: Path, work: Path, env: dict, seconds: int, bind_host: bool = False):
     """Run WORK/walk.py in GIMP 3 under Xvfb, with exactly ENV (paths as seen inside the
     chroot, INNER being WORK there), in the chroot ROOT (None: this system) with /proc and
@@ -136,7 +143,7 @@ def test_a_scan_from_open_to_colour_in_the_gimp_window():
             "screenshot": str(inner / "slider.png"),
         }
         (work / "selftest.json").write_text(json.dumps(selftest))
-        (work / "walk.py").write_text((HERE / "gimp" / "gui_walkthrough.py").read_text())
+        write_walk(work, HERE / "gimp" / "gui_walkthrough.py")
         # the test's daemon is found instead, until the walkthrough shuts it down
         env = walk_env(
             inner,
@@ -248,7 +255,7 @@ def test_the_progress_names_each_phase_and_cancel_while_starting_ends_the_backen
         (work / "host").mkdir()
         gray = Image.open(HERE.parent / "docs" / "sample-bw.png").convert("L").resize((160, 120))
         gray.save(work / "scan.png")
-        (work / "walk.py").write_text((HERE / "gimp" / "phases_walk.py").read_text())
+        write_walk(work, HERE / "gimp" / "phases_walk.py")
         backend_dir = Path(tinct.__file__).resolve().parent.parent
         serve = " ".join([f"PYTHONPATH={backend_dir}", "HF_HUB_OFFLINE=1", sys.executable,
                           "-m", "tinct", "serve", "--model", str(model), "--threads", "1",
@@ -327,7 +334,7 @@ def test_repeat_and_reshow_use_the_last_settings_and_a_slider_cancel_keeps_them(
         g = np.asarray(photo)[40:400, 100:460] / 255.0
         blue = np.clip(g[..., None] * np.array([0.35, 0.6, 1.0]) * 1.15, 0, 1)
         Image.fromarray((blue * 255).astype(np.uint8)).resize((120, 120)).save(work / "beach.png")
-        (work / "walk.py").write_text((HERE / "gimp" / "repeat_walk.py").read_text())
+        write_walk(work, HERE / "gimp" / "repeat_walk.py")
         # the test's daemon is found
         env = walk_env(
             inner,
@@ -398,7 +405,7 @@ def test_hint_strokes_show_on_white_and_cancel_while_writing_leaves_nothing(tmp_
         harness.connect().close()
         (work / "tmp").mkdir()
         (work / "shots").mkdir()
-        (work / "walk.py").write_text((HERE / "gimp" / "hintwrite_walk.py").read_text())
+        write_walk(work, HERE / "gimp" / "hintwrite_walk.py")
         # the test's daemon is found
         env = walk_env(
             inner,
@@ -477,7 +484,7 @@ def test_the_slider_previews_while_it_moves_and_ok_keeps_the_full_resolution(tmp
         (work / "tmp").mkdir()
         gray = Image.open(HERE.parent / "docs" / "sample-bw.png").convert("L").resize((w, h))
         gray.convert("RGB").save(work / "photo.png")
-        (work / "walk.py").write_text((HERE / "gimp" / "slider_walk.py").read_text())
+        write_walk(work, HERE / "gimp" / "slider_walk.py")
         # the test's daemon is found
         env = walk_env(
             inner,
@@ -564,7 +571,7 @@ def test_before_hides_the_result_while_pressed_in_and_ok_or_cancel_show_it_again
         (work / "tmp").mkdir()
         gray = Image.open(HERE.parent / "docs" / "sample-bw.png").convert("L").resize((480, 300))
         gray.convert("RGB").save(work / "photo.png")
-        (work / "walk.py").write_text((HERE / "gimp" / "before_walk.py").read_text())
+        write_walk(work, HERE / "gimp" / "before_walk.py")
         env = walk_env(  # the test's daemon is found
             inner,
             ["/bin/false"],

@@ -312,6 +312,7 @@ def gimp_session(variant: str, all_cases: dict, encoder_prior: bool = False):
         (work / "cases.json").write_text(json.dumps(cases))
         # 4. One GIMP batch run for all cases.
         (work / "run_cases.py").write_text(CASES_SCRIPT.read_text())
+        shutil.copy(CASES_SCRIPT.with_name("walk_common.py"), work / "walk_common.py")
         env = {
             "HOME": str(inner / "home"),
             "PATH": "/usr/local/bin:/usr/bin:/bin",

@@ -11,16 +11,13 @@
 # [name, visible] after the run. Writes $TINCT_GIMP_WALK_RESULT (JSON) for the test.
 import json
 import os
+import sys
 import traceback
 
-import gi
-
-gi.require_version("Gimp", "3.0")
-from gi.repository import Gimp, Gio  # noqa: E402
-
 OUT = os.environ["TINCT_GIMP_WALK_RESULT"]
-SELFTEST = os.environ["TINCT_GIMP_SELFTEST"]
-COLORIZE = "plug-in-tinct-colorize-selftest"  # plug-in-tinct-colorize, answered
+sys.path.insert(0, os.path.dirname(OUT))
+from walk_common import Gimp, answer, load, recorded, run_procedure  # noqa: E402
+
 log = {"ok": False, "runs": {}}
 
 
@@ -33,33 +30,19 @@ def run(name, before, accept=True):
     answers = {"set": {"prompt": "", "steps": 2, "scale": 1.0, "variations": 1, "seed": 0},
                "hint": "(no hints)", "reference": "(no reference)", "scale_ms": 20,
                "before": before, "accept": accept}  # fmt: skip
-    with open(SELFTEST, "w") as f:
-        json.dump(answers, f)
-    for suffix in (".before", ".mnemonics.scale"):
-        if os.path.exists(SELFTEST + suffix):
-            os.remove(SELFTEST + suffix)
-    proc = Gimp.get_pdb().lookup_procedure(COLORIZE)
-    config = proc.create_config()
-    config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
-    config.set_property("image", image)
-    config.set_core_object_array("drawables", [photo])
-    status = proc.run(config).index(0).value_name
+    answer(answers, (".before", ".mnemonics.scale"))
+    status, error = run_procedure(image, [photo])
     out = {"status": status, "layers": layers()}
-    if status != "GIMP_PDB_SUCCESS":
-        out["error"] = Gimp.get_pdb().get_last_error()
+    if error is not None:
+        out["error"] = error
     for suffix, key in ((".before", "before"), (".mnemonics.scale", "mnemonics")):
-        if os.path.exists(SELFTEST + suffix):
-            with open(SELFTEST + suffix) as f:
-                out[key] = json.load(f)
+        if recorded(suffix) is not None:
+            out[key] = recorded(suffix)
     log["runs"][name] = out
 
 
 try:
-    image = Gimp.file_load(
-        Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(os.environ["TINCT_GIMP_PHOTO"])
-    )
-    Gimp.Display.new(image)
-    photo = image.get_layers()[0]
+    image, photo = load(os.environ["TINCT_GIMP_PHOTO"])
     w, h = photo.get_width(), photo.get_height()
     hints = Gimp.Layer.new(image, "Tinct hints", w, h, Gimp.ImageType.RGBA_IMAGE, 80.0,
                            Gimp.LayerMode.NORMAL)  # fmt: skip

@@ -17,47 +17,27 @@ import sys
 import time
 import traceback
 
-import gi
-
-gi.require_version("Gimp", "3.0")
-from gi.repository import Gimp, Gio  # noqa: E402
-
 OUT = os.environ["TINCT_GIMP_WALK_RESULT"]
-SELFTEST = os.environ["TINCT_GIMP_SELFTEST"]
-COLORIZE = "plug-in-tinct-colorize-selftest"  # plug-in-tinct-colorize, answered
+sys.path.insert(0, os.path.dirname(OUT))
+from walk_common import Gimp, answer, load, recorded, run_procedure  # noqa: E402
+
 DRAG = json.loads(os.environ["TINCT_BENCH_DRAG"])
+RECORDS = (".timing", ".marks", ".drag")
 log = {"ok": False, "runs": {}}
 
 
-def load(path):
-    image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path))
-    Gimp.Display.new(image)
-    return image, image.get_layers()[0]
-
-
 def colorize(name, image, layer, **answers):
-    with open(SELFTEST, "w") as f:
-        json.dump({"set": {"prompt": "", "steps": 4, "scale": 1.0, "variations": 1,
-                           "seed": 0},
-                   "hint": "(no hints)", "reference": "(no reference)", "accept": True,
-                   **answers}, f)  # fmt: skip
-    for suffix in (".timing", ".marks", ".drag"):
-        if os.path.exists(SELFTEST + suffix):
-            os.remove(SELFTEST + suffix)
-    proc = Gimp.get_pdb().lookup_procedure(COLORIZE)
-    config = proc.create_config()
-    config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
-    config.set_property("image", image)
-    config.set_core_object_array("drawables", [layer])
+    answer({"set": {"prompt": "", "steps": 4, "scale": 1.0, "variations": 1, "seed": 0},
+            "hint": "(no hints)", "reference": "(no reference)", "accept": True,
+            **answers}, RECORDS)  # fmt: skip
     t0 = time.monotonic()
-    status = proc.run(config).index(0).value_name
+    status, error = run_procedure(image, [layer])
     run = {"status": status, "called": t0, "returned": time.monotonic()}
-    if status != "GIMP_PDB_SUCCESS":
-        run["error"] = Gimp.get_pdb().get_last_error()
-    for suffix in (".timing", ".marks", ".drag"):
-        if os.path.exists(SELFTEST + suffix):
-            with open(SELFTEST + suffix) as f:
-                run[suffix[1:]] = json.load(f)
+    if error is not None:
+        run["error"] = error
+    for suffix in RECORDS:
+        if recorded(suffix) is not None:
+            run[suffix[1:]] = recorded(suffix)
     log["runs"][name] = run
     if status != "GIMP_PDB_SUCCESS":
         raise RuntimeError(f"{name}: {status} {run.get('error')}")

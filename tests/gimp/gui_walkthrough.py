@@ -18,30 +18,26 @@ import sys
 import time
 import traceback
 
-import gi
-
-gi.require_version("Gimp", "3.0")
-gi.require_version("Gegl", "0.4")
-from gi.repository import Gegl, Gimp, Gio  # noqa: E402
-
 OUT = os.environ["TINCT_GIMP_WALK_RESULT"]
-SELFTEST = os.environ["TINCT_GIMP_SELFTEST"]
-COLORIZE = "plug-in-tinct-colorize-selftest"  # plug-in-tinct-colorize, answered
+sys.path.insert(0, os.path.dirname(OUT))
+from walk_common import (  # noqa: E402
+    COLORIZE,
+    Gegl,
+    Gimp,
+    Gio,
+    answer,
+    layer_pixels,
+    recorded,
+    run_procedure,
+)
+
 log = {"ok": False}
 
 
 def run(name, image, drawables, mode, **args):
-    proc = Gimp.get_pdb().lookup_procedure(name)
-    config = proc.create_config()
-    config.set_property("run-mode", getattr(Gimp.RunMode, mode))
-    config.set_property("image", image)
-    config.set_core_object_array("drawables", drawables)
-    for key, value in args.items():
-        config.set_property(key, value)
-    result = proc.run(config)
-    status = result.index(0).value_name
+    status, error = run_procedure(image, drawables, mode, name, **args)
     if status == "GIMP_PDB_EXECUTION_ERROR":
-        log.setdefault("errors", []).append(Gimp.get_pdb().get_last_error())
+        log.setdefault("errors", []).append(error)
     return status
 
 
@@ -50,14 +46,8 @@ def load(path):
     return image, Gimp.Display.new(image)
 
 
-def layer_pixels(layer):
-    rect = Gegl.Rectangle.new(0, 0, layer.get_width(), layer.get_height())
-    return bytes(layer.get_buffer().get(rect, 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.CLAMP))
-
-
 def selftest(**answers):
-    with open(SELFTEST, "w") as f:
-        json.dump(answers, f)
+    answer(answers)
 
 
 class _XKeyEvent(ctypes.Structure):
@@ -138,12 +128,9 @@ try:
     log["base_type_after"] = image.get_base_type().value_name
     photo_before = layer_pixels(photo)
 
-    with open(SELFTEST + ".mnemonics.main") as f:
-        log["mnemonics_main"] = json.load(f)
-    with open(SELFTEST + ".mnemonics.scale") as f:
-        log["mnemonics_scale"] = json.load(f)
-    with open(SELFTEST + ".about") as f:
-        log["about"] = json.load(f)
+    log["mnemonics_main"] = recorded(".mnemonics.main")
+    log["mnemonics_scale"] = recorded(".mnemonics.scale")
+    log["about"] = recorded(".about")
 
     # Colorize again without hints or reference ("plain"), then the same with the colour
     # photo picked as the reference; each rerun replaces the result before it
@@ -156,8 +143,7 @@ try:
     log["reference_label"] = label
     selftest(**test, reference=label, screenshot_main=os.environ["TINCT_GIMP_REF_SHOT"])
     log["colorize_ref"] = run(COLORIZE, image, [photo], "INTERACTIVE")
-    with open(SELFTEST + ".references") as f:
-        log["reference_items"] = json.load(f)
+    log["reference_items"] = recorded(".references")
     log["layers_ref"] = [layer.get_name() for layer in image.get_layers()]
     log["ref_pixels"] = layer_pixels(image.get_layers()[1]).hex()
     log["photo_unchanged_ref"] = layer_pixels(photo) == photo_before

@@ -14,18 +14,16 @@
 import hashlib
 import json
 import os
+import sys
 import traceback
 
-import gi
-
-gi.require_version("Gimp", "3.0")
-gi.require_version("Gegl", "0.4")
-from gi.repository import Gegl, Gimp  # noqa: E402
-
 OUT = os.environ["TINCT_GIMP_WALK_RESULT"]
-SELFTEST = os.environ["TINCT_GIMP_SELFTEST"]
+sys.path.insert(0, os.path.dirname(OUT))
+from walk_common import Gegl, Gimp, answer, recorded, run_procedure  # noqa: E402
+from walk_common import layer_pixels as pixels  # noqa: E402
+
 SHOTS = os.environ["TINCT_GIMP_SHOTS"]
-COLORIZE = "plug-in-tinct-colorize-selftest"  # plug-in-tinct-colorize, answered
+RECORDS = (".progress", ".hints", ".closed")
 W, H = 480, 320
 BIG_W, BIG_H = 3000, 2000
 ROWS = (140, 180)  # the stroke's rows; it spans x 40..440, over white and near-black
@@ -33,34 +31,11 @@ POINTS = [[120, 160], [360, 160]]  # one pixel of the stroke on each half
 log = {"ok": False, "errors": []}
 
 
-def answer(**answers):
-    with open(SELFTEST, "w") as f:
-        json.dump(answers, f)
-    for suffix in (".progress", ".hints", ".closed"):
-        if os.path.exists(SELFTEST + suffix):
-            os.remove(SELFTEST + suffix)
-
-
-def recorded(suffix):
-    path = SELFTEST + suffix
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        if suffix in (".progress", ".hints"):
-            return [json.loads(line) for line in f]
-        return json.load(f)
-
-
 def run(image, layer, **answers):
-    answer(**answers)
-    proc = Gimp.get_pdb().lookup_procedure(COLORIZE)
-    config = proc.create_config()
-    config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
-    config.set_property("image", image)
-    config.set_core_object_array("drawables", [layer])
-    status = proc.run(config).index(0).value_name
+    answer(answers, RECORDS)
+    status, error = run_procedure(image, [layer])
     if status == "GIMP_PDB_EXECUTION_ERROR":
-        log["errors"].append(Gimp.get_pdb().get_last_error())
+        log["errors"].append(error)
     return status
 
 
@@ -74,11 +49,6 @@ def set_pixels(layer, data, fmt="R'G'B'A u8"):
     buffer.set(Gegl.Rectangle.new(0, 0, w, h), fmt, data)
     buffer.flush()
     layer.update(0, 0, w, h)
-
-
-def pixels(layer, fmt="R'G'B'A u8"):
-    rect = Gegl.Rectangle.new(0, 0, layer.get_width(), layer.get_height())
-    return bytes(layer.get_buffer().get(rect, 1.0, fmt, Gegl.AbyssPolicy.CLAMP))
 
 
 def composite_at(image, points):
@@ -111,12 +81,7 @@ def stroke(rgb):
 
 
 def paint_hints(image, layer):
-    proc = Gimp.get_pdb().lookup_procedure("plug-in-tinct-paint-hints")
-    config = proc.create_config()
-    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
-    config.set_property("image", image)
-    config.set_core_object_array("drawables", [layer])
-    return proc.run(config).index(0).value_name
+    return run_procedure(image, [layer], "NONINTERACTIVE", "plug-in-tinct-paint-hints")[0]
 
 
 HINTED = {"set": {"prompt": "", "steps": 2, "scale": 1.0, "variations": 1, "seed": 0},

@@ -13,44 +13,23 @@ import sys
 import time
 import traceback
 
-import gi
-
-gi.require_version("Gimp", "3.0")
-from gi.repository import Gimp, Gio  # noqa: E402
-
 OUT = os.environ["TINCT_GIMP_WALK_RESULT"]
-SELFTEST = os.environ["TINCT_GIMP_SELFTEST"]
+sys.path.insert(0, os.path.dirname(OUT))
+from walk_common import answer, load, recorded, run_procedure  # noqa: E402
+
 SHOTS = os.environ["TINCT_GIMP_SHOTS"]
-COLORIZE = "plug-in-tinct-colorize-selftest"  # plug-in-tinct-colorize, answered
 log = {"ok": False}
 
 
-def run(name, image, drawables, mode):
-    proc = Gimp.get_pdb().lookup_procedure(name)
-    config = proc.create_config()
-    config.set_property("run-mode", getattr(Gimp.RunMode, mode))
-    config.set_property("image", image)
-    config.set_core_object_array("drawables", drawables)
-    result = proc.run(config)
-    status = result.index(0).value_name
+def run(image, drawables):
+    status, error = run_procedure(image, drawables)
     if status == "GIMP_PDB_EXECUTION_ERROR":
-        log.setdefault("errors", []).append(Gimp.get_pdb().get_last_error())
+        log.setdefault("errors", []).append(error)
     return status
 
 
 def selftest(**answers):
-    with open(SELFTEST, "w") as f:
-        json.dump(answers, f)
-    for suffix in (".progress", ".early"):
-        if os.path.exists(SELFTEST + suffix):
-            os.remove(SELFTEST + suffix)
-
-
-def recorded():
-    with open(SELFTEST + ".progress") as f:
-        lines = [json.loads(line) for line in f]
-    with open(SELFTEST + ".early") as f:
-        return lines, json.load(f)
+    answer(answers, (".progress", ".early"))
 
 
 def pid_alive(pid):
@@ -67,19 +46,15 @@ try:
     from tinct_protocol.connection import lock_holder, runtime_dir
 
     rt = runtime_dir(create=False)
-    image = Gimp.file_load(
-        Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(os.environ["TINCT_GIMP_PHOTO"])
-    )
-    Gimp.Display.new(image)
-    photo = image.get_layers()[0]
+    image, photo = load(os.environ["TINCT_GIMP_PHOTO"])
     answers = {"set": {"prompt": "", "steps": 4, "scale": 1.0, "variations": 1, "seed": 0},
                "hint": "(no hints)", "reference": "(no reference)", "accept": True}  # fmt: skip
 
     # 1. Cancel while the backend starts
     selftest(**answers, cancel_at_text="Starting the backend",
              progress_screenshots={"Starting the backend": f"{SHOTS}/starting.png"})  # fmt: skip
-    log["run_cancel"] = run(COLORIZE, image, [photo], "INTERACTIVE")
-    log["lines_cancel"], log["early_cancel"] = recorded()
+    log["run_cancel"] = run(image, [photo])
+    log["lines_cancel"], log["early_cancel"] = recorded(".progress"), recorded(".early")
     log["layers_after_cancel"] = [layer.get_name() for layer in image.get_layers()]
     with open(os.path.join(rt, "daemon.log")) as f:
         log["log_after_cancel"] = f.read()
@@ -96,9 +71,9 @@ try:
         "Writing the layer": f"{SHOTS}/writing.png",
     })  # fmt: skip
     t0 = time.monotonic()
-    log["run_cold"] = run(COLORIZE, image, [photo], "INTERACTIVE")
+    log["run_cold"] = run(image, [photo])
     log["cold_seconds"] = round(time.monotonic() - t0, 2)
-    log["lines_cold"], log["early_cold"] = recorded()
+    log["lines_cold"], log["early_cold"] = recorded(".progress"), recorded(".early")
     log["layers_cold"] = [layer.get_name() for layer in image.get_layers()]
     with open(os.path.join(rt, "daemon.log")) as f:
         log["log_cold"] = f.read()

@@ -13,39 +13,25 @@
 # Writes $TINCT_GIMP_WALK_RESULT (JSON) for the test to check.
 import json
 import os
+import sys
 import traceback
 
-import gi
-
-gi.require_version("Gimp", "3.0")
-gi.require_version("Gegl", "0.4")
-from gi.repository import Gegl, Gimp, Gio  # noqa: E402
-
 OUT = os.environ["TINCT_GIMP_WALK_RESULT"]
-SELFTEST = os.environ["TINCT_GIMP_SELFTEST"]
-COLORIZE = "plug-in-tinct-colorize-selftest"  # plug-in-tinct-colorize, answered
+sys.path.insert(0, os.path.dirname(OUT))
+from walk_common import Gegl, Gimp, Gio, answer, layer_pixels, recorded, run_procedure  # noqa: E402
+
 log = {"ok": False, "errors": []}
 
 
 def run(mode, **answers):
     """Tinct Colorize on the scan's photo layer in run mode MODE, its dialogs answered."""
-    with open(SELFTEST, "w") as f:
-        json.dump(answers, f)
-    shown = SELFTEST + ".shown"
-    if os.path.exists(shown):
-        os.remove(shown)
-    proc = Gimp.get_pdb().lookup_procedure(COLORIZE)
-    config = proc.create_config()
-    config.set_property("run-mode", getattr(Gimp.RunMode, mode))
-    config.set_property("image", image)
-    config.set_core_object_array("drawables", [photo])
-    status = proc.run(config).index(0).value_name
+    answer(answers, (".shown",))
+    status, error = run_procedure(image, [photo], mode)
     if status == "GIMP_PDB_EXECUTION_ERROR":
-        log["errors"].append(Gimp.get_pdb().get_last_error())
+        log["errors"].append(error)
     out = {"status": status, "layers": [layer.get_name() for layer in image.get_layers()]}
-    if os.path.exists(shown):
-        with open(shown) as f:
-            out["shown"] = json.load(f)
+    if recorded(".shown") is not None:
+        out["shown"] = recorded(".shown")
     results = [x for x in image.get_layers()
                if x.get_name().startswith("Tinct") and x.get_name() != "Tinct hints"]  # fmt: skip
     if results:
@@ -58,11 +44,6 @@ def load(path):
     return img, Gimp.Display.new(img)
 
 
-def layer_pixels(layer):
-    rect = Gegl.Rectangle.new(0, 0, layer.get_width(), layer.get_height())
-    return bytes(layer.get_buffer().get(rect, 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.CLAMP))
-
-
 try:
     beach, _beach_display = load(os.environ["TINCT_GIMP_REFERENCE"])
     colour = beach.get_layers()[0]
@@ -73,12 +54,7 @@ try:
     log["reference_label"] = label
     image, display = load(os.environ["TINCT_GIMP_PHOTO"])
     photo = image.get_layers()[0]
-    proc = Gimp.get_pdb().lookup_procedure("plug-in-tinct-paint-hints")
-    config = proc.create_config()
-    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
-    config.set_property("image", image)
-    config.set_core_object_array("drawables", [photo])
-    proc.run(config)
+    run_procedure(image, [photo], "NONINTERACTIVE", "plug-in-tinct-paint-hints")
     hints = image.get_selected_layers()[0]
     w, h = image.get_width(), image.get_height()
     stroke = bytes([40, 110, 230, 255]) * (w * (h // 3))  # blue over the top third

@@ -9,13 +9,11 @@
 # GIMP's Python has no numpy: all checks happen in pytest; this only records.
 import json
 import os
+import sys
 import traceback
 
-import gi
-
-gi.require_version("Gimp", "3.0")
-gi.require_version("Gegl", "0.4")
-from gi.repository import Gegl, Gimp  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.environ["TINCT_GIMP_CASES"]))
+from walk_common import Gegl, Gimp, run_procedure  # noqa: E402
 
 PROC = "plug-in-tinct-colorize"
 ANSWERED_PROC = "plug-in-tinct-colorize-selftest"  # INTERACTIVE: the dialogs answer themselves
@@ -78,22 +76,8 @@ def save_results(image, out, tag, fmt):
 
 
 def run_proc(name, image, drawables, mode, args):
-    proc = Gimp.get_pdb().lookup_procedure(name)
-    config = proc.create_config()
-    config.set_property("run-mode", getattr(Gimp.RunMode, mode))
-    config.set_property("image", image)
-    config.set_core_object_array("drawables", drawables)
-    for key, value in args.items():
-        config.set_property(key, value)
-    result = proc.run(config)
-    status = result.index(0).value_name
-    error = ""
-    if status not in ("GIMP_PDB_SUCCESS", "GIMP_PDB_CANCEL"):
-        try:
-            error = Gimp.get_pdb().get_last_error()
-        except Exception as exc:  # noqa: BLE001
-            error = f"(no message: {exc})"
-    return status, error
+    status, error = run_procedure(image, drawables, mode, name, **args)
+    return status, "" if status == "GIMP_PDB_CANCEL" else error or ""
 
 
 def run_case(case):

@@ -17,25 +17,17 @@
 # result layer's name and pixels. Writes $TINCT_GIMP_WALK_RESULT (JSON) for the test.
 import json
 import os
+import sys
 import traceback
 
-import gi
-
-gi.require_version("Gimp", "3.0")
-gi.require_version("Gegl", "0.4")
-from gi.repository import Gegl, Gimp, Gio  # noqa: E402
-
 OUT = os.environ["TINCT_GIMP_WALK_RESULT"]
-SELFTEST = os.environ["TINCT_GIMP_SELFTEST"]
+sys.path.insert(0, os.path.dirname(OUT))
+from walk_common import answer, layer_pixels, load, recorded, run_procedure  # noqa: E402
+
 VALUES = json.loads(os.environ["TINCT_SLIDER_VALUES"])
 WORK = os.path.dirname(OUT)
-COLORIZE = "plug-in-tinct-colorize-selftest"  # plug-in-tinct-colorize, answered
+RECORDS = (".renders", ".jobs", ".trace", ".released", ".filters", ".filters_before_ok")
 log = {"ok": False, "runs": {}}
-
-
-def layer_pixels(layer):
-    rect = Gegl.Rectangle.new(0, 0, layer.get_width(), layer.get_height())
-    return bytes(layer.get_buffer().get(rect, 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.CLAMP))
 
 
 def run(name, **answers):
@@ -43,36 +35,18 @@ def run(name, **answers):
     answers = {"set": {"prompt": "", "steps": 2, "scale": 1.0, "variations": 1, "seed": 0},
                "hint": "(no hints)", "reference": "(no reference)", "scales": VALUES,
                "scale_ms": 60, "accept": True, **answers}  # fmt: skip
-    with open(SELFTEST, "w") as f:
-        json.dump(answers, f)
-    for suffix in (".renders", ".jobs", ".trace", ".released", ".filters", ".filters_before_ok"):
-        if os.path.exists(SELFTEST + suffix):
-            os.remove(SELFTEST + suffix)
-    proc = Gimp.get_pdb().lookup_procedure(COLORIZE)
-    config = proc.create_config()
-    config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
-    config.set_property("image", image)
-    config.set_core_object_array("drawables", [photo])
-    status = proc.run(config).index(0).value_name
+    answer(answers, RECORDS)
+    status, error = run_procedure(image, [photo])
     out = {"status": status, "layers": [x.get_name() for x in image.get_layers()]}
-    if status != "GIMP_PDB_SUCCESS":
-        out["error"] = Gimp.get_pdb().get_last_error()
-    out["renders"] = []
-    if os.path.exists(SELFTEST + ".renders"):
-        with open(SELFTEST + ".renders") as f:
-            out["renders"] = [json.loads(line) for line in f]
-    with open(SELFTEST + ".jobs") as f:
-        out["jobs"] = json.load(f)
-    if os.path.exists(SELFTEST + ".released"):
-        with open(SELFTEST + ".released") as f:
-            out["released"] = json.load(f)
-    out["filters"] = []
-    if os.path.exists(SELFTEST + ".filters"):
-        with open(SELFTEST + ".filters") as f:
-            out["filters"] = [json.loads(line) for line in f]
-    if os.path.exists(SELFTEST + ".filters_before_ok"):
-        with open(SELFTEST + ".filters_before_ok") as f:
-            out["filters_before_ok"] = json.load(f)
+    if error is not None:
+        out["error"] = error
+    out["renders"] = recorded(".renders") or []
+    out["jobs"] = recorded(".jobs")
+    if recorded(".released") is not None:
+        out["released"] = recorded(".released")
+    out["filters"] = recorded(".filters") or []
+    if recorded(".filters_before_ok") is not None:
+        out["filters_before_ok"] = recorded(".filters_before_ok")
     # every layer's filters after the run (OK or Cancel): none may stay
     out["filters_after"] = {x.get_name(): [f.get_name() for f in x.get_filters()]
                             for x in image.get_layers()}  # fmt: skip
@@ -84,11 +58,7 @@ def run(name, **answers):
 
 
 try:
-    image = Gimp.file_load(
-        Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(os.environ["TINCT_GIMP_PHOTO"])
-    )
-    Gimp.Display.new(image)
-    photo = image.get_layers()[0]
+    image, photo = load(os.environ["TINCT_GIMP_PHOTO"])
     log["size"] = [photo.get_width(), photo.get_height()]
     # 1. the knob rests after the drag: the full resolution comes by itself, then OK
     run("rest", layer_before_ok=os.path.join(WORK, "rest-before-ok.raw"))
