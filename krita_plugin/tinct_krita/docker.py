@@ -194,8 +194,7 @@ class DocView:
     lost_converted: bool = False  # the lost result had converted a Grayscale image
     unbound: str | None = None  # the selected Tinct layer no job is known for (said once)
     # the adjustment under way: what its moves show (slider.py), and the filter mask
-    show: SliderPreview | None = None
-    show_layer: str | None = None  # the node_id of the layer SHOW is for
+    show: SliderPreview | None = None  # its ``layer``: the result layer's node_id
     mask: Mask | None = None
 
 
@@ -1001,16 +1000,15 @@ class TinctDocker(DockWidget):
         slider's result changed since: a mask left on the other layer goes)."""
         t = v.target
         uid = adapter.node_id(t.layer)
-        if v.show is None or v.show_layer != uid:
+        if v.show is None or v.show.layer != uid:
             if v.mask is not None:
                 self._exclusive(lambda: self._drop_mask(v))
             r = t.source.pixels.rect
             v.show = SliderPreview(
                 r.width, r.height, t.scale, hints=t.hints,
                 reference=t.request.reference_layer is not None,
-                encoded=t.source.pixels.dtype in ("u8", "u16"),
+                encoded=t.source.pixels.dtype in ("u8", "u16"), layer=uid,
             )  # fmt: skip
-            v.show_layer = uid
         return v.show
 
     def _show_mask(self, v: DocView, refresh: bool = True) -> None:
@@ -1053,7 +1051,7 @@ class TinctDocker(DockWidget):
         show = v.show
         if show is not None and show.final_due and v.mask is not None:
             return
-        v.show, v.show_layer = None, None
+        v.show = None
         if v.mask is not None:
             self._exclusive(lambda: self._drop_mask(v))
 
@@ -1106,8 +1104,7 @@ class TinctDocker(DockWidget):
             while self._deferred:
                 self._deferred.pop(0)()
         except Exception as exc:  # a Krita call failed: show it, keep the docker alive
-            readable = readable_error(exc, self.session.log_path(), traceback.format_exc())
-            self._view.state.on_error(readable.line, readable.details)
+            self._krita_call_failed(self._view.state, exc)
             self._deferred.clear()
             self._refresh()
         finally:
@@ -1162,9 +1159,13 @@ class TinctDocker(DockWidget):
                     self._render_failed(view)
                 state.on_error(message.error, message.details)
         except Exception as exc:  # a Krita call failed: show it, keep the docker alive
-            readable = readable_error(exc, self.session.log_path(), traceback.format_exc())
-            state.on_error(readable.line, readable.details)
+            self._krita_call_failed(state, exc)
         self._refresh()
+
+    def _krita_call_failed(self, state: DockerState, exc: Exception) -> None:
+        """STATE shows EXC (a failed Krita call) as one line, the traceback in its details."""
+        readable = readable_error(exc, self.session.log_path(), traceback.format_exc())
+        state.on_error(readable.line, readable.details)
 
     def _render_failed(self, view: DocView) -> None:
         """A slider render failed: none is on its way, and the mask goes."""
@@ -1196,7 +1197,7 @@ class TinctDocker(DockWidget):
                 self._drop_mask(view)
             # (again and no mask yet: the _show_mask waiting in _exclusive puts it on)
             if adj.final and again is None:
-                view.show, view.show_layer = None, None  # the adjustment is over
+                view.show = None  # the adjustment is over
             written = time.monotonic()
             self.timings["apply" if adj.final else "preview"] = written - adj.started
             self.adjusted_at.append((adj.scale, adj.final, adj.started, began, written))
@@ -1208,7 +1209,7 @@ class TinctDocker(DockWidget):
                 view.results.keep(adapter.node_id(now.layer), view.target)
         elif adj.final and view.mask is not None and adapter.same(view.mask.layer, target.layer):
             self._drop_mask(view)  # a render for a layer the slider left: its mask goes
-            view.show, view.show_layer = None, None
+            view.show = None
         view.state.on_adjusted(adj.scale, adj.final)
 
     def _show_result(self, view: DocView, ev, run: int) -> None:

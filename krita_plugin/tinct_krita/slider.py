@@ -6,9 +6,10 @@ A move is shown by the result layer's filter mask where it can be
 a held value other than 0; the ratio within the mask's 0..2, ``hsy_percent``; an 8- or
 16-bit layer, whose values are gamma-encoded: in a float document Krita's filter works
 on linear values, which the mask's model was not measured for) and the layer holds its
-full-resolution render, not a daemon preview: the mask scales what the layer holds. Elsewhere a move asks the daemon for a preview, as before. Each move has
-a number (``seq``), so a daemon preview that comes in after the mask showed a newer move is
-not written. A full-resolution render is written whenever it comes (the layer holds it
+full-resolution render, not a daemon preview: the mask scales what the layer holds.
+Elsewhere a move asks the daemon for a preview, as before. Each move has a number
+(``seq``), so a daemon preview that comes in after the mask showed a newer move is not
+written. A full-resolution render is written whenever it comes (the layer holds it
 from then on, at its own value); the mask then goes, unless it showed a newer move: then
 it stays, at that move's value over the new held one (or goes where that ratio is out of
 its reach). The docker writes first and takes the mask off after, so the canvas never
@@ -43,7 +44,9 @@ class SliderPreview:
         hints: bool,
         reference: bool,
         encoded: bool = True,
+        layer: str | None = None,
     ):
+        self.layer = layer  # the result layer's id, as the caller names it
         self.size = (width, height)
         self.hints, self.reference = hints, reference
         self.encoded = encoded  # the layer's values are gamma-encoded (U8, U16)

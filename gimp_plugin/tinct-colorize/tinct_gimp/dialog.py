@@ -301,9 +301,9 @@ class LiveScale:
     value at the preview's size (``tinct_protocol.preview``: the daemon's small render,
     upscaled to the layer as Krita's docker does), made on a render thread
     (``session.Newest`` running ``Variations.render``, which calls no GIMP) and written
-    here, on GIMP's thread, while the thread already renders the next one. A move while a render runs is served by the newest value once it ends, never a
-    queue; of the renders that are in when GIMP's thread gets to them, only the newest
-    is written. When the knob is let go (``release``: the slider's button release), and
+    here, on GIMP's thread, while the thread already renders the next one. A move while
+    a render runs is served by the newest value once it ends, never a queue; of the
+    renders that are in when GIMP's thread gets to them, only the newest is written. When the knob is let go (``release``: the slider's button release), and
     REST_MS after a move that has no release (keys, the wheel, the number box), and on OK
     (``flush``), the layer gets the full-resolution render of the last value: what OK
     keeps is never a preview.

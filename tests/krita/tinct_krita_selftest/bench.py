@@ -155,7 +155,7 @@ def release():
 
 def finish():
     log["adjusted"] = [list(a) for a in docker.adjusted_at]
-    log["masked"] = [list(m) for m in getattr(docker, "masked_at", ())]
+    log["masked"] = [list(m) for m in docker.masked_at]
     log["timings"] = dict(docker.timings)
     log["version"] = app.version()
     log["ok"] = True
